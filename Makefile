@@ -1,0 +1,69 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test install assets translations lint migrate-check test-sqlite test-postgres \
+        migration extract-messages serve bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d app/translations >/dev/null
+
+install: $(VENV)/.installed node_modules/.installed translations
+
+assets: node_modules/.installed
+
+run: install
+	$(BIN)/python -m app.instance
+	ENVIRONMENT=development $(BIN)/flask db upgrade
+	ENVIRONMENT=development $(BIN)/flask demo seed --if-empty
+	ENVIRONMENT=development $(BIN)/flask demo logins
+	ENVIRONMENT=development $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# a fresh database, migrated from nothing; then models and migrations must agree
+migrate-check: install
+	@tmp=$$(mktemp -d); \
+	DATABASE_URL=sqlite:///$$tmp/check.db ENVIRONMENT=development $(BIN)/flask db upgrade && \
+	DATABASE_URL=sqlite:///$$tmp/check.db ENVIRONMENT=development $(BIN)/flask db check; \
+	status=$$?; rm -rf $$tmp; exit $$status
+
+test-sqlite: install
+	$(BIN)/python -m pytest --db=sqlite $(PYTEST_ARGS)
+
+test-postgres: install
+	$(BIN)/python -m pytest --db=postgres $(PYTEST_ARGS)
+
+test: lint migrate-check test-sqlite test-postgres
+
+# regenerate the single initial migration from the models (only while nothing has shipped)
+migration: install
+	@tmp=$$(mktemp -d); rm -f migrations/versions/*.py; \
+	DATABASE_URL=sqlite:///$$tmp/gen.db ENVIRONMENT=development \
+	  $(BIN)/flask db migrate -m "initial schema" --rev-id 0001 >/dev/null; \
+	rm -rf $$tmp; $(BIN)/ruff format -q migrations/versions || true; ls migrations/versions
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot . 2>/dev/null
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching 2>/dev/null
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

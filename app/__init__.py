@@ -1,0 +1,98 @@
+"""Application factory: ``create_app()`` wires config, extensions, blueprints and CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import PROJECT_ROOT, load_config
+from app import extensions
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application; ``config`` overrides every other source."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    if config and config.get("TESTING"):
+        app.testing = True
+    load_config(app, config)
+    register_database(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_database(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["SQLALCHEMY_TRACK_MODIFICATIONS"] = False
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
+    """Turn on foreign keys and WAL; let SQLAlchemy own transactions (savepoints work)."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def register_extensions(app: Flask) -> None:
+    from app import i18n
+    from app.auth import permissions
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
+    )
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    extensions.login_manager.init_app(app)
+    i18n.init_app(app)
+    permissions.init_app(app)
+    # every model must be imported before migrations or create_all look at the metadata
+    from app.auth import models as auth_models  # noqa: F401
+    from assessments import models as assessment_models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import errors, navigation, web
+    from app.auth.views import bp as auth_bp
+    from assessments.views import bp as assessments_bp
+
+    errors.init_app(app)
+    navigation.init_app(app)
+    web.init_app(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(assessments_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register as register_app_cli
+    from assessments.cli import register as register_assessments_cli
+
+    register_app_cli(app)
+    register_assessments_cli(app)

@@ -1,0 +1,1 @@
+"""Accounts, roles, login and the one permission mechanism every route uses."""

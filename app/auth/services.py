@@ -1,0 +1,185 @@
+"""Account operations: sign-in with lockout, user management, password reset tokens."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import ROLES, User
+from app.db import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A user-facing problem with account data; ``field`` names the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class LoginLocked(Exception):
+    """Too many failed sign-ins: the account waits until ``until``."""
+
+    def __init__(self, until):
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the user for valid credentials; count failures and lock after too many.
+
+    After LOGIN_MAX_FAILURES consecutive failures the account refuses every
+    attempt (even a correct one) for LOGIN_LOCKOUT_SECONDS.
+    """
+    user = find_user(session, email)
+    if user is None:
+        # same work as a real check, so timing does not reveal which emails exist
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        return None
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        raise LoginLocked(user.locked_until)
+    if not user.check_password(password) or not user.active:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCKOUT_SECONDS"])
+            user.failed_logins = 0
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    return user
+
+
+def validate_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", "password"
+        )
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    centre_id: int | None = None,
+    college_id: int | None = None,
+    active: bool = True,
+) -> User:
+    """Create an account after checking email, role and password."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError("Enter a valid email address.", "email")
+    if find_user(session, email) is not None:
+        raise AccountError(f"A user with the email {email} already exists.", "email")
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.", "role")
+    if not (name or "").strip():
+        raise AccountError("Enter the user's name.", "name")
+    validate_password(password)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        centre_id=centre_id,
+        college_id=college_id,
+        active=active,
+        failed_logins=0,
+    )
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    centre_id: int | None,
+    college_id: int | None,
+    active: bool,
+) -> User:
+    email = normalise_email(email)
+    other = find_user(session, email)
+    if other is not None and other.id != user.id:
+        raise AccountError(f"A user with the email {email} already exists.", "email")
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}.", "role")
+    user.email, user.name, user.role = email, name.strip(), role
+    user.centre_id, user.college_id, user.active = centre_id, college_id, active
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    validate_password(password)
+    user.set_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def reset_token(user: User) -> str:
+    """Return a signed token that resets this password once (it dies with the old hash)."""
+    return _serializer().dumps({"id": user.id, "h": user.password_hash[-12:]})
+
+
+def user_for_reset_token(session: Session, token: str) -> User | None:
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except (BadSignature, SignatureExpired):
+        return None
+    user = session.get(User, data.get("id"))
+    if user is None or not user.active or user.password_hash[-12:] != data.get("h"):
+        return None
+    return user
+
+
+def mail_configured() -> bool:
+    return bool(current_app.config["SMTP_HOST"] and current_app.config["MAIL_FROM"])
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Send a plain-text email through the configured SMTP server."""
+    cfg = current_app.config
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = cfg["MAIL_FROM"], to, subject
+    message.set_content(body)
+    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=20) as smtp:
+        if cfg["SMTP_USE_TLS"]:
+            smtp.starttls()
+        if cfg["SMTP_USERNAME"]:
+            smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"])
+        smtp.send_message(message)
+
+
+_DUMMY_HASH = (
+    "scrypt:32768:8:1$dummysaltdummysa$"
+    "0f4c4b8c2ab0d4d3d1d6e5f1a7b3c9e2d8f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2"
+    "b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80"
+)

@@ -1,0 +1,239 @@
+"""Sign-in, sign-out, password reset and the administrators' user management."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from app.auth import services
+from app.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    NewUserForm,
+    UserForm,
+)
+from app.auth.models import ROLES, User
+from app.auth.permissions import public, requires
+from app.extensions import db, limiter, login_manager
+from app.navigation import ROLE_LABELS, add_nav
+
+bp = Blueprint("auth", __name__)
+
+add_nav("auth.users", _l("Users"), _l("Accounts and roles"), "users.manage", order=90)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    ident, _sep, fragment = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or user.password_hash[-12:] != fragment:
+        return None
+    return user
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to open this page.")
+login_manager.login_message_category = "info"
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("web.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(db.session, form.email.data, form.password.data)
+        except services.LoginLocked:
+            db.session.commit()
+            flash(_("Too many failed attempts. Wait a few minutes and try again."), "error")
+            return render_template("auth/login.html", form=form), 429
+        db.session.commit()
+        if user is None:
+            flash(_("Wrong email or password."), "error")
+            return render_template("auth/login.html", form=form), 401
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form, mail=services.mail_configured())
+
+
+@bp.post("/logout")
+@requires("staff")
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "success")
+    return redirect(url_for("web.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires("staff")
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            services.set_password(current_user, form.password.data)
+            db.session.commit()
+            login_user(current_user)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("web.dashboard"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    if not services.mail_configured():
+        abort(404)
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = services.find_user(db.session, form.email.data)
+        if user is not None and user.active:
+            link = url_for("auth.reset_password", token=services.reset_token(user), _external=True)
+            body = _("To set a new password for Skills Passport, open this link:") + f"\n\n{link}\n"
+            try:
+                services.send_mail(user.email, _("Password reset"), body)
+            except OSError:
+                current_app.logger.exception("could not send the password reset email")
+                flash(_("The email could not be sent. Ask an administrator."), "error")
+                return render_template("auth/forgot_password.html", form=form), 503
+        # the same answer whether the address exists or not
+        flash(_("If the address belongs to an account, a reset link is on its way."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    user = services.user_for_reset_token(db.session, token)
+    if user is None:
+        flash(_("This reset link is not valid any more. Ask for a new one."), "error")
+        return redirect(url_for("auth.login"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        db.session.commit()
+        flash(_("Your password has been changed. Sign in with the new one."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+# --- administrators: users -------------------------------------------------
+
+
+def _fill_choices(form: UserForm) -> None:
+    from assessments.models import Centre, College
+    from app.i18n import localized
+
+    form.role.choices = [(r, str(ROLE_LABELS[r])) for r in ROLES]
+    none = [(0, "—")]
+    centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
+    colleges = db.session.scalars(select(College).order_by(College.code)).all()
+    form.centre_id.choices = none + [(c.id, f"{c.code} — {localized(c)}") for c in centres]
+    form.college_id.choices = none + [(c.id, f"{c.code} — {localized(c)}") for c in colleges]
+
+
+@bp.get("/admin/users")
+@requires("users.manage")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    return render_template("auth/users.html", users=rows, role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@requires("users.manage")
+def create_user():
+    form = NewUserForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.create_user(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+                centre_id=form.centre_id.data or None,
+                college_id=form.college_id.data or None,
+                active=form.active.data,
+            )
+        except services.AccountError as exc:
+            getattr(form, exc.field or "email").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("User %(email)s created.", email=form.email.data), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@requires("users.manage")
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.centre_id.data = user.centre_id or 0
+        form.college_id.data = user.college_id or 0
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
+            flash(_("You cannot remove your own administrator access."), "error")
+        else:
+            try:
+                services.update_user(
+                    db.session,
+                    user,
+                    email=form.email.data,
+                    name=form.name.data,
+                    role=form.role.data,
+                    centre_id=form.centre_id.data or None,
+                    college_id=form.college_id.data or None,
+                    active=form.active.data,
+                )
+            except services.AccountError as exc:
+                getattr(form, exc.field or "email").errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(_("Changes saved."), "success")
+                return redirect(url_for("auth.users"))
+    return render_template(
+        "auth/user_form.html", form=form, user=user, password_form=NewPasswordForm(prefix="pw")
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@requires("users.manage")
+def reset_user_password(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = NewPasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        db.session.commit()
+        flash(_("The password of %(email)s has been reset.", email=user.email), "success")
+        return redirect(url_for("auth.edit_user", user_id=user.id))
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "error")
+    return redirect(url_for("auth.edit_user", user_id=user.id))

@@ -1,0 +1,125 @@
+"""Settings: defaults in code, then ``instance/config.py``, then environment variables.
+
+Every key of ``DEFAULTS`` can be overridden by an environment variable of the
+same name; values are parsed according to the type of the default.
+docs/configuration.md describes each one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    # "production" or "development"; production refuses to start without real secrets
+    "ENVIRONMENT": "production",
+    "SECRET_KEY": "",
+    "DATABASE_URL": "",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "DEFAULT_LOCALE": "kk",
+    "TIMEZONE": "Asia/Almaty",
+    # keyed hash (HMAC-SHA256) for IIN look-ups and the key that encrypts IINs at rest
+    "IIN_HASH_KEY": "",
+    "IIN_ENCRYPTION_KEY": "",
+    # secret that encrypts the passport signing keys stored in the database
+    "KEY_ENCRYPTION_SECRET": "",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_SECONDS": 300,
+    "PASSWORD_RESET_MAX_AGE": 3600,
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_USE_TLS": True,
+    "MAIL_FROM": "",
+    "PAGE_SIZE": 50,
+    "MAX_UPLOAD_MB": 20,
+    "ASSETS_DIR": str(PROJECT_ROOT / "node_modules"),
+}
+
+SECRET_SETTINGS = ("SECRET_KEY", "IIN_HASH_KEY", "IIN_ENCRYPTION_KEY", "KEY_ENCRYPTION_SECRET")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run the app safely."""
+
+
+def parse_value(default: Any, raw: str) -> Any:
+    """Parse an environment string by the type of the setting's default."""
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"expected true/false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"expected an integer, got {raw!r}") from exc
+    return raw
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from defaults, the instance file, the environment and overrides."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, default in DEFAULTS.items():
+        if key in os.environ:
+            try:
+                app.config[key] = parse_value(default, os.environ[key])
+            except ConfigError as exc:
+                raise ConfigError(f"environment variable {key}: {exc}") from exc
+    if overrides:
+        app.config.update(overrides)
+
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'skills.db'}"
+    url = app.config["DATABASE_URL"]
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or "memory://"
+
+    development = app.config["ENVIRONMENT"] == "development"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = not development and not app.testing
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    if app.config["DEFAULT_LOCALE"] not in ("kk", "ru", "en"):
+        raise ConfigError("DEFAULT_LOCALE must be one of kk, ru, en")
+    check_secrets(app)
+
+
+def check_secrets(app: Flask) -> None:
+    """Refuse to run in production with a missing or obviously weak secret."""
+    weak = [k for k in SECRET_SETTINGS if len(str(app.config.get(k) or "")) < 32]
+    if not weak:
+        return
+    if app.config["ENVIRONMENT"] == "production" and not app.testing:
+        raise ConfigError(
+            "refusing to start in production without real secrets: set "
+            + ", ".join(weak)
+            + " (at least 32 characters each) in the environment or instance/config.py;"
+            " `python -m app.instance` writes random ones into instance/config.py"
+        )
+    # development and tests: a fixed, clearly marked value keeps the app usable
+    for key in weak:
+        app.config[key] = f"insecure-development-{key.lower()}-do-not-use-in-production"

@@ -1,0 +1,92 @@
+"""Site-wide routes: home, language switch, health probes and offline assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import text
+
+from app.auth.permissions import public
+from app.extensions import db
+from app.i18n import LOCALES
+
+bp = Blueprint("web", __name__)
+
+# files served from npm packages installed by `make run` / `make test` (never committed)
+ASSET_PACKAGES = {
+    "fonts": Path("@fontsource") / "noto-sans" / "files",
+}
+
+
+@bp.get("/")
+@public
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.dashboard"))
+    return render_template("home.html")
+
+
+@bp.get("/dashboard")
+@public
+def dashboard():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("dashboard.html")
+
+
+@bp.get("/language/<code>")
+@public
+def switch_language(code: str):
+    """Remember the chosen language and go back where the user was."""
+    if code not in LOCALES:
+        abort(404)
+    target = request.args.get("next") or url_for("web.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("web.home")
+    response = redirect(target)
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+@public
+def readyz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means "not ready"
+        current_app.logger.warning("readiness check: database unreachable")
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@bp.get("/assets/<kind>/<path:filename>")
+@public
+def asset(kind: str, filename: str):
+    """Serve a front-end file from an installed npm package (fonts)."""
+    package = ASSET_PACKAGES.get(kind)
+    if package is None:
+        abort(404)
+    folder = Path(current_app.config["ASSETS_DIR"]) / package
+    return send_from_directory(folder, filename, max_age=365 * 24 * 3600)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,121 @@
+"""Shared fixtures: one migrated database per run, every test rolled back.
+
+``--db=sqlite`` (default) uses a temporary SQLite file; ``--db=postgres`` starts
+a throwaway PostgreSQL cluster from the machine's binaries (tests/pg.py).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.pg import PostgresUnavailable, TempCluster, create_database
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+SCHEMES = FIXTURES / "marking-schemes"
+
+TEST_SECRETS = {
+    "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+    "IIN_HASH_KEY": "test-iin-hash-key-0123456789abcdef01234567",
+    "IIN_ENCRYPTION_KEY": "test-iin-encryption-key-0123456789abcdef",
+    "KEY_ENCRYPTION_SECRET": "test-key-encryption-secret-0123456789abc",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default=os.environ.get("TEST_DB", "sqlite"),
+        help="database backend for the suite",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {config.getoption('--db')}"
+
+
+@pytest.fixture(scope="session")
+def database_server(request: pytest.FixtureRequest):
+    """Yield a URL factory: ``make(name)`` gives a fresh, empty database."""
+    backend = request.config.getoption("--db")
+    if backend == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="skills-test-"))
+        yield lambda name: f"sqlite:///{folder / (name + '.db')}"
+        return
+    try:
+        cluster = TempCluster()
+        admin_url = cluster.start()
+    except PostgresUnavailable as exc:
+        pytest.exit(f"PostgreSQL run impossible: {exc}", returncode=3)
+    try:
+        yield lambda name: create_database(admin_url, name)
+    finally:
+        cluster.stop()
+
+
+def make_app(database_url: str, **overrides):
+    from app import create_app
+
+    config = {
+        "TESTING": True,
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": database_url,
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+        "PUBLIC_BASE_URL": "https://skills.example.kz",
+        **TEST_SECRETS,
+        **overrides,
+    }
+    return create_app(config)
+
+
+def migrate(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def _app(database_server):
+    app = make_app(database_server("skills_test"))
+    migrate(app)
+    return app
+
+
+@pytest.fixture
+def app(_app):
+    """The app, with ``db.session`` bound to a connection whose transaction is rolled back."""
+    from app.extensions import Session, db
+
+    with _app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"class_": Session, "bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield _app
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def db(app):
+    from app.extensions import db as database
+
+    return database
+
+
+@pytest.fixture
+def session(db):
+    return db.session
