@@ -27,6 +27,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "candidates.view": frozenset({"admin", "centre_manager", "chief_expert"}),
     "candidates.manage": frozenset({"admin", "centre_manager"}),
     "candidates.personal_data": frozenset({"admin"}),
+    "schemes.view": STAFF,
+    "schemes.manage": frozenset({"admin"}),
+    # exams: object-level scoping in assessments/access.py decides which exams
+    "exams.view": STAFF,
+    "exams.manage": frozenset({"admin", "centre_manager"}),
+    "exams.reopen": frozenset({"admin"}),
+    "marks.enter": frozenset({"chief_expert", "expert"}),
+    "forms.lock": frozenset({"chief_expert"}),
+    "results.view": frozenset({"admin", "centre_manager", "chief_expert"}),
 }
 
 PUBLIC_ENDPOINTS = frozenset({"static"})

@@ -1,6 +1,17 @@
 """Assessment models: reference data, candidates, marking schemes, exams, marks, results."""
 
 from assessments.models.candidates import Candidate, CandidateAccess
+from assessments.models.exams import (
+    ATTENDANCE,
+    EXAM_STATUSES,
+    AuditEntry,
+    Enrolment,
+    Exam,
+    ExamExpert,
+    Mark,
+    MarkingForm,
+    Result,
+)
 from assessments.models.reference import (
     Centre,
     College,
@@ -9,14 +20,28 @@ from assessments.models.reference import (
     WsosSection,
     centre_competences,
 )
+from assessments.models.schemes import Aspect, Criterion, MarkingScheme, SubCriterion
 
 __all__ = [
+    "ATTENDANCE",
+    "EXAM_STATUSES",
+    "Aspect",
+    "AuditEntry",
     "Candidate",
     "CandidateAccess",
     "Centre",
     "College",
     "Competence",
+    "Criterion",
+    "Enrolment",
     "Enterprise",
+    "Exam",
+    "ExamExpert",
+    "Mark",
+    "MarkingForm",
+    "MarkingScheme",
+    "Result",
+    "SubCriterion",
     "WsosSection",
     "centre_competences",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:59:17.414209
+Create Date: 2026-11-23 12:01:40.926739
 
 """
 
@@ -212,11 +212,415 @@ def upgrade():
             batch_op.f("ix_candidate_access_candidate_id"), ["candidate_id"], unique=False
         )
 
+    op.create_table(
+        "marking_schemes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("competence_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("previous_id", sa.Integer(), nullable=True),
+        sa.Column("judges", sa.Integer(), nullable=False),
+        sa.Column("allowed_spread", sa.Integer(), nullable=False),
+        sa.Column("grade_bands", sa.JSON(), nullable=False),
+        sa.Column("fallback_grade", sa.Integer(), nullable=False),
+        sa.Column("pass_min_grade", sa.Integer(), nullable=False),
+        sa.Column("max_total_hundredths", sa.Integer(), nullable=False),
+        sa.Column("warnings", sa.JSON(), nullable=False),
+        sa.Column("source_files", sa.JSON(), nullable=False),
+        sa.Column("frozen_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "allowed_spread BETWEEN 0 AND 3", name=op.f("ck_marking_schemes_spread_range")
+        ),
+        sa.CheckConstraint("judges BETWEEN 1 AND 9", name=op.f("ck_marking_schemes_judges_range")),
+        sa.CheckConstraint(
+            "pass_min_grade BETWEEN 2 AND 5", name=op.f("ck_marking_schemes_pass_grade_range")
+        ),
+        sa.ForeignKeyConstraint(
+            ["competence_id"],
+            ["competences.id"],
+            name=op.f("fk_marking_schemes_competence_id_competences"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_marking_schemes_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["previous_id"],
+            ["marking_schemes.id"],
+            name=op.f("fk_marking_schemes_previous_id_marking_schemes"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_marking_schemes")),
+        sa.UniqueConstraint(
+            "competence_id",
+            "name",
+            "version",
+            name=op.f("uq_marking_schemes_competence_id_name_version"),
+        ),
+    )
+    with op.batch_alter_table("marking_schemes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_marking_schemes_competence_id"), ["competence_id"], unique=False
+        )
+
+    op.create_table(
+        "criteria",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scheme_id", sa.Integer(), nullable=False),
+        sa.Column("letter", sa.String(length=3), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("source_file", sa.String(length=300), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["scheme_id"],
+            ["marking_schemes.id"],
+            name=op.f("fk_criteria_scheme_id_marking_schemes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_criteria")),
+        sa.UniqueConstraint("scheme_id", "letter", name=op.f("uq_criteria_scheme_id_letter")),
+    )
+    op.create_table(
+        "exams",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("centre_id", sa.Integer(), nullable=False),
+        sa.Column("competence_id", sa.Integer(), nullable=False),
+        sa.Column("scheme_id", sa.Integer(), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("chief_expert_id", sa.Integer(), nullable=True),
+        sa.Column("audit_head", sa.String(length=64), nullable=True),
+        sa.Column("audit_count", sa.Integer(), nullable=True),
+        sa.Column("finalised_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('planned', 'marking', 'finalised')", name=op.f("ck_exams_status")
+        ),
+        sa.CheckConstraint("end_date >= start_date", name=op.f("ck_exams_dates_ordered")),
+        sa.ForeignKeyConstraint(
+            ["centre_id"], ["centres.id"], name=op.f("fk_exams_centre_id_centres")
+        ),
+        sa.ForeignKeyConstraint(
+            ["chief_expert_id"],
+            ["users.id"],
+            name=op.f("fk_exams_chief_expert_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["competence_id"], ["competences.id"], name=op.f("fk_exams_competence_id_competences")
+        ),
+        sa.ForeignKeyConstraint(
+            ["scheme_id"], ["marking_schemes.id"], name=op.f("fk_exams_scheme_id_marking_schemes")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exams")),
+    )
+    with op.batch_alter_table("exams", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_exams_centre_id"), ["centre_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_exams_competence_id"), ["competence_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_exams_scheme_id"), ["scheme_id"], unique=False)
+        batch_op.create_index(
+            "ix_exams_start_date_centre", ["start_date", "centre_id"], unique=False
+        )
+
+    op.create_table(
+        "audit_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exam_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("actor", sa.String(length=254), nullable=False),
+        sa.Column("action", sa.String(length=40), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=False),
+        sa.Column("old_value", sa.String(length=100), nullable=False),
+        sa.Column("new_value", sa.String(length=100), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["exam_id"],
+            ["exams.id"],
+            name=op.f("fk_audit_entries_exam_id_exams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_audit_entries_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
+        sa.UniqueConstraint("exam_id", "seq", name=op.f("uq_audit_entries_exam_id_seq")),
+    )
+    op.create_table(
+        "enrolments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exam_id", sa.Integer(), nullable=False),
+        sa.Column("candidate_id", sa.Integer(), nullable=False),
+        sa.Column("workstation", sa.Integer(), nullable=False),
+        sa.Column("attendance", sa.String(length=14), nullable=False),
+        sa.Column("attendance_reason", sa.Text(), nullable=False),
+        sa.CheckConstraint(
+            "attendance IN ('present', 'absent', 'withdrawn', 'disqualified')",
+            name=op.f("ck_enrolments_attendance"),
+        ),
+        sa.CheckConstraint("workstation > 0", name=op.f("ck_enrolments_workstation_positive")),
+        sa.ForeignKeyConstraint(
+            ["candidate_id"], ["candidates.id"], name=op.f("fk_enrolments_candidate_id_candidates")
+        ),
+        sa.ForeignKeyConstraint(
+            ["exam_id"], ["exams.id"], name=op.f("fk_enrolments_exam_id_exams"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_enrolments")),
+        sa.UniqueConstraint(
+            "exam_id", "candidate_id", name=op.f("uq_enrolments_exam_id_candidate_id")
+        ),
+    )
+    with op.batch_alter_table("enrolments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_enrolments_candidate_id"), ["candidate_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_enrolments_exam_id"), ["exam_id"], unique=False)
+
+    op.create_table(
+        "exam_experts",
+        sa.Column("exam_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["exam_id"],
+            ["exams.id"],
+            name=op.f("fk_exam_experts_exam_id_exams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_exam_experts_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("exam_id", "user_id", name=op.f("pk_exam_experts")),
+    )
+    op.create_table(
+        "sub_criteria",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scheme_id", sa.Integer(), nullable=False),
+        sa.Column("criterion_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=10), nullable=False),
+        sa.Column("name", sa.String(length=500), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["criterion_id"],
+            ["criteria.id"],
+            name=op.f("fk_sub_criteria_criterion_id_criteria"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["scheme_id"],
+            ["marking_schemes.id"],
+            name=op.f("fk_sub_criteria_scheme_id_marking_schemes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sub_criteria")),
+        sa.UniqueConstraint("scheme_id", "code", name=op.f("uq_sub_criteria_scheme_id_code")),
+    )
+    with op.batch_alter_table("sub_criteria", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sub_criteria_scheme_id"), ["scheme_id"], unique=False)
+
+    op.create_table(
+        "aspects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scheme_id", sa.Integer(), nullable=False),
+        sa.Column("sub_criterion_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=1), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("extra_description", sa.Text(), nullable=False),
+        sa.Column("requirement", sa.Text(), nullable=False),
+        sa.Column("wsos_section", sa.Integer(), nullable=False),
+        sa.Column("max_hundredths", sa.Integer(), nullable=False),
+        sa.Column("levels", sa.JSON(), nullable=False),
+        sa.Column("calculation", sa.String(length=50), nullable=False),
+        sa.CheckConstraint("kind IN ('M', 'J')", name=op.f("ck_aspects_kind")),
+        sa.CheckConstraint("max_hundredths > 0", name=op.f("ck_aspects_max_positive")),
+        sa.ForeignKeyConstraint(
+            ["scheme_id"],
+            ["marking_schemes.id"],
+            name=op.f("fk_aspects_scheme_id_marking_schemes"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sub_criterion_id"],
+            ["sub_criteria.id"],
+            name=op.f("fk_aspects_sub_criterion_id_sub_criteria"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_aspects")),
+        sa.UniqueConstraint(
+            "sub_criterion_id", "position", name=op.f("uq_aspects_sub_criterion_id_position")
+        ),
+    )
+    with op.batch_alter_table("aspects", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_aspects_scheme_id"), ["scheme_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_aspects_sub_criterion_id"), ["sub_criterion_id"], unique=False
+        )
+
+    op.create_table(
+        "marking_forms",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exam_id", sa.Integer(), nullable=False),
+        sa.Column("sub_criterion_id", sa.Integer(), nullable=False),
+        sa.Column("seats", sa.JSON(), nullable=False),
+        sa.Column("locked_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["exam_id"],
+            ["exams.id"],
+            name=op.f("fk_marking_forms_exam_id_exams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["locked_by_id"],
+            ["users.id"],
+            name=op.f("fk_marking_forms_locked_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sub_criterion_id"],
+            ["sub_criteria.id"],
+            name=op.f("fk_marking_forms_sub_criterion_id_sub_criteria"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_marking_forms")),
+        sa.UniqueConstraint(
+            "exam_id", "sub_criterion_id", name=op.f("uq_marking_forms_exam_id_sub_criterion_id")
+        ),
+    )
+    with op.batch_alter_table("marking_forms", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_marking_forms_exam_id"), ["exam_id"], unique=False)
+
+    op.create_table(
+        "results",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exam_id", sa.Integer(), nullable=False),
+        sa.Column("enrolment_id", sa.Integer(), nullable=False),
+        sa.Column("candidate_id", sa.Integer(), nullable=False),
+        sa.Column("total_units", sa.BigInteger(), nullable=False),
+        sa.Column("max_units", sa.BigInteger(), nullable=False),
+        sa.Column("denominator", sa.Integer(), nullable=False),
+        sa.Column("percent_hundredths", sa.Integer(), nullable=False),
+        sa.Column("grade", sa.Integer(), nullable=False),
+        sa.Column("passed", sa.Boolean(), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("by_criterion", sa.JSON(), nullable=False),
+        sa.Column("by_section", sa.JSON(), nullable=False),
+        sa.Column("computed_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("total_units <= max_units", name=op.f("ck_results_total_within_max")),
+        sa.ForeignKeyConstraint(
+            ["candidate_id"], ["candidates.id"], name=op.f("fk_results_candidate_id_candidates")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"],
+            ["enrolments.id"],
+            name=op.f("fk_results_enrolment_id_enrolments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["exam_id"], ["exams.id"], name=op.f("fk_results_exam_id_exams"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_results")),
+        sa.UniqueConstraint("enrolment_id", name=op.f("uq_results_enrolment_id")),
+    )
+    with op.batch_alter_table("results", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_results_candidate_id"), ["candidate_id"], unique=False)
+        batch_op.create_index("ix_results_exam_rank", ["exam_id", "rank"], unique=False)
+
+    op.create_table(
+        "marks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exam_id", sa.Integer(), nullable=False),
+        sa.Column("enrolment_id", sa.Integer(), nullable=False),
+        sa.Column("aspect_id", sa.Integer(), nullable=False),
+        sa.Column("seat", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("seat >= 0", name=op.f("ck_marks_seat_non_negative")),
+        sa.CheckConstraint("value >= 0", name=op.f("ck_marks_value_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["aspect_id"], ["aspects.id"], name=op.f("fk_marks_aspect_id_aspects")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"],
+            ["enrolments.id"],
+            name=op.f("fk_marks_enrolment_id_enrolments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["exam_id"], ["exams.id"], name=op.f("fk_marks_exam_id_exams"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["users.id"],
+            name=op.f("fk_marks_updated_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_marks")),
+        sa.UniqueConstraint(
+            "enrolment_id", "aspect_id", "seat", name=op.f("uq_marks_enrolment_id_aspect_id_seat")
+        ),
+    )
+    with op.batch_alter_table("marks", schema=None) as batch_op:
+        batch_op.create_index("ix_marks_exam_aspect", ["exam_id", "aspect_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("marks", schema=None) as batch_op:
+        batch_op.drop_index("ix_marks_exam_aspect")
+
+    op.drop_table("marks")
+    with op.batch_alter_table("results", schema=None) as batch_op:
+        batch_op.drop_index("ix_results_exam_rank")
+        batch_op.drop_index(batch_op.f("ix_results_candidate_id"))
+
+    op.drop_table("results")
+    with op.batch_alter_table("marking_forms", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_marking_forms_exam_id"))
+
+    op.drop_table("marking_forms")
+    with op.batch_alter_table("aspects", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_aspects_sub_criterion_id"))
+        batch_op.drop_index(batch_op.f("ix_aspects_scheme_id"))
+
+    op.drop_table("aspects")
+    with op.batch_alter_table("sub_criteria", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sub_criteria_scheme_id"))
+
+    op.drop_table("sub_criteria")
+    op.drop_table("exam_experts")
+    with op.batch_alter_table("enrolments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_enrolments_exam_id"))
+        batch_op.drop_index(batch_op.f("ix_enrolments_candidate_id"))
+
+    op.drop_table("enrolments")
+    op.drop_table("audit_entries")
+    with op.batch_alter_table("exams", schema=None) as batch_op:
+        batch_op.drop_index("ix_exams_start_date_centre")
+        batch_op.drop_index(batch_op.f("ix_exams_scheme_id"))
+        batch_op.drop_index(batch_op.f("ix_exams_competence_id"))
+        batch_op.drop_index(batch_op.f("ix_exams_centre_id"))
+
+    op.drop_table("exams")
+    op.drop_table("criteria")
+    with op.batch_alter_table("marking_schemes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_marking_schemes_competence_id"))
+
+    op.drop_table("marking_schemes")
     with op.batch_alter_table("candidate_access", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_candidate_access_candidate_id"))
         batch_op.drop_index(batch_op.f("ix_candidate_access_at"))
