@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import PROJECT_ROOT, load_config
 from app import extensions
+from app.config import PROJECT_ROOT, load_config
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -79,11 +79,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import errors, navigation, web
+    from app import errors, navigation, security, web
     from app.auth.views import bp as auth_bp
     from assessments.views import bp as assessments_bp
 
     errors.init_app(app)
+    security.init_app(app)
     navigation.init_app(app)
     web.init_app(app)
     app.register_blueprint(auth_bp)

@@ -1,0 +1,118 @@
+"""Every registered route, every role, anonymous too: the outcome must match this table.
+
+A new route without a row here fails ``test_every_route_has_a_row`` — decide who
+may use it, write it down, and the HTTP walk below checks the app agrees.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.auth.permissions import PERMISSIONS, view_policy
+from tests.factories import UserFactory
+
+ROLES = ("admin", "centre_manager", "chief_expert", "expert")
+ALL = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+MANAGERS = frozenset({"admin", "centre_manager"})
+OFFICE = frozenset({"admin", "centre_manager", "chief_expert"})
+MARKERS = frozenset({"chief_expert", "expert"})
+CHIEF = frozenset({"chief_expert"})
+PUBLIC = "public"
+
+# endpoint -> PUBLIC or the set of roles allowed past the role check
+EXPECTED: dict[str, object] = {
+    "static": PUBLIC,
+    "web.home": PUBLIC,
+    "web.dashboard": PUBLIC,  # redirects anonymous visitors to the login page itself
+    "web.switch_language": PUBLIC,
+    "web.healthz": PUBLIC,
+    "web.readyz": PUBLIC,
+    "web.asset": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": ALL,
+    "auth.change_password": ALL,
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "auth.users": ADMIN,
+    "auth.create_user": ADMIN,
+    "auth.edit_user": ADMIN,
+    "auth.reset_user_password": ADMIN,
+}
+
+
+def allowed_roles(policy: str) -> object:
+    return PUBLIC if policy == "public" else PERMISSIONS[policy]
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_a_row(app):
+    missing = sorted({rule.endpoint for rule, _ in routes(app)} - EXPECTED.keys())
+    assert not missing, f"routes without a row in EXPECTED: {missing}"
+    stale = sorted(EXPECTED.keys() - {rule.endpoint for rule, _ in routes(app)})
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def test_declared_policy_matches_the_table(app):
+    for rule, _method in routes(app):
+        policy = view_policy(app, rule.endpoint)
+        assert policy is not None, f"{rule.endpoint} declares no permission"
+        assert allowed_roles(policy) == EXPECTED[rule.endpoint], rule.endpoint
+
+
+def build_path(rule) -> str:
+    """Fill URL arguments with values that exist for no object (ids 999999)."""
+
+    def fill(match: re.Match) -> str:
+        converter, name = match.group(1), match.group(2)
+        if converter == "int" or name.endswith("_id") or name in {"id", "exam", "number"}:
+            return "999999"
+        if name == "code":
+            return "kk"
+        if name == "kind":
+            return "fonts"
+        return "x"
+
+    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", fill, rule.rule)
+
+
+def _outcome(response) -> str:
+    if response.status_code == 401:
+        return "login"
+    if response.status_code in (302, 303) and "/login" in response.headers.get("Location", ""):
+        return "login"
+    if response.status_code == 403:
+        return "forbidden"
+    return "allowed"
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_http_outcome_matches_the_table(app, client, role):
+    if role is not None:
+        user = UserFactory(role=role)
+        client.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
+    for rule, method in routes(app):
+        if rule.endpoint in ("auth.logout", "auth.login"):
+            continue  # these change who is signed in; covered in test_auth.py
+        expected = EXPECTED[rule.endpoint]
+        response = client.open(build_path(rule), method=method)
+        outcome = _outcome(response)
+        where = f"{method} {rule.rule} as {role or 'anonymous'}"
+        if expected == PUBLIC:
+            assert outcome != "forbidden", where
+            if rule.endpoint != "web.dashboard":
+                assert response.status_code != 401, where
+        elif role is None:
+            assert outcome == "login", where
+        elif role in expected:
+            assert outcome == "allowed", f"{where}: {response.status_code}"
+        else:
+            assert outcome == "forbidden", f"{where}: {response.status_code}"
+        assert response.status_code < 500, f"{where}: {response.status_code}"

@@ -1,0 +1,49 @@
+import pytest
+
+from tests.conftest import make_app
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_no_inline_scripts_in_pages(client):
+    body = client.get("/login").get_data(as_text=True)
+    for chunk in body.split("<script")[1:]:
+        head = chunk.split(">", 1)[0]
+        assert "src=" in head or 'type="application/json"' in head
+
+
+def test_production_refuses_weak_secrets(tmp_path, monkeypatch):
+    from app import create_app
+    from app.config import ConfigError
+
+    for key in ("SECRET_KEY", "IIN_HASH_KEY", "IIN_ENCRYPTION_KEY", "KEY_ENCRYPTION_SECRET"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"SECRET_KEY": "short"})
+
+
+def test_session_cookie_is_secure_outside_development(database_server):
+    app = make_app(database_server("cookies"), ENVIRONMENT="production")
+    app.testing = False
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_environment_variables_override_defaults(monkeypatch, database_server):
+    monkeypatch.setenv("TIMEZONE", "Asia/Aqtobe")
+    monkeypatch.setenv("RATELIMIT_ENABLED", "false")
+    app = make_app(database_server("envcheck"))
+    assert app.config["TIMEZONE"] == "Asia/Aqtobe"
+    assert app.config["RATELIMIT_ENABLED"] is False
