@@ -12,7 +12,6 @@ from flask_wtf.csrf import CSRFProtect
 from app.db import Base
 
 
-
 class Session(FlaskSession):
     """Flask-SQLAlchemy's session, honouring an explicit ``bind``.
 

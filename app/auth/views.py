@@ -144,8 +144,8 @@ def reset_password(token: str):
 
 
 def _fill_choices(form: UserForm) -> None:
-    from assessments.models import Centre, College
     from app.i18n import localized
+    from assessments.models import Centre, College
 
     form.role.choices = [(r, str(ROLE_LABELS[r])) for r in ROLES]
     none = [(0, "—")]
