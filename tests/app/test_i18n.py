@@ -1,0 +1,67 @@
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from flask_babel import force_locale
+
+from app.i18n import format_number
+
+
+def test_first_visit_follows_accept_language(client):
+    page = client.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    assert '<html lang="ru">' in page.get_data(as_text=True)
+
+
+def test_without_a_known_language_the_default_is_kazakh(client):
+    page = client.get("/login", headers={"Accept-Language": "de-DE"})
+    assert '<html lang="kk">' in page.get_data(as_text=True)
+
+
+def test_switcher_choice_is_remembered(client):
+    response = client.get("/language/en?next=/login")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    page = client.get("/login", headers={"Accept-Language": "ru"})
+    assert '<html lang="en">' in page.get_data(as_text=True)
+
+
+def test_switcher_refuses_foreign_redirects(client):
+    response = client.get("/language/kk?next=//evil.example/")
+    assert response.headers["Location"].endswith("/")
+    assert "evil" not in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "value", "expected"),
+    [
+        ("kk", Decimal("87.5"), "87,50"),
+        ("ru", Fraction(2 + 2 + 3, 3), "2,33"),
+        ("en", Decimal("87.5"), "87.50"),
+        ("kk", Decimal("0.125"), "0,13"),
+    ],
+)
+def test_numbers_use_the_local_decimal_separator(app, locale, value, expected):
+    with force_locale(locale):
+        assert format_number(value) == expected
+
+
+def test_thousands_are_grouped_with_a_space_in_russian(app):
+    with force_locale("ru"):
+        assert format_number(3620).replace("\xa0", " ") == "3 620"
+
+
+def test_error_pages_speak_the_users_language(client):
+    kk = client.get("/no-such-page", headers={"Accept-Language": "kk"})
+    assert kk.status_code == 404
+    assert '<html lang="kk">' in kk.get_data(as_text=True)
+
+
+def test_api_errors_are_problem_json(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 404
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json()["database"] == "ok"
