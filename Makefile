@@ -31,6 +31,7 @@ assets: node_modules/.installed
 run: install
 	$(BIN)/python -m app.instance
 	ENVIRONMENT=development $(BIN)/flask db upgrade
+	ENVIRONMENT=development $(BIN)/flask keys ensure
 	ENVIRONMENT=development $(BIN)/flask demo seed --if-empty
 	ENVIRONMENT=development $(BIN)/flask demo logins
 	ENVIRONMENT=development $(BIN)/flask run --host 127.0.0.1 --port $(PORT)

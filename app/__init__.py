@@ -57,7 +57,10 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        # a write unit asks for the write lock up front (assessments.services.marks.begin_write)
+        # so it waits for other writers instead of failing on a stale snapshot
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def register_extensions(app: Flask) -> None:
@@ -76,24 +79,53 @@ def register_extensions(app: Flask) -> None:
     # every model must be imported before migrations or create_all look at the metadata
     from app.auth import models as auth_models  # noqa: F401
     from assessments import models as assessment_models  # noqa: F401
+    from passports import models as passport_models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
     from app import errors, navigation, security, web
     from app.auth.views import bp as auth_bp
-    from assessments.views import bp as assessments_bp
+    from assessments import api
+    from assessments.views.candidates import bp as candidates_bp
+    from assessments.views.exams import bp as exams_bp
+    from assessments.views.marking import bp as marking_bp
+    from assessments.views.reference import bp as reference_bp
+    from assessments.views.results import bp as results_bp
+    from assessments.views.schemes import bp as schemes_bp
+    from passports import views as passport_views
 
     errors.init_app(app)
     security.init_app(app)
     navigation.init_app(app)
     web.init_app(app)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(assessments_bp)
+    passport_views.init_app(app)
+    app.register_blueprint(reference_bp)
+    app.register_blueprint(candidates_bp)
+    app.register_blueprint(exams_bp)
+    app.register_blueprint(marking_bp)
+    api.init_app(app)
+    app.register_blueprint(results_bp)
+    app.register_blueprint(schemes_bp)
 
 
 def register_cli(app: Flask) -> None:
     from app.cli import register as register_app_cli
     from assessments.cli import register as register_assessments_cli
+    from assessments.commands.candidates import register as register_candidates_cli
+    from assessments.commands.exams import register as register_exams_cli
+    from assessments.commands.marks import register as register_marks_cli
+    from assessments.commands.reference import register as register_reference_cli
+    from assessments.commands.results import register as register_results_cli
+    from assessments.commands.schemes import register as register_schemes_cli
+    from passports.cli import register as register_passports_cli
 
     register_app_cli(app)
+    register_passports_cli(app)
     register_assessments_cli(app)
+    register_exams_cli(app)
+    register_marks_cli(app)
+    register_results_cli(app)
+    register_reference_cli(app)
+    register_candidates_cli(app)
+    register_schemes_cli(app)

@@ -96,6 +96,10 @@ def logins():
     click.echo("Demo logins (demo database only):")
     for email, _name, role, password in rows:
         click.echo(f"  {role:<15} {email:<20} {password}")
+    from passports.demo import demo_lines
+
+    for line in demo_lines(db.session):
+        click.echo(line)
 
 
 def register(app: Flask) -> None:

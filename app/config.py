@@ -28,6 +28,15 @@ DEFAULTS: dict[str, Any] = {
     "IIN_ENCRYPTION_KEY": "",
     # secret that encrypts the passport signing keys stored in the database
     "KEY_ENCRYPTION_SECRET": "",
+    # who signs the passports (shown on them and in credentials); ISSUER_URL "" = PUBLIC_BASE_URL
+    "ISSUER_NAME_KK": "Алматы қаласының Білім басқармасы",
+    "ISSUER_NAME_RU": "Управление образования города Алматы",
+    "ISSUER_NAME_EN": "Almaty City Department of Education",
+    "ISSUER_URL": "",
+    # years a passport stays valid from its issue date; 0 = it never expires
+    "PASSPORT_VALIDITY_YEARS": 0,
+    "PASSPORT_CHECK_RATE_LIMIT": "10 per minute",
+    "VERIFY_API_RATE_LIMIT": "120 per minute",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per minute",
@@ -43,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 50,
     "MAX_UPLOAD_MB": 20,
     "ASSETS_DIR": str(PROJECT_ROOT / "node_modules"),
+    # folder with DejaVuSans.ttf, DejaVuSans-Bold.ttf and DejaVuSansMono.ttf for PDFs
+    "PDF_FONT_DIR": "/usr/share/fonts/truetype/dejavu",
 }
 
 SECRET_SETTINGS = ("SECRET_KEY", "IIN_HASH_KEY", "IIN_ENCRYPTION_KEY", "KEY_ENCRYPTION_SECRET")

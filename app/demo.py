@@ -45,4 +45,12 @@ def seed_all(session: Session) -> str:
 
     reference = seed_reference(session)
     users = seed_users(session, reference.demo_centre_id, reference.demo_college_id)
-    return f"{reference.summary}; users: {users} new"
+    # exams need the reference data and the demo chief expert and expert
+    from assessments.demo_exams import seed_exams
+
+    exams = seed_exams(session)
+    # passports of the finalised demo exam (idempotent: issues nothing twice)
+    from passports.demo import seed_passports
+
+    passports = seed_passports(session)
+    return f"{reference.summary}; users: {users} new; {exams}; {passports}"

@@ -8,7 +8,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale
 
 from app.extensions import babel
@@ -20,6 +20,8 @@ LOCALE_COOKIE = "lang"
 
 def select_locale() -> str:
     """Pick the UI language: ?lang=, then the remembered cookie, then Accept-Language."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
     asked = request.args.get("lang")
     if asked in LOCALES:
         g.set_locale_cookie = asked

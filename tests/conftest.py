@@ -85,7 +85,11 @@ def migrate(app) -> None:
 def _app(database_server):
     app = make_app(database_server("skills_test"))
     migrate(app)
-    return app
+    yield app
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from app.auth.models import User
 from app.extensions import db
-from assessments.models import Centre, College, Competence, Enterprise, WsosSection
+from assessments.models import Candidate, Centre, College, Competence, Enterprise, WsosSection
 
 PASSWORD = "correct-horse-battery"
 
@@ -82,6 +82,31 @@ class EnterpriseFactory(Base):
     name_en = factory.Sequence(lambda n: f"Enterprise {n} LLP")
 
 
+class CandidateFactory(Base):
+    """A candidate with a valid IIN (pass ``iin=`` to choose it), stored as hash + ciphertext."""
+
+    class Meta:
+        model = Candidate
+        exclude = ("iin",)
+
+    iin = factory.Sequence(lambda n: iin_for(n % 10000))
+    last_name = factory.Iterator(["Сейтқалиева", "Омарова", "Әлиева", "Қасымова", "Ұзақова"])
+    first_name = factory.Sequence(lambda n: f"Айгерім{'і' * (n % 5)}")
+    middle_name = "Нұрланқызы"
+    last_name_latin = factory.LazyAttribute(lambda o: _latin(o.last_name))
+    first_name_latin = factory.LazyAttribute(lambda o: _latin(o.first_name))
+    sort_key = factory.LazyAttribute(lambda o: _sort_key(o.last_name, o.first_name, o.middle_name))
+    search_text = factory.LazyAttribute(
+        lambda o: " ".join([o.last_name, o.first_name, o.middle_name]).casefold()
+    )
+    iin_hash = factory.LazyAttribute(lambda o: _iin_hash(o.iin))
+    iin_encrypted = factory.LazyAttribute(lambda o: _encrypt(o.iin))
+    college = factory.SubFactory(CollegeFactory)
+    specialty = "06130100 Бағдарламалық қамтамасыз ету"
+    email = ""
+    legal_basis = "education"
+
+
 class UserFactory(Base):
     class Meta:
         model = User
@@ -111,3 +136,27 @@ def iin_for(n: int, birth: date = date(2004, 5, 17), sex: str = "F") -> str:
     from assessments.iin import make_iin
 
     return make_iin(birth, sex, n)
+
+
+def _latin(name: str) -> str:
+    from assessments.translit import transliterate
+
+    return transliterate(name)
+
+
+def _sort_key(*parts: str) -> str:
+    from app.collation import sort_key
+
+    return sort_key(*parts)
+
+
+def _iin_hash(iin: str) -> str:
+    from assessments.personal_data import iin_lookup_hash
+
+    return iin_lookup_hash(iin)
+
+
+def _encrypt(iin: str) -> str:
+    from assessments.personal_data import encrypt_iin
+
+    return encrypt_iin(iin)

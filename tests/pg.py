@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -70,10 +71,8 @@ class TempCluster:
         return f"postgresql+psycopg://postgres@/postgres?host={self.socket_dir}"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(PostgresUnavailable):
             self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except PostgresUnavailable:
-            pass
         shutil.rmtree(self.base, ignore_errors=True)
 
 

@@ -36,6 +36,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "marks.enter": frozenset({"chief_expert", "expert"}),
     "forms.lock": frozenset({"chief_expert"}),
     "results.view": frozenset({"admin", "centre_manager", "chief_expert"}),
+    # passports: centre managers see (and hand over) those of their centre's exams
+    "passports.view": frozenset({"admin", "centre_manager"}),
+    "passports.issue": frozenset({"admin"}),
+    "passports.revoke": frozenset({"admin"}),
+    "keys.manage": frozenset({"admin"}),
 }
 
 PUBLIC_ENDPOINTS = frozenset({"static"})
@@ -45,9 +50,7 @@ def has_permission(user: Any, permission: str) -> bool:
     """Return True when ``user`` is signed in, active and holds ``permission``."""
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
-    return bool(
-        getattr(user, "is_authenticated", False) and user.role in PERMISSIONS[permission]
-    )
+    return bool(getattr(user, "is_authenticated", False) and user.role in PERMISSIONS[permission])
 
 
 def requires(permission: str) -> Callable[[F], F]:

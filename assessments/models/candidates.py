@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
-from assessments.models.reference import College, Enterprise
+from assessments.models.reference import Centre, College, Enterprise
 
 LEGAL_BASES = ("education", "consent", "contract")
 
@@ -36,18 +36,25 @@ class Candidate(db.Model):
     first_name_latin: Mapped[str] = mapped_column(String(100))
     # ASCII key that sorts in Kazakh alphabetical order on every database
     sort_key: Mapped[str] = mapped_column(String(700), index=True)
+    # lower-cased Cyrillic and Latin names, for case-insensitive search on every database
+    search_text: Mapped[str] = mapped_column(String(500), default="")
     college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id"), index=True)
     specialty: Mapped[str] = mapped_column(String(200))
     enterprise_id: Mapped[int | None] = mapped_column(
         ForeignKey("enterprises.id", ondelete="SET NULL"), index=True
     )
     email: Mapped[str] = mapped_column(String(254), default="")
+    # the competence centre that registered the candidate: its staff see the record
+    centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="SET NULL"), index=True
+    )
     legal_basis: Mapped[str] = mapped_column(String(20), default="education")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     college: Mapped[College] = relationship(lazy="joined")
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
+    centre: Mapped[Centre | None] = relationship(lazy="joined")
 
     @property
     def full_name(self) -> str:

@@ -133,6 +133,8 @@ class Mark(db.Model):
         CheckConstraint("value >= 0", "value_non_negative"),
         CheckConstraint("seat >= 0", "seat_non_negative"),
         Index("ix_marks_exam_aspect", "exam_id", "aspect_id"),
+        # covers the results aggregate: an index-only scan of an exam's marks, by enrolment
+        Index("ix_marks_exam_totals", "exam_id", "enrolment_id", "aspect_id", "seat", "value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

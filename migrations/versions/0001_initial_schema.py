@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:01:40.926739
+Create Date: 2026-11-23 12:20:25.777210
 
 """
 
@@ -67,6 +67,19 @@ def upgrade():
         sa.UniqueConstraint("bin", name=op.f("uq_enterprises_bin")),
     )
     op.create_table(
+        "signing_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kid", sa.String(length=64), nullable=False),
+        sa.Column("public_jwk", sa.JSON(), nullable=False),
+        sa.Column("private_key_encrypted", sa.Text(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("activated_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("retired_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_keys")),
+        sa.UniqueConstraint("kid", name=op.f("uq_signing_keys_kid")),
+    )
+    op.create_table(
         "candidates",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("iin_hash", sa.String(length=64), nullable=False),
@@ -77,16 +90,24 @@ def upgrade():
         sa.Column("last_name_latin", sa.String(length=100), nullable=False),
         sa.Column("first_name_latin", sa.String(length=100), nullable=False),
         sa.Column("sort_key", sa.String(length=700), nullable=False),
+        sa.Column("search_text", sa.String(length=500), nullable=False),
         sa.Column("college_id", sa.Integer(), nullable=False),
         sa.Column("specialty", sa.String(length=200), nullable=False),
         sa.Column("enterprise_id", sa.Integer(), nullable=True),
         sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("centre_id", sa.Integer(), nullable=True),
         sa.Column("legal_basis", sa.String(length=20), nullable=False),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", app.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "legal_basis IN ('education', 'consent', 'contract')",
             name=op.f("ck_candidates_legal_basis"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["centre_id"],
+            ["centres.id"],
+            name=op.f("fk_candidates_centre_id_centres"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["college_id"], ["colleges.id"], name=op.f("fk_candidates_college_id_colleges")
@@ -101,6 +122,7 @@ def upgrade():
         sa.UniqueConstraint("iin_hash", name=op.f("uq_candidates_iin_hash")),
     )
     with op.batch_alter_table("candidates", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_candidates_centre_id"), ["centre_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_candidates_college_id"), ["college_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_candidates_enterprise_id"), ["enterprise_id"], unique=False
@@ -574,13 +596,101 @@ def upgrade():
     )
     with op.batch_alter_table("marks", schema=None) as batch_op:
         batch_op.create_index("ix_marks_exam_aspect", ["exam_id", "aspect_id"], unique=False)
+        batch_op.create_index(
+            "ix_marks_exam_totals",
+            ["exam_id", "enrolment_id", "aspect_id", "seat", "value"],
+            unique=False,
+        )
+
+    op.create_table(
+        "passports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=24), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("candidate_id", sa.Integer(), nullable=False),
+        sa.Column("exam_id", sa.Integer(), nullable=False),
+        sa.Column("result_id", sa.Integer(), nullable=True),
+        sa.Column("holder_name", sa.String(length=320), nullable=False),
+        sa.Column("snapshot", sa.JSON(), nullable=False),
+        sa.Column("basis_hash", sa.String(length=64), nullable=False),
+        sa.Column("token", sa.Text(), nullable=False),
+        sa.Column("kid", sa.String(length=64), nullable=False),
+        sa.Column("issued_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("issued_by_id", sa.Integer(), nullable=True),
+        sa.Column("code_nonce", sa.String(length=32), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("link_nonce", sa.String(length=32), nullable=True),
+        sa.Column("link_hash", sa.String(length=64), nullable=True),
+        sa.Column("share_slug", sa.String(length=32), nullable=False),
+        sa.Column("share_enabled", sa.Boolean(), nullable=False),
+        sa.Column("lookup_enabled", sa.Boolean(), nullable=False),
+        sa.Column("revoked_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revocation_kind", sa.String(length=12), nullable=True),
+        sa.Column("revocation_reason", sa.Text(), nullable=False),
+        sa.Column("revoked_by_id", sa.Integer(), nullable=True),
+        sa.Column("superseded_by_id", sa.Integer(), nullable=True),
+        sa.Column("superseded_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("supersede_reason", sa.String(length=20), nullable=True),
+        sa.CheckConstraint(
+            "revocation_kind IS NULL OR revocation_kind IN ('manual', 'not_passing', 'not_present')",
+            name=op.f("ck_passports_revocation_kind"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["candidate_id"], ["candidates.id"], name=op.f("fk_passports_candidate_id_candidates")
+        ),
+        sa.ForeignKeyConstraint(["exam_id"], ["exams.id"], name=op.f("fk_passports_exam_id_exams")),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"],
+            ["users.id"],
+            name=op.f("fk_passports_issued_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["result_id"],
+            ["results.id"],
+            name=op.f("fk_passports_result_id_results"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["revoked_by_id"],
+            ["users.id"],
+            name=op.f("fk_passports_revoked_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["superseded_by_id"],
+            ["passports.id"],
+            name=op.f("fk_passports_superseded_by_id_passports"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_passports")),
+        sa.UniqueConstraint("link_hash", name=op.f("uq_passports_link_hash")),
+        sa.UniqueConstraint("number", name=op.f("uq_passports_number")),
+        sa.UniqueConstraint("sequence", name=op.f("uq_passports_sequence")),
+        sa.UniqueConstraint("share_slug", name=op.f("uq_passports_share_slug")),
+    )
+    with op.batch_alter_table("passports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_passports_candidate_id"), ["candidate_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_passports_exam_candidate", ["exam_id", "candidate_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_passports_exam_id"), ["exam_id"], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("passports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_passports_exam_id"))
+        batch_op.drop_index("ix_passports_exam_candidate")
+        batch_op.drop_index(batch_op.f("ix_passports_candidate_id"))
+
+    op.drop_table("passports")
     with op.batch_alter_table("marks", schema=None) as batch_op:
+        batch_op.drop_index("ix_marks_exam_totals")
         batch_op.drop_index("ix_marks_exam_aspect")
 
     op.drop_table("marks")
@@ -637,8 +747,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_candidates_sort_key"))
         batch_op.drop_index(batch_op.f("ix_candidates_enterprise_id"))
         batch_op.drop_index(batch_op.f("ix_candidates_college_id"))
+        batch_op.drop_index(batch_op.f("ix_candidates_centre_id"))
 
     op.drop_table("candidates")
+    op.drop_table("signing_keys")
     op.drop_table("enterprises")
     op.drop_table("competences")
     op.drop_table("colleges")

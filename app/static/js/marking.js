@@ -1,0 +1,838 @@
+/* Marking form: keyboard navigation and safe autosave through the JSON API.
+ *
+ * Nothing typed is lost: every keystroke's value is kept in localStorage (one item per
+ * cell: "skills-passport:mark:<exam>:<form>:<enrolment>:<aspect>:<seat>") until the server
+ * has confirmed it. Entries are sent one at a time with the version the expert last saw
+ * (optimistic concurrency); a dropped connection is retried with growing pauses, and a
+ * reload or crashed tab restores and re-sends whatever was not confirmed. A 409 answer
+ * shows the current value and lets the expert keep theirs or take the other one.
+ */
+(function () {
+  "use strict";
+
+  var grid = document.getElementById("marking-grid");
+  if (!grid) {
+    return;
+  }
+  var messages = JSON.parse(document.getElementById("marking-messages").textContent);
+  var examId = grid.dataset.exam;
+  var formId = grid.dataset.form;
+  var putUrl = grid.dataset.putUrl;
+  var historyUrl = grid.dataset.historyUrl || "";
+  var spread = parseInt(grid.dataset.spread, 10);
+  var editable = grid.dataset.editable === "true";
+  var decimal = messages.decimal || ".";
+  var prefix = "skills-passport:mark:" + examId + ":" + formId + ":";
+
+  var statusEl = document.getElementById("save-status");
+  var conflictsEl = document.getElementById("conflicts");
+  var panel = document.getElementById("cell-panel");
+  var inputs = Array.prototype.slice.call(grid.querySelectorAll("input.mark"));
+  var headers = Array.prototype.slice.call(grid.querySelectorAll("thead th.col-head"));
+  var byPosition = {};
+  var byKey = {};
+  var rows = 0;
+  var columns = headers.length;
+
+  inputs.forEach(function (input) {
+    byPosition[input.dataset.r + ":" + input.dataset.c] = input;
+    byKey[keyOf(input)] = input;
+    rows = Math.max(rows, parseInt(input.dataset.r, 10) + 1);
+  });
+
+  // ---- small helpers ---------------------------------------------------------------
+
+  function keyOf(input) {
+    return input.dataset.enrolment + ":" + input.dataset.aspect + ":" + input.dataset.seat;
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_match, name) {
+      return values[name] === undefined ? "" : String(values[name]);
+    });
+  }
+
+  function shown(kind, value) {
+    if (value === null || value === undefined) {
+      return "";
+    }
+    return kind === "M" ? String(value).replace(".", decimal) : String(value);
+  }
+
+  function hundredths(text) {
+    var number = parseFloat(String(text).replace(",", "."));
+    return isNaN(number) ? null : Math.round(number * 100);
+  }
+
+  var memory = {};
+  var storage = {
+    get: function (key) {
+      try {
+        var raw = window.localStorage.getItem(key);
+        return raw ? JSON.parse(raw) : null;
+      } catch (_error) {
+        return memory[key] || null;
+      }
+    },
+    set: function (key, value) {
+      memory[key] = value;
+      try {
+        window.localStorage.setItem(key, JSON.stringify(value));
+      } catch (_error) {
+        /* storage full or blocked: the in-memory copy still retries */
+      }
+    },
+    remove: function (key) {
+      delete memory[key];
+      try {
+        window.localStorage.removeItem(key);
+      } catch (_error) {
+        /* nothing to do */
+      }
+    },
+    keys: function () {
+      var found = [];
+      try {
+        for (var i = 0; i < window.localStorage.length; i += 1) {
+          var key = window.localStorage.key(i);
+          if (key && key.indexOf(prefix) === 0) {
+            found.push(key);
+          }
+        }
+      } catch (_error) {
+        return Object.keys(memory);
+      }
+      return found;
+    },
+  };
+
+  // ---- the queue of unsaved entries ----------------------------------------------
+
+  var pending = {}; // cell key -> {value, reason, expected, conflict, error}
+  var inFlight = null;
+  var attempts = 0;
+  var retryTimer = null;
+  var signedOut = false;
+
+  function remember(input, value, reason) {
+    var key = keyOf(input);
+    var entry = pending[key];
+    if (!entry) {
+      var version = input.dataset.version;
+      entry = { expected: version ? parseInt(version, 10) : null };
+      pending[key] = entry;
+    }
+    entry.value = value;
+    entry.reason = reason;
+    entry.error = null;
+    storage.set(prefix + key, {
+      value: entry.value,
+      reason: entry.reason,
+      expected: entry.expected,
+      at: Date.now(),
+    });
+    cellOf(input).classList.add("pending");
+    cellOf(input).classList.remove("invalid", "saved");
+  }
+
+  function forget(input) {
+    var key = keyOf(input);
+    delete pending[key];
+    storage.remove(prefix + key);
+    cellOf(input).classList.remove("pending", "conflicted");
+  }
+
+  function cellOf(input) {
+    return input.parentNode;
+  }
+
+  function currentReason(input) {
+    var entry = pending[keyOf(input)];
+    return entry ? entry.reason : input.dataset.reason || "";
+  }
+
+  /* Queue the cell when its text or reason differs from what the server holds. */
+  function commit(input, reason) {
+    if (input.disabled) {
+      return;
+    }
+    var value = input.value.trim();
+    var why = reason === undefined ? currentReason(input) : reason.trim();
+    var entry = pending[keyOf(input)];
+    if (!entry && value === input.dataset.saved && why === (input.dataset.reason || "")) {
+      return;
+    }
+    if (entry && entry.conflict) {
+      entry.value = value;
+      entry.reason = why;
+      return;
+    }
+    remember(input, value, why);
+    flushSoon(0);
+  }
+
+  function flushSoon(delay) {
+    if (retryTimer) {
+      window.clearTimeout(retryTimer);
+    }
+    retryTimer = window.setTimeout(function () {
+      retryTimer = null;
+      flush();
+    }, delay);
+  }
+
+  function nextEntry() {
+    var keys = Object.keys(pending);
+    for (var i = 0; i < keys.length; i += 1) {
+      var entry = pending[keys[i]];
+      if (!entry.conflict && !entry.error && byKey[keys[i]]) {
+        return keys[i];
+      }
+    }
+    return null;
+  }
+
+  function flush() {
+    if (inFlight) {
+      return;
+    }
+    var key = nextEntry();
+    updateStatus();
+    if (key === null) {
+      return;
+    }
+    var input = byKey[key];
+    var entry = pending[key];
+    var sent = { value: entry.value, reason: entry.reason };
+    inFlight = key;
+    var body = {
+      enrolment_id: parseInt(input.dataset.enrolment, 10),
+      aspect: input.dataset.aspect,
+      seat: parseInt(input.dataset.seat, 10),
+      value: entry.value === "" ? null : entry.value,
+      expected_version: entry.expected,
+      reason: entry.reason || "",
+    };
+    window
+      .fetch(putUrl, {
+        method: "PUT",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          "X-Requested-With": "XMLHttpRequest",
+        },
+        body: JSON.stringify(body),
+      })
+      .then(function (response) {
+        return response
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (data) {
+            return { status: response.status, data: data };
+          });
+      })
+      .then(function (answer) {
+        inFlight = null;
+        handle(input, key, sent, answer.status, answer.data);
+      })
+      .catch(function () {
+        inFlight = null;
+        retryLater();
+      });
+  }
+
+  function retryLater() {
+    attempts += 1;
+    var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(attempts - 1, 5)));
+    flushSoon(delay + Math.floor(Math.random() * 500));
+    updateStatus();
+  }
+
+  function handle(input, key, sent, status, data) {
+    var entry = pending[key];
+    if (status === 200) {
+      attempts = 0;
+      signedOut = false;
+      input.dataset.version = data.version === null ? "" : String(data.version);
+      input.dataset.saved = data.value === null ? "" : sent.value;
+      input.dataset.reason = data.reason || "";
+      if (entry && entry.value === sent.value && entry.reason === sent.reason) {
+        forget(input);
+        cellOf(input).classList.add("saved");
+      } else if (entry) {
+        entry.expected = data.version; // typed again meanwhile: send that on top
+        remember(input, entry.value, entry.reason);
+      }
+      refreshCell(input);
+      flushSoon(0);
+      return;
+    }
+    if (status === 409 && data && data.current !== undefined) {
+      if (entry) {
+        entry.conflict = data.current;
+        showConflict(input, key, data.current);
+      }
+      flushSoon(0);
+      return;
+    }
+    if (status === 401) {
+      signedOut = true;
+      retryLater();
+      return;
+    }
+    if (status === 0 || status === 429 || status >= 500) {
+      retryLater();
+      return;
+    }
+    // refused for good (invalid value, locked form, conflict of interest …)
+    var message = (data && (data.errors && firstError(data.errors))) || (data && data.detail) || "";
+    if (entry) {
+      entry.error = message;
+    }
+    storage.remove(prefix + key);
+    delete pending[key];
+    cellOf(input).classList.remove("pending");
+    cellOf(input).classList.add("invalid");
+    input.title = fill(messages.notSaved, { message: message });
+    input.setAttribute("aria-invalid", "true");
+    showError(fill(messages.notSaved, { message: input.getAttribute("aria-label") + " — " + message }));
+    flushSoon(0);
+  }
+
+  function firstError(errors) {
+    var names = Object.keys(errors);
+    if (!names.length) {
+      return "";
+    }
+    var value = errors[names[0]];
+    return Array.isArray(value) ? value.join(" ") : String(value);
+  }
+
+  // ---- status and conflicts -----------------------------------------------------------
+
+  var lastError = "";
+
+  function showError(text) {
+    lastError = text;
+    updateStatus();
+  }
+
+  function updateStatus() {
+    if (!statusEl) {
+      return;
+    }
+    var waiting = Object.keys(pending).filter(function (key) {
+      return !pending[key].conflict;
+    }).length;
+    var undecided = Object.keys(pending).length - waiting;
+    var text;
+    var state = "";
+    if (undecided > 0) {
+      text = fill(messages.undecided, { count: undecided });
+      state = "error";
+    } else if (waiting === 0) {
+      text = lastError || messages.allSaved;
+      state = lastError ? "error" : "";
+    } else if (signedOut) {
+      text = messages.signedOut;
+      state = "error";
+    } else if (!navigator.onLine) {
+      text = fill(messages.offline, { count: waiting });
+      state = "pending";
+    } else if (attempts > 0) {
+      text = fill(messages.pending, { count: waiting });
+      state = "pending";
+    } else {
+      text = messages.saving;
+      state = "pending";
+    }
+    statusEl.textContent = text;
+    statusEl.className = "save-status" + (state ? " " + state : "");
+  }
+
+  function showConflict(input, key, current) {
+    cellOf(input).classList.add("conflicted");
+    var box = document.createElement("div");
+    box.className = "conflict";
+    box.setAttribute("role", "alert");
+    box.dataset.key = key;
+    var text = document.createElement("p");
+    var label = input.getAttribute("aria-label");
+    if (current.value === null) {
+      text.textContent = label + ": " + messages.conflictCleared;
+    } else {
+      text.textContent =
+        label +
+        ": " +
+        fill(messages.conflict, {
+          who: current.updated_by || "?",
+          value: shown(input.dataset.kind, current.value),
+          time: current.updated_at_display || "",
+        });
+    }
+    var mine = document.createElement("button");
+    mine.type = "button";
+    mine.className = "button small";
+    mine.textContent = messages.keepMine;
+    var theirs = document.createElement("button");
+    theirs.type = "button";
+    theirs.className = "button secondary small";
+    theirs.textContent = messages.takeTheirs;
+    mine.addEventListener("click", function () {
+      var entry = pending[key];
+      box.remove();
+      if (!entry) {
+        return;
+      }
+      entry.expected = current.version;
+      entry.conflict = null;
+      storage.set(prefix + key, {
+        value: entry.value,
+        reason: entry.reason,
+        expected: entry.expected,
+        at: Date.now(),
+      });
+      cellOf(input).classList.remove("conflicted");
+      input.value = entry.value;
+      flushSoon(0);
+      input.focus();
+    });
+    theirs.addEventListener("click", function () {
+      box.remove();
+      var text = shown(input.dataset.kind, current.value);
+      input.value = text;
+      input.dataset.saved = text;
+      input.dataset.version = current.version === null ? "" : String(current.version);
+      input.dataset.reason = current.reason || "";
+      forget(input);
+      refreshCell(input);
+      updateStatus();
+      input.focus();
+    });
+    box.appendChild(text);
+    box.appendChild(mine);
+    box.appendChild(theirs);
+    var old = conflictsEl.querySelector('[data-key="' + key + '"]');
+    if (old) {
+      old.remove();
+    }
+    conflictsEl.appendChild(box);
+    updateStatus();
+  }
+
+  // ---- what is missing, to re-score, or unexplained --------------------------------
+
+  function refreshCell(input) {
+    var cell = cellOf(input);
+    cell.classList.toggle("missing", input.dataset.saved === "");
+    if (input.dataset.kind === "M") {
+      var value = hundredths(input.dataset.saved);
+      var deduction = value !== null && value < parseInt(input.dataset.max, 10);
+      cell.classList.toggle("no-reason", deduction && !input.dataset.reason);
+    } else {
+      refreshJudgement(input);
+    }
+    refreshCounts();
+  }
+
+  function judgementGroup(input) {
+    var row = input.closest("tr");
+    return Array.prototype.slice.call(
+      row.querySelectorAll('input.mark[data-aspect-id="' + input.dataset.aspectId + '"]')
+    );
+  }
+
+  function needsRescoring(group) {
+    var scores = group.map(function (other) {
+      return other.dataset.saved === "" ? null : parseInt(other.dataset.saved, 10);
+    });
+    if (scores.indexOf(null) !== -1) {
+      return false;
+    }
+    return Math.max.apply(null, scores) - Math.min.apply(null, scores) > spread;
+  }
+
+  function refreshJudgement(input) {
+    var group = judgementGroup(input);
+    var rescore = needsRescoring(group);
+    group.forEach(function (other) {
+      cellOf(other).classList.toggle("rescore", rescore);
+    });
+  }
+
+  function refreshCounts() {
+    var missing = 0;
+    var deductions = 0;
+    var rescoreGroups = {};
+    inputs.forEach(function (input) {
+      if (input.dataset.saved === "") {
+        missing += 1;
+      }
+      if (cellOf(input).classList.contains("no-reason")) {
+        deductions += 1;
+      }
+      if (cellOf(input).classList.contains("rescore")) {
+        rescoreGroups[input.dataset.enrolment + ":" + input.dataset.aspectId] = true;
+      }
+    });
+    var rescore = Object.keys(rescoreGroups).length;
+    setCount("count-missing", missing, missing ? fill(messages.missing, { count: missing }) : messages.complete);
+    document.getElementById("count-missing").className = "badge " + (missing ? "warn" : "ok");
+    setCount("count-rescore", rescore, fill(messages.rescore, { count: rescore }));
+    setCount("count-deductions", deductions, fill(messages.deductions, { count: deductions }));
+  }
+
+  function setCount(id, count, text) {
+    var element = document.getElementById(id);
+    if (!element) {
+      return;
+    }
+    element.textContent = text;
+    element.hidden = id !== "count-missing" && count === 0;
+  }
+
+  // ---- the cell panel: aspect description, deduction reason, history ---------------
+
+  var active = null;
+  var reasonField = document.getElementById("panel-reason-field");
+  var reasonInput = document.getElementById("panel-reason");
+  var historyButton = document.getElementById("panel-history");
+  var historyList = document.getElementById("panel-history-list");
+
+  function showPanel(input) {
+    if (!panel) {
+      return;
+    }
+    var header = headers[parseInt(input.dataset.c, 10)];
+    var seat = parseInt(input.dataset.seat, 10);
+    document.getElementById("panel-title").textContent =
+      input.getAttribute("aria-label") + (input.dataset.kind === "M" ? " · max " + header.dataset.max : "");
+    document.getElementById("panel-description").textContent = header.dataset.description || "";
+    var levels = document.getElementById("panel-levels");
+    levels.textContent = "";
+    if (input.dataset.kind === "J" && header.dataset.levels) {
+      JSON.parse(header.dataset.levels).forEach(function (level, score) {
+        var item = document.createElement("li");
+        item.textContent = score + " — " + level;
+        levels.appendChild(item);
+      });
+      levels.hidden = false;
+    } else {
+      levels.hidden = true;
+    }
+    var canReason = input.dataset.kind === "M" && !input.disabled;
+    reasonField.hidden = !canReason;
+    reasonInput.disabled = !canReason;
+    reasonInput.value = currentReason(input);
+    if (historyList) {
+      historyList.hidden = true;
+      historyList.textContent = "";
+    }
+    panel.hidden = false;
+    panel.dataset.seat = String(seat);
+  }
+
+  function highlight(input, on) {
+    var header = headers[parseInt(input.dataset.c, 10)];
+    if (header) {
+      header.classList.toggle("active", on);
+    }
+    input.closest("tr").classList.toggle("active", on);
+  }
+
+  if (reasonInput) {
+    reasonInput.addEventListener("keydown", function (event) {
+      if (!active) {
+        return;
+      }
+      if (event.key === "Enter") {
+        event.preventDefault();
+        commit(active, reasonInput.value);
+        active.focus();
+        active.select();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        reasonInput.value = currentReason(active);
+        active.focus();
+        active.select();
+      }
+    });
+    reasonInput.addEventListener("change", function () {
+      if (active && active.value.trim() !== "") {
+        commit(active, reasonInput.value);
+      }
+    });
+  }
+
+  if (historyButton && historyUrl) {
+    historyButton.addEventListener("click", function () {
+      if (!active) {
+        return;
+      }
+      var query =
+        "?enrolment_id=" +
+        encodeURIComponent(active.dataset.enrolment) +
+        "&aspect=" +
+        encodeURIComponent(active.dataset.aspect) +
+        "&seat=" +
+        encodeURIComponent(active.dataset.seat);
+      window
+        .fetch(historyUrl + query, {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(String(response.status));
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          historyList.textContent = "";
+          if (!data.entries.length) {
+            var none = document.createElement("li");
+            none.textContent = messages.noHistory;
+            historyList.appendChild(none);
+          }
+          data.entries.forEach(function (entry) {
+            var item = document.createElement("li");
+            var change = (entry.old || "∅") + " → " + (entry.new || "∅");
+            item.textContent =
+              entry.at_display + " — " + entry.actor + ": " + change + (entry.reason ? " (" + entry.reason + ")" : "");
+            historyList.appendChild(item);
+          });
+          historyList.hidden = false;
+        })
+        .catch(function () {
+          historyList.textContent = messages.historyFailed;
+          historyList.hidden = false;
+        });
+    });
+  }
+
+  // ---- keyboard --------------------------------------------------------------------
+
+  function moveTo(r, c, dr, dc) {
+    while (r >= 0 && r < rows && c >= 0 && c < columns) {
+      var target = byPosition[r + ":" + c];
+      if (target && !target.disabled) {
+        target.focus();
+        target.select(); // at once: a deferred select would swallow fast typing
+        return true;
+      }
+      r += dr;
+      c += dc;
+    }
+    return false;
+  }
+
+  function allowedKey(input, key) {
+    if (input.dataset.kind === "J") {
+      return /^[0-3]$/.test(key);
+    }
+    return /^[0-9.,]$/.test(key);
+  }
+
+  grid.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("mark")) {
+      return;
+    }
+    var r = parseInt(input.dataset.r, 10);
+    var c = parseInt(input.dataset.c, 10);
+    var length = input.value.length;
+    var atStart = input.selectionStart === 0;
+    var atEnd = input.selectionEnd === length;
+    if (event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    switch (event.key) {
+      case "Enter":
+        event.preventDefault();
+        commit(input);
+        if (event.shiftKey) {
+          moveTo(r - 1, c, -1, 0);
+        } else if (!moveTo(r + 1, c, 1, 0)) {
+          moveTo(0, c + 1, 1, 0) || moveTo(0, c + 1, 0, 1);
+        }
+        return;
+      case "ArrowDown":
+        event.preventDefault();
+        commit(input);
+        moveTo(r + 1, c, 1, 0);
+        return;
+      case "ArrowUp":
+        event.preventDefault();
+        commit(input);
+        moveTo(r - 1, c, -1, 0);
+        return;
+      case "ArrowLeft":
+        if (atStart) {
+          event.preventDefault();
+          commit(input);
+          moveTo(r, c - 1, 0, -1);
+        }
+        return;
+      case "ArrowRight":
+        if (atEnd) {
+          event.preventDefault();
+          commit(input);
+          moveTo(r, c + 1, 0, 1);
+        }
+        return;
+      case "Escape":
+        event.preventDefault();
+        input.value = input.dataset.saved;
+        if (pending[keyOf(input)] && !pending[keyOf(input)].conflict) {
+          forget(input);
+          updateStatus();
+        }
+        input.select();
+        return;
+      case "r":
+      case "R":
+        if (input.dataset.kind === "M" && reasonInput && !reasonInput.disabled) {
+          event.preventDefault();
+          commit(input);
+          reasonInput.focus();
+        }
+        return;
+      default:
+        if (event.key.length === 1 && !allowedKey(input, event.key)) {
+          event.preventDefault();
+        }
+    }
+  });
+
+  grid.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("mark")) {
+      return;
+    }
+    if (active && active !== input) {
+      highlight(active, false);
+    }
+    active = input;
+    highlight(input, true);
+    showPanel(input);
+  });
+
+  grid.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (input.classList && input.classList.contains("mark")) {
+      commit(input);
+    }
+  });
+
+  grid.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("mark")) {
+      return;
+    }
+    // keep every keystroke on this device at once; it is sent when the cell is left
+    var entry = pending[keyOf(input)];
+    if (entry && entry.conflict) {
+      entry.value = input.value.trim();
+      return;
+    }
+    cellOf(input).classList.remove("invalid");
+    input.removeAttribute("aria-invalid");
+    remember(input, input.value.trim(), currentReason(input));
+    updateStatus();
+    scheduleIdleCommit(input);
+  });
+
+  var idleTimer = null;
+  function scheduleIdleCommit(input) {
+    if (idleTimer) {
+      window.clearTimeout(idleTimer);
+    }
+    idleTimer = window.setTimeout(function () {
+      idleTimer = null;
+      commit(input);
+    }, 1500);
+  }
+
+  // ---- judge seats (chief expert) -------------------------------------------------
+
+  Array.prototype.forEach.call(document.querySelectorAll("select.seat-select"), function (select) {
+    select.addEventListener("change", function () {
+      select.disabled = true;
+      window
+        .fetch(select.dataset.url, {
+          method: "PUT",
+          credentials: "same-origin",
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json",
+            "X-Requested-With": "XMLHttpRequest",
+          },
+          body: JSON.stringify({ user_id: select.value ? parseInt(select.value, 10) : null }),
+        })
+        .then(function (response) {
+          return response.json().then(function (data) {
+            if (!response.ok) {
+              throw new Error(data.detail || firstError(data.errors || {}) || String(response.status));
+            }
+            showError("");
+            statusEl && (statusEl.textContent = messages.seatSaved);
+            window.location.reload();
+          });
+        })
+        .catch(function (error) {
+          select.disabled = false;
+          showError(fill(messages.notSaved, { message: error.message }));
+        });
+    });
+  });
+
+  // ---- start: restore what this device still holds ---------------------------------
+
+  function restore() {
+    var restored = 0;
+    storage.keys().forEach(function (storageKey) {
+      var key = storageKey.slice(prefix.length);
+      var input = byKey[key];
+      var saved = storage.get(storageKey);
+      if (!input || !saved) {
+        return;
+      }
+      if (input.disabled) {
+        return; // locked or closed now: kept on the device, not sent
+      }
+      if (saved.value === input.dataset.saved && (saved.reason || "") === (input.dataset.reason || "")) {
+        storage.remove(storageKey);
+        return;
+      }
+      pending[key] = { value: saved.value, reason: saved.reason || "", expected: saved.expected };
+      input.value = saved.value;
+      cellOf(input).classList.add("pending");
+      restored += 1;
+    });
+    if (restored && statusEl) {
+      statusEl.textContent = fill(messages.restored, { count: restored });
+    }
+    if (restored) {
+      flushSoon(300);
+    }
+  }
+
+  window.addEventListener("online", function () {
+    attempts = 0;
+    flushSoon(0);
+  });
+  window.addEventListener("offline", updateStatus);
+  window.addEventListener("pagehide", function () {
+    if (active) {
+      commit(active);
+    }
+  });
+
+  if (editable) {
+    restore();
+  }
+  refreshCounts();
+})();

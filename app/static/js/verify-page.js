@@ -1,0 +1,282 @@
+// The QR verification page (/V#TOKEN).
+//
+// The token is in the URL fragment, which the browser never sends to the server. This script
+// 1. verifies the token's signature here, with WebCrypto, against the issuer's JWK Set
+//    (passports/static/verify.js), and
+// 2. asks the server for the live status (revoked, superseded, expired) by POSTing the token
+//    to /api/v1/verify (a body, never a URL),
+// then shows one large verdict and the passport. Every text comes from the page (data-i18n),
+// translated on the server; nothing here is user-visible English.
+
+import { verifyFragment } from "/static/passports/verify.js";
+
+const root = document.getElementById("verify");
+const t = JSON.parse(root.dataset.i18n);
+const locale = root.dataset.locale || "kk";
+const timeZone = root.dataset.timezone || "Asia/Almaty";
+
+const LOCAL_FORGED = new Set(["malformed", "bad-signature", "bad-claims"]);
+const VERDICT_CLASS = {
+  genuine: "ok",
+  revoked: "bad",
+  superseded: "warn",
+  expired: "warn",
+  invalid: "bad",
+  unknown: "warn",
+  empty: "info",
+};
+const MARK = { ok: "✓", bad: "✗", warn: "!", info: "?" };
+
+function fill(template, params) {
+  return template
+    .replace(/%\((\w+)\)s/g, (_, name) => (name in params ? params[name] : ""))
+    .replace(/%%/g, "%");
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined) continue;
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === "") continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function pick(names) {
+  if (!names || typeof names !== "object") return names || "";
+  for (const code of [locale, "kk", "ru", "en"]) {
+    if (names[code]) return names[code];
+  }
+  return "";
+}
+
+function num(text) {
+  if (text === null || text === undefined) return "";
+  const value = String(text);
+  return locale === "en" ? value : value.replace(".", ",");
+}
+
+function formatDate(iso) {
+  if (!iso) return "";
+  const date = iso.length === 10 ? new Date(`${iso}T00:00:00Z`) : new Date(iso);
+  const zone = iso.length === 10 ? "UTC" : timeZone;
+  try {
+    return new Intl.DateTimeFormat("ru-RU", {
+      timeZone: zone,
+      day: "2-digit",
+      month: "2-digit",
+      year: "numeric",
+    }).format(date);
+  } catch {
+    return iso.slice(0, 10);
+  }
+}
+
+function hundredths(value) {
+  return `${Math.floor(value / 100)}.${String(value % 100).padStart(2, "0")}`;
+}
+
+function showVerdict(kind, title, text, extra) {
+  const box = document.getElementById("verdict");
+  const cls = VERDICT_CLASS[kind] || "warn";
+  box.className = `verdict verdict-${cls}`;
+  box.dataset.status = kind;
+  box.replaceChildren(
+    el("div", { class: "verdict-mark", "aria-hidden": "true" }, MARK[cls]),
+    el("div", {}, el("p", { class: "verdict-title" }, title), text ? el("p", {}, text) : null, extra),
+  );
+}
+
+function addCheck(kind, text) {
+  document
+    .getElementById("checks")
+    .append(el("li", { class: `check check-${kind}`, "data-check": kind }, text));
+}
+
+function facts(rows) {
+  const list = el("dl", { class: "facts" });
+  for (const [label, value] of rows) {
+    if (!value) continue;
+    list.append(el("dt", {}, label), el("dd", {}, value));
+  }
+  return list;
+}
+
+function bars(title, parts) {
+  const list = el("ul", { class: "bars", "aria-label": title });
+  for (const part of parts) {
+    const max = Number(part.max);
+    const share = max > 0 ? Math.max(0, Math.min(1, Number(part.mark) / max)) : 0;
+    const label = pick(part.name) ? `${part.key}. ${pick(part.name)}` : String(part.key);
+    const fillBar = el("span", { class: "bar-fill" });
+    fillBar.style.width = `${(share * 100).toFixed(1)}%`;
+    list.append(
+      el(
+        "li",
+        {},
+        el("span", { class: "bar-label" }, label),
+        el("span", { class: "bar-track", "aria-hidden": "true" }, fillBar),
+        el("span", { class: "bar-value" }, `${num(part.mark)} / ${num(part.max)}`),
+      ),
+    );
+  }
+  return el("section", { class: "profile" }, el("h3", {}, title), list);
+}
+
+function renderPassport(passport, claims) {
+  const holder = document.getElementById("passport");
+  if (passport) {
+    const dates =
+      passport.exam.start_date === passport.exam.end_date
+        ? formatDate(passport.exam.start_date)
+        : `${formatDate(passport.exam.start_date)} – ${formatDate(passport.exam.end_date)}`;
+    const result = passport.result;
+    holder.replaceChildren(
+      el(
+        "article",
+        { class: "card passport-card" },
+        el("p", { class: "muted label" }, t.holder),
+        el("p", { class: "holder-name" }, passport.holder.name),
+        el("p", { class: "muted" }, passport.holder.name_latin),
+        facts([
+          [t.number, passport.number],
+          [t.competence, `${passport.competence.code} — ${pick(passport.competence.name)}`],
+          [t.result, fill(t.total_of, { total: num(result.total), max: num(result.max), percent: num(result.percent) })],
+          [t.grade, String(result.grade)],
+          [t.centre, pick(passport.centre.name)],
+          [t.college, pick(passport.college.name)],
+          [t.exam_dates, dates],
+          [t.issued, formatDate(passport.issued_at)],
+          [t.valid_until, passport.expires_at ? formatDate(passport.expires_at) : t.no_expiry],
+          [t.issuer, pick(passport.issuer.name)],
+        ]),
+        passport.profile.sections.length ? bars(t.profile_sections, passport.profile.sections) : null,
+        passport.profile.criteria.length ? bars(t.profile_modules, passport.profile.criteria) : null,
+      ),
+    );
+  } else if (claims) {
+    holder.replaceChildren(
+      el(
+        "article",
+        { class: "card passport-card" },
+        el("p", { class: "muted label" }, t.holder),
+        el("p", { class: "holder-name" }, claims.holderName),
+        facts([
+          [t.number, claims.number],
+          [t.competence, claims.competenceCode],
+          [t.total, num(hundredths(claims.totalHundredths))],
+          [t.grade, String(claims.grade)],
+          [t.issued, formatDate(new Date(claims.issuedAt * 1000).toISOString())],
+          [
+            t.valid_until,
+            claims.expiresAt ? formatDate(new Date(claims.expiresAt * 1000).toISOString()) : t.no_expiry,
+          ],
+        ]),
+      ),
+    );
+  }
+}
+
+function matches(claims, passport) {
+  if (!claims || !passport) return true;
+  return (
+    claims.number === passport.number &&
+    claims.holderName === passport.holder.name &&
+    claims.competenceCode === passport.competence.code &&
+    hundredths(claims.totalHundredths) === passport.result.total &&
+    claims.grade === passport.result.grade
+  );
+}
+
+async function fetchJson(url, options) {
+  const response = await fetch(url, { credentials: "same-origin", ...options });
+  if (!response.ok && response.status !== 200) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+function keepFragmentOnLanguageLinks() {
+  for (const link of document.querySelectorAll(".langs a")) {
+    link.href = link.href.split("#")[0] + location.hash;
+  }
+}
+
+async function main() {
+  const fragment = location.hash.replace(/^#/, "");
+  if (!fragment) {
+    showVerdict("empty", t.empty_title, t.empty_text);
+    return;
+  }
+  keepFragmentOnLanguageLinks();
+
+  let jwks = null;
+  let local = null;
+  try {
+    jwks = await fetchJson(root.dataset.jwks);
+    local = await verifyFragment(fragment, jwks);
+  } catch {
+    local = { ok: false, reason: "offline", claims: null, kid: null };
+  }
+
+  let server = null;
+  try {
+    server = await fetchJson(root.dataset.api, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ token: fragment }),
+    });
+    if (!server || typeof server.status !== "string") server = null;
+  } catch {
+    server = null;
+  }
+
+  const browserVerified = local.reason === null || local.reason === "expired";
+  const forged = LOCAL_FORGED.has(local.reason) || (local.reason === "unknown-key" && jwks !== null);
+  const passport = server && server.passport ? server.passport : null;
+
+  let status;
+  if (forged) status = "invalid";
+  else if (server) status = server.status;
+  else if (browserVerified) status = local.reason === "expired" ? "expired" : "genuine";
+  else status = "unknown";
+
+  // what was checked, and where
+  if (browserVerified) addCheck("ok", fill(t.sig_browser, { kid: local.kid || "" }));
+  else if (local.reason === "no-webcrypto") addCheck("warn", t.sig_no_webcrypto);
+  else if (forged) addCheck("bad", t.sig_failed);
+  else addCheck("warn", t.sig_unavailable);
+  if (server && server.status === "invalid") addCheck("bad", t.server_invalid);
+  else if (server) addCheck("ok", t.server_checked);
+  else addCheck("warn", t.server_unreachable);
+  const consistent = matches(browserVerified ? local.claims : null, passport) && (!passport || passport.matches_token !== false);
+  if (!consistent && status !== "invalid") addCheck("bad", t.mismatch);
+
+  const claims = browserVerified ? local.claims : null;
+  if (status === "genuine") {
+    showVerdict("genuine", t.genuine_title, t.genuine_text);
+  } else if (status === "revoked") {
+    const reason = passport && passport.revocation_reason ? el("p", {}, `${t.reason}: ${passport.revocation_reason}`) : null;
+    showVerdict("revoked", t.revoked_title, fill(t.revoked_text, { date: formatDate(passport && passport.revoked_at) }), reason);
+  } else if (status === "superseded") {
+    const newer = passport && passport.superseded_by;
+    const link = newer ? el("p", {}, el("a", { href: newer.url }, fill(t.superseded_link, { number: newer.number }))) : null;
+    showVerdict("superseded", t.superseded_title, t.superseded_text, link);
+  } else if (status === "expired") {
+    const when = passport ? passport.expires_at : claims && claims.expiresAt ? new Date(claims.expiresAt * 1000).toISOString() : null;
+    showVerdict("expired", t.expired_title, fill(t.expired_text, { date: formatDate(when) }));
+  } else if (status === "invalid") {
+    showVerdict("invalid", t.invalid_title, t.invalid_text);
+  } else {
+    showVerdict("unknown", t.unknown_title, t.unknown_text);
+  }
+  if (status !== "invalid") renderPassport(passport, claims);
+  else document.getElementById("passport").replaceChildren();
+  root.dataset.done = "true";
+}
+
+window.addEventListener("hashchange", () => location.reload());
+main();

@@ -1,0 +1,502 @@
+"""The marking JSON API under ``/api/v1`` (described in docs/openapi.yaml).
+
+Authentication is the signed-in session cookie; roles come from ``@requires`` and the
+exam-level rules from ``assessments.access``. The blueprint is exempt from the form
+CSRF check; instead every state-changing request (POST, PUT, PATCH, DELETE) must carry
+the header ``X-Requested-With: XMLHttpRequest`` (else 400 ``header_missing``). A
+browser sends a custom header to
+another origin only after a CORS preflight, which this app never grants, so a foreign
+page cannot forge such a request with the user's cookie (OWASP "custom request header"
+defence; the cookie is also SameSite=Lax).
+
+Errors are ``application/problem+json`` with a machine-readable ``code``:
+400 ``header_missing``; 401 not signed in; 403 ``not_allowed`` / ``conflict_of_interest``;
+404 unknown or invisible exam, form or cell; 409 ``conflict`` (stale
+``expected_version``, with ``current``); 422 ``invalid`` (``errors`` by field) or
+``not_present``; 423 ``form_locked`` / ``exam_finalised``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, abort, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from marshmallow import Schema, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app.auth.models import User
+from app.auth.permissions import public, requires
+from app.config import PROJECT_ROOT
+from app.errors import problem
+from app.extensions import db
+from app.i18n import format_datetime
+from assessments import access
+from assessments.models import Aspect, Enrolment, Exam, MarkingForm, SubCriterion
+from assessments.schemas import (
+    ImportRowSchema,
+    MarkWriteSchema,
+    ReasonSchema,
+    SeatSchema,
+    import_rows,
+)
+from assessments.services import marks
+from assessments.tabular import N_, Rejected
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPENAPI_FILE = Path(PROJECT_ROOT) / "docs" / "openapi.yaml"
+WRITE_ATTEMPTS = 5
+MAX_LISTED_PROBLEMS = 500
+T = TypeVar("T")
+
+LOCKED_TITLE = _l("The form or exam is locked")
+
+
+def xhr_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse a state-changing request without ``X-Requested-With: XMLHttpRequest`` (400).
+
+    Applied under ``@requires``, so an anonymous caller still gets 401 and a wrong role
+    403 first.
+    """
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if request.headers.get("X-Requested-With") != "XMLHttpRequest":
+            return problem(
+                400,
+                _("Send the header X-Requested-With: XMLHttpRequest with this request."),
+                code="header_missing",
+            )
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def _exam(exam_id: int) -> Exam:
+    exam = db.session.get(Exam, exam_id)
+    if exam is None or not access.can_view_exam(current_user, exam):
+        abort(404)
+    return exam
+
+
+def _form(exam: Exam, sub_criterion_id: int) -> MarkingForm:
+    form = marks.form_for(db.session, exam, sub_criterion_id)
+    if form is None:
+        abort(404)
+    return form
+
+
+def _aspect(exam: Exam, address: str) -> Aspect | None:
+    code, _sep, position = address.strip().upper().rpartition(".")
+    if not code or not position.isdigit():
+        return None
+    return db.session.scalar(
+        select(Aspect)
+        .join(SubCriterion, Aspect.sub_criterion_id == SubCriterion.id)
+        .where(
+            Aspect.scheme_id == exam.scheme_id,
+            SubCriterion.code == code,
+            Aspect.position == int(position),
+        )
+    )
+
+
+def _load(schema: Schema, data: Any) -> dict[str, Any]:
+    if data is None:
+        raise ValidationError({"_schema": [_("The body must be a JSON object.")]})
+    return schema.load(data)
+
+
+def _invalid(errors: dict[str, Any]):
+    return problem(422, "The data is not valid.", code="invalid", errors=errors)
+
+
+def error_response(exc: marks.MarkingError):
+    """Map a refused marking operation to its HTTP status and problem body."""
+    detail = exc.translated()
+    if isinstance(exc, marks.MarkConflict):
+        return problem(409, detail, code=exc.code, current=cell_json(exc.current))
+    if isinstance(exc, marks.NotAllowed):
+        return problem(403, detail, code=exc.code)
+    if isinstance(exc, marks.FormLocked | marks.ExamClosed):
+        return problem(423, detail, code=exc.code, title=str(LOCKED_TITLE))
+    if isinstance(exc, marks.FormIncomplete):
+        return problem(
+            409,
+            detail,
+            code=exc.code,
+            incomplete=[
+                {"enrolment_id": i.enrolment.id, "address": i.address, "kind": i.kind}
+                for i in exc.items
+            ],
+        )
+    if isinstance(exc, marks.MarkInvalid):
+        return _invalid({exc.field or "_schema": [detail]})
+    return problem(422, detail, code=exc.code)
+
+
+def cell_json(state: marks.CellState) -> dict[str, Any]:
+    return {
+        "value": state.value,
+        "version": state.version,
+        "reason": state.reason,
+        "updated_by": state.updated_by,
+        "updated_at": state.updated_at.isoformat() if state.updated_at else None,
+        "updated_at_display": format_datetime(state.updated_at),
+    }
+
+
+def run_write(unit: Callable[[], T]) -> T:
+    """Run one write unit in its own transaction and commit it, retrying lost races.
+
+    The read transaction opened by loading the signed-in user is closed first, so the
+    unit's transaction can take the write lock up front (``marks.begin_write``). A
+    unique-constraint race (two writers creating the same cell or audit seq) or a
+    database busy/deadlock error rolls back and runs the unit again: it then sees the
+    winner's write and answers accordingly (usually 409).
+    """
+    for attempt in range(WRITE_ATTEMPTS):
+        db.session.commit()
+        marks.begin_write(db.session)
+        try:
+            result = unit()
+            db.session.commit()
+            return result
+        except (IntegrityError, OperationalError):
+            db.session.rollback()
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        except Exception:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- documentation ------------------------------------------------------------------
+
+
+@bp.get("/openapi.yaml")
+@public
+def openapi():
+    """Serve the OpenAPI 3.1 description of this API."""
+    response = Response(OPENAPI_FILE.read_text(encoding="utf-8"), mimetype="application/yaml")
+    response.cache_control.max_age = 300
+    return response
+
+
+# --- grid ---------------------------------------------------------------------------
+
+
+def grid_json(grid: marks.Grid) -> dict[str, Any]:
+    """Serialise a form's grid for the API (never the IIN)."""
+    form = grid.form
+    scheme = grid.exam.scheme
+    sub = form.sub_criterion
+    aspects = []
+    for aspect in grid.aspects:
+        aspects.append(
+            {
+                "id": aspect.id,
+                "address": f"{sub.code}.{aspect.position}",
+                "kind": aspect.kind,
+                "description": aspect.description,
+                "max": marks.format_value("M", aspect.max_hundredths),
+                "wsos_section": aspect.wsos_section,
+                "levels": list(aspect.levels or []),
+            }
+        )
+    rows = []
+    for row in grid.rows:
+        cells = []
+        for column in grid.columns:
+            mark = row.marks.get((column.aspect.id, column.seat))
+            conflict = row.conflict_for(column.seat)
+            cells.append(
+                {
+                    "aspect": column.address,
+                    "seat": column.seat,
+                    "value": marks.format_value(column.aspect.kind, mark.value) if mark else None,
+                    "version": mark.version if mark else None,
+                    "reason": mark.reason if mark else "",
+                    "excluded": conflict.translated() if conflict else None,
+                }
+            )
+        rows.append(
+            {
+                "enrolment_id": row.enrolment.id,
+                "workstation": row.enrolment.workstation,
+                "name": row.candidate.full_name,
+                "college": row.candidate.college.code if row.candidate.college else None,
+                "rescore": [
+                    f"{sub.code}.{a.position}" for a in grid.aspects if a.id in row.rescore
+                ],
+                "cells": cells,
+            }
+        )
+    return {
+        "exam": {"id": grid.exam.id, "status": grid.exam.status},
+        "form": {
+            "sub_criterion_id": sub.id,
+            "code": sub.code,
+            "name": sub.name,
+            "locked": form.locked,
+            "locked_at": form.locked_at.isoformat() if form.locked_at else None,
+            "judges": scheme.judges,
+            "allowed_spread": scheme.allowed_spread,
+            "seats": {
+                str(seat): ({"user_id": user.id, "name": user.name} if user else None)
+                for seat, user in grid.seat_experts.items()
+            },
+        },
+        "aspects": aspects,
+        "rows": rows,
+        "missing": grid.missing,
+        "rescore": grid.rescore,
+        "unexplained_deductions": grid.unexplained_deductions,
+        "can_mark": grid.can_mark and not form.locked and grid.exam.status != "finalised",
+        "is_chief": grid.is_chief,
+    }
+
+
+@bp.get("/exams/<int:exam_id>/forms/<int:sub_criterion_id>")
+@requires("exams.view")
+def form_data(exam_id: int, sub_criterion_id: int):
+    """Return one marking form's grid: aspects, present candidates and their cells."""
+    exam = _exam(exam_id)
+    form = _form(exam, sub_criterion_id)
+    return grid_json(marks.form_grid(db.session, exam, form, current_user))
+
+
+# --- one cell -----------------------------------------------------------------------
+
+
+def mark_json(mark, aspect: Aspect, enrolment_id: int, seat: int) -> dict[str, Any]:
+    state = marks.CellState.of(mark, aspect.kind, db.session)
+    address = f"{aspect.sub_criterion.code}.{aspect.position}"
+    return {"enrolment_id": enrolment_id, "aspect": address, "seat": seat, **cell_json(state)}
+
+
+@bp.put("/exams/<int:exam_id>/marks")
+@requires("marks.enter")
+@xhr_only
+def put_mark(exam_id: int):
+    """Save one cell with optimistic concurrency (``expected_version``)."""
+    try:
+        data = _load(MarkWriteSchema(), request.get_json(silent=True))
+    except ValidationError as exc:
+        return _invalid(exc.messages)
+    exam_key, enrolment_key = exam_id, data["enrolment_id"]
+
+    def unit():
+        exam = _exam(exam_key)
+        user = db.session.get(User, current_user.id)
+        enrolment = db.session.get(Enrolment, enrolment_key)
+        if enrolment is None or enrolment.exam_id != exam.id:
+            raise marks.MarkInvalid(
+                N_("the candidate is not enrolled in this exam"), "enrolment_id"
+            )
+        aspect = _aspect(exam, data["aspect"])
+        if aspect is None:
+            raise marks.MarkInvalid(N_("no such aspect in this exam's scheme"), "aspect")
+        mark = marks.save_mark(
+            db.session,
+            exam=exam,
+            enrolment=enrolment,
+            aspect=aspect,
+            seat=data["seat"],
+            value=data["value"],
+            user=user,
+            expected_version=data["expected_version"],
+            reason=data["reason"],
+        )
+        return mark_json(mark, aspect, enrolment.id, data["seat"])
+
+    try:
+        return run_write(unit)
+    except marks.MarkingError as exc:
+        return error_response(exc)
+
+
+@bp.get("/exams/<int:exam_id>/marks/history")
+@requires("exams.view")
+def mark_history(exam_id: int):
+    """Return one cell's audit history (chief expert of the exam, or an administrator)."""
+    exam = _exam(exam_id)
+    if not (access.is_chief(current_user, exam) or current_user.role == "admin"):
+        return problem(
+            403, _("Only the chief expert sees the history of a cell."), code="not_allowed"
+        )
+    enrolment_id = request.args.get("enrolment_id", type=int)
+    seat = request.args.get("seat", default=0, type=int)
+    enrolment = db.session.get(Enrolment, enrolment_id) if enrolment_id else None
+    aspect = _aspect(exam, request.args.get("aspect", ""))
+    if enrolment is None or enrolment.exam_id != exam.id or aspect is None:
+        return _invalid({"enrolment_id": [_("Give enrolment_id, aspect and seat of one cell.")]})
+    entries = marks.cell_history(db.session, exam, enrolment, aspect, seat)
+    return {
+        "entries": [
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "at_display": format_datetime(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "old": e.old_value,
+                "new": e.new_value,
+                "reason": e.reason,
+            }
+            for e in entries
+        ]
+    }
+
+
+# --- import -------------------------------------------------------------------------
+
+
+def _rejected(exc: Rejected):
+    problems = exc.problems[:MAX_LISTED_PROBLEMS]
+    return problem(
+        422,
+        _("Nothing was imported: fix every listed problem and send the whole file again."),
+        code="rejected",
+        errors=[
+            {
+                "row": p.row,
+                "field": p.field,
+                "message": p.translated(),
+                "text": p.format(exc.filename),
+            }
+            for p in problems
+        ],
+        total_errors=len(exc.problems),
+    )
+
+
+@bp.post("/exams/<int:exam_id>/marks/import")
+@requires("marks.enter")
+@xhr_only
+def import_marks(exam_id: int):
+    """Import many marks from an uploaded CSV/XLSX ``file`` or a JSON list, all or nothing."""
+    upload = request.files.get("file")
+    if upload is not None:
+        filename = Path(upload.filename or "upload.csv").name
+        payload = upload.read()
+        rows = None
+    else:
+        body = request.get_json(silent=True)
+        if not isinstance(body, list):
+            return _invalid(
+                {"_schema": [_("Send a multipart 'file' (CSV or XLSX) or a JSON list of rows.")]}
+            )
+        try:
+            items = ImportRowSchema(many=True).load(body)
+        except ValidationError as exc:
+            return _invalid(exc.messages)
+        filename, payload, rows = "JSON", b"", import_rows(items)
+
+    def unit():
+        exam = _exam(exam_id)
+        user = db.session.get(User, current_user.id)
+        if rows is None:
+            return marks.import_marks(db.session, exam, filename, payload, user)
+        return marks.import_rows(db.session, exam, rows, user, source=filename)
+
+    try:
+        summary = run_write(unit)
+    except Rejected as exc:
+        return _rejected(exc)
+    except marks.MarkingError as exc:
+        return error_response(exc)
+    return summary.as_dict()
+
+
+# --- sign-off and seats ----------------------------------------------------------
+
+
+@bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/lock")
+@requires("forms.lock")
+@xhr_only
+def lock(exam_id: int, sub_criterion_id: int):
+    """Lock a complete form (chief expert of the exam)."""
+
+    def unit():
+        exam = _exam(exam_id)
+        form = _form(exam, sub_criterion_id)
+        marks.lock_form(db.session, form, db.session.get(User, current_user.id))
+        return {"locked": True, "locked_at": form.locked_at.isoformat()}
+
+    try:
+        return run_write(unit)
+    except marks.MarkingError as exc:
+        return error_response(exc)
+
+
+@bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/unlock")
+@requires("forms.lock")
+@xhr_only
+def unlock(exam_id: int, sub_criterion_id: int):
+    """Unlock a form for a correction (chief expert, with a written reason)."""
+    try:
+        data = _load(ReasonSchema(), request.get_json(silent=True))
+    except ValidationError as exc:
+        return _invalid(exc.messages)
+
+    def unit():
+        exam = _exam(exam_id)
+        form = _form(exam, sub_criterion_id)
+        marks.unlock_form(db.session, form, db.session.get(User, current_user.id), data["reason"])
+        return {"locked": False}
+
+    try:
+        return run_write(unit)
+    except marks.MarkingError as exc:
+        return error_response(exc)
+
+
+@bp.put("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/seats/<int:seat>")
+@requires("forms.lock")
+@xhr_only
+def put_seat(exam_id: int, sub_criterion_id: int, seat: int):
+    """Record which expert sits in a judge seat of the form (chief expert)."""
+    try:
+        data = _load(SeatSchema(), request.get_json(silent=True))
+    except ValidationError as exc:
+        return _invalid(exc.messages)
+
+    def unit():
+        exam = _exam(exam_id)
+        form = _form(exam, sub_criterion_id)
+        expert = None
+        if data["user_id"] is not None:
+            expert = db.session.get(User, data["user_id"])
+            if expert is None:
+                raise marks.MarkInvalid(N_("no such user"), "user_id")
+        marks.assign_seat(db.session, form, seat, expert, db.session.get(User, current_user.id))
+        seated = marks.seat_expert(db.session, form, seat)
+        return {"seat": seat, "user_id": seated.id if seated else None}
+
+    try:
+        return run_write(unit)
+    except marks.MarkingError as exc:
+        return error_response(exc)
+
+
+def init_app(app) -> None:
+    """Register the blueprint, exempt from form CSRF (the custom header guards it)."""
+    from app.extensions import csrf
+
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Operations of the assessments package: plain functions over a session, no requests."""

@@ -1,0 +1,542 @@
+"""Demonstration exams: planning, enrolment, expert group, attendance and the status flow.
+
+Status flows ``planned`` → ``marking`` (first mark saved or imported) → ``finalised``
+(every form locked, results stored, audit chain head recorded); an administrator may
+reopen a finalised exam with a written reason, which puts it back to ``marking``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.db import utcnow
+from assessments.iin import InvalidIIN, validate_iin
+from assessments.models import (
+    ATTENDANCE,
+    Candidate,
+    Centre,
+    College,
+    Competence,
+    Enrolment,
+    Exam,
+    ExamExpert,
+    MarkingForm,
+    MarkingScheme,
+    SubCriterion,
+)
+from assessments.personal_data import iin_lookup_hash
+from assessments.tabular import N_, Problem, Rejected, Row, read_table
+
+REASON_REQUIRED = frozenset({"disqualified"})
+EXPERT_ROLES = frozenset({"expert", "chief_expert"})
+
+
+class ExamError(ValueError):
+    """A request about an exam that breaks a rule; ``field`` names the input at fault.
+
+    The message is English with ``%(name)s`` placeholders (marked ``N_``): the command line
+    prints ``str(error)``, pages show ``error.translated()``.
+    """
+
+    def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
+        self.message = message
+        self.field = field
+        self.params = params
+        super().__init__(self.text)
+
+    @property
+    def text(self) -> str:
+        return self.message % self.params if self.params else self.message
+
+    def translated(self) -> str:
+        """The message in the user's language (needs a request)."""
+        from flask_babel import gettext
+
+        return gettext(self.message, **self.params)
+
+
+class NotAllowed(ExamError):
+    """The user's role does not allow this change of the exam."""
+
+
+class ExamIncomplete(ExamError):
+    """Finalisation refused: ``items`` lists what is missing or needs re-scoring."""
+
+    def __init__(self, exam: Exam, items: Sequence[Any]) -> None:
+        self.exam = exam
+        self.items = list(items)
+        super().__init__(
+            N_("%(count)s marks are missing or need re-scoring."), "marks", count=len(self.items)
+        )
+
+    def lines(self) -> list[str]:
+        """One line per candidate and aspect address: ``Name (ws 3): C4.2: missing``."""
+        return describe_incomplete(self.exam, self.items)
+
+
+class EnrolmentError(Rejected):
+    """An enrolment file was refused as a whole; ``lines()`` gives ``FILE:ROW: field: message``."""
+
+
+# --- planning ---------------------------------------------------------------
+
+
+def create_exam(
+    session: Session,
+    *,
+    centre: Centre,
+    competence: Competence,
+    scheme: MarkingScheme,
+    start: date,
+    end: date | None = None,
+    chief: User | None = None,
+) -> Exam:
+    """Plan an exam and freeze its scheme; one marking form per sub-criterion is created.
+
+    Rules: the centre is accredited for the competence, the scheme belongs to the
+    competence, ``end`` (default ``start``) is not before ``start``, a chief expert has the
+    chief expert role and an active account.
+    """
+    from assessments.services import schemes
+
+    if all(c.id != competence.id for c in centre.competences):
+        raise ExamError(
+            N_("Centre %(centre)s is not accredited for competence %(competence)s."),
+            "centre",
+            centre=centre.code,
+            competence=competence.code,
+        )
+    if scheme.competence_id != competence.id:
+        raise ExamError(
+            N_("Marking scheme %(id)s belongs to competence %(other)s, not %(competence)s."),
+            "scheme",
+            id=scheme.id,
+            other=scheme.competence.code,
+            competence=competence.code,
+        )
+    end = end or start
+    if end < start:
+        raise ExamError(N_("The last day is before the first day."), "end")
+    if chief is not None:
+        _check_chief(chief)
+    sub_criteria = session.scalars(
+        select(SubCriterion).where(SubCriterion.scheme_id == scheme.id)
+    ).all()
+    if not sub_criteria:
+        raise ExamError(N_("Marking scheme %(id)s has no sub-criteria."), "scheme", id=scheme.id)
+
+    schemes.freeze(scheme)
+    exam = Exam(
+        centre=centre,
+        competence=competence,
+        scheme=scheme,
+        start_date=start,
+        end_date=end,
+        status="planned",
+        chief_expert=chief,
+    )
+    session.add(exam)
+    session.flush()
+    for sub in sub_criteria:
+        session.add(MarkingForm(exam_id=exam.id, sub_criterion_id=sub.id, seats={}))
+    session.flush()
+    return exam
+
+
+def _check_chief(user: User) -> None:
+    if user.role != "chief_expert":
+        raise ExamError(N_("%(email)s is not a chief expert."), "chief", email=user.email)
+    if not user.active:
+        raise ExamError(N_("The account %(email)s is disabled."), "chief", email=user.email)
+
+
+def _require_not_finalised(exam: Exam) -> None:
+    if exam.status == "finalised":
+        raise ExamError(
+            N_("The exam is finalised; an administrator must reopen it first."), "status"
+        )
+
+
+def _user_by_email(session: Session, email: str) -> User | None:
+    wanted = (email or "").strip().lower()
+    return session.scalar(select(User).where(func.lower(User.email) == wanted))
+
+
+def assign(
+    session: Session, exam: Exam, chief_email: str, expert_emails: Iterable[str] = ()
+) -> Exam:
+    """Set the exam's chief expert and expert group (replacing the previous group).
+
+    Rules: the chief has the chief expert role; experts have the expert or chief expert
+    role; all accounts exist and are active; the chief is not listed again as an expert.
+    """
+    _require_not_finalised(exam)
+    chief = _user_by_email(session, chief_email)
+    if chief is None:
+        raise ExamError(N_("No user with the email %(email)s."), "chief", email=chief_email)
+    _check_chief(chief)
+    experts: list[User] = []
+    for email in expert_emails:
+        if not (email or "").strip():
+            continue
+        user = _user_by_email(session, email)
+        if user is None:
+            raise ExamError(N_("No user with the email %(email)s."), "experts", email=email)
+        if user.role not in EXPERT_ROLES:
+            raise ExamError(
+                N_("%(email)s is not an expert or a chief expert."), "experts", email=user.email
+            )
+        if not user.active:
+            raise ExamError(N_("The account %(email)s is disabled."), "experts", email=user.email)
+        if user.id != chief.id and all(e.id != user.id for e in experts):
+            experts.append(user)
+    exam.chief_expert = chief
+    wanted = {u.id for u in experts}
+    exam.experts = [link for link in exam.experts if link.user_id in wanted]
+    present = {link.user_id for link in exam.experts}
+    for user in experts:
+        if user.id not in present:
+            exam.experts.append(ExamExpert(user=user))
+    session.flush()
+    return exam
+
+
+# --- enrolment ---------------------------------------------------------------
+
+
+ENROL_COLUMNS = ("iin",)
+ENROL_OPTIONAL = ("workstation",)
+
+IIN_MESSAGES = {
+    "not_text": N_("must be 12 digits"),
+    "not_digits": N_("must contain digits only"),
+    "length": N_("must be 12 digits"),
+    "century": N_("has an invalid century digit"),
+    "birth_date": N_("holds a birth date that does not exist"),
+    "never_issued": N_("is not a valid IIN (never issued)"),
+    "check_digit": N_("has a wrong check digit"),
+}
+
+
+def enrol_file(session: Session, exam: Exam, filename: str, data: bytes) -> list[Enrolment]:
+    """Read a CSV/XLSX file with ``iin`` and optional ``workstation`` and enrol its rows."""
+    rows = read_table(filename, data, ENROL_COLUMNS, ENROL_OPTIONAL)
+    return enrol(session, exam, rows, filename=filename)
+
+
+def enrol(
+    session: Session, exam: Exam, rows: Iterable[Row], *, filename: str = ""
+) -> list[Enrolment]:
+    """Enrol the candidates of table rows (``assessments.tabular.Row``: iin, workstation).
+
+    All or nothing: every row is checked first (a valid IIN of an existing candidate,
+    not yet enrolled nor repeated in the file, a workstation number within 1 … the
+    centre's count) and any problem refuses the whole file with ``EnrolmentError``, whose
+    lines read ``FILE:ROW: field: message`` (header = row 1). Rows without a workstation
+    get the least used number (lowest first): round-robin 1 … N, so a group larger than
+    the centre sits in shifts and numbers repeat.
+    """
+    _require_not_finalised(exam)
+    problems: list[Problem] = []
+    enrolled = set(
+        session.scalars(select(Enrolment.candidate_id).where(Enrolment.exam_id == exam.id))
+    )
+    limit = exam.centre.workstations
+    seen: dict[str, int] = {}
+    accepted: list[tuple[Candidate, int | None]] = []
+    rows = list(rows)
+    for row in rows:
+        number = row.number
+        workstation: int | None = None
+        ws_text = row.get("workstation").strip()
+        if ws_text:
+            if not ws_text.isdigit() or not 1 <= int(ws_text) <= limit:
+                problems.append(
+                    Problem(
+                        number,
+                        "workstation",
+                        N_("must be a whole number from 1 to %(limit)s"),
+                        {"limit": limit},
+                    )
+                )
+            else:
+                workstation = int(ws_text)
+        text = row.get("iin").strip()
+        if not text:
+            problems.append(Problem(number, "iin", N_("is required")))
+            continue
+        try:
+            iin = validate_iin(text)
+        except InvalidIIN as exc:
+            message = IIN_MESSAGES.get(exc.code, N_("is not a valid IIN"))
+            problems.append(Problem(number, "iin", message))
+            continue
+        if iin in seen:
+            problems.append(Problem(number, "iin", N_("repeats row %(row)s"), {"row": seen[iin]}))
+            continue
+        seen[iin] = number
+        candidate = session.scalar(
+            select(Candidate).where(Candidate.iin_hash == iin_lookup_hash(iin))
+        )
+        if candidate is None:
+            problems.append(Problem(number, "iin", N_("no candidate with this IIN is registered")))
+            continue
+        if candidate.id in enrolled:
+            problems.append(
+                Problem(number, "iin", N_("the candidate is already enrolled in this exam"))
+            )
+            continue
+        accepted.append((candidate, workstation))
+    if not rows:
+        problems.append(Problem(None, None, N_("has no candidate rows")))
+    if problems:
+        raise EnrolmentError(problems, filename)
+
+    usage = Counter(
+        session.scalars(select(Enrolment.workstation).where(Enrolment.exam_id == exam.id))
+    )
+    usage.update(ws for _candidate, ws in accepted if ws is not None)
+    created = []
+    for candidate, workstation in accepted:
+        if workstation is None:
+            workstation = min(range(1, limit + 1), key=lambda n: (usage[n], n))
+            usage[workstation] += 1
+        enrolment = Enrolment(
+            exam=exam,
+            candidate=candidate,
+            workstation=workstation,
+            attendance="present",
+            attendance_reason="",
+        )
+        session.add(enrolment)
+        created.append(enrolment)
+    session.flush()
+    return created
+
+
+# --- attendance --------------------------------------------------------------
+
+
+def set_attendance(
+    session: Session, enrolment: Enrolment, status: str, reason: str, user: User | None
+) -> Enrolment:
+    """Record a candidate's attendance (present, absent, withdrawn, disqualified).
+
+    Rules: a disqualification needs a written reason; a finalised exam must be reopened
+    first; every change goes to the exam's audit log. Only present candidates need marks
+    and get results.
+    """
+    from assessments.services import audit
+
+    exam = enrolment.exam
+    _require_not_finalised(exam)
+    if status not in ATTENDANCE:
+        raise ExamError(
+            N_("Unknown attendance %(status)s; use one of %(allowed)s."),
+            "status",
+            status=status,
+            allowed=", ".join(ATTENDANCE),
+        )
+    reason = (reason or "").strip()
+    if status in REASON_REQUIRED and not reason:
+        raise ExamError(N_("Give the reason for the disqualification."), "reason")
+    if status == enrolment.attendance and reason == enrolment.attendance_reason:
+        return enrolment
+    old = enrolment.attendance
+    enrolment.attendance = status
+    enrolment.attendance_reason = reason if status != "present" else ""
+    audit.append(
+        session,
+        exam,
+        user,
+        "attendance",
+        target=f"enrolment:{enrolment.id}",
+        old=old,
+        new=status,
+        reason=reason,
+    )
+    session.flush()
+    return enrolment
+
+
+# --- status flow -------------------------------------------------------------
+
+
+def start_marking(session: Session, exam: Exam) -> Exam:
+    """Move a planned exam to marking (called when the first mark is saved or imported).
+
+    Rule: planned → marking; an exam already in marking stays; a finalised exam refuses.
+    """
+    _require_not_finalised(exam)
+    if exam.status == "planned":
+        exam.status = "marking"
+        session.flush()
+    return exam
+
+
+def present_enrolments(exam: Exam) -> list[Enrolment]:
+    return [e for e in exam.enrolments if e.attendance == "present"]
+
+
+def finalise(session: Session, exam: Exam, user: User | None) -> Exam:
+    """Lock every form, store the results and record the audit chain head.
+
+    Rules: nothing may be missing or need re-scoring for a present candidate (else
+    ``ExamIncomplete`` lists every such cell by candidate and aspect address); at least one
+    candidate is present; the finalisation itself is the last audited entry before the
+    head is recorded.
+    """
+    from assessments.services import audit, marks, results
+
+    # the exam row lock queues mark writers, so nothing changes between check and lock
+    if audit.lock_exam(session, exam.id) == "finalised" or exam.status == "finalised":
+        raise ExamError(N_("The exam is already finalised."), "status")
+    if not present_enrolments(exam):
+        raise ExamError(N_("No candidate is present; there is nothing to finalise."), "status")
+    items = list(marks.completeness(session, exam))
+    if items:
+        raise ExamIncomplete(exam, items)
+    try:
+        marks.lock_all_forms(session, exam, user)
+    except marks.MarkingError as exc:
+        raise ExamError(exc.message, exc.field, **exc.params) from exc
+    try:
+        results.compute_results(session, exam)
+    except results.ResultsError as exc:
+        raise ExamError(str(exc), "results") from exc
+    audit.append(session, exam, user, "finalise", old=exam.status, new="finalised")
+    exam.audit_head, exam.audit_count = audit.chain_head(session, exam.id)
+    exam.finalised_at = utcnow()
+    exam.status = "finalised"
+    session.flush()
+    return exam
+
+
+def reopen(session: Session, exam: Exam, user: User | None, reason: str) -> Exam:
+    """Put a finalised exam back to marking so it can be corrected.
+
+    Rules: administrators only (``user`` None means the server's command line); a
+    written reason is required and audited; forms stay locked — the chief expert unlocks
+    the ones to correct; stored results stay until the exam is finalised again.
+    """
+    from assessments.services import audit
+
+    if user is not None and user.role != "admin":
+        raise NotAllowed(N_("Only an administrator can reopen an exam."), "user")
+    if audit.lock_exam(session, exam.id) != "finalised":
+        raise ExamError(N_("Only a finalised exam can be reopened."), "status")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ExamError(N_("Give the reason for reopening the exam."), "reason")
+    audit.append(session, exam, user, "reopen", old="finalised", new="marking", reason=reason)
+    exam.status = "marking"
+    exam.finalised_at = None
+    session.flush()
+    return exam
+
+
+# --- overviews for pages and the command line --------------------------------
+
+
+def describe_incomplete(exam: Exam, items: Iterable[Any]) -> list[str]:
+    """Format completeness items as ``Name (ws N): C4.2: missing`` lines (never the IIN).
+
+    The marks service's ``Incomplete`` formats itself (adding the empty judge seats);
+    anything else is formatted from its candidate, address and kind.
+    """
+    seats = {e.candidate_id: e.workstation for e in exam.enrolments}
+    lines = []
+    for item in items:
+        if type(item).__str__ is not object.__str__:
+            lines.append(str(item))
+            continue
+        candidate = item.candidate
+        name = f"{candidate.last_name} {candidate.first_name}"
+        kind = "missing" if item.kind == "missing" else "needs re-scoring"
+        lines.append(f"{name} (ws {seats.get(candidate.id, '?')}): {item.address}: {kind}")
+    return lines
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An expert who may not mark the candidates of their own college."""
+
+    expert: User
+    college: College
+    candidates: int
+
+
+def conflicts(exam: Exam) -> list[Conflict]:
+    """List, per expert of the exam, the enrolled candidates from the expert's own college."""
+    by_college = Counter(e.candidate.college_id for e in exam.enrolments)
+    people = ([exam.chief_expert] if exam.chief_expert else []) + [
+        link.user for link in exam.experts
+    ]
+    found = []
+    for user in people:
+        if user.college_id is not None and by_college[user.college_id]:
+            found.append(Conflict(user, user.college, by_college[user.college_id]))
+    return found
+
+
+@dataclass(frozen=True)
+class FormProgress:
+    """How far one marking form is: cells still missing or to re-score, and the lock."""
+
+    form: MarkingForm
+    aspects: int
+    missing: int
+    rescore: int
+    candidates: int
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0 and self.rescore == 0
+
+    @property
+    def percent_done(self) -> int:
+        cells = self.aspects * self.candidates
+        if not cells:
+            return 100
+        return (cells - self.missing) * 100 // cells
+
+
+def forms_progress(session: Session, exam: Exam) -> list[FormProgress] | None:
+    """Return each marking form's progress, or None when completeness is not available."""
+    try:
+        from assessments.services import marks
+    except ImportError:
+        marks = None
+    forms = marking_forms(session, exam)
+    if marks is None:
+        return None
+    missing: Counter[str] = Counter()
+    rescore: Counter[str] = Counter()
+    for item in marks.completeness(session, exam):
+        code = item.address.split(".", 1)[0]
+        (missing if item.kind == "missing" else rescore)[code] += 1
+    candidates = len(present_enrolments(exam))
+    return [
+        FormProgress(
+            form=f,
+            aspects=len(f.sub_criterion.aspects),
+            missing=missing[f.sub_criterion.code],
+            rescore=rescore[f.sub_criterion.code],
+            candidates=candidates,
+        )
+        for f in forms
+    ]
+
+
+def marking_forms(session: Session, exam: Exam) -> list[MarkingForm]:
+    """Return the exam's marking forms in scheme order (criterion letter, position)."""
+    forms = session.scalars(select(MarkingForm).where(MarkingForm.exam_id == exam.id)).all()
+    return sorted(forms, key=lambda f: (f.sub_criterion.criterion.letter, f.sub_criterion.position))

@@ -1,0 +1,1 @@
+"""Pages of the assessments package, one module per blueprint."""

@@ -1,0 +1,370 @@
+"""Candidate pages: list and search, record, create and edit, import, personal data.
+
+Staff of a centre see only the candidates of their centre (``services.candidates.Scope``);
+anything else answers 404, so record ids reveal nothing. The IIN never leaves the
+server except masked and in the administrator's personal-data export: searching by
+IIN posts the number, and forms never send it back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, EmailField, SelectField, StringField
+
+from app.auth.models import User
+from app.auth.permissions import has_permission, requires
+from app.collation import kazakh_sorted
+from app.extensions import db
+from app.i18n import current_locale, localized
+from app.navigation import add_nav
+from assessments.iin import InvalidIIN, validate_iin
+from assessments.models import Candidate, Centre, College, Enterprise
+from assessments.models.candidates import LEGAL_BASES
+from assessments.services import candidates as service
+from assessments.tabular import Rejected
+from assessments.views.reference import UploadForm, attach_problems, xlsx_template
+
+bp = Blueprint("candidates", __name__, url_prefix="/candidates")
+
+add_nav(
+    "candidates.index",
+    _l("Candidates"),
+    _l("Students and graduates who sit demonstration exams"),
+    "candidates.view",
+    order=25,
+)
+
+LEGAL_BASIS_LABELS = {
+    "education": _l("Education: records the college and exam centre must keep"),
+    "consent": _l("Consent of the candidate"),
+    "contract": _l("Contract: dual-training agreement"),
+}
+ACTION_LABELS = {
+    "view": _l("Opened the record"),
+    "create": _l("Created the record"),
+    "update": _l("Changed the record"),
+    "import": _l("Imported from a file"),
+    "export": _l("Exported the personal data"),
+    "erase": _l("Erased the record"),
+}
+IMPORT_COLUMN_HELP = {
+    "iin": _l("IIN: 12 digits with a valid check digit (format the column as Text in Excel)"),
+    "last_name": _l("Last name in Cyrillic"),
+    "first_name": _l("First name in Cyrillic"),
+    "middle_name": _l("Middle name (patronymic) in Cyrillic; may be empty"),
+    "college_code": _l("Code of the college, as under Reference data"),
+    "specialty": _l("Specialty (code and name)"),
+    "email": _l("Email address; may be empty"),
+    "enterprise_bin": _l("BIN of the dual-training enterprise; may be empty"),
+    "last_name_latin": _l("Last name in Latin letters as in the ID; empty: transliterated"),
+    "first_name_latin": _l("First name in Latin letters as in the ID; empty: transliterated"),
+    "legal_basis": _l("Basis for holding the record: education, consent or contract"),
+    "centre_code": _l("Code of the competence centre that registers the candidate"),
+}
+IMPORT_EXAMPLE = [
+    ["040517601233", "Сейтқалиева", "Әйгерім", "Нұрланқызы", "APK",
+     "06130100 Бағдарламалық қамтамасыз ету", "aigerim@example.kz", "990340012345"],
+]  # fmt: skip
+
+
+class CandidateForm(FlaskForm):
+    iin = StringField(_l("IIN"), render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    last_name = StringField(_l("Last name"))
+    first_name = StringField(_l("First name"))
+    middle_name = StringField(_l("Middle name"))
+    last_name_latin = StringField(_l("Last name in Latin letters"))
+    first_name_latin = StringField(_l("First name in Latin letters"))
+    college_code = SelectField(_l("College"), validate_choice=False)
+    specialty = StringField(_l("Specialty"), render_kw={"list": "specialty-list"})
+    enterprise_bin = StringField(
+        _l("Enterprise (BIN)"), render_kw={"list": "enterprise-list", "inputmode": "numeric"}
+    )
+    email = EmailField(_l("Email"))
+    legal_basis = SelectField(_l("Basis for holding the record"), validate_choice=False)
+    centre_code = SelectField(_l("Registered by competence centre"), validate_choice=False)
+
+
+class SearchForm(FlaskForm):
+    q = StringField(_l("Name or IIN"))
+
+
+class EraseForm(FlaskForm):
+    confirm = BooleanField(_l("I understand that the record cannot be restored"))
+
+
+def scope() -> service.Scope:
+    return service.Scope.for_user(current_user)
+
+
+def visible_or_404(candidate_id: int) -> Candidate:
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or not scope().allows(db.session, candidate):
+        abort(404)
+    return candidate
+
+
+def _fill_choices(form: CandidateForm) -> None:
+    colleges = kazakh_sorted(db.session.scalars(select(College)).all(), key=localized)
+    form.college_code.choices = [("", "—")] + [
+        (c.code, f"{localized(c)} ({c.code})") for c in colleges
+    ]
+    form.legal_basis.choices = [(b, str(LEGAL_BASIS_LABELS[b])) for b in LEGAL_BASES]
+    centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
+    form.centre_code.choices = [("", "—")] + [
+        (c.code, f"{c.code} — {localized(c)}") for c in centres
+    ]
+
+
+def _form_context() -> dict[str, Any]:
+    enterprises = kazakh_sorted(db.session.scalars(select(Enterprise)).all(), key=localized)
+    specialties = db.session.scalars(
+        select(Candidate.specialty).where(scope().clause()).distinct().limit(500)
+    ).all()
+    return {"enterprises": enterprises, "specialties": sorted(specialties)}
+
+
+# --- list and search ----------------------------------------------------------------
+
+
+@bp.get("")
+@requires("candidates.view")
+def index():
+    query = request.args.get("q", "").strip()
+    page = db.paginate(
+        service.visible_candidates(scope(), query),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+        max_per_page=200,
+    )
+    masked = {c.id: service.masked_iin(c) for c in page.items}
+    return render_template(
+        "candidates/list.html", page=page, masked=masked, q=query, search=SearchForm(q=query)
+    )
+
+
+@bp.post("/search")
+@requires("candidates.view")
+def search():
+    """Find by name (redirects to the list) or by IIN (opens the record; never in the URL)."""
+    form = SearchForm()
+    text = (form.q.data or "").strip()
+    digits = "".join(text.split())
+    if digits.isdigit():
+        if len(digits) != 12:
+            flash(_("Enter all 12 digits of the IIN to find a candidate by IIN."), "info")
+            return redirect(url_for("candidates.index"))
+        try:
+            candidate = service.find_by_iin(db.session, validate_iin(digits))
+        except InvalidIIN:
+            candidate = None
+            flash(_("This is not a valid IIN."), "error")
+            return redirect(url_for("candidates.index"))
+        if candidate is None or not scope().allows(db.session, candidate):
+            flash(_("No candidate with this IIN among the candidates you can see."), "info")
+            return redirect(url_for("candidates.index"))
+        return redirect(url_for("candidates.detail", candidate_id=candidate.id))
+    return redirect(url_for("candidates.index", q=text or None))
+
+
+# --- record --------------------------------------------------------------------------
+
+
+@bp.get("/<int:candidate_id>")
+@requires("candidates.view")
+def detail(candidate_id: int):
+    candidate = visible_or_404(candidate_id)
+    service.log_access(db.session, candidate, current_user.id, "view")
+    db.session.commit()
+    log = []
+    if has_permission(current_user, "candidates.personal_data"):
+        entries = service.access_log(db.session, candidate)
+        users = {
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(User.id.in_({e.user_id for e in entries if e.user_id}))
+            )
+        }
+        log = [(entry, users.get(entry.user_id)) for entry in entries]
+    return render_template(
+        "candidates/detail.html",
+        candidate=candidate,
+        masked=service.masked_iin(candidate),
+        legal_basis_labels=LEGAL_BASIS_LABELS,
+        action_labels=ACTION_LABELS,
+        log=log,
+        erase_form=EraseForm(),
+        has_passport=service.candidate_has_passport(db.session, candidate),
+    )
+
+
+def _save(candidate: Candidate | None):
+    form = CandidateForm()
+    _fill_choices(form)
+    scoped = not scope().everything
+    if request.method == "GET":
+        if candidate is not None:
+            form.process(obj=candidate)
+            form.college_code.data = candidate.college.code
+            form.enterprise_bin.data = candidate.enterprise.bin if candidate.enterprise else ""
+            form.centre_code.data = candidate.centre.code if candidate.centre else ""
+        elif scoped and current_user.centre:
+            form.centre_code.data = current_user.centre.code
+        form.iin.data = ""
+    general: list[str] = []
+    failed = False
+    if form.validate_on_submit():
+        values = {name: (form[name].data or "") for name in form._fields if name != "csrf_token"}
+        if scoped:
+            # staff of a centre cannot move a record to another centre
+            values["centre_code"] = ""
+        try:
+            saved = service.save_candidate(
+                db.session, candidate, values, scope=scope(), user_id=current_user.id
+            )
+        except Rejected as exc:
+            db.session.rollback()
+            general = attach_problems(form, exc.problems)
+            failed = True
+        else:
+            db.session.commit()
+            flash(_("Candidate %(name)s saved.", name=saved.full_name), "success")
+            return redirect(url_for("candidates.detail", candidate_id=saved.id))
+    # the IIN typed in is never sent back to the browser
+    iin_typed = bool(form.iin.data)
+    form.iin.data = ""
+    if candidate is not None and request.method == "GET":
+        service.log_access(db.session, candidate, current_user.id, "view")
+        db.session.commit()
+    status = 422 if failed or form.errors else 200
+    return render_template(
+        "candidates/form.html",
+        form=form,
+        candidate=candidate,
+        masked=service.masked_iin(candidate) if candidate else None,
+        general=general,
+        iin_typed=iin_typed and request.method == "POST",
+        scoped=scoped,
+        **_form_context(),
+    ), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("candidates.manage")
+def create():
+    return _save(None)
+
+
+@bp.route("/<int:candidate_id>/edit", methods=["GET", "POST"])
+@requires("candidates.manage")
+def edit(candidate_id: int):
+    return _save(visible_or_404(candidate_id))
+
+
+# --- import ---------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires("candidates.manage")
+def import_file():
+    form = UploadForm()
+    rejected: Rejected | None = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        filename = upload.filename or "upload"
+        try:
+            summary = service.import_candidates(
+                db.session, filename, upload.read(), scope=scope(), user_id=current_user.id
+            )
+        except Rejected as exc:
+            db.session.rollback()
+            rejected = exc
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(file)s imported: %(created)s created, %(updated)s updated.",
+                    file=filename,
+                    created=summary.created,
+                    updated=summary.updated,
+                ),
+                "success",
+            )
+            return redirect(url_for("candidates.index"))
+    status = 422 if rejected or form.errors else 200
+    return render_template(
+        "candidates/import.html",
+        form=form,
+        rejected=rejected,
+        required=service.REQUIRED_COLUMNS,
+        columns=[*service.REQUIRED_COLUMNS, *service.OPTIONAL_COLUMNS],
+        column_help=IMPORT_COLUMN_HELP,
+        example=IMPORT_EXAMPLE,
+    ), status
+
+
+@bp.get("/template.xlsx")
+@requires("candidates.manage")
+def template():
+    return send_file(
+        xlsx_template([*service.REQUIRED_COLUMNS, "enterprise_bin"], IMPORT_EXAMPLE),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name="candidates.xlsx",
+    )
+
+
+# --- personal data ------------------------------------------------------------------------
+
+
+@bp.post("/<int:candidate_id>/export")
+@requires("candidates.personal_data")
+def export(candidate_id: int):
+    """Download everything held about the candidate as JSON (the right of access)."""
+    candidate = visible_or_404(candidate_id)
+    service.log_access(db.session, candidate, current_user.id, "export")
+    data = service.export_personal_data(db.session, candidate, current_locale())
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f"attachment; filename=candidate-{candidate.id}.json"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<int:candidate_id>/erase")
+@requires("candidates.personal_data")
+def erase(candidate_id: int):
+    candidate = visible_or_404(candidate_id)
+    form = EraseForm()
+    if not form.validate_on_submit() or not form.confirm.data:
+        flash(_("Tick the box to confirm the erasure."), "error")
+        return redirect(url_for("candidates.detail", candidate_id=candidate.id))
+    name = candidate.full_name
+    try:
+        service.erase_candidate(db.session, candidate, current_user.id)
+    except service.ErasureRefused as exc:
+        db.session.rollback()
+        flash(_(exc.message, **exc.params), "error")
+        return redirect(url_for("candidates.detail", candidate_id=candidate_id))
+    db.session.commit()
+    flash(_("The record of %(name)s has been erased.", name=name), "success")
+    return redirect(url_for("candidates.index"))

@@ -1,0 +1,435 @@
+"""Exam pages: list, planning form, and the exam page with enrolment, experts and status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import func, select
+from werkzeug.routing import BuildError
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.auth.models import User
+from app.auth.permissions import has_permission, requires
+from app.extensions import db
+from app.i18n import localized
+from app.navigation import add_nav
+from assessments import access
+from assessments.models import (
+    ATTENDANCE,
+    EXAM_STATUSES,
+    Candidate,
+    Centre,
+    Competence,
+    Enrolment,
+    Exam,
+    MarkingScheme,
+)
+from assessments.services import exams as service
+from assessments.tabular import Rejected
+
+bp = Blueprint("exams", __name__, url_prefix="/exams")
+
+add_nav("exams.view", _l("Exams"), _l("Demonstration exams and their marking"), "exams.view", 30)
+
+STATUS_LABELS = {
+    "planned": _l("Planned"),
+    "marking": _l("Marking"),
+    "finalised": _l("Finalised"),
+}
+ATTENDANCE_LABELS = {
+    "present": _l("Present"),
+    "absent": _l("Absent"),
+    "withdrawn": _l("Withdrawn"),
+    "disqualified": _l("Disqualified"),
+}
+
+
+class ExamForm(FlaskForm):
+    centre_id = SelectField(_l("Competence centre"), coerce=int, validators=[DataRequired()])
+    competence_id = SelectField(_l("Competence"), coerce=int, validators=[DataRequired()])
+    scheme_id = SelectField(_l("Marking scheme"), coerce=int, validators=[DataRequired()])
+    start = DateField(_l("First day"), validators=[DataRequired()])
+    end = DateField(_l("Last day"), validators=[Optional()])
+    chief_id = SelectField(_l("Chief expert"), coerce=int, validators=[Optional()])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AssignForm(FlaskForm):
+    chief_id = SelectField(_l("Chief expert"), coerce=int, validators=[DataRequired()])
+    expert_ids = MultiCheckboxField(_l("Experts"), coerce=int)
+
+
+class EnrolForm(FlaskForm):
+    file = FileField(_l("Candidates file (CSV or XLSX)"), validators=[FileRequired()])
+
+
+class AttendanceForm(FlaskForm):
+    status = SelectField(_l("Attendance"))
+    reason = StringField(_l("Reason"), validators=[Length(max=1000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [(a, str(ATTENDANCE_LABELS[a])) for a in ATTENDANCE]
+
+
+class FinaliseForm(FlaskForm):
+    pass
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for reopening"), validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _exam_or_abort(exam_id: int) -> Exam:
+    """Return the exam, 404 when it does not exist, 403 when the user may not see it."""
+    exam = db.session.get(Exam, exam_id) or abort(404)
+    if not access.can_view_exam(current_user, exam):
+        abort(403)
+    return exam
+
+
+def optional_url(endpoint: str, **values: Any) -> str | None:
+    """Return the URL of a page a colleague builds, or None while it does not exist yet."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _can_manage(exam: Exam) -> bool:
+    return has_permission(current_user, "exams.manage") and access.can_manage_exam(
+        current_user, exam
+    )
+
+
+def _can_record_attendance(exam: Exam) -> bool:
+    return _can_manage(exam) or access.is_chief(current_user, exam)
+
+
+def _user_label(user: User) -> str:
+    return f"{user.name} <{user.email}>"
+
+
+def _assign_form(exam: Exam, formdata: Any = None) -> AssignForm:
+    form = AssignForm(formdata=formdata)
+    people = db.session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_(sorted(service.EXPERT_ROLES)))
+        .order_by(User.name)
+    ).all()
+    form.chief_id.choices = [(0, "—")] + [
+        (u.id, _user_label(u)) for u in people if u.role == "chief_expert"
+    ]
+    form.expert_ids.choices = [(u.id, _user_label(u)) for u in people]
+    if formdata is None:
+        form.chief_id.data = exam.chief_expert_id or 0
+        form.expert_ids.data = [link.user_id for link in exam.experts]
+    return form
+
+
+def _detail(exam: Exam, status: int = 200, **extra: Any):
+    enrolments = sorted(exam.enrolments, key=lambda e: (e.candidate.sort_key, e.workstation, e.id))
+    progress = service.forms_progress(db.session, exam)
+    forms = service.marking_forms(db.session, exam)
+    links = {
+        f.id: optional_url("marking.form", exam_id=exam.id, sub_criterion_id=f.sub_criterion_id)
+        for f in forms
+    }
+    context = {
+        "exam": exam,
+        "statuses": EXAM_STATUSES,
+        "status_labels": STATUS_LABELS,
+        "attendance_labels": ATTENDANCE_LABELS,
+        "enrolments": enrolments,
+        "present_count": sum(1 for e in enrolments if e.attendance == "present"),
+        "conflicts": service.conflicts(exam),
+        "forms": forms,
+        "progress": {p.form.id: p for p in progress} if progress is not None else None,
+        "form_links": links,
+        "scheme_url": optional_url("schemes.detail", scheme_id=exam.scheme_id),
+        "results_url": optional_url("results.exam", exam_id=exam.id),
+        "can_manage": _can_manage(exam),
+        "can_attendance": _can_record_attendance(exam) and exam.status != "finalised",
+        "can_finalise": access.is_chief(current_user, exam) and exam.status != "finalised",
+        "can_reopen": has_permission(current_user, "exams.reopen") and exam.status == "finalised",
+        "attendance_form": AttendanceForm(formdata=None),
+        "finalise_form": FinaliseForm(formdata=None),
+        **extra,
+    }
+    if context.get("assign_form") is None:
+        context["assign_form"] = _assign_form(exam)
+    if context.get("enrol_form") is None:
+        context["enrol_form"] = EnrolForm(formdata=None)
+    if context.get("reopen_form") is None:
+        context["reopen_form"] = ReopenForm(formdata=None)
+    return render_template("exams/detail.html", **context), status
+
+
+# --- pages ---------------------------------------------------------------------
+
+
+@bp.get("")
+@requires("exams.view")
+def view():
+    status = request.args.get("status", "")
+    query = access.visible_exams(current_user)
+    if status in EXAM_STATUSES:
+        query = query.where(Exam.status == status)
+    else:
+        status = ""
+    exams = db.session.scalars(query.order_by(Exam.start_date.desc(), Exam.id.desc())).unique()
+    counts = dict(
+        db.session.execute(
+            select(Enrolment.exam_id, func.count())
+            .where(
+                Enrolment.exam_id.in_(access.visible_exams(current_user).with_only_columns(Exam.id))
+            )
+            .group_by(Enrolment.exam_id)
+        ).all()
+    )
+    return render_template(
+        "exams/list.html",
+        exams=list(exams),
+        counts=counts,
+        status=status,
+        statuses=EXAM_STATUSES,
+        status_labels=STATUS_LABELS,
+        can_create=has_permission(current_user, "exams.manage"),
+    )
+
+
+def _fill_exam_form(form: ExamForm) -> None:
+    centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
+    if current_user.role != "admin":
+        centres = [c for c in centres if c.id == current_user.centre_id]
+    form.centre_id.choices = [(c.id, f"{c.code} — {localized(c)}") for c in centres]
+    competences = db.session.scalars(select(Competence).order_by(Competence.code)).all()
+    form.competence_id.choices = [(c.id, f"{c.code} — {localized(c)}") for c in competences]
+    schemes = db.session.scalars(
+        select(MarkingScheme).order_by(MarkingScheme.competence_id, MarkingScheme.name)
+    ).all()
+    form.scheme_id.choices = [
+        (s.id, f"{s.competence.code} — {s.name} v{s.version} (#{s.id})") for s in schemes
+    ]
+    chiefs = db.session.scalars(
+        select(User).where(User.role == "chief_expert", User.active.is_(True)).order_by(User.name)
+    ).all()
+    form.chief_id.choices = [(0, "—")] + [(u.id, _user_label(u)) for u in chiefs]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("exams.manage")
+def create():
+    if current_user.role != "admin" and current_user.centre_id is None:
+        # a centre manager not yet linked to a centre: say so instead of an empty form
+        return render_template("exams/new.html", form=None), 200
+    form = ExamForm()
+    _fill_exam_form(form)
+    if form.validate_on_submit():
+        centre = db.session.get(Centre, form.centre_id.data)
+        competence = db.session.get(Competence, form.competence_id.data)
+        scheme = db.session.get(MarkingScheme, form.scheme_id.data)
+        chief = db.session.get(User, form.chief_id.data) if form.chief_id.data else None
+        if current_user.role != "admin" and centre.id != current_user.centre_id:
+            abort(403)
+        try:
+            exam = service.create_exam(
+                db.session,
+                centre=centre,
+                competence=competence,
+                scheme=scheme,
+                start=form.start.data,
+                end=form.end.data,
+                chief=chief,
+            )
+        except service.ExamError as exc:
+            db.session.rollback()
+            field = {
+                "centre": form.centre_id,
+                "scheme": form.scheme_id,
+                "end": form.end,
+                "chief": form.chief_id,
+            }.get(exc.field, form.competence_id)
+            field.errors = [*field.errors, exc.translated()]
+        else:
+            db.session.commit()
+            flash(_("Exam planned."), "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("exams/new.html", form=form), status
+
+
+@bp.get("/<int:exam_id>")
+@requires("exams.view")
+def detail(exam_id: int):
+    return _detail(_exam_or_abort(exam_id))
+
+
+@bp.post("/<int:exam_id>/assign")
+@requires("exams.manage")
+def assign(exam_id: int):
+    exam = _exam_or_abort(exam_id)
+    if not _can_manage(exam):
+        abort(403)
+    form = _assign_form(exam, formdata=request.form)
+    if form.validate_on_submit():
+        chief = db.session.get(User, form.chief_id.data)
+        experts = [db.session.get(User, uid) for uid in form.expert_ids.data]
+        try:
+            service.assign(
+                db.session, exam, chief.email if chief else "", [u.email for u in experts if u]
+            )
+        except service.ExamError as exc:
+            db.session.rollback()
+            target = form.chief_id if exc.field == "chief" else form.expert_ids
+            target.errors = [*target.errors, exc.translated()]
+        else:
+            db.session.commit()
+            flash(_("Expert group saved."), "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id) + "#experts")
+    return _detail(exam, 422, assign_form=form)
+
+
+@bp.post("/<int:exam_id>/enrol")
+@requires("exams.manage")
+def enrol(exam_id: int):
+    exam = _exam_or_abort(exam_id)
+    if not _can_manage(exam):
+        abort(403)
+    form = EnrolForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        filename = upload.filename or "upload"
+        try:
+            created = service.enrol_file(db.session, exam, filename, upload.read())
+        except Rejected as exc:
+            db.session.rollback()
+            problems = [
+                {"row": p.row, "field": p.field, "message": p.translated()} for p in exc.problems
+            ]
+            return _detail(exam, 422, enrol_form=form, enrol_problems=problems, enrol_file=filename)
+        except service.ExamError as exc:
+            db.session.rollback()
+            form.file.errors = [*form.file.errors, exc.translated()]
+        else:
+            db.session.commit()
+            flash(_("%(count)s candidates enrolled.", count=len(created)), "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id) + "#candidates")
+    return _detail(exam, 422, enrol_form=form)
+
+
+@bp.post("/<int:exam_id>/enrolments/<int:enrolment_id>/attendance")
+@requires("exams.view")
+def attendance(exam_id: int, enrolment_id: int):
+    exam = _exam_or_abort(exam_id)
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.exam_id != exam.id:
+        abort(404)
+    if not _can_record_attendance(exam):
+        abort(403)
+    form = AttendanceForm()
+    if form.validate_on_submit():
+        try:
+            service.set_attendance(
+                db.session, enrolment, form.status.data, form.reason.data or "", current_user
+            )
+        except service.ExamError as exc:
+            db.session.rollback()
+            flash(_name(enrolment.candidate) + ": " + exc.translated(), "error")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s: %(status)s.",
+                    name=_name(enrolment.candidate),
+                    status=ATTENDANCE_LABELS[enrolment.attendance],
+                ),
+                "success",
+            )
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("exams.detail", exam_id=exam.id) + "#candidates")
+
+
+def _name(candidate: Candidate) -> str:
+    return f"{candidate.last_name} {candidate.first_name}"
+
+
+@bp.post("/<int:exam_id>/finalise")
+@requires("forms.lock")
+def finalise(exam_id: int):
+    exam = _exam_or_abort(exam_id)
+    if not access.is_chief(current_user, exam):
+        abort(403)
+    form = FinaliseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.finalise(db.session, exam, current_user)
+    except service.ExamIncomplete as exc:
+        db.session.rollback()
+        return _detail(
+            exam, 409, incomplete=_group_incomplete(exc.items), finalise_error=exc.translated()
+        )
+    except service.ExamError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "error")
+        return redirect(url_for("exams.detail", exam_id=exam.id))
+    db.session.commit()
+    flash(_("The exam is finalised: every form is locked and the results are stored."), "success")
+    return redirect(url_for("exams.detail", exam_id=exam.id))
+
+
+def _group_incomplete(items: list[Any]) -> list[dict[str, Any]]:
+    """Group completeness items per candidate: missing addresses and those to re-score."""
+    groups: dict[int, dict[str, Any]] = {}
+    for item in items:
+        enrolment = item.enrolment
+        group = groups.setdefault(
+            enrolment.id,
+            {
+                "name": _name(item.candidate),
+                "workstation": enrolment.workstation,
+                "missing": [],
+                "rescore": [],
+            },
+        )
+        group["missing" if item.kind == "missing" else "rescore"].append(item.address)
+    return list(groups.values())
+
+
+@bp.post("/<int:exam_id>/reopen")
+@requires("exams.reopen")
+def reopen(exam_id: int):
+    exam = _exam_or_abort(exam_id)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            service.reopen(db.session, exam, current_user, form.reason.data)
+        except service.ExamError as exc:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, exc.translated()]
+        else:
+            db.session.commit()
+            flash(_("The exam is reopened for correction."), "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id))
+    return _detail(exam, 422, reopen_form=form)

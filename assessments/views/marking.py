@@ -1,0 +1,202 @@
+"""The marking form page: a keyboard-friendly grid that autosaves through the JSON API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.auth.models import User
+from app.auth.permissions import requires
+from app.extensions import db
+from assessments import access
+from assessments.api import run_write
+from assessments.models import Exam, MarkingForm
+from assessments.services import marks
+
+bp = Blueprint("marking", __name__)
+
+
+class LockForm(FlaskForm):
+    """Sign off and lock the form (CSRF token only)."""
+
+
+class UnlockForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for unlocking"),
+        validators=[DataRequired(), Length(max=2000)],
+        description=_l("Kept in the audit log, e.g. which mark is corrected and why."),
+    )
+
+
+def _exam_or_abort(exam_id: int) -> Exam:
+    exam = db.session.get(Exam, exam_id) or abort(404)
+    if not access.can_view_exam(current_user, exam):
+        abort(403)
+    return exam
+
+
+def _form_or_abort(exam: Exam, sub_criterion_id: int) -> MarkingForm:
+    return marks.form_for(db.session, exam, sub_criterion_id) or abort(404)
+
+
+def cell_text(kind: str, mark: Any) -> str:
+    """Show a stored value in the cell: M with the locale's decimal comma, J as the score."""
+    if mark is None:
+        return ""
+    if kind == "J":
+        return str(mark.value)
+    from app.i18n import format_number
+
+    return format_number(Decimal(mark.value).scaleb(-2))
+
+
+def _messages() -> dict[str, str]:
+    """Texts the script shows, in the user's language (placeholders filled in by the script)."""
+    from app.i18n import format_number
+
+    return {
+        "decimal": format_number(Decimal("1.5"), 1)[1],
+        "allSaved": _("All saved"),
+        "saving": _("Saving…"),
+        "pending": _("%(count)s not saved yet — retrying", count="{count}"),
+        "offline": _("Offline: %(count)s entries kept on this device, retrying", count="{count}"),
+        "signedOut": _("You were signed out: sign in again in another tab; entries are kept."),
+        "conflict": _(
+            "Conflict: %(who)s changed this to %(value)s at %(time)s — keep yours or theirs?",
+            who="{who}",
+            value="{value}",
+            time="{time}",
+        ),
+        "conflictCleared": _("Conflict: someone cleared this cell — keep yours or leave it empty?"),
+        "undecided": _("%(count)s conflicts wait for your choice", count="{count}"),
+        "keepMine": _("Keep mine"),
+        "takeTheirs": _("Take theirs"),
+        "notSaved": _("Not saved: %(message)s", message="{message}"),
+        "missing": _("%(count)s marks missing", count="{count}"),
+        "rescore": _("%(count)s need re-scoring", count="{count}"),
+        "deductions": _("%(count)s deductions without a reason", count="{count}"),
+        "complete": _("Every mark is entered"),
+        "needsRescoring": _("needs re-scoring"),
+        "noHistory": _("No changes recorded yet."),
+        "historyFailed": _("The history could not be loaded."),
+        "seatSaved": _("Judge seat saved; reloading…"),
+        "restored": _("%(count)s unsaved entries restored from this device", count="{count}"),
+        "cell": _("Cell"),
+    }
+
+
+@bp.get("/exams/<int:exam_id>/forms/<int:sub_criterion_id>")
+@requires("exams.view")
+def form(exam_id: int, sub_criterion_id: int):
+    """Show one marking form as a grid of present candidates × aspects."""
+    exam = _exam_or_abort(exam_id)
+    marking_form = _form_or_abort(exam, sub_criterion_id)
+    grid = marks.form_grid(db.session, exam, marking_form, current_user)
+    return render_template("marking/form.html", **_context(exam, marking_form, grid))
+
+
+def _context(exam: Exam, marking_form: MarkingForm, grid: marks.Grid) -> dict[str, Any]:
+    from assessments.services.exams import marking_forms
+
+    forms = marking_forms(db.session, exam)
+    position = next(i for i, f in enumerate(forms) if f.id == marking_form.id)
+    previous_form = forms[position - 1] if position > 0 else None
+    next_form = forms[position + 1] if position + 1 < len(forms) else None
+    editable = grid.can_mark and not marking_form.locked and exam.status != "finalised"
+    people = [exam.chief_expert] if exam.chief_expert else []
+    people += [link.user for link in exam.experts if link.user_id != exam.chief_expert_id]
+    has_judgement = any(a.kind == "J" for a in grid.aspects)
+    exclusions = []
+    for row in grid.rows:
+        if row.user_conflict is not None:
+            exclusions.append((row, None, row.user_conflict.translated()))
+        elif has_judgement:
+            for seat, conflict in sorted(row.seat_conflicts.items()):
+                exclusions.append((row, seat, conflict.translated()))
+    return {
+        "exam": exam,
+        "form": marking_form,
+        "sub": marking_form.sub_criterion,
+        "grid": grid,
+        "editable": editable,
+        "has_judgement": has_judgement,
+        "people": people,
+        "exclusions": exclusions,
+        "previous_form": previous_form,
+        "next_form": next_form,
+        "lock_form": LockForm(formdata=None),
+        "unlock_form": UnlockForm(formdata=None),
+        "cell_text": cell_text,
+        "messages": _messages(),
+        "locked_by": db.session.get(User, marking_form.locked_by_id)
+        if marking_form.locked_by_id
+        else None,
+    }
+
+
+def _back(exam: Exam, marking_form: MarkingForm):
+    return redirect(
+        url_for("marking.form", exam_id=exam.id, sub_criterion_id=marking_form.sub_criterion_id)
+    )
+
+
+@bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/lock")
+@requires("forms.lock")
+def lock(exam_id: int, sub_criterion_id: int):
+    """Sign off and lock the form (chief expert); list what blocks it otherwise."""
+    exam = _exam_or_abort(exam_id)
+    marking_form = _form_or_abort(exam, sub_criterion_id)
+    if not LockForm().validate_on_submit():
+        abort(400)
+    user_id = current_user.id
+
+    def unit():
+        marks.lock_form(db.session, marking_form, db.session.get(User, user_id))
+
+    try:
+        run_write(unit)
+    except marks.FormIncomplete as exc:
+        lines = ", ".join(f"{i.candidate.full_name}: {i.address}" for i in exc.items[:10])
+        more = len(exc.items) - 10
+        flash(f"{exc.translated()} {lines}" + (f" (+{more})" if more > 0 else ""), "error")
+        return _back(exam, marking_form)
+    except marks.MarkingError as exc:
+        flash(exc.translated(), "error")
+        return _back(exam, marking_form)
+    flash(
+        _("Form %(code)s is signed off and locked.", code=marking_form.sub_criterion.code),
+        "success",
+    )
+    return _back(exam, marking_form)
+
+
+@bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/unlock")
+@requires("forms.lock")
+def unlock(exam_id: int, sub_criterion_id: int):
+    """Unlock the form for a correction (chief expert, written reason)."""
+    exam = _exam_or_abort(exam_id)
+    marking_form = _form_or_abort(exam, sub_criterion_id)
+    unlock_form = UnlockForm()
+    if not unlock_form.validate_on_submit():
+        flash(_("Give the reason for unlocking the form."), "error")
+        return _back(exam, marking_form)
+    user_id, reason = current_user.id, unlock_form.reason.data
+
+    def unit():
+        marks.unlock_form(db.session, marking_form, db.session.get(User, user_id), reason)
+
+    try:
+        run_write(unit)
+    except marks.MarkingError as exc:
+        flash(exc.translated(), "error")
+        return _back(exam, marking_form)
+    flash(_("Form %(code)s is unlocked.", code=marking_form.sub_criterion.code), "success")
+    return _back(exam, marking_form)

@@ -1,0 +1,262 @@
+"""Marking-scheme pages: the list, the upload page, the scheme page with settings and export."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from io import BytesIO
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileRequired, MultipleFileField
+from sqlalchemy import select
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.auth.permissions import has_permission, requires
+from app.extensions import db
+from app.i18n import localized
+from app.navigation import add_nav
+from assessments.models import Competence, MarkingScheme
+from assessments.services import schemes as service
+
+bp = Blueprint("schemes", __name__, url_prefix="/schemes")
+
+add_nav(
+    "schemes.index",
+    _l("Marking schemes"),
+    _l("Criteria, aspects and marking settings"),
+    "schemes.view",
+    20,
+)
+
+GRADES = (5, 4, 3, 2)
+BAND_ROWS = 4
+
+
+class UploadForm(FlaskForm):
+    competence_id = SelectField(_l("Competence"), coerce=int, validators=[InputRequired()])
+    name = StringField(_l("Scheme name"), validators=[DataRequired(), Length(max=200)])
+    files = MultipleFileField(
+        _l("Files (CIS XLSX or JSON, one per criterion)"),
+        validators=[FileRequired(_l("Choose at least one file."))],
+        render_kw={"accept": ".xlsx,.json", "multiple": True},
+    )
+
+
+class BandForm(Form):
+    threshold = StringField(_l("From percent"), validators=[Optional(), Length(max=10)])
+    grade = SelectField(
+        _l("Grade"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(str(g), str(g)) for g in GRADES],
+        validators=[Optional()],
+    )
+
+
+class SettingsForm(FlaskForm):
+    judges = IntegerField(
+        _l("Judges per judgement aspect"), validators=[InputRequired(), NumberRange(1, 9)]
+    )
+    allowed_spread = IntegerField(
+        _l("Allowed spread between judges"), validators=[InputRequired(), NumberRange(0, 3)]
+    )
+    bands = FieldList(FormField(BandForm), min_entries=BAND_ROWS, max_entries=BAND_ROWS)
+    fallback_grade = SelectField(
+        _l("Grade below every band"), coerce=int, choices=[SelectChoice(g, str(g)) for g in GRADES]
+    )
+    pass_min_grade = SelectField(
+        _l("Minimum grade for a Skills Passport"),
+        coerce=int,
+        choices=[SelectChoice(g, str(g)) for g in GRADES],
+    )
+
+
+def _settings_form(scheme: MarkingScheme, formdata=None) -> SettingsForm:
+    if formdata is not None:
+        return SettingsForm(formdata=formdata)
+    data = {
+        "judges": scheme.judges,
+        "allowed_spread": scheme.allowed_spread,
+        "fallback_grade": scheme.fallback_grade,
+        "pass_min_grade": scheme.pass_min_grade,
+        "bands": [{"threshold": str(t), "grade": str(g)} for t, g in scheme.grade_bands],
+    }
+    form = SettingsForm(formdata=None, data=data)
+    while len(form.bands) < BAND_ROWS:
+        form.bands.append_entry({"threshold": "", "grade": ""})
+    return form
+
+
+def _competence_choices() -> list[SelectChoice]:
+    competences = db.session.scalars(select(Competence).order_by(Competence.code)).all()
+    return [SelectChoice(c.id, f"{c.code} — {localized(c)}") for c in competences]
+
+
+def _mark(hundredths: int) -> Decimal:
+    """Return integer hundredths as an exact Decimal mark for the ``number`` filter."""
+    return Decimal(hundredths) / 100
+
+
+def _load(scheme_id: int) -> MarkingScheme:
+    return service.get_scheme(db.session, scheme_id) or abort(404)
+
+
+@bp.get("/")
+@requires("schemes.view")
+def index():
+    schemes = service.list_schemes(db.session)
+    counts = service.scheme_counts(db.session, schemes)
+    return render_template("schemes/index.html", schemes=schemes, counts=counts)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires("schemes.manage")
+def upload():
+    form = UploadForm()
+    form.competence_id.choices = _competence_choices()
+    if request.method == "GET" and request.args.get("competence", type=int):
+        form.competence_id.data = request.args.get("competence", type=int)
+        form.name.data = request.args.get("name", "")[:200]
+    problems = []
+    if form.validate_on_submit():
+        competence = db.session.get(Competence, form.competence_id.data)
+        files = [(upload.filename or "", upload.read()) for upload in form.files.data if upload]
+        try:
+            scheme = service.import_scheme(
+                db.session,
+                files,
+                competence.code if competence else "",
+                form.name.data,
+                user=current_user,
+            )
+        except service.SchemeImportError as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            db.session.commit()
+            message = _(
+                "Marking scheme “%(name)s” version %(version)s imported.",
+                name=scheme.name,
+                version=scheme.version,
+            )
+            flash(message, "success")
+            if scheme.warnings:
+                flash(_("Check the warnings on the scheme page."), "warning")
+            return redirect(url_for("schemes.detail", scheme_id=scheme.id))
+    status = 422 if problems or form.errors else 200
+    return render_template("schemes/upload.html", form=form, problems=problems), status
+
+
+def _detail(
+    scheme: MarkingScheme,
+    settings_form: SettingsForm,
+    status: int = 200,
+    band_errors: list[str] | None = None,
+):
+    counts = service.scheme_counts(db.session, [scheme])[scheme.id]
+    sections = service.section_table(scheme)
+    criterion_totals = {
+        criterion.id: _mark(
+            sum(a.max_hundredths for s in criterion.sub_criteria for a in s.aspects)
+        )
+        for criterion in scheme.criteria
+    }
+    return (
+        render_template(
+            "schemes/detail.html",
+            scheme=scheme,
+            counts=counts,
+            sections=sections,
+            section_names={s.number: s for s in scheme.competence.sections},
+            criterion_totals=criterion_totals,
+            versions=service.versions(db.session, scheme),
+            in_use=service.in_use(db.session, scheme),
+            form=settings_form if has_permission(current_user, "schemes.manage") else None,
+            tolerance=service.WEIGHT_TOLERANCE,
+            band_errors=band_errors or [],
+            grade_bands=[(Decimal(str(t)), g) for t, g in scheme.grade_bands],
+            mark=_mark,
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:scheme_id>")
+@requires("schemes.view")
+def detail(scheme_id: int):
+    scheme = _load(scheme_id)
+    return _detail(scheme, _settings_form(scheme))
+
+
+@bp.post("/<int:scheme_id>/settings")
+@requires("schemes.manage")
+def settings(scheme_id: int):
+    scheme = _load(scheme_id)
+    form = _settings_form(scheme, formdata=request.form)
+    if not form.validate_on_submit():
+        return _detail(scheme, form, 422)
+    bands = [
+        (row.threshold.data.strip(), row.grade.data)
+        for row in form.bands
+        if (row.threshold.data or "").strip() or row.grade.data
+    ]
+    try:
+        result = service.update_settings(
+            db.session,
+            scheme,
+            judges=form.judges.data,
+            allowed_spread=form.allowed_spread.data,
+            grade_bands=bands,
+            fallback_grade=form.fallback_grade.data,
+            pass_min_grade=form.pass_min_grade.data,
+            user=current_user,
+        )
+    except service.SchemeError as exc:
+        db.session.rollback()
+        band_errors = []
+        for problem in exc.problems:
+            target = getattr(form, problem.field, None)
+            if problem.field == "version":
+                flash(problem.translated(), "error")
+            elif problem.field == "grade_bands" or target is None:
+                band_errors.append(problem.translated())
+            else:
+                target.errors.append(problem.translated())
+        return _detail(_load(scheme_id), form, 422, band_errors)
+    db.session.commit()
+    if result.id != scheme_id:
+        flash(
+            _(
+                "Version %(old)s is used by an exam and stays as it is; "
+                "the new settings were saved as version %(new)s.",
+                old=scheme.version,
+                new=result.version,
+            ),
+            "warning",
+        )
+    else:
+        flash(_("Settings saved."), "success")
+    # an explicit fragment: the browser would otherwise keep #settings and hide the message
+    return redirect(url_for("schemes.detail", scheme_id=result.id, _anchor="content"))
+
+
+@bp.get("/<int:scheme_id>/export.xlsx")
+@requires("schemes.view")
+def export(scheme_id: int):
+    scheme = _load(scheme_id)
+    return send_file(
+        BytesIO(service.export_xlsx(scheme)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=service.export_filename(scheme),
+    )

@@ -1,0 +1,56 @@
+"""``POST /api/v1/verify``: the live status of a passport token (documented in docs/openapi.yaml).
+
+The token is a signature over public claims, so it may travel in a request body; it is never
+put in a URL or a log line.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.auth.permissions import public
+from app.errors import problem
+from app.extensions import csrf, db, limiter
+from passports.services import verification
+
+bp = Blueprint("passports_api", __name__, url_prefix="/api/v1")
+
+MAX_FIELD = 2048
+
+
+class VerifyRequest(Schema):
+    """Exactly one of ``url`` (the QR URL) and ``token`` (the text after ``#``)."""
+
+    url = fields.String(validate=validate.Length(min=1, max=MAX_FIELD))
+    token = fields.String(validate=validate.Length(min=1, max=MAX_FIELD))
+
+    @validates_schema
+    def one_of(self, data, **kwargs):
+        if ("url" in data) == ("token" in data):
+            raise ValidationError("give exactly one of url and token", "_schema")
+
+
+REQUEST_SCHEMA = VerifyRequest()  # stateless: one instance serves every request
+
+
+def _limit() -> str:
+    return current_app.config["VERIFY_API_RATE_LIMIT"]
+
+
+@bp.post("/verify")
+@public
+@csrf.exempt
+@limiter.limit(_limit)
+def verify():
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return problem(400, 'send a JSON object: {"url": …} or {"token": …}', code="bad_request")
+    try:
+        data = REQUEST_SCHEMA.load(payload)
+    except ValidationError as exc:
+        return problem(422, "the request is not valid", code="invalid", errors=exc.messages)
+    verdict = verification.verify(db.session, data.get("token") or data["url"])
+    response = current_app.json.response(verification.api_answer(db.session, verdict))
+    response.headers["Cache-Control"] = "no-store"
+    return response

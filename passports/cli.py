@@ -1,0 +1,349 @@
+"""Command-line groups: ``flask keys …`` (signing keys) and ``flask passports …``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import urllib.request
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+from assessments.models import Exam
+from passports.models import Passport
+from passports.services import PassportError, issuance, keys, status, verification
+
+keys_cli = AppGroup("keys", help="The issuer's signing keys (ES256).")
+passports_cli = AppGroup("passports", help="Issue, list, verify and revoke Skills Passports.")
+
+_STATUS_EXIT = {"genuine": 0}
+
+
+def _fail(error: PassportError) -> click.ClickException:
+    return click.ClickException(str(error))
+
+
+def _exam(exam_id: int) -> Exam:
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        raise click.ClickException(f"EXAM: no exam with id {exam_id}")
+    return exam
+
+
+def _passport(number: str) -> Passport:
+    passport = verification.find_by_number(db.session, number)
+    if passport is None:
+        raise click.ClickException(f"NUMBER: no passport with number {number}")
+    return passport
+
+
+# --- keys -------------------------------------------------------------------------------
+
+
+def _key_row(key) -> dict:
+    return {
+        "kid": key.kid,
+        "state": key.state,
+        "created_at": key.created_at.isoformat(),
+        "activated_at": key.activated_at.isoformat() if key.activated_at else None,
+        "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+    }
+
+
+@keys_cli.command("generate")
+@click.option("--activate", is_flag=True, help="Sign new passports with it at once.")
+def generate_key(activate):
+    """Create a key; it signs when --activate is given or no key signs yet."""
+    key = keys.generate_key(db.session, activate=True if activate else None)
+    db.session.commit()
+    click.echo(f"created key {key.kid} ({key.state})")
+
+
+@keys_cli.command("rotate")
+def rotate_key():
+    """Make a new key the signing key; the old one stays published and keeps verifying."""
+    key, previous = keys.rotate_key(db.session)
+    db.session.commit()
+    if previous is None:
+        click.echo(f"created key {key.kid} (active)")
+    else:
+        click.echo(f"created key {key.kid} (active); retired {previous.kid}")
+
+
+@keys_cli.command("ensure")
+def ensure_key():
+    """Create a signing key if there is none (idempotent; `make run` calls it)."""
+    key, created = keys.ensure_key(db.session)
+    db.session.commit()
+    click.echo(f"{'created' if created else 'signing key is'} {key.kid}")
+
+
+@keys_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_keys(as_json):
+    """List the keys: kid, state (active, published, retired) and dates."""
+    rows = [_key_row(k) for k in keys.all_keys(db.session)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['kid']}\t{row['state']}\t{row['created_at']}")
+
+
+@keys_cli.command("jwks")
+def print_jwks():
+    """Print the JWK Set (public keys only), as served at /.well-known/jwks.json."""
+    click.echo(json.dumps(keys.jwks(db.session), indent=2))
+
+
+# --- passports --------------------------------------------------------------------------
+
+
+@passports_cli.command("issue")
+@click.argument("exam_id", metavar="EXAM", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON summary.")
+def issue(exam_id, as_json):
+    """Issue the passports of a finalised exam (idempotent; re-issues after corrections)."""
+    exam = _exam(exam_id)
+    try:
+        summary = issuance.issue_for_exam(db.session, exam)
+    except PassportError as exc:
+        db.session.rollback()
+        raise _fail(exc) from exc
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict()))
+        return
+    click.echo(json.dumps(summary.as_dict()))
+    if summary.revoked:
+        click.echo(f"revoked {summary.revoked} passport(s) whose holder no longer qualifies")
+
+
+def _list_rows(exam: Exam) -> list[dict]:
+    passports = db.session.scalars(
+        select(Passport).where(Passport.exam_id == exam.id).order_by(Passport.sequence)
+    ).all()
+    return [
+        {
+            "number": p.number,
+            "last_name": p.snapshot["holder"]["last_name"],
+            "first_name": p.snapshot["holder"]["first_name"],
+            "total": p.snapshot["result"]["total"],
+            "percent": p.snapshot["result"]["percent"],
+            "grade": p.snapshot["result"]["grade"],
+            "status": p.status(),
+            "url": verification.passport_url(p),
+        }
+        for p in passports
+    ]
+
+
+@passports_cli.command("list")
+@click.option("--exam", "exam_id", type=int, required=True, help="Exam id.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def list_passports(exam_id, as_json):
+    """List an exam's passports with their status and QR URL."""
+    rows = _list_rows(_exam(exam_id))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['number']}\t{row['status']}\t{row['last_name']} {row['first_name']}\t"
+            f"{row['total']}\t{row['grade']}\t{row['url']}"
+        )
+
+
+@passports_cli.command("revoke")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why; shown to everyone who checks the passport.")
+def revoke(number, reason):
+    """Revoke a passport."""
+    passport = _passport(number)
+    try:
+        issuance.revoke(db.session, passport, reason)
+    except PassportError as exc:
+        raise _fail(exc) from exc
+    db.session.commit()
+    click.echo(f"revoked {passport.number}")
+
+
+@passports_cli.command("reissue")
+@click.argument("number")
+def reissue(number):
+    """Issue a new passport from the current records (e.g. the holder's corrected name)."""
+    passport = _passport(number)
+    try:
+        new = issuance.reissue(db.session, passport)
+    except PassportError as exc:
+        db.session.commit() if exc.code == "no_longer_eligible" else db.session.rollback()
+        raise _fail(exc) from exc
+    db.session.commit()
+    click.echo(f"issued {new.number}; {passport.number} is superseded")
+
+
+def _load_jwks(path: str | None) -> dict:
+    from passports.token import public_key_from_jwk
+
+    if path is None:
+        return keys.public_keys(db.session)
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {k["kid"]: public_key_from_jwk(k) for k in document["keys"] if "kid" in k}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise click.ClickException(f"--jwks {path}: not a JWK Set of P-256 keys ({exc})") from exc
+
+
+def _read_status(source: str) -> str:
+    if source.startswith(("https://", "http://")):
+        try:
+            with urllib.request.urlopen(source, timeout=20) as response:  # noqa: S310 - http(s) only
+                return response.read(20_000_000).decode("utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"--status {source}: cannot fetch ({exc})") from exc
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"--status {source}: cannot read ({exc})") from exc
+
+
+@passports_cli.command("verify")
+@click.argument("url_or_token")
+@click.option("--jwks", "jwks_file", type=click.Path(dir_okay=False), help="JWK Set file.")
+@click.option("--status", "status_source", help="Signed status list: a file or an http(s) URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def verify(url_or_token, jwks_file, status_source, as_json):
+    """Verify a passport offline (signature, expiry; revocation with --status).
+
+    Exits 0 when genuine, 1 otherwise.
+    """
+    from passports.offline import verify_offline
+
+    public_keys = _load_jwks(jwks_file)
+    status_list = None
+    if status_source:
+        try:
+            status_list = status.read_list(_read_status(status_source), public_keys)
+        except PassportError as exc:
+            raise _fail(exc) from exc
+    result = verify_offline(url_or_token, public_keys, status_list)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(result.status.upper())
+        if result.claims is not None:
+            data = result.as_dict()["claims"]
+            click.echo(f"number:     {data['number']}")
+            click.echo(f"holder:     {data['holder_name']}")
+            click.echo(f"competence: {data['competence_code']}")
+            click.echo(f"total:      {data['total']}  grade: {data['grade']}")
+        if not status_list:
+            click.echo("revocation not checked (give --status with the signed status list)")
+        if result.detail:
+            click.echo(f"detail:     {result.detail}")
+    sys.exit(0 if result.valid else 1)
+
+
+@passports_cli.command("status-list")
+@click.option("--purpose", type=click.Choice(["message", "revocation"]), default="message")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
+def status_list(purpose, output):
+    """Write the signed status list (VC-JWT) for offline verifiers."""
+    try:
+        text = status.signed_list(db.session, purpose)
+    except PassportError as exc:
+        raise _fail(exc) from exc
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@passports_cli.command("pdf")
+@click.argument("number", required=False)
+@click.option("--exam", "exam_id", type=int, help="All passports of an exam, one page each.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+def pdf(number, exam_id, output):
+    """Write a passport's PDF (or with --exam every current passport of the exam)."""
+    from passports import pdf as pdf_module
+
+    if bool(number) == bool(exam_id):
+        raise click.UsageError("give either NUMBER or --exam")
+    try:
+        if number:
+            data = pdf_module.passport_pdf(_passport(number))
+        else:
+            passports = exam_passports(_exam(exam_id))
+            if not passports:
+                raise click.ClickException(f"exam {exam_id} has no current passports")
+            data = pdf_module.passports_pdf(passports, f"Skills Passports, exam {exam_id}")
+    except PassportError as exc:
+        raise _fail(exc) from exc
+    Path(output).write_bytes(data)
+    click.echo(f"wrote {output} ({len(data)} bytes)")
+
+
+def exam_passports(exam: Exam) -> list[Passport]:
+    """The exam's current passports in Kazakh alphabetical order of the holders."""
+    from assessments.models import Candidate
+
+    return list(
+        db.session.scalars(
+            select(Passport)
+            .join(Candidate, Candidate.id == Passport.candidate_id)
+            .where(
+                Passport.exam_id == exam.id,
+                Passport.revoked_at.is_(None),
+                Passport.superseded_by_id.is_(None),
+            )
+            .order_by(Candidate.sort_key, Passport.id)
+        )
+    )
+
+
+def links_csv(passports: list[Passport]) -> str:
+    """CSV of the graduates' private links (UTF-8, for mail merge): no IIN, no contacts."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["number", "last_name", "first_name", "middle_name", "college", "private_link", "qr_url"]
+    )
+    for passport in passports:
+        holder = passport.snapshot["holder"]
+        token = issuance.private_link_token(passport)
+        writer.writerow(
+            [
+                passport.number,
+                holder["last_name"],
+                holder["first_name"],
+                holder["middle_name"],
+                passport.snapshot["college"]["code"],
+                f"{base}/my/{token}" if token else "",
+                verification.passport_url(passport),
+            ]
+        )
+    return out.getvalue()
+
+
+@passports_cli.command("links")
+@click.option("--exam", "exam_id", type=int, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
+def links(exam_id, output):
+    """CSV of the exam's graduates' private links, to hand over."""
+    text = links_csv(exam_passports(_exam(exam_id)))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(passports_cli)

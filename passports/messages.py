@@ -1,0 +1,123 @@
+"""Translatable texts of the passports package: statuses, reasons and service errors."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from passports.services import PassportError
+
+STATUS_LABELS = {
+    "genuine": _l("Genuine"),
+    "revoked": _l("Revoked"),
+    "superseded": _l("Superseded"),
+    "expired": _l("Expired"),
+    "invalid": _l("Not genuine"),
+}
+
+STATUS_BADGES = {
+    "genuine": "ok",
+    "revoked": "bad",
+    "superseded": "warn",
+    "expired": "warn",
+    "invalid": "bad",
+}
+
+REVOCATION_KINDS = {
+    "not_passing": _l("The corrected exam result no longer meets the pass rule."),
+    "not_present": _l("The holder is no longer recorded as present at the exam."),
+}
+
+SUPERSEDE_REASONS = {
+    "result_changed": _l("The exam result was corrected."),
+    "name_changed": _l("The holder's name was corrected."),
+    "reissued": _l("The passport was re-issued."),
+}
+
+ERRORS = {
+    "not_finalised": _l("Passports are issued only for a finalised exam."),
+    "no_key": _l("There is no signing key yet. Create one under Signing keys."),
+    "key_undecryptable": _l(
+        "The signing key cannot be decrypted: the KEY_ENCRYPTION_SECRET setting has changed."
+    ),
+    "reason_required": _l("Give the reason for revoking the passport."),
+    "reason_too_long": _l("The reason is longer than 500 characters."),
+    "already_revoked": _l("This passport is already revoked."),
+    "superseded": _l("This passport was superseded; revoke the current one."),
+    "not_current": _l("Only a current passport (neither revoked nor superseded) can be re-issued."),
+    "no_longer_eligible": _l("The holder no longer qualifies, so the passport was revoked."),
+}
+
+
+def error_text(error: PassportError) -> str:
+    """The error in the request's language (falls back to the English sentence)."""
+    message = ERRORS.get(error.code)
+    return str(message) if message is not None else str(error)
+
+
+# texts the verification page's script shows (passed to it through data-i18n)
+VERIFY_PAGE_TEXTS = {
+    "empty_title": _l("No passport code in this link"),
+    "empty_text": _l(
+        "Scan the QR code on the passport with your phone camera, or check the passport by its "
+        "number and verification code."
+    ),
+    "genuine_title": _l("Genuine Skills Passport"),
+    "genuine_text": _l(
+        "Issued by the issuer below and currently valid. "
+        "Compare the name with the holder's ID card."
+    ),
+    "revoked_title": _l("Revoked"),
+    "revoked_text": _l("This passport was revoked on %(date)s and is no longer valid."),
+    "reason": _l("Reason"),
+    "superseded_title": _l("Superseded by a newer passport"),
+    "superseded_text": _l("This passport was replaced by a newer one and is no longer valid."),
+    "superseded_link": _l("Open the current passport %(number)s"),
+    "expired_title": _l("Expired"),
+    "expired_text": _l("This passport expired on %(date)s."),
+    "invalid_title": _l("Not genuine"),
+    "invalid_text": _l(
+        "This code was not issued by the Skills Passport issuer, or it was altered. "
+        "Do not rely on it."
+    ),
+    "unknown_title": _l("Could not be checked"),
+    "unknown_text": _l(
+        "Neither this browser nor the server could check the code. Try again when online, or "
+        "check the passport by its number and verification code."
+    ),
+    "sig_browser": _l(
+        "Signature verified in your browser with the issuer's published key %(kid)s."
+    ),
+    "sig_no_webcrypto": _l(
+        "This browser cannot verify signatures on this connection (not a secure connection, or "
+        "an old browser); the verdict relies on the server's check."
+    ),
+    "sig_failed": _l("The signature check in your browser failed: the code is not genuine."),
+    "sig_unavailable": _l(
+        "The issuer's keys could not be loaded, so the signature was not checked in your browser."
+    ),
+    "server_checked": _l("The server checked the live status (revocation, replacement, expiry)."),
+    "server_invalid": _l("The issuer's server does not know this code either."),
+    "server_unreachable": _l(
+        "The server did not answer, so the live status (revocation) could not be checked."
+    ),
+    "mismatch": _l(
+        "Warning: the QR code does not match the passport record. Compare the details with the "
+        "holder's ID card and contact the issuer."
+    ),
+    "holder": _l("Holder"),
+    "number": _l("Passport number"),
+    "competence": _l("Competence"),
+    "result": _l("Result"),
+    "total": _l("Total mark"),
+    "total_of": _l("%(total)s of %(max)s (%(percent)s %%)"),
+    "grade": _l("Grade"),
+    "centre": _l("Competence centre"),
+    "college": _l("College"),
+    "exam_dates": _l("Exam date"),
+    "issued": _l("Issued"),
+    "valid_until": _l("Valid until"),
+    "no_expiry": _l("no expiry"),
+    "issuer": _l("Issuer"),
+    "profile_sections": _l("Skills profile by WSOS section"),
+    "profile_modules": _l("Skills profile by module"),
+}

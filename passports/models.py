@@ -1,0 +1,126 @@
+"""Passport models: the issuer's signing keys and the passports signed with them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+
+STATUSES = ("genuine", "revoked", "superseded", "expired")
+# why a passport was replaced by a new one (shown, translated, on the old passport)
+SUPERSEDE_REASONS = ("result_changed", "name_changed", "reissued")
+# why it was revoked: an administrator's written reason, or the result no longer qualifying
+REVOCATION_KINDS = ("manual", "not_passing", "not_present")
+
+
+class SigningKey(db.Model):
+    """An ES256 (P-256) key of the issuer.
+
+    The private key is PKCS#8 PEM sealed with AES-GCM under a key derived from the
+    ``KEY_ENCRYPTION_SECRET`` setting (the kid is the associated data), so a database dump
+    alone signs nothing. Exactly one key is ``active`` (signs new passports); retired keys stay
+    published in the JWK Set so everything they signed keeps verifying.
+    """
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    public_jwk: Mapped[dict] = mapped_column(JSON)
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def state(self) -> str:
+        if self.active:
+            return "active"
+        return "retired" if self.retired_at else "published"
+
+
+class Passport(db.Model):
+    """A signed Skills Passport: one per candidate who passed a finalised exam.
+
+    ``snapshot`` freezes what the passport certifies (holder names, competence, centre,
+    college, exam dates, total, percent, grade, profile by criterion and WSOS section); pages,
+    PDFs and credentials read it and never the live records. ``basis_hash`` fingerprints the
+    certified result and names, so re-issuing finds what changed. ``sequence`` is the
+    passport's position in the signed status list and the middle part of its number.
+
+    The verification code and the graduate's private link are derived from secret nonces
+    (services/secrets.py); only hashes of them are stored for look-ups.
+    """
+
+    __tablename__ = "passports"
+    __table_args__ = (
+        Index("ix_passports_exam_candidate", "exam_id", "candidate_id"),
+        CheckConstraint(
+            "revocation_kind IS NULL OR revocation_kind IN ('manual', 'not_passing', "
+            "'not_present')",
+            "revocation_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    sequence: Mapped[int] = mapped_column(unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), index=True)
+    result_id: Mapped[int | None] = mapped_column(ForeignKey("results.id", ondelete="SET NULL"))
+    holder_name: Mapped[str] = mapped_column(String(320))
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    basis_hash: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(Text)
+    kid: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    code_nonce: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    link_nonce: Mapped[str | None] = mapped_column(String(32))
+    link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    share_slug: Mapped[str] = mapped_column(String(32), unique=True)
+    # the holder's choices: public share page, and look-up by number + code
+    share_enabled: Mapped[bool] = mapped_column(default=True)
+    lookup_enabled: Mapped[bool] = mapped_column(default=True)
+
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revocation_kind: Mapped[str | None] = mapped_column(String(12))
+    revocation_reason: Mapped[str] = mapped_column(Text, default="")
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("passports.id"))
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    supersede_reason: Mapped[str | None] = mapped_column(String(20))
+
+    superseded_by: Mapped[Passport | None] = relationship(remote_side="Passport.id")
+
+    def status(self, now: datetime | None = None) -> str:
+        """Return the live status (see ``live_status``)."""
+        return live_status(self, now)
+
+    @property
+    def current(self) -> bool:
+        """Neither revoked nor superseded (an expired passport is still the current one)."""
+        return self.revoked_at is None and self.superseded_by_id is None
+
+
+def live_status(passport: Any, now: datetime | None = None) -> str:
+    """Return the status of a passport (model or row with the same columns).
+
+    Rule: revoked, else superseded, else expired (now ≥ expiry), else genuine.
+    """
+    if passport.revoked_at is not None:
+        return "revoked"
+    if passport.superseded_by_id is not None:
+        return "superseded"
+    if passport.expires_at is not None and (now or utcnow()) >= passport.expires_at:
+        return "expired"
+    return "genuine"

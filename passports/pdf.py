@@ -1,0 +1,475 @@
+"""The print-ready passport: one A4 page with Kazakh, Russian and English labels.
+
+The fonts are DejaVu Sans from the folder named by ``PDF_FONT_DIR`` (its Cyrillic has every
+Kazakh letter), cut down once per process to the scripts a passport uses (Latin, Cyrillic
+with the Kazakh letters, punctuation) and embedded as a subset, so a page takes tens of
+milliseconds. The QR code is drawn as vector rectangles from ``qr_matrix`` (50 mm wide: about
+0.75 mm a module, read by phone cameras from paper). Output is deterministic (the creation
+date is the issue time), so any app instance regenerates the same file; a small per-process
+cache keeps recent ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from fpdf import FPDF
+
+from app.i18n import local_time
+from assessments import scoring
+from passports.models import Passport
+from passports.qr import qr_matrix
+from passports.services import PassportError, secrets
+from passports.services.verification import passport_url
+
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+# Latin, Latin-1, Cyrillic (Kazakh letters included), dashes, quotes, №, ₸: what passports
+# print; fewer glyphs make the per-PDF font subsetting faster
+CHARSET = frozenset(
+    [
+        *range(0x20, 0x7F),
+        *range(0xA0, 0x100),
+        *range(0x400, 0x500),
+        *range(0x2010, 0x2027),
+        *(0x2030, 0x2039, 0x203A, 0x2116, 0x20B8, 0x2212),
+    ]
+)
+SUBSET_VERSION = "2"
+CACHE_SIZE = 32
+
+PAGE_W, PAGE_H = 210.0, 297.0
+MARGIN = 15.0
+QR_SIZE = 50.0
+INK = (27, 36, 48)
+MUTED = (91, 102, 117)
+BRAND = (11, 92, 173)
+TRACK = (227, 232, 239)
+HEAD_FILL = (238, 242, 246)
+
+LABELS = {
+    "title": _l("Skills Passport"),
+    "subtitle": _l("Demonstration exam by WorldSkills standards"),
+    "holder": _l("Holder"),
+    "competence": _l("Competence"),
+    "centre": _l("Competence centre"),
+    "college": _l("College"),
+    "exam_dates": _l("Exam date"),
+    "result": _l("Result"),
+    "grade": _l("Grade"),
+    "issued": _l("Issued"),
+    "valid_until": _l("Valid until"),
+    "no_expiry": _l("no expiry"),
+    "number": _l("Passport number"),
+    "code": _l("Verification code"),
+    "scan": _l("Scan to verify"),
+    "profile": _l("Skills profile by WSOS section"),
+    "modules": _l("Marks by module"),
+    "module": _l("Module"),
+    "mark": _l("Mark"),
+    "max": _l("Maximum"),
+    "issuer": _l("Issuer"),
+    "how": _l(
+        "To check this passport, scan the QR code with a phone camera, or open %(url)s and "
+        "enter the passport number and verification code."
+    ),
+}
+
+_fonts_lock = Lock()
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_lock = Lock()
+
+
+# --- fonts ------------------------------------------------------------------------------
+
+
+def _subset_font(source: Path, target: Path) -> None:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    font = TTFont(str(source))
+    options = subset.Options()
+    options.layout_features = []
+    options.hinting = False
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(CHARSET))
+    subsetter.subset(font)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(handle)
+    font.save(temporary)
+    os.replace(temporary, target)
+
+
+def font_paths() -> dict[str, Path]:
+    """Return the subset fonts by style, building them on first use (PassportError if missing)."""
+    folder = Path(current_app.config["PDF_FONT_DIR"])
+    paths: dict[str, Path] = {}
+    with _fonts_lock:
+        for style, name in FONT_FILES.items():
+            source = folder / name
+            if not source.is_file():
+                raise PassportError(
+                    f"font file {source} is missing; install DejaVu fonts (Debian: "
+                    "fonts-dejavu-core) or set PDF_FONT_DIR to a folder with "
+                    + ", ".join(FONT_FILES.values()),
+                    "font_missing",
+                )
+            stat = source.stat()
+            digest = hashlib.sha256(
+                f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{SUBSET_VERSION}".encode()
+            ).hexdigest()[:16]
+            target = None
+            for base in (Path(current_app.instance_path) / "cache", Path(tempfile.gettempdir())):
+                candidate = base / "passport-fonts" / f"{source.stem}-{digest}.ttf"
+                if candidate.is_file():
+                    target = candidate
+                    break
+                try:
+                    candidate.parent.mkdir(parents=True, exist_ok=True)
+                    _subset_font(source, candidate)
+                except OSError:
+                    continue
+                target = candidate
+                break
+            if target is None:
+                raise PassportError("no writable folder for the PDF font cache", "font_missing")
+            paths[style] = target
+    return paths
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def tri(key: str, **params: Any) -> str:
+    """A label in Kazakh, Russian and English, "kk / ru / en" (repeats dropped)."""
+    parts: list[str] = []
+    for locale in ("kk", "ru", "en"):
+        with force_locale(locale):
+            text = str(LABELS[key])
+        text = text % params if params else text
+        if text not in parts:
+            parts.append(text)
+    return " / ".join(parts)
+
+
+def printable(text: str) -> str:
+    """Replace characters the embedded font subset lacks (never expected in names)."""
+    return "".join(ch if ord(ch) in CHARSET else "?" for ch in text or "")
+
+
+def number(value: str | Fraction) -> str:
+    """Two decimals with a decimal comma, as Kazakh and Russian write them."""
+    if isinstance(value, Fraction):
+        value = str(scoring.round_half_up(value, 2))
+    return str(value).replace(".", ",")
+
+
+def _date(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{day}.{month}.{year}"
+
+
+def _local_date(moment: datetime) -> str:
+    return local_time(moment).strftime("%d.%m.%Y")
+
+
+def _names(names: dict[str, str], first: str = "kk") -> list[str]:
+    ordered = [names.get(first, "")] + [names.get(k, "") for k in ("kk", "ru", "en")]
+    result: list[str] = []
+    for name in ordered:
+        if name and name not in result:
+            result.append(name)
+    return result
+
+
+# --- drawing ----------------------------------------------------------------------------
+
+
+class _Page:
+    def __init__(self, pdf: FPDF) -> None:
+        self.pdf = pdf
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        size: float,
+        value: str,
+        *,
+        bold: bool = False,
+        color: tuple[int, int, int] = INK,
+        align: str = "L",
+    ) -> None:
+        pdf = self.pdf
+        pdf.set_font("sans", "B" if bold else "", size)
+        pdf.set_text_color(*color)
+        value = printable(value)
+        while value and pdf.get_string_width(value) > w:
+            value = value[:-2] + "…"
+        pdf.set_xy(x, y)
+        pdf.cell(w, size * 0.45, value, align=align)
+
+    def lines(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        size: float,
+        value: str,
+        *,
+        color: tuple[int, int, int] = INK,
+        align: str = "L",
+    ) -> float:
+        """Wrapped text; return the y below it."""
+        pdf = self.pdf
+        pdf.set_font("sans", "", size)
+        pdf.set_text_color(*color)
+        pdf.set_xy(x, y)
+        pdf.multi_cell(w, size * 0.42, printable(value), align=align)
+        return pdf.get_y()
+
+
+def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
+    matrix = qr_matrix(url, "M")
+    module = size / len(matrix)
+    pdf.set_fill_color(0, 0, 0)
+    for row_index, row in enumerate(matrix):
+        column = 0
+        while column < len(row):
+            if not row[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(row) and row[column]:
+                column += 1
+            pdf.rect(
+                x + start * module, y + row_index * module, (column - start) * module, module, "F"
+            )
+
+
+def _fact(page: _Page, x: float, y: float, w: float, key: str, values: Sequence[str]) -> float:
+    page.text(x, y, w, 7, tri(key), color=MUTED)
+    y += 3.6
+    for index, value in enumerate(values):
+        size = 10.5 if index == 0 else 8
+        page.text(x, y, w, size, value, bold=index == 0, color=INK if index == 0 else MUTED)
+        y += 4.9 if index == 0 else 3.8
+    return y + 2.2
+
+
+def draw_passport(pdf: FPDF, passport: Passport) -> None:
+    """Add one page with the passport to ``pdf``."""
+    snapshot = passport.snapshot
+    page = _Page(pdf)
+    pdf.add_page()
+    width = PAGE_W - 2 * MARGIN
+
+    # header band
+    pdf.set_fill_color(*BRAND)
+    pdf.rect(0, 0, PAGE_W, 6, "F")
+    with force_locale("kk"):
+        title_kk = str(LABELS["title"])
+    page.text(MARGIN, 12, 110, 20, title_kk, bold=True, color=BRAND)
+    rest = tri("title").split(" / ")[1:]
+    page.text(MARGIN, 21.5, 110, 9.5, " / ".join(rest), color=BRAND)
+    page.text(MARGIN, 27, 110, 7.5, tri("subtitle"), color=MUTED)
+    issuer = snapshot["issuer"]
+    y = 12.0
+    page.text(PAGE_W - MARGIN - 70, y, 70, 7, tri("issuer"), color=MUTED, align="R")
+    y += 3.6
+    for name in _names(issuer["name"]):
+        page.text(PAGE_W - MARGIN - 70, y, 70, 8, name, align="R")
+        y += 3.8
+    pdf.set_draw_color(*TRACK)
+    pdf.set_line_width(0.4)
+    pdf.line(MARGIN, 35, PAGE_W - MARGIN, 35)
+
+    # holder
+    holder = snapshot["holder"]
+    page.text(MARGIN, 39, width, 7, tri("holder"), color=MUTED)
+    page.text(MARGIN, 43, width, 19, holder["name"], bold=True)
+    page.text(MARGIN, 52.5, width, 11, holder["name_latin"], color=MUTED)
+
+    # facts (left) and QR (right)
+    left_w = width - QR_SIZE - 8
+    y = 61.0
+    competence = snapshot["competence"]
+    names = _names(competence["name"])
+    y = _fact(
+        page,
+        MARGIN,
+        y,
+        left_w,
+        "competence",
+        [f"{competence['code']} — {names[0] if names else ''}", *names[1:3]],
+    )
+    y = _fact(page, MARGIN, y, left_w, "centre", _names(snapshot["centre"]["name"])[:2])
+    y = _fact(page, MARGIN, y, left_w, "college", _names(snapshot["college"]["name"])[:2])
+    exam = snapshot["exam"]
+    dates = _date(exam["start_date"])
+    if exam["end_date"] != exam["start_date"]:
+        dates += f" – {_date(exam['end_date'])}"
+    y = _fact(page, MARGIN, y, left_w, "exam_dates", [dates])
+    result = snapshot["result"]
+    y = _fact(
+        page,
+        MARGIN,
+        y,
+        left_w,
+        "result",
+        [
+            f"{number(result['total'])} / {number(result['max'])}  ·  "
+            f"{number(result['percent'])} %  ·  {tri('grade').split(' / ')[0]} {result['grade']}"
+        ],
+    )
+    expiry = _local_date(passport.expires_at) if passport.expires_at else tri("no_expiry")
+    y = _fact(page, MARGIN, y, left_w, "issued", [_local_date(passport.issued_at)])
+    facts_bottom = _fact(page, MARGIN, y, left_w, "valid_until", [expiry])
+
+    qr_x = PAGE_W - MARGIN - QR_SIZE
+    _draw_qr(pdf, passport_url(passport), qr_x, 61, QR_SIZE)
+    y = 61 + QR_SIZE + 1
+    y = page.lines(qr_x, y, QR_SIZE, 6.5, tri("scan"), color=MUTED, align="C") + 2
+    page.text(qr_x, y, QR_SIZE, 6.5, tri("number"), color=MUTED, align="C")
+    page.text(qr_x, y + 3.4, QR_SIZE, 13, passport.number, bold=True, align="C")
+    y += 10.5
+    page.text(qr_x, y, QR_SIZE, 6.5, tri("code"), color=MUTED, align="C")
+    code = secrets.printed_code(passport.number, passport.code_nonce)
+    page.text(qr_x, y + 3.4, QR_SIZE, 13, code, bold=True, align="C")
+
+    # skills profile and modules share the space down to the footer
+    sections = snapshot["sections"]
+    criteria = snapshot["criteria"]
+    top = max(facts_bottom, y + 10) + 3
+    footer_top = PAGE_H - 24
+    rows = len(sections) + len(criteria) + 1
+    row_h = max(4.6, min(7.0, (footer_top - top - 22) / max(rows, 1)))
+
+    page.text(MARGIN, top, width, 10, tri("profile"), bold=True)
+    y = top + 6.5
+    label_w, track_w = 92.0, 56.0
+    for section in sections:
+        label = f"{section['key']}. " + (_names(section["name"])[0] if section["name"] else "")
+        page.text(MARGIN, y, label_w - 2, 8, label)
+        share = Fraction(section["units"], section["max_units"]) if section["max_units"] else 0
+        pdf.set_fill_color(*TRACK)
+        pdf.rect(MARGIN + label_w, y + 0.2, track_w, 3.2, "F")
+        if share:
+            pdf.set_fill_color(*BRAND)
+            pdf.rect(MARGIN + label_w, y + 0.2, float(track_w * share), 3.2, "F")
+        page.text(
+            MARGIN + label_w + track_w + 2,
+            y,
+            width - label_w - track_w - 2,
+            8,
+            f"{number(section['mark'])} / {number(section['max'])}",
+            color=MUTED,
+        )
+        y += row_h
+
+    y += 3
+    page.text(MARGIN, y, width, 10, tri("modules"), bold=True)
+    y += 6.5
+    columns = [
+        (18.0, "module", "L"),
+        (width - 18 - 3 * 26, None, "L"),
+        (26.0, "mark", "R"),
+        (26.0, "max", "R"),
+        (26.0, None, "R"),
+    ]
+    pdf.set_fill_color(*HEAD_FILL)
+    pdf.rect(MARGIN, y - 1, width, row_h, "F")
+    x = MARGIN
+    for w, key, align in columns:
+        label = tri(key).split(" / ")[0] if key else ("%" if align == "R" else "")
+        page.text(x + 1, y, w - 2, 7.5, label, bold=True, align=align)
+        x += w
+    y += row_h
+    for criterion in criteria:
+        percent = (
+            Fraction(100 * criterion["units"], criterion["max_units"])
+            if criterion["max_units"]
+            else Fraction(0)
+        )
+        cells = [
+            criterion["key"],
+            criterion["name"],
+            number(criterion["mark"]),
+            number(criterion["max"]),
+            number(percent),
+        ]
+        x = MARGIN
+        for (w, _key, align), value in zip(columns, cells, strict=True):
+            page.text(x + 1, y, w - 2, 8, value, align=align)
+            x += w
+        pdf.set_draw_color(*TRACK)
+        pdf.line(MARGIN, y + row_h - 1.2, PAGE_W - MARGIN, y + row_h - 1.2)
+        y += row_h
+
+    # footer
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/check"
+    pdf.set_draw_color(*TRACK)
+    pdf.line(MARGIN, footer_top, PAGE_W - MARGIN, footer_top)
+    page.lines(MARGIN, footer_top + 1.5, width, 6.5, tri("how", url=base), color=MUTED)
+
+
+def _new_document(title: str, created: datetime) -> FPDF:
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    for style, path in font_paths().items():
+        pdf.add_font("sans", style, str(path))
+    pdf.set_creator("Skills Passport")
+    pdf.set_title(printable(title))
+    pdf.set_creation_date(created.astimezone(UTC))
+    return pdf
+
+
+def _cache_key(passports: Iterable[Passport]) -> str:
+    digest = hashlib.sha256(current_app.config["PUBLIC_BASE_URL"].encode())
+    digest.update(current_app.config["PDF_FONT_DIR"].encode())
+    for passport in passports:
+        digest.update(f"|{passport.number}|{passport.token}|{passport.code_nonce}".encode())
+    return digest.hexdigest()
+
+
+def passport_pdf(passport: Passport) -> bytes:
+    """The passport's one-page PDF (cached per process; identical on every instance)."""
+    key = _cache_key([passport])
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    pdf = _new_document(f"Skills Passport {passport.number}", passport.issued_at)
+    draw_passport(pdf, passport)
+    data = bytes(pdf.output())
+    with _cache_lock:
+        _cache[key] = data
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return data
+
+
+def passports_pdf(passports: Sequence[Passport], title: str) -> bytes:
+    """One print-ready document, one page per passport (not cached)."""
+    created = max((p.issued_at for p in passports), default=datetime(2000, 1, 1, tzinfo=UTC))
+    pdf = _new_document(title, created)
+    for passport in passports:
+        draw_passport(pdf, passport)
+    return bytes(pdf.output())

@@ -1,0 +1,618 @@
+"""Issuing passports for a finalised exam, re-issuing after corrections, revoking.
+
+Issuing is idempotent and all-or-nothing (one transaction, committed by the caller). For each
+enrolled candidate of a finalised exam:
+
+* present and passing, no current passport → a new passport;
+* present and passing, current passport certifying the same result and names → nothing;
+* present and passing, but the result or the holder's names changed (exam reopened and
+  corrected; name corrected after marriage) → a new passport, the old one *superseded* by it;
+* otherwise (failed, absent, withdrawn, disqualified) → not eligible, and a current passport is
+  *revoked* with the reason recorded.
+
+A candidate whose passport an administrator revoked by hand is not re-issued automatically.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from fractions import Fraction
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.db import utcnow
+from assessments import scoring
+from assessments.models import Candidate, College, Enrolment, Exam, Result
+from assessments.services import results as results_service
+from passports.models import Passport
+from passports.numbers import format_passport_number
+from passports.services import PassportError, keys, secrets
+from passports.token import PassportClaims, sign_token
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass
+class IssueSummary:
+    """What one run of issuing did; ``as_dict()`` is what ``flask passports issue`` prints."""
+
+    issued: int = 0
+    already_issued: int = 0
+    not_eligible: int = 0
+    superseded: int = 0
+    revoked: int = 0
+    new_passports: list[Passport] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "issued": self.issued,
+            "already_issued": self.already_issued,
+            "not_eligible": self.not_eligible,
+            "superseded": self.superseded,
+        }
+
+
+# --- snapshot ---------------------------------------------------------------------------
+
+
+def _two(units: int, denominator: int) -> str:
+    return str(scoring.round_half_up(Fraction(units, denominator), 2))
+
+
+def _names(obj: Any) -> dict[str, str]:
+    return {"kk": obj.name_kk or "", "ru": obj.name_ru or "", "en": obj.name_en or ""}
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", " ".join((text or "").split()))
+
+
+def holder_names(candidate: Any) -> dict[str, str]:
+    """The holder's names as printed: Cyrillic parts, full name, Latin transliteration."""
+    last, first, middle = (
+        _nfc(candidate.last_name),
+        _nfc(candidate.first_name),
+        _nfc(candidate.middle_name or ""),
+    )
+    last_latin, first_latin = _nfc(candidate.last_name_latin), _nfc(candidate.first_name_latin)
+    return {
+        "last_name": last,
+        "first_name": first,
+        "middle_name": middle,
+        "name": " ".join(p for p in (last, first, middle) if p),
+        "last_name_latin": last_latin,
+        "first_name_latin": first_latin,
+        "name_latin": " ".join(p for p in (last_latin, first_latin) if p),
+    }
+
+
+@dataclass(frozen=True)
+class ExamFacts:
+    """What every passport of one exam shares: competence, centre, dates, result layout."""
+
+    exam: Exam
+    shape: results_service.Layout
+    common: dict[str, Any]
+
+
+def exam_facts(session: Session, exam: Exam) -> ExamFacts:
+    shape = results_service.layout(session, exam)
+    competence, centre = exam.competence, exam.centre
+    common = {
+        "competence": {"code": competence.code, "name": _names(competence)},
+        "centre": {"code": centre.code, "name": _names(centre), "city": centre.city},
+        "exam": {
+            "id": exam.id,
+            "start_date": exam.start_date.isoformat(),
+            "end_date": exam.end_date.isoformat(),
+        },
+        "issuer": issuer(),
+    }
+    return ExamFacts(exam, shape, common)
+
+
+def issuer() -> dict[str, Any]:
+    """The issuer as configured: names in kk/ru/en and URL."""
+    config = current_app.config
+    return {
+        "name": {
+            "kk": config["ISSUER_NAME_KK"],
+            "ru": config["ISSUER_NAME_RU"],
+            "en": config["ISSUER_NAME_EN"],
+        },
+        "url": issuer_url(),
+    }
+
+
+def issuer_url() -> str:
+    config = current_app.config
+    return (config["ISSUER_URL"] or config["PUBLIC_BASE_URL"]).rstrip("/")
+
+
+def certified(holder: dict[str, str], result: Any) -> dict[str, Any]:
+    """The part of a passport whose change calls for a new one: names and the exact result."""
+    return {
+        "holder": holder,
+        "total_units": result.total_units,
+        "max_units": result.max_units,
+        "denominator": result.denominator,
+        "grade": result.grade,
+        "by_criterion": {str(k): int(v) for k, v in result.by_criterion.items()},
+        "by_section": {str(k): int(v) for k, v in result.by_section.items()},
+    }
+
+
+def basis_hash(content: dict[str, Any]) -> str:
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def build_snapshot(
+    facts: ExamFacts, holder: dict[str, str], college: dict[str, Any], result: Any, pass_grade: int
+) -> dict[str, Any]:
+    """Freeze what the passport certifies (no IIN, birth date or contacts: it is public)."""
+    denominator = result.denominator
+    criteria = [
+        {
+            "key": part.key,
+            "name": part.label,
+            "units": int(result.by_criterion.get(part.key, 0)),
+            "max_units": part.max_units,
+            "mark": _two(int(result.by_criterion.get(part.key, 0)), denominator),
+            "max": _two(part.max_units, denominator),
+        }
+        for part in facts.shape.criteria
+    ]
+    sections = [
+        {
+            "key": part.key,
+            "name": _names(part.section) if part.section is not None else {},
+            "weight": str(part.section.weight) if part.section is not None else "",
+            "units": int(result.by_section.get(part.key, 0)),
+            "max_units": part.max_units,
+            "mark": _two(int(result.by_section.get(part.key, 0)), denominator),
+            "max": _two(part.max_units, denominator),
+        }
+        for part in facts.shape.sections
+        if part.max_units > 0
+    ]
+    percent = scoring.percent(result.total_units, result.max_units)
+    return {
+        "version": SNAPSHOT_VERSION,
+        "holder": holder,
+        "college": college,
+        **facts.common,
+        "result": {
+            "total_units": result.total_units,
+            "max_units": result.max_units,
+            "denominator": denominator,
+            "total": _two(result.total_units, denominator),
+            "max": _two(result.max_units, denominator),
+            "percent": str(scoring.round_half_up(percent, 2)),
+            "grade": result.grade,
+            "pass_min_grade": pass_grade,
+        },
+        "criteria": criteria,
+        "sections": sections,
+    }
+
+
+def total_hundredths(snapshot: dict[str, Any]) -> int:
+    result = snapshot["result"]
+    return int(
+        scoring.round_half_up(Fraction(result["total_units"], result["denominator"]), 2) * 100
+    )
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    year = moment.year + years
+    day = min(moment.day, calendar.monthrange(year, moment.month)[1])
+    return moment.replace(year=year, day=day)
+
+
+def expiry_for(issued_at: datetime) -> datetime | None:
+    """Expiry from the ``PASSPORT_VALIDITY_YEARS`` setting (0: never)."""
+    years = int(current_app.config["PASSPORT_VALIDITY_YEARS"])
+    return _add_years(issued_at, years) if years > 0 else None
+
+
+def claims_for(passport: Passport) -> PassportClaims:
+    """The claims the QR token of ``passport`` signs."""
+    snapshot = passport.snapshot
+    return PassportClaims(
+        number=passport.number,
+        holder_name=snapshot["holder"]["name"],
+        competence_code=snapshot["competence"]["code"],
+        total_hundredths=total_hundredths(snapshot),
+        grade=int(snapshot["result"]["grade"]),
+        issued_at=int(passport.issued_at.timestamp()),
+        expires_at=int(passport.expires_at.timestamp()) if passport.expires_at else None,
+    )
+
+
+# --- issuing ----------------------------------------------------------------------------
+
+
+def _lock_exam(session: Session, exam: Exam) -> str:
+    """Lock the exam row (PostgreSQL) so two issuers queue; return its current status."""
+    return session.execute(
+        select(Exam.status).where(Exam.id == exam.id).with_for_update()
+    ).scalar_one()
+
+
+def next_sequence(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Passport.sequence), 0))) or 0) + 1
+
+
+@dataclass
+class _Plan:
+    candidate_id: int
+    result_id: int | None
+    holder: dict[str, str]
+    college: dict[str, Any]
+    snapshot: dict[str, Any]
+    basis: str
+    predecessor: Passport | None  # current passport to supersede
+    carry: Passport | None  # latest earlier passport whose private link and choices carry over
+    reason: str | None
+
+
+def _supersede_reason(old: Passport, holder: dict[str, str], basis: str) -> str:
+    old_names = {k: old.snapshot["holder"].get(k) for k in holder}
+    if old_names != holder:
+        return "name_changed"
+    return "result_changed" if old.basis_hash != basis else "reissued"
+
+
+def issue_for_exam(
+    session: Session,
+    exam: Exam,
+    *,
+    user: User | None = None,
+    candidate_ids: set[int] | None = None,
+    force_candidates: set[int] | None = None,
+    now: datetime | None = None,
+) -> IssueSummary:
+    """Issue, re-issue and revoke the exam's passports so they match its stored results.
+
+    Rules in the module docstring. ``candidate_ids`` limits the run to those candidates;
+    ``force_candidates`` re-issues their current passports even when nothing changed.
+    Raises PassportError when the exam is not finalised or no key can sign.
+    """
+    status = _lock_exam(session, exam)
+    if status != "finalised":
+        raise PassportError(
+            f"exam {exam.id} is not finalised (status {status}); passports are issued only "
+            "for finalised exams",
+            "not_finalised",
+            exam=exam.id,
+        )
+    signer = keys.signer(session)
+    facts = exam_facts(session, exam)
+    pass_grade = exam.scheme.pass_min_grade
+    force_candidates = force_candidates or set()
+
+    enrolment_query = select(Enrolment.id, Enrolment.candidate_id, Enrolment.attendance).where(
+        Enrolment.exam_id == exam.id
+    )
+    if candidate_ids is not None:
+        enrolment_query = enrolment_query.where(Enrolment.candidate_id.in_(candidate_ids))
+    enrolments = session.execute(enrolment_query.order_by(Enrolment.id)).all()
+    wanted = {row.candidate_id for row in enrolments}
+
+    people = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Candidate.id,
+                Candidate.last_name,
+                Candidate.first_name,
+                Candidate.middle_name,
+                Candidate.last_name_latin,
+                Candidate.first_name_latin,
+                College.code.label("college_code"),
+                College.name_kk,
+                College.name_ru,
+                College.name_en,
+            )
+            .join(College, College.id == Candidate.college_id)
+            .join(Enrolment, Enrolment.candidate_id == Candidate.id)
+            .where(Enrolment.exam_id == exam.id)
+        )
+        if row.id in wanted
+    }
+    results = {
+        row.enrolment_id: row
+        for row in session.execute(
+            select(
+                Result.id,
+                Result.enrolment_id,
+                Result.total_units,
+                Result.max_units,
+                Result.denominator,
+                Result.grade,
+                Result.passed,
+                Result.by_criterion,
+                Result.by_section,
+            ).where(Result.exam_id == exam.id)
+        )
+    }
+    latest: dict[int, Passport] = {}
+    for passport in session.scalars(
+        select(Passport).where(Passport.exam_id == exam.id).order_by(Passport.id)
+    ):
+        latest[passport.candidate_id] = passport  # ordered by id: the last one wins
+
+    summary = IssueSummary()
+    plans: list[_Plan] = []
+    revoke_now: list[tuple[Passport, str]] = []
+    for enrolment in enrolments:
+        person = people[enrolment.candidate_id]
+        previous = latest.get(enrolment.candidate_id)
+        current = previous if previous is not None and previous.current else None
+        result = results.get(enrolment.id)
+        eligible = enrolment.attendance == "present" and result is not None and result.passed
+        if not eligible:
+            summary.not_eligible += 1
+            if current is not None:
+                kind = "not_present" if enrolment.attendance != "present" else "not_passing"
+                revoke_now.append((current, kind))
+            continue
+        if previous is not None and previous.revocation_kind == "manual":
+            summary.not_eligible += 1  # revoked by an administrator: only they re-issue
+            continue
+        holder = holder_names(person)
+        content = certified(holder, result)
+        basis = basis_hash(content)
+        if (
+            current is not None
+            and current.basis_hash == basis
+            and enrolment.candidate_id not in force_candidates
+        ):
+            summary.already_issued += 1
+            continue
+        college = {
+            "code": person.college_code,
+            "name": {"kk": person.name_kk, "ru": person.name_ru or "", "en": person.name_en or ""},
+        }
+        plans.append(
+            _Plan(
+                candidate_id=enrolment.candidate_id,
+                result_id=result.id,
+                holder=holder,
+                college=college,
+                snapshot=build_snapshot(facts, holder, college, result, pass_grade),
+                basis=basis,
+                predecessor=current,
+                carry=previous,
+                reason=_supersede_reason(current, holder, basis) if current is not None else None,
+            )
+        )
+
+    moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
+    for passport, kind in revoke_now:
+        _revoke(passport, kind, "", user, moment)
+        summary.revoked += 1
+    if not plans:
+        session.flush()
+        return summary
+
+    # the private link moves to the new passport: free it on the old one first (unique hash)
+    carried: dict[int, tuple[str | None, str | None, bool, bool]] = {}
+    for plan in plans:
+        if plan.carry is not None:
+            old = plan.carry
+            carried[plan.candidate_id] = (
+                old.link_nonce,
+                old.link_hash,
+                old.share_enabled,
+                old.lookup_enabled,
+            )
+            old.link_nonce = None
+            old.link_hash = None
+    session.flush()
+
+    expires = expiry_for(moment)
+    sequence = next_sequence(session)
+    created: list[tuple[_Plan, Passport]] = []
+    for plan in plans:
+        number = format_passport_number(moment.year, sequence)
+        link_nonce, link_hash, share_enabled, lookup_enabled = carried.get(
+            plan.candidate_id, (None, None, True, True)
+        )
+        if link_nonce is None:
+            link_nonce = secrets.new_nonce()
+            link_hash = secrets.link_hash(secrets.link_token(link_nonce))
+        code_nonce = secrets.new_nonce()
+        passport = Passport(
+            number=number,
+            sequence=sequence,
+            candidate_id=plan.candidate_id,
+            exam_id=exam.id,
+            result_id=plan.result_id,
+            holder_name=plan.holder["name"],
+            snapshot=plan.snapshot,
+            basis_hash=plan.basis,
+            kid=signer.kid,
+            issued_at=moment,
+            expires_at=expires,
+            issued_by_id=user.id if user is not None else None,
+            code_nonce=code_nonce,
+            code_hash=secrets.code_hash(number, secrets.verification_code(number, code_nonce)),
+            link_nonce=link_nonce,
+            link_hash=link_hash,
+            share_slug=secrets.new_share_slug(),
+            share_enabled=share_enabled,
+            lookup_enabled=lookup_enabled,
+            revocation_reason="",
+        )
+        passport.token = sign_token(claims_for(passport), signer.private_key, signer.kid)
+        created.append((plan, passport))
+        sequence += 1
+    session.add_all([p for _, p in created])
+    session.flush()
+
+    for plan, passport in created:
+        summary.issued += 1
+        summary.new_passports.append(passport)
+        if plan.predecessor is not None:
+            plan.predecessor.superseded_by_id = passport.id
+            plan.predecessor.superseded_at = moment
+            plan.predecessor.supersede_reason = plan.reason
+            summary.superseded += 1
+    session.flush()
+    return summary
+
+
+def _revoke(passport: Passport, kind: str, reason: str, user: User | None, now: datetime) -> None:
+    passport.revoked_at = now
+    passport.revocation_kind = kind
+    passport.revocation_reason = reason
+    passport.revoked_by_id = user.id if user is not None else None
+
+
+def revoke(session: Session, passport: Passport, reason: str, user: User | None = None) -> Passport:
+    """Revoke a passport by hand; a written reason is required and shown to verifiers.
+
+    Rule: only a current passport (neither revoked nor superseded) can be revoked.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise PassportError("give the reason for revoking the passport", "reason_required")
+    if len(reason) > 500:
+        raise PassportError("the reason is longer than 500 characters", "reason_too_long")
+    if passport.revoked_at is not None:
+        raise PassportError(
+            f"passport {passport.number} is already revoked",
+            "already_revoked",
+            number=passport.number,
+        )
+    if passport.superseded_by_id is not None:
+        raise PassportError(
+            f"passport {passport.number} was superseded; revoke the current one",
+            "superseded",
+            number=passport.number,
+        )
+    _revoke(passport, "manual", reason, user, utcnow().replace(microsecond=0))
+    session.flush()
+    return passport
+
+
+def reissue(session: Session, passport: Passport, user: User | None = None) -> Passport:
+    """Issue a new passport from the current records (e.g. after a name correction).
+
+    Rule: the passport must be current and its exam finalised; the old one is superseded.
+    """
+    if not passport.current:
+        raise PassportError(
+            f"passport {passport.number} is not current (revoked or superseded)",
+            "not_current",
+            number=passport.number,
+        )
+    exam = session.get(Exam, passport.exam_id)
+    summary = issue_for_exam(
+        session,
+        exam,
+        user=user,
+        candidate_ids={passport.candidate_id},
+        force_candidates={passport.candidate_id},
+    )
+    if not summary.new_passports:
+        raise PassportError(
+            f"passport {passport.number}: its holder no longer qualifies, so it was revoked",
+            "no_longer_eligible",
+            number=passport.number,
+        )
+    return summary.new_passports[0]
+
+
+def reissue_for_candidate(
+    session: Session, candidate: Candidate, user: User | None = None
+) -> list[Passport]:
+    """Re-issue every current passport of a candidate whose names were corrected."""
+    exam_ids = session.scalars(
+        select(Passport.exam_id)
+        .where(
+            Passport.candidate_id == candidate.id,
+            Passport.revoked_at.is_(None),
+            Passport.superseded_by_id.is_(None),
+        )
+        .distinct()
+    ).all()
+    issued: list[Passport] = []
+    for exam_id in sorted(exam_ids):
+        exam = session.get(Exam, exam_id)
+        summary = issue_for_exam(session, exam, user=user, candidate_ids={candidate.id})
+        issued.extend(summary.new_passports)
+    return issued
+
+
+def regenerate_link(session: Session, passport: Passport) -> str:
+    """Draw a new private link for the holder (the old one stops working); return its token."""
+    nonce = secrets.new_nonce()
+    token = secrets.link_token(nonce)
+    passport.link_nonce = nonce
+    passport.link_hash = secrets.link_hash(token)
+    session.flush()
+    return token
+
+
+def private_link_token(passport: Passport) -> str | None:
+    return secrets.link_token(passport.link_nonce) if passport.link_nonce else None
+
+
+def set_holder_choices(
+    session: Session, passport: Passport, *, share_enabled: bool, lookup_enabled: bool
+) -> Passport:
+    """The holder switches the public share page and the number look-up on or off."""
+    passport.share_enabled = share_enabled
+    passport.lookup_enabled = lookup_enabled
+    session.flush()
+    return passport
+
+
+def has_passport(session: Session, candidate_id: int) -> bool:
+    """True when any passport (of any status) was issued to the candidate."""
+    return (
+        session.scalar(select(Passport.id).where(Passport.candidate_id == candidate_id).limit(1))
+        is not None
+    )
+
+
+def holds_passport(session: Session, candidate: Candidate) -> bool:
+    """The erasure check registered with assessments.services.candidates.PASSPORT_CHECKS."""
+    return has_passport(session, candidate.id)
+
+
+def personal_data(session: Session, candidate: Candidate) -> list[dict[str, Any]]:
+    """The candidate's passports, for their personal-data export."""
+    passports = session.scalars(
+        select(Passport).where(Passport.candidate_id == candidate.id).order_by(Passport.id)
+    )
+    return [
+        {
+            "number": p.number,
+            "exam_id": p.exam_id,
+            "issued_at": p.issued_at.isoformat(),
+            "expires_at": p.expires_at.isoformat() if p.expires_at else None,
+            "status": p.status(),
+            "holder_name": p.holder_name,
+            "share_enabled": p.share_enabled,
+            "lookup_enabled": p.lookup_enabled,
+        }
+        for p in passports
+    ]
+
+
+def exam_dates(snapshot: dict[str, Any]) -> tuple[date, date]:
+    exam = snapshot["exam"]
+    return date.fromisoformat(exam["start_date"]), date.fromisoformat(exam["end_date"])

@@ -1,0 +1,118 @@
+"""The signed status lists (Bitstring Status List credentials as VC-JWT) and reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from passports import jws
+from passports import status_list as bitstring
+from passports.models import Passport
+from passports.services import PassportError, keys
+from passports.services.issuance import issuer_url
+
+TTL_MS = 300_000  # verifiers should fetch a fresh list after five minutes
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+
+
+def list_url(purpose: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/status/{purpose}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def entries(session: Session) -> dict[int, str]:
+    """Sequence → "revoked" / "superseded" for every passport that is no longer valid."""
+    rows = session.execute(
+        select(Passport.sequence, Passport.revoked_at, Passport.superseded_by_id).where(
+            or_(Passport.revoked_at.is_not(None), Passport.superseded_by_id.is_not(None))
+        )
+    )
+    return {
+        sequence: "revoked" if revoked_at is not None else "superseded"
+        for sequence, revoked_at, _superseded in rows
+    }
+
+
+def credential(session: Session, purpose: str, now: datetime | None = None) -> dict[str, Any]:
+    """The unsigned BitstringStatusListCredential for ``purpose`` (revocation or message)."""
+    if purpose not in bitstring.PURPOSES:
+        raise PassportError(f"unknown status purpose {purpose!r}", "unknown_purpose")
+    size = bitstring.PURPOSES[purpose]
+    values = {
+        index: (1 if purpose == "revocation" else bitstring.STATUS_VALUES[status])
+        for index, status in entries(session).items()
+    }
+    moment = now or utcnow()
+    url = list_url(purpose)
+    subject: dict[str, Any] = {
+        "id": f"{url}#list",
+        "type": "BitstringStatusList",
+        "statusPurpose": purpose,
+        "encodedList": bitstring.encode(bitstring.build_bitstring(values, size)),
+        "ttl": TTL_MS,
+    }
+    if purpose == "message":
+        subject["statusSize"] = size
+        subject["statusMessage"] = [
+            {"status": hex(value), "message": message}
+            for value, message in bitstring.MESSAGES.items()
+        ]
+    return {
+        "@context": [VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer_url(),
+        "validFrom": _iso(moment),
+        "credentialSubject": subject,
+    }
+
+
+def signed_list(session: Session, purpose: str, now: datetime | None = None) -> str:
+    """The status list credential secured as a VC-JWT (ES256, the active key)."""
+    signer = keys.signer(session)
+    moment = now or utcnow()
+    payload = credential(session, purpose, moment)
+    payload.update(iss=payload["issuer"], iat=int(moment.timestamp()), jti=payload["id"])
+    header = {"kid": signer.kid, "typ": "vc+jwt", "cty": "vc"}
+    return jws.sign(header, payload, signer.private_key)
+
+
+def read_list(
+    text: str, public_keys: Mapping[str, ec.EllipticCurvePublicKey]
+) -> bitstring.StatusList:
+    """Verify a signed status list (VC-JWT) with the issuer's keys and decode it.
+
+    Raises PassportError when the signature, the type or the list is wrong.
+    """
+    try:
+        _header, payload = jws.verify(text.strip(), public_keys)
+    except jws.JWSInvalid as exc:
+        raise PassportError(f"status list: {exc}", "status_list_invalid") from exc
+    subject = payload.get("credentialSubject")
+    types = payload.get("type") or []
+    if "BitstringStatusListCredential" not in types or not isinstance(subject, dict):
+        raise PassportError(
+            "status list: not a BitstringStatusListCredential", "status_list_invalid"
+        )
+    purpose = subject.get("statusPurpose")
+    if purpose not in bitstring.PURPOSES:
+        raise PassportError(
+            f"status list: unsupported statusPurpose {purpose!r}", "status_list_invalid"
+        )
+    try:
+        bits = bitstring.decode(subject.get("encodedList"))
+    except bitstring.StatusListInvalid as exc:
+        raise PassportError(f"status list: {exc}", "status_list_invalid") from exc
+    return bitstring.StatusList(
+        purpose, bitstring.PURPOSES[purpose], bits, str(payload.get("validFrom", ""))
+    )

@@ -1,0 +1,246 @@
+"""Verifying passports: the server's check of a token, the manual check, public fields.
+
+The server's answer has a ``status``, the first of these that applies:
+
+``invalid``     the token is not one we signed (or names no passport we issued);
+``revoked``     an administrator revoked it, or its holder no longer qualifies;
+``superseded``  a newer passport replaced it (after a correction);
+``expired``     past its expiry date;
+``genuine``     none of the above — ``valid`` is true only then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from passports.models import Passport, live_status
+from passports.numbers import normalise_code, normalise_number
+from passports.offline import peek_kid, token_of
+from passports.services import keys, secrets
+from passports.token import PassportClaims, TokenInvalid, verification_url, verify_token
+
+STATUS_ORDER = ("invalid", "revoked", "superseded", "expired", "genuine")
+
+
+@dataclass
+class Verdict:
+    """The outcome of a check: status, the passport (None when invalid) and what was signed."""
+
+    status: str
+    passport: Passport | None = None
+    claims: PassportClaims | None = None
+    matches_record: bool = True
+    detail: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "genuine"
+
+
+def passport_url(passport: Passport) -> str:
+    """The QR URL of a passport: ``HTTPS://HOST/V#TOKEN``."""
+    return verification_url(current_app.config["PUBLIC_BASE_URL"], passport.token)
+
+
+def _claims_match(claims: PassportClaims, passport: Passport, token: str) -> bool:
+    if token == passport.token:
+        return True
+    from passports.services.issuance import claims_for
+
+    expected = claims_for(passport)
+    return (
+        claims.number == expected.number
+        and claims.holder_name == expected.holder_name
+        and claims.competence_code == expected.competence_code
+        and claims.total_hundredths == expected.total_hundredths
+        and claims.grade == expected.grade
+    )
+
+
+def _record(session: Session, number: str) -> Any:
+    """The passport row for ``number`` as a plain row (no ORM unit of work: this is the hot path).
+
+    Read on a connection of its own from the engine, without starting an ORM session; when
+    the session is bound to one connection (the test suite's rolled-back transaction), on
+    that connection.
+    """
+    query, params = _RECORD_QUERY, {"number": number}
+    factory = getattr(session, "session_factory", None)
+    bound = factory.kw.get("bind") if factory is not None else None
+    if bound is None:
+        from app.extensions import db
+
+        with db.engine.connect() as connection:
+            return connection.execute(query, params).first()
+    return session.execute(query, params).first()
+
+
+RECORD_COLUMNS = (
+    "id",
+    "number",
+    "sequence",
+    "token",
+    "kid",
+    "snapshot",
+    "issued_at",
+    "expires_at",
+    "revoked_at",
+    "revocation_kind",
+    "revocation_reason",
+    "superseded_by_id",
+    "superseded_at",
+    "supersede_reason",
+)
+
+
+_RECORD_QUERY = select(*(Passport.__table__.c[name] for name in RECORD_COLUMNS)).where(
+    Passport.__table__.c.number == bindparam("number")
+)
+
+
+def verify(session: Session, value: str, now: datetime | None = None) -> Verdict:
+    """Check a token (or URL) against the keys and the records; never raises for bad input.
+
+    Rule: invalid when the signature or encoding is wrong, the kid unknown, or no passport
+    has the signed number; then the passport's live status (revoked > superseded > expired);
+    a token that is genuine but differs from the passport's record (other claims) is
+    reported with ``matches_record`` False.
+    """
+    try:
+        token = token_of(value)
+        claims = verify_token(
+            token, keys.cached_public_keys(session, peek_kid(token)), check_expiry=False
+        )
+    except TokenInvalid as exc:
+        return Verdict("invalid", detail=str(exc))
+    passport = _record(session, claims.number)
+    if passport is None:
+        return Verdict("invalid", claims=claims, detail="no passport has this number")
+    matches = _claims_match(claims, passport, token)
+    status = live_status(passport, now)
+    if status == "genuine" and claims.expires_at is not None:
+        moment = now or utcnow()
+        if int(moment.timestamp()) >= claims.expires_at:
+            status = "expired"
+    return Verdict(status, passport, claims, matches)
+
+
+def check_number(session: Session, number: str, code: str) -> Verdict | None:
+    """The manual check: a passport number and its verification code.
+
+    Rule: an unknown number, a wrong code and a holder who switched the look-up off all give
+    None, so the form cannot tell them apart (nobody can probe which numbers exist).
+    """
+    wanted = normalise_number(number)
+    typed = normalise_code(code)
+    passport = session.scalar(select(Passport).where(Passport.number == wanted)) if wanted else None
+    if passport is None or typed is None:
+        # hash anyway, so a miss costs as long as a hit
+        secrets.code_hash(wanted or "-", typed or "--------")
+        return None
+    if not secrets.code_matches(passport.number, typed, passport.code_hash):
+        return None
+    if not passport.lookup_enabled:
+        return None
+    return Verdict(passport.status(), passport)
+
+
+def find_by_share_slug(session: Session, slug: str) -> Passport | None:
+    """The passport of a public share link, None when unknown or switched off by the holder."""
+    if not slug or len(slug) > 32:
+        return None
+    passport = session.scalar(select(Passport).where(Passport.share_slug == slug))
+    if passport is None or not passport.share_enabled:
+        return None
+    return passport
+
+
+def find_by_private_link(session: Session, token: str) -> Passport | None:
+    if not token or len(token) > 64:
+        return None
+    return session.scalar(select(Passport).where(Passport.link_hash == secrets.link_hash(token)))
+
+
+def find_by_number(session: Session, number: str) -> Passport | None:
+    return session.scalar(select(Passport).where(Passport.number == normalise_number(number)))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def public_fields(session: Session, passport: Passport, status: str | None = None) -> dict:
+    """What anyone holding the passport's token may see: no IIN, birth date or contacts."""
+    snapshot = passport.snapshot
+    superseded_by = None
+    if passport.superseded_by_id is not None:
+        newer = session.get(Passport, passport.superseded_by_id)
+        while newer is not None and newer.superseded_by_id is not None:
+            newer = session.get(Passport, newer.superseded_by_id)
+        if newer is not None:
+            superseded_by = {"number": newer.number, "url": passport_url(newer)}
+    result = snapshot["result"]
+    return {
+        "number": passport.number,
+        "status": status or live_status(passport),
+        "issued_at": _iso(passport.issued_at),
+        "expires_at": _iso(passport.expires_at),
+        "holder": {
+            "name": snapshot["holder"]["name"],
+            "name_latin": snapshot["holder"]["name_latin"],
+        },
+        "competence": snapshot["competence"],
+        "centre": {"code": snapshot["centre"]["code"], "name": snapshot["centre"]["name"]},
+        "college": {"code": snapshot["college"]["code"], "name": snapshot["college"]["name"]},
+        "exam": {
+            "start_date": snapshot["exam"]["start_date"],
+            "end_date": snapshot["exam"]["end_date"],
+        },
+        "result": {
+            "total": result["total"],
+            "max": result["max"],
+            "percent": result["percent"],
+            "grade": result["grade"],
+        },
+        "profile": {
+            "criteria": [
+                {"key": c["key"], "name": c["name"], "mark": c["mark"], "max": c["max"]}
+                for c in snapshot["criteria"]
+            ],
+            "sections": [
+                {"key": s["key"], "name": s["name"], "mark": s["mark"], "max": s["max"]}
+                for s in snapshot["sections"]
+            ],
+        },
+        "issuer": snapshot["issuer"],
+        "revoked_at": _iso(passport.revoked_at),
+        "revocation_reason": revocation_text(passport) if passport.revoked_at else None,
+        "superseded_at": _iso(passport.superseded_at),
+        "superseded_by": superseded_by,
+    }
+
+
+def revocation_text(passport: Passport) -> str:
+    """The reason shown to verifiers, in the request's language for automatic revocations."""
+    if passport.revocation_kind == "manual":
+        return passport.revocation_reason
+    from passports.messages import REVOCATION_KINDS
+
+    message = REVOCATION_KINDS.get(passport.revocation_kind or "")
+    return str(message) if message is not None else passport.revocation_reason
+
+
+def api_answer(session: Session, verdict: Verdict) -> dict[str, Any]:
+    """The body of ``POST /api/v1/verify``."""
+    passport = None
+    if verdict.passport is not None and verdict.status != "invalid":
+        passport = public_fields(session, verdict.passport, verdict.status)
+        passport["matches_token"] = verdict.matches_record
+    return {"valid": verdict.valid, "status": verdict.status, "passport": passport}

@@ -1,0 +1,71 @@
+"""`flask demo seed`: realistic, complete enough to try every page, and idempotent."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.auth.models import ROLES, User
+from assessments.iin import validate_iin
+from assessments.models import Candidate, Centre, College, Competence, Enterprise, WsosSection
+from assessments.services.candidates import candidate_iin
+from tests.conftest import SCHEMES
+
+MODELS = (Competence, WsosSection, Centre, College, Enterprise, Candidate, User)
+
+
+def counts(session) -> dict[str, int]:
+    return {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in MODELS}
+
+
+def test_seed_is_idempotent_and_meets_the_brief(app, session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    first = counts(session)
+    again = runner.invoke(args=["demo", "seed"])
+    assert again.exit_code == 0, again.output
+    assert "candidates: 0 new" in again.output and "users: 0 new" in again.output
+    assert counts(session) == first
+
+    assert first["Centre"] == 18
+    assert first["Competence"] >= 8
+    assert first["College"] >= 10
+    assert first["Enterprise"] >= 5
+    assert first["Candidate"] >= 200
+    assert set(session.scalars(select(User.role))) == set(ROLES)
+    assert all(c.city == "Алматы" for c in session.scalars(select(Centre)))
+
+    for competence in session.scalars(select(Competence)):
+        assert sum(s.weight for s in competence.sections) == Decimal(100), competence.code
+        assert all(s.name_kk and s.name_ru and s.name_en for s in competence.sections)
+
+    candidates = session.scalars(select(Candidate)).all()
+    iins = [candidate_iin(c) for c in candidates]
+    assert len(set(iins)) == len(iins)
+    assert all(validate_iin(iin) == iin for iin in iins)
+    kazakh_letters = set("ӘҒҚҢӨҰҮІәғқңөұүі")
+    with_kazakh = [c for c in candidates if kazakh_letters & set(c.full_name)]
+    assert len(with_kazakh) > len(candidates) / 2
+
+    # one test, one seed: the demo users' password hashing is deliberately slow
+    check_demo_centre(session)
+
+
+def check_demo_centre(session) -> None:
+    """The demo centre is accredited for web technologies, sections as in the fixture scheme."""
+    manager = session.scalar(select(User).where(User.role == "centre_manager"))
+    centre = manager.centre
+    web = next(c for c in centre.competences if c.code == "17")
+    fixture = json.loads((SCHEMES / "module-b.json").read_text(encoding="utf-8"))
+    assert {str(s.number): s.name_en for s in web.sections} == fixture["wsosSections"]
+    assert sum(s.weight for s in web.sections) == Decimal(100)
+    # the demo centre has candidates of its own, so its manager's pages are not empty
+    assert session.scalar(
+        select(func.count()).select_from(Candidate).where(Candidate.centre_id == centre.id)
+    )
+    # the demo expert belongs to a college, so conflicts of interest can be shown
+    expert = session.scalar(select(User).where(User.email == "expert@demo.kz"))
+    assert expert.college is not None

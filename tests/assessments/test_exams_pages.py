@@ -1,0 +1,266 @@
+"""Exam pages: scoping, planning form, enrol upload, attendance, finalise and reopen."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from assessments.models import Enrolment, Exam
+from assessments.services import exams as service
+from tests.assessments.test_exams import World, _fill, csv_bytes, make_candidate
+from tests.factories import PASSWORD, CentreFactory, CollegeFactory, UserFactory, iin_for
+
+
+@pytest.fixture
+def world(session):
+    return World(session)
+
+
+@pytest.fixture
+def exam(session, world):
+    exam = world.exam()
+    college = CollegeFactory(name_kk="Политехникалық колледж", name_en="Polytechnic College")
+    make_candidate(session, 1, "Бекова", "Дана", college)
+    make_candidate(session, 2, "Әлібекова", "Айгерім", college)
+    make_candidate(session, 3, "Абаев", "Нұрлан")
+    service.enrol_file(session, exam, "g.csv", csv_bytes("iin", iin_for(1), iin_for(2), iin_for(3)))
+    return exam
+
+
+def sign_in(client, user):
+    client.set_cookie("lang", "en")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- scoping ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("admin", 200),
+        ("own_manager", 200),
+        ("other_manager", 403),
+        ("chief", 200),
+        ("assigned_expert", 200),
+        ("other_expert", 403),
+        ("other_chief", 403),
+    ],
+)
+def test_exam_page_is_scoped(client, session, world, exam, who, status):
+    expert = UserFactory(role="expert")
+    service.assign(session, exam, world.chief.email, [expert.email])
+    users = {
+        "admin": world.admin,
+        "own_manager": UserFactory(role="centre_manager", centre_id=world.centre.id),
+        "other_manager": UserFactory(role="centre_manager", centre_id=CentreFactory().id),
+        "chief": world.chief,
+        "assigned_expert": expert,
+        "other_expert": UserFactory(role="expert"),
+        "other_chief": UserFactory(role="chief_expert"),
+    }
+    sign_in(client, users[who])
+    assert client.get(f"/exams/{exam.id}").status_code == status
+
+
+def test_list_shows_only_visible_exams_and_filters_by_status(client, session, world, exam):
+    other_centre = CentreFactory(code="OTHER1")
+    other_centre.competences.append(world.competence)
+    elsewhere = world.exam(centre=other_centre)
+    service.start_marking(session, elsewhere)
+    manager = UserFactory(role="centre_manager", centre_id=world.centre.id)
+    sign_in(client, manager)
+    page = text(client.get("/exams"))
+    assert f"/exams/{exam.id}" in page and f"/exams/{elsewhere.id}" not in page
+
+    client.post("/logout")
+    sign_in(client, world.admin)
+    page = text(client.get("/exams?status=marking"))
+    assert f"/exams/{elsewhere.id}" in page and f'/exams/{exam.id}"' not in page
+    assert client.get("/exams?status=bogus").status_code == 200
+
+
+def test_exam_page_lists_candidates_in_kazakh_order_and_conflicts(client, session, world, exam):
+    college = exam.enrolments[0].candidate.college
+    expert = UserFactory(role="expert", name="Ерлан Сарапшы", college_id=college.id)
+    service.assign(session, exam, world.chief.email, [expert.email])
+    sign_in(client, world.admin)
+    page = text(client.get(f"/exams/{exam.id}"))
+    # Kazakh order: А < Ә < Б
+    assert page.index("Абаев Нұрлан") < page.index("Әлібекова Айгерім") < page.index("Бекова Дана")
+    assert "Ерлан Сарапшы does not mark candidates of Polytechnic College: 2 candidates" in page
+    assert iin_for(1) not in page
+    # every marking form is listed and links to its grid
+    for form in service.marking_forms(session, exam):
+        link = (
+            f'href="/exams/{exam.id}/forms/{form.sub_criterion_id}">{form.sub_criterion.code}</a>'
+        )
+        assert link in page
+
+
+# --- planning form ----------------------------------------------------------------------
+
+
+def _form(world, **overrides):
+    data = {
+        "centre_id": world.centre.id,
+        "competence_id": world.competence.id,
+        "scheme_id": world.scheme.id,
+        "start": "2026-06-01",
+        "end": "2026-06-03",
+        "chief_id": world.chief.id,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_centre_manager_plans_an_exam_at_their_centre_only(client, session, world):
+    manager = UserFactory(role="centre_manager", centre_id=world.centre.id)
+    sign_in(client, manager)
+    page = text(client.get("/exams/new"))
+    other = CentreFactory()
+    assert world.centre.code in page and other.code not in page
+
+    response = client.post("/exams/new", data=_form(world))
+    assert response.status_code == 302
+    exam = session.scalars(select(Exam).where(Exam.centre_id == world.centre.id)).one()
+    assert response.headers["Location"].endswith(f"/exams/{exam.id}")
+
+    refused = client.post("/exams/new", data=_form(world, centre_id=other.id))
+    assert refused.status_code == 422
+    assert session.scalars(select(Exam).where(Exam.centre_id == other.id)).first() is None
+
+
+def test_planning_errors_are_shown_on_the_form(client, session, world):
+    sign_in(client, world.admin)
+    response = client.post("/exams/new", data=_form(world, end="2026-05-01"))
+    assert response.status_code == 422
+    assert "The last day is before the first day." in text(response)
+    assert session.scalars(select(Exam)).first() is None
+
+
+def test_experts_cannot_plan_exams(client, world):
+    sign_in(client, world.chief)
+    assert client.get("/exams/new").status_code == 403
+
+
+# --- enrol upload --------------------------------------------------------------------------
+
+
+def test_enrol_upload_shows_an_error_table_and_stores_nothing(client, session, world):
+    exam = world.exam()
+    make_candidate(session, 1, "Бекова", "Дана")
+    sign_in(client, world.admin)
+    data = csv_bytes("iin,workstation", f"{iin_for(1)},1", f"{iin_for(7)},9")
+    response = client.post(
+        f"/exams/{exam.id}/enrol",
+        data={"file": (io.BytesIO(data), "group.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    page = text(response)
+    assert "no candidate with this IIN is registered" in page
+    assert "must be a whole number from 1 to 3" in page
+    assert iin_for(7) not in page
+    assert not session.scalars(select(Enrolment).where(Enrolment.exam_id == exam.id)).all()
+
+    ok = client.post(
+        f"/exams/{exam.id}/enrol",
+        data={"file": (io.BytesIO(csv_bytes("iin", iin_for(1))), "group.csv")},
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 302
+    assert len(session.scalars(select(Enrolment).where(Enrolment.exam_id == exam.id)).all()) == 1
+
+
+def test_manager_of_another_centre_cannot_enrol(client, session, world, exam):
+    sign_in(client, UserFactory(role="centre_manager", centre_id=CentreFactory().id))
+    response = client.post(
+        f"/exams/{exam.id}/enrol",
+        data={"file": (io.BytesIO(csv_bytes("iin", iin_for(1))), "g.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 403
+
+
+# --- attendance -------------------------------------------------------------------------------
+
+
+def test_chief_records_attendance_and_a_disqualification_needs_a_reason(
+    client, session, world, exam
+):
+    enrolment = exam.enrolments[0]
+    sign_in(client, world.chief)
+    url = f"/exams/{exam.id}/enrolments/{enrolment.id}/attendance"
+    client.post(url, data={"status": "disqualified", "reason": ""})
+    assert session.get(Enrolment, enrolment.id).attendance == "present"
+    page = text(client.get(f"/exams/{exam.id}"))
+    assert "Give the reason for the disqualification." in page
+
+    client.post(url, data={"status": "disqualified", "reason": "Telephone use"})
+    session.refresh(enrolment)
+    assert (enrolment.attendance, enrolment.attendance_reason) == ("disqualified", "Telephone use")
+
+
+def test_experts_cannot_change_attendance(client, session, world, exam):
+    expert = UserFactory(role="expert")
+    service.assign(session, exam, world.chief.email, [expert.email])
+    sign_in(client, expert)
+    enrolment = exam.enrolments[0]
+    url = f"/exams/{exam.id}/enrolments/{enrolment.id}/attendance"
+    assert client.post(url, data={"status": "absent"}).status_code == 403
+
+
+# --- finalise and reopen ------------------------------------------------------------------------
+
+
+def test_finalise_refused_shows_the_incomplete_list(client, session, world, exam):
+    sign_in(client, world.chief)
+    response = client.post(f"/exams/{exam.id}/finalise")
+    assert response.status_code == 409
+    page = text(response)
+    # one row per candidate: name, workstation, then the missing addresses
+    for enrolment in exam.enrolments:
+        name = f"{enrolment.candidate.last_name} {enrolment.candidate.first_name}"
+        row = page[page.index(f"<td>{name}</td>") :].split("</tr>", 1)[0]
+        assert f'<td class="num">{enrolment.workstation}</td>' in row
+        assert "A1.1, A1.2, A2.1" in row
+    assert session.get(Exam, exam.id).status == "planned"
+
+
+def test_only_the_chief_of_the_exam_finalises(client, session, world, exam):
+    sign_in(client, UserFactory(role="chief_expert"))
+    assert client.post(f"/exams/{exam.id}/finalise").status_code == 403
+
+
+def test_finalise_then_reopen_with_a_reason(client, session, world, exam):
+    for enrolment in exam.enrolments:
+        _fill(session, exam, enrolment)
+    sign_in(client, world.chief)
+    assert client.post(f"/exams/{exam.id}/finalise").status_code == 302
+    session.refresh(exam)
+    assert exam.status == "finalised"
+    client.post("/logout")
+
+    sign_in(client, world.admin)
+    page = text(client.get(f"/exams/{exam.id}"))
+    assert exam.audit_head in page
+    refused = client.post(f"/exams/{exam.id}/reopen", data={"reason": "  "})
+    assert refused.status_code == 422
+    session.refresh(exam)
+    assert exam.status == "finalised"
+    assert client.post(f"/exams/{exam.id}/reopen", data={"reason": "Балл қате"}).status_code == 302
+    session.refresh(exam)
+    assert exam.status == "marking"
+
+
+def test_chief_cannot_reopen(client, session, world, exam):
+    sign_in(client, world.chief)
+    assert client.post(f"/exams/{exam.id}/reopen", data={"reason": "x"}).status_code == 403

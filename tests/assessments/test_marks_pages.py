@@ -1,0 +1,119 @@
+"""The marking form page: what each role sees, exclusions, sign-off buttons."""
+
+from __future__ import annotations
+
+import pytest
+from flask import g
+
+from assessments.services import audit, marks
+from tests.assessments.marking_setup import build_exam
+from tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture
+def setup(session):
+    return build_exam(session)
+
+
+def login(client, user):
+    client.post("/logout")
+    g.pop("_login_user", None)
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    )
+    g.pop("_login_user", None)
+
+
+def url(setup, code="A1", action=""):
+    base = f"/exams/{setup.exam.id}/forms/{setup.forms[code].sub_criterion_id}"
+    return base + (f"/{action}" if action else "")
+
+
+def fill(session, setup, code):
+    for enrolment in setup.enrolments:
+        for address, aspect in setup.aspects.items():
+            if address.startswith(code + "."):
+                seats = (1, 2, 3) if aspect.kind == "J" else (0,)
+                for seat in seats:
+                    marks.save_mark(
+                        session,
+                        exam=setup.exam,
+                        enrolment=enrolment,
+                        aspect=aspect,
+                        seat=seat,
+                        value="0" if aspect.kind == "M" else "2",
+                        user=setup.chief,
+                        expected_version=None,
+                    )
+
+
+def test_an_expert_sees_the_grid_with_missing_cells_and_no_sign_off(client, session, setup):
+    login(client, setup.experts[0])
+    page = client.get(url(setup)).get_data(as_text=True)
+    assert 'id="marking-grid"' in page
+    assert "15 marks missing" in page
+    assert page.count('class="mark"') == 15
+    assert "Әбілова Айгүл" in page
+    assert 'data-editable="true"' in page
+    assert "Sign off and lock the form" not in page
+    assert 'class="seat-select"' not in page
+    assert 'src="/static/js/marking.js"' in page
+    assert "<script>" not in page  # no inline scripts: data travels in attributes and JSON
+    for iin in setup.iins:
+        assert iin not in page
+
+
+def test_cells_closed_by_a_conflict_of_interest_say_who_and_why(client, session, setup):
+    setup.experts[0].college_id = setup.candidate(1).college_id
+    session.flush()
+    login(client, setup.experts[0])
+    page = client.get(url(setup)).get_data(as_text=True)
+    assert "Conflict of interest: 3 candidates have closed cells" in page
+    assert f"{setup.experts[0].name} is from the candidate&#39;s college" in page
+    assert page.count(" disabled>") == 15
+
+
+def test_a_judge_seat_compatriot_closes_only_that_seat(client, session, setup):
+    judge = setup.experts[2]
+    marks.assign_seat(session, setup.forms["A1"], 2, judge, setup.chief)
+    judge.college_id = setup.candidate(0).college_id
+    session.flush()
+    login(client, setup.experts[0])
+    page = client.get(url(setup)).get_data(as_text=True)
+    assert "judge seat 2" in page
+    assert page.count(" disabled>") == 3  # seat 2 of A1.3 for the three candidates
+
+
+def test_the_chief_sees_seats_and_the_lock_and_signs_off_a_complete_form(client, session, setup):
+    login(client, setup.chief)
+    page = client.get(url(setup)).get_data(as_text=True)
+    assert page.count('class="seat-select"') == 3
+    assert "Sign off and lock the form" in page
+    refused = client.post(url(setup, "A1", "lock"), follow_redirects=True)
+    assert "marks are missing or need re-scoring" in refused.get_data(as_text=True)
+    assert not setup.forms["A1"].locked
+    fill(session, setup, "A1")
+    locked = client.post(url(setup, "A1", "lock"), follow_redirects=True).get_data(as_text=True)
+    assert "Form A1 is signed off and locked." in locked
+    assert 'data-editable="false"' in locked
+    assert "Unlock the form" in locked
+
+
+def test_unlocking_from_the_page_needs_a_reason(client, session, setup):
+    fill(session, setup, "A2")
+    marks.lock_form(session, setup.forms["A2"], setup.chief)
+    login(client, setup.chief)
+    refused = client.post(url(setup, "A2", "unlock"), data={"reason": ""}, follow_redirects=True)
+    assert "Give the reason for unlocking the form." in refused.get_data(as_text=True)
+    assert setup.forms["A2"].locked
+    client.post(url(setup, "A2", "unlock"), data={"reason": "Re-measured A2.1"})
+    session.refresh(setup.forms["A2"])
+    assert not setup.forms["A2"].locked
+    assert audit.entries(session, setup.exam.id)[-1].reason == "Re-measured A2.1"
+
+
+def test_experts_cannot_lock_and_outsiders_cannot_open_the_form(client, session, setup):
+    login(client, setup.experts[0])
+    assert client.post(url(setup, "A1", "lock")).status_code == 403
+    login(client, UserFactory(role="expert"))
+    assert client.get(url(setup)).status_code == 403

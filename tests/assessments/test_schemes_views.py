@@ -1,0 +1,271 @@
+"""Marking-scheme pages: list, upload (admins only), the scheme page, settings and export."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from assessments.models import MarkingScheme
+from assessments.scheme_files import parse_scheme_files
+from assessments.services import schemes as service
+from tests.assessments.test_schemes_service import (
+    MODULES,
+    competence_1_to_5,
+    fixture_set,
+    table_counts,
+    with_replaced,
+    xlsx_copy,
+)
+from tests.factories import PASSWORD, UserFactory
+
+
+def login(client, role: str):
+    user = UserFactory(role=role)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return user
+
+
+def upload_data(competence, name, files):
+    return {
+        "competence_id": str(competence.id),
+        "name": name,
+        "files": [(io.BytesIO(content), file_name) for file_name, content in files],
+    }
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def xlsx_scheme(session):
+    competence = competence_1_to_5()
+    return service.import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
+
+
+@pytest.mark.parametrize("role", ["expert", "chief_expert", "centre_manager", "admin"])
+def test_staff_see_the_list_and_the_scheme_page(client, xlsx_scheme, role):
+    login(client, role)
+    listing = client.get("/schemes/")
+    assert listing.status_code == 200
+    assert f'href="/schemes/{xlsx_scheme.id}"' in text(listing)
+    page = client.get(f"/schemes/{xlsx_scheme.id}?lang=en")
+    assert page.status_code == 200
+    html = text(page)
+    assert 'id="aspect-C4-2"' in html and ">C4.2<" in html
+    # the settings form is for administrators only
+    assert (f'action="/schemes/{xlsx_scheme.id}/settings' in html) == (role == "admin")
+    assert ("/schemes/import" in html) == (role == "admin")
+
+
+def test_scheme_page_is_readable(client, xlsx_scheme):
+    login(client, "expert")
+    html = text(client.get(f"/schemes/{xlsx_scheme.id}?lang=ru"))
+    # criteria, collapsible sub-criteria with code, name and day
+    assert html.count('<details class="sub"') == 33
+    c4 = r'<span class="sub-code">C4</span>\s*<span class="sub-name">Course Catalog</span>'
+    assert re.search(c4 + r'\s*<span class="sub-meta muted">\s*\w+ 1 ·', html)  # day 1
+    # a judgement aspect with its four level descriptions 0-3
+    b11 = re.search(r'<tr id="aspect-B1-1">(.*?)</tr>', html, re.S).group(1)
+    assert "kind-j" in b11
+    scores = re.findall(r'<span class="score"[^>]*>(\d)</span>', b11)
+    assert scores == ["0", "1", "2", "3"]
+    assert "Code is entirely unorganized" in b11
+    # decimal comma in Russian: max 1,50 on B1.1 and the total 100,00
+    assert re.search(r'data-label="[^"]*">1,50</td>', b11)
+    assert "<strong>100,00</strong>" in html
+
+
+def test_weights_warning_is_stored_and_shown_with_the_section_table(client, xlsx_scheme):
+    login(client, "expert")
+    html = text(client.get(f"/schemes/{xlsx_scheme.id}?lang=en"))
+    warnings = re.search(r'<section class="callout warn".*?</section>', html, re.S).group(0)
+    assert "5 warnings from the import" in warnings
+    assert "WSOS section 1: 100.00 % of the marks, competence weight 10.00 %" in warnings
+    table = re.search(r'aria-labelledby="sections-title">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r"<tr( class=\"flagged\")?>\s*<td class=\"num\">(\d)</td>", table)
+    assert [(number, bool(flag)) for flag, number in rows] == [
+        ("1", True),
+        ("2", True),
+        ("3", True),
+        ("4", True),
+        ("5", True),
+    ]
+    assert "+90.00" in table and "-10.00" in table
+
+
+@pytest.mark.parametrize("role", ["expert", "chief_expert", "centre_manager"])
+def test_upload_is_forbidden_for_non_admins(client, session, role):
+    competence = competence_1_to_5()
+    login(client, role)
+    assert client.get("/schemes/import").status_code == 403
+    response = client.post(
+        "/schemes/import",
+        data=upload_data(competence, "Web", fixture_set("xlsx")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 403
+    assert session.scalar(select(func.count()).select_from(MarkingScheme)) == 0
+
+
+def test_admin_uploads_the_fixture_set(client, session):
+    competence = competence_1_to_5()
+    login(client, "admin")
+    response = client.post(
+        "/schemes/import",
+        data=upload_data(competence, "Web", fixture_set("json")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    scheme = session.scalar(select(MarkingScheme))
+    assert response.headers["Location"].endswith(f"/schemes/{scheme.id}")
+    assert service.summary(session, scheme)["aspects"] == 148
+    assert scheme.source_files == [f"module-{m}.json" for m in MODULES]
+
+
+def test_upload_with_a_broken_file_shows_every_error_and_stores_nothing(client, session, tmp_path):
+    competence = competence_1_to_5()
+    login(client, "admin")
+    files = with_replaced(
+        fixture_set("xlsx"), xlsx_copy(tmp_path, "d", {"K3": "много", "I4": 9, "A2": None})
+    )
+    before = table_counts(session)
+    response = client.post(
+        "/schemes/import?lang=en",
+        data=upload_data(competence, "Web", files),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    html = text(response)
+    table = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
+    rows = [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+    assert ["module-d.xlsx", "row 3", "Max Mark"] in [row[:3] for row in rows]
+    assert [
+        "module-d.xlsx",
+        "row 4",
+        "WSOS Section",
+        "the competence has no WSOS section 9 (it has 1, 2, 3, 4, 5)",
+    ] in rows
+    assert all(row[0] == "module-d.xlsx" for row in rows)
+    assert "Nothing was stored" in html
+    assert table_counts(session) == before
+
+
+def test_upload_without_files_or_name_is_refused(client, session):
+    competence = competence_1_to_5()
+    login(client, "admin")
+    response = client.post(
+        "/schemes/import?lang=en",
+        data={"competence_id": str(competence.id), "name": ""},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "Choose at least one file." in text(response)
+    assert session.scalar(select(func.count()).select_from(MarkingScheme)) == 0
+
+
+def settings_data(**overrides):
+    data = {
+        "judges": "3",
+        "allowed_spread": "1",
+        "bands-0-threshold": "70",
+        "bands-0-grade": "5",
+        "bands-1-threshold": "40",
+        "bands-1-grade": "4",
+        "bands-2-threshold": "20",
+        "bands-2-grade": "3",
+        "bands-3-threshold": "",
+        "bands-3-grade": "",
+        "fallback_grade": "2",
+        "pass_min_grade": "3",
+    }
+    return data | overrides
+
+
+def test_settings_of_a_frozen_scheme_make_a_new_version(client, session, xlsx_scheme):
+    service.freeze(xlsx_scheme)
+    session.flush()
+    login(client, "admin")
+    response = client.post(
+        f"/schemes/{xlsx_scheme.id}/settings",
+        data=settings_data(judges="2", **{"bands-0-threshold": "75,5"}),
+    )
+    assert response.status_code == 302
+    new = session.scalar(select(MarkingScheme).where(MarkingScheme.version == 2))
+    assert response.headers["Location"].endswith(f"/schemes/{new.id}#content")
+    assert (new.judges, new.grade_bands[0], new.previous_id) == (2, ["75.5", 5], xlsx_scheme.id)
+    session.refresh(xlsx_scheme)
+    assert (xlsx_scheme.judges, xlsx_scheme.grade_bands[0]) == (3, ["70", 5])
+    page = text(client.get(f"/schemes/{new.id}?lang=en"))
+    assert "the new settings were saved as version 2" in page
+
+
+def test_settings_in_place_and_refused_bands(client, session, xlsx_scheme):
+    login(client, "admin")
+    saved = client.post(
+        f"/schemes/{xlsx_scheme.id}/settings", data=settings_data(pass_min_grade="4")
+    )
+    assert saved.status_code == 302
+    session.refresh(xlsx_scheme)
+    assert xlsx_scheme.pass_min_grade == 4
+
+    refused = client.post(
+        f"/schemes/{xlsx_scheme.id}/settings?lang=en",
+        data=settings_data(**{"bands-1-threshold": "80", "judges": "12"}),
+    )
+    assert refused.status_code == 422
+    html = text(refused)
+    assert 'id="judges-error"' in html
+    session.refresh(xlsx_scheme)
+    assert xlsx_scheme.grade_bands == [["70", 5], ["40", 4], ["20", 3]]
+
+    bands = client.post(
+        f"/schemes/{xlsx_scheme.id}/settings?lang=en",
+        data=settings_data(**{"bands-1-threshold": "80"}),
+    )
+    assert bands.status_code == 422
+    assert "thresholds must go strictly down, but 80 comes after 70" in text(bands)
+    assert session.scalar(select(func.count()).select_from(MarkingScheme)) == 1
+
+
+def test_settings_are_forbidden_for_non_admins(client, session, xlsx_scheme):
+    login(client, "chief_expert")
+    response = client.post(f"/schemes/{xlsx_scheme.id}/settings", data=settings_data(judges="2"))
+    assert response.status_code == 403
+    session.refresh(xlsx_scheme)
+    assert xlsx_scheme.judges == 3
+
+
+def test_export_downloads_the_xlsx_that_reimports(client, xlsx_scheme):
+    login(client, "expert")
+    response = client.get(f"/schemes/{xlsx_scheme.id}/export.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert "attachment" in response.headers["Content-Disposition"]
+    code = xlsx_scheme.competence.code
+    assert response.headers["Content-Disposition"].endswith(f"{code}-web-v1.xlsx")
+    spec = parse_scheme_files([("export.xlsx", response.data)])
+    assert spec == service.scheme_spec(xlsx_scheme)
+
+
+def test_unknown_scheme_is_404(client):
+    login(client, "admin")
+    assert client.get("/schemes/999999").status_code == 404
+    assert client.get("/schemes/999999/export.xlsx").status_code == 404
+    assert client.post("/schemes/999999/settings", data=settings_data()).status_code == 404
+
+
+def test_empty_list_invites_admins_to_import(client):
+    login(client, "admin")
+    html = text(client.get("/schemes/?lang=en"))
+    assert "No marking scheme has been imported yet." in html
+    assert 'href="/schemes/import"' in html

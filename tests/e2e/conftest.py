@@ -1,0 +1,137 @@
+"""Browser tests: a live server on its own migrated database, and Debian's Chromium.
+
+Fixtures for every e2e test:
+
+- ``live_server`` (session): the app served by werkzeug on 127.0.0.1 (a free port) in a
+  thread, on a fresh database of the suite's backend (``--db``), with CSRF on as in
+  production. ``live_server.url`` is the base URL, ``live_server.app`` the Flask app;
+  ``live_server.session()`` is a context manager giving a database session that commits.
+- ``browser`` (session): headless Chromium through Playwright.
+- ``page`` (function): a fresh context and page (1280×900, English); a failing test
+  leaves ``test-artifacts/<test name>-failed.png``.
+- ``shot(page, name)``: save a screenshot under ``test-artifacts/`` (git-ignored).
+- ``sign_in(page, live_server, email)``: sign in through the login form.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.conftest import make_app, migrate
+from tests.factories import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+
+    def __call__(self, path: str) -> str:
+        """Absolute URL of ``path`` on the live server."""
+        return self.url + path
+
+    @contextmanager
+    def session(self) -> Iterator:
+        """A database session in an app context; committed when the block ends."""
+        from app.extensions import db
+
+        with self.app.app_context():
+            try:
+                yield db.session
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def live_server(database_server) -> Iterator[LiveServer]:
+    from werkzeug.serving import make_server
+
+    app = make_app(database_server("e2e_live"), WTF_CSRF_ENABLED=True)
+    migrate(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        from app.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        if request.node.stash.get(_FAILED, False):
+            shot(page, f"{request.node.name}-failed")
+        context.close()
+
+
+def shot(page, name: str) -> Path:
+    """Save a full-page screenshot as ``test-artifacts/<name>.png``."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / (re.sub(r"[^\w.-]+", "_", name) + ".png")
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page, live_server: LiveServer, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form (keyboard only)."""
+    page.goto(live_server("/login"))
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("#password").press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)

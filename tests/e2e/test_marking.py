@@ -1,0 +1,195 @@
+"""The marking form in Chromium: keyboard entry, autosave, nothing lost, conflicts, sign-off."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.auth.models import User
+from assessments.models import Aspect, Enrolment, Exam, Mark, MarkingForm
+from assessments.services import marks
+from tests.assessments.marking_setup import build_exam
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+LAYOUT = {"A1": (("M", 100), ("M", 50), ("J", 200))}
+
+
+def make_exam(live_server, serial: int) -> dict:
+    with live_server.session() as session:
+        setup = build_exam(session, layout=LAYOUT, candidates=3, serial=serial)
+        session.flush()
+        return {
+            "exam": setup.exam.id,
+            "sub": setup.forms["A1"].sub_criterion_id,
+            "form": setup.forms["A1"].id,
+            "expert": setup.experts[0].email,
+            "other": setup.experts[1].id,
+            "chief": setup.chief.email,
+            "enrolments": [e.id for e in setup.enrolments],
+            "aspects": {a: x.id for a, x in setup.aspects.items()},
+        }
+
+
+def form_url(live_server, ids) -> str:
+    return live_server(f"/exams/{ids['exam']}/forms/{ids['sub']}")
+
+
+def stored(live_server, ids) -> dict:
+    with live_server.session() as session:
+        rows = session.scalars(select(Mark).where(Mark.exam_id == ids["exam"])).all()
+        return {(m.enrolment_id, m.aspect_id, m.seat): (m.value, m.reason) for m in rows}
+
+
+def test_an_expert_fills_a_form_from_the_keyboard_and_the_chief_locks_it(
+    live_server, page, browser
+):
+    ids = make_exam(live_server, serial=2000)
+    sign_in(page, live_server, ids["expert"])
+    page.goto(form_url(live_server, ids))
+    expect(page.locator("#count-missing")).to_have_text("15 marks missing")
+    keyboard = page.keyboard
+
+    page.locator("#cell-0-0").focus()
+    # A1.1 (max 1.00) down the column; Enter on the last row wraps to the next column
+    keyboard.type("1")
+    keyboard.press("Enter")
+    keyboard.type("1")
+    keyboard.press("Enter")
+    keyboard.type("0,5")  # a deduction: R jumps to its reason, Enter comes back
+    keyboard.press("r")
+    expect(page.locator("#panel-reason")).to_be_focused()
+    keyboard.type("crooked link on the contacts page")
+    keyboard.press("Enter")
+    expect(page.locator("#cell-2-0")).to_be_focused()
+    keyboard.press("Enter")
+    # A1.2 (max 0.50)
+    expect(page.locator("#cell-0-1")).to_be_focused()
+    for _ in range(3):
+        keyboard.type("0,5")
+        keyboard.press("Enter")
+    # A1.3, judged by three seats: along the rows with arrows and Tab
+    expect(page.locator("#cell-0-2")).to_be_focused()
+    keyboard.type("2")
+    keyboard.press("ArrowRight")
+    keyboard.type("2")
+    keyboard.press("ArrowRight")
+    keyboard.type("3")
+    keyboard.press("ArrowDown")
+    keyboard.type("2")
+    keyboard.press("Shift+Tab")
+    keyboard.type("2")
+    keyboard.press("Shift+Tab")
+    keyboard.type("1")
+    keyboard.press("ArrowDown")
+    keyboard.type("3")
+    keyboard.press("Tab")
+    keyboard.type("3")
+    keyboard.press("Tab")
+    keyboard.type("2")
+    keyboard.press("ArrowUp")  # leaving the cell saves it too
+
+    expect(page.locator("#save-status")).to_have_text("All saved", timeout=20_000)
+    expect(page.locator("#count-missing")).to_have_text("Every mark is entered")
+    expect(page.locator("#count-rescore")).to_be_hidden()
+    shot(page, "marking-form-filled")
+
+    values = stored(live_server, ids)
+    first, _second, third = ids["enrolments"]
+    assert len(values) == 15
+    assert values[(third, ids["aspects"]["A1.1"], 0)] == (50, "crooked link on the contacts page")
+    assert values[(first, ids["aspects"]["A1.3"], 3)] == (3, "")
+
+    page.reload()
+    expect(page.locator("#cell-0-0")).to_have_value("1.00")
+    expect(page.locator("#cell-2-0")).to_have_value("0.50")
+    expect(page.locator("#cell-1-1")).to_have_value("0.50")
+    expect(page.locator("#cell-1-2")).to_have_value("1")
+    expect(page.locator("#cell-2-4")).to_have_value("2")
+    expect(page.locator("td.cell.missing")).to_have_count(0)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the grid scrolls, the page not
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "marking-form-phone")
+
+    chief_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    chief = chief_context.new_page()
+    try:
+        sign_in(chief, live_server, ids["chief"])
+        chief.goto(form_url(live_server, ids))
+        expect(chief.locator("select.seat-select")).to_have_count(3)
+        chief.locator("#cell-2-0").focus()  # the chief sees the history of any cell
+        chief.locator("#panel-history").click()
+        history = chief.locator("#panel-history-list")
+        # one entry, or two when the mark was sent before its reason was typed
+        expect(history.locator("li").first).to_contain_text("∅ → 0.50")
+        expect(history).to_contain_text("→ 0.50 (crooked link on the contacts page)")
+        expect(history).to_contain_text(ids["expert"])
+        shot(chief, "marking-form-chief-history")
+        chief.locator("#lock-button").focus()
+        chief.keyboard.press("Enter")
+        expect(chief.get_by_text("Signed off and locked", exact=True)).to_be_visible()
+        expect(chief.locator(".flash-success")).to_have_text("Form A1 is signed off and locked.")
+        expect(chief.locator("#cell-0-0")).to_be_disabled()
+        shot(chief, "marking-form-locked")
+    finally:
+        chief_context.close()
+    with live_server.session() as session:
+        assert session.get(MarkingForm, ids["form"]).locked
+
+
+def test_entries_survive_a_dropped_connection_and_a_reload(live_server, page):
+    ids = make_exam(live_server, serial=3000)
+    sign_in(page, live_server, ids["expert"])
+    page.goto(form_url(live_server, ids))
+    page.route("**/api/v1/exams/*/marks", lambda route: route.abort())  # Wi-Fi gone
+
+    page.locator("#cell-0-0").focus()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    page.keyboard.type("0,75")
+    page.keyboard.press("Enter")
+    expect(page.locator("#save-status")).to_contain_text("not saved yet", timeout=10_000)
+
+    page.reload()  # the page itself still loads; the entries come back from the device
+    expect(page.locator("#cell-0-0")).to_have_value("1")
+    expect(page.locator("#cell-1-0")).to_have_value("0,75")
+    expect(page.locator("td.cell.pending")).to_have_count(2)
+    assert stored(live_server, ids) == {}
+
+    page.unroute("**/api/v1/exams/*/marks")  # back online
+    expect(page.locator("#save-status")).to_have_text("All saved", timeout=30_000)
+    values = stored(live_server, ids)
+    first, second, _third = ids["enrolments"]
+    assert values[(first, ids["aspects"]["A1.1"], 0)][0] == 100
+    assert values[(second, ids["aspects"]["A1.1"], 0)][0] == 75
+
+
+def test_a_conflicting_change_is_shown_and_the_expert_chooses(live_server, page):
+    ids = make_exam(live_server, serial=4000)
+    sign_in(page, live_server, ids["expert"])
+    page.goto(form_url(live_server, ids))
+    # meanwhile a colleague marks the same cell
+    with live_server.session() as session:
+        marks.save_mark(
+            session,
+            exam=session.get(Exam, ids["exam"]),
+            enrolment=session.get(Enrolment, ids["enrolments"][0]),
+            aspect=session.get(Aspect, ids["aspects"]["A1.1"]),
+            seat=0,
+            value="0.5",
+            user=session.get(User, ids["other"]),
+            expected_version=None,
+        )
+    page.locator("#cell-0-0").focus()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    conflict = page.locator(".conflict")
+    expect(conflict).to_contain_text("changed this to 0.50")
+    expect(page.locator("#save-status")).to_have_text("1 conflicts wait for your choice")
+    shot(page, "marking-form-conflict")
+    conflict.get_by_role("button", name="Keep mine").click()
+    expect(page.locator("#save-status")).to_have_text("All saved", timeout=10_000)
+    value = stored(live_server, ids)[(ids["enrolments"][0], ids["aspects"]["A1.1"], 0)]
+    assert value[0] == 100

@@ -1,0 +1,43 @@
+"""Fixtures of the passport tests: a signing key and issued passports."""
+
+from __future__ import annotations
+
+import pytest
+
+from passports.services import issuance, keys
+from tests.factories import UserFactory
+from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
+
+
+@pytest.fixture
+def signing_key(session):
+    keys.clear_cache()
+    key, _created = keys.ensure_key(session)
+    return key
+
+
+@pytest.fixture
+def issued(session, signing_key):
+    """A finalised exam of three (the demo holder passes, one fails, one absent), issued."""
+    from fractions import Fraction
+
+    exam = finalised_exam(
+        [
+            Sitting(names=DEMO_NAME, share=Fraction(7, 8)),
+            Sitting(share=Fraction(1, 10)),
+            Sitting(attendance="absent"),
+        ]
+    )
+    summary = issuance.issue_for_exam(session, exam.exam)
+    exam.summary = summary
+    exam.passport = summary.new_passports[0]
+    return exam
+
+
+def sign_in(client, role: str, **extra):
+    user = UserFactory(role=role, **extra)
+    response = client.post(
+        "/login", data={"email": user.email, "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 302
+    return user

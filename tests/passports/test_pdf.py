@@ -1,0 +1,101 @@
+"""The print-ready PDF: one A4 page, Kazakh text extractable, number and code printed."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from passports import pdf as passport_pdf
+from passports.services import PassportError, issuance, secrets
+
+
+def text_of(data: bytes) -> tuple[PdfReader, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_one_a4_page_with_the_kazakh_name_number_and_code(session, issued):
+    passport = issued.passport
+    reader, text = text_of(passport_pdf.passport_pdf(passport))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    assert "Әлібекова Айгерім Нұрланқызы" in text
+    assert "ALIBEKOVA AIGERIM" in text
+    assert passport.number in text
+    assert secrets.printed_code(passport.number, passport.code_nonce) in text
+    assert "87,50" in text  # total with the decimal comma
+    fonts = {str(f) for page in reader.pages for f in page["/Resources"]["/Font"].values()}
+    assert fonts  # embedded (DejaVu subset)
+
+
+def test_pdf_is_deterministic_across_instances(session, issued):
+    first = passport_pdf.passport_pdf(issued.passport)
+    passport_pdf._cache.clear()
+    assert passport_pdf.passport_pdf(issued.passport) == first
+
+
+def test_missing_font_is_a_clear_error(app, session, issued):
+    passport_pdf._cache.clear()
+    folder = app.config["PDF_FONT_DIR"]
+    app.config["PDF_FONT_DIR"] = "/nonexistent"
+    try:
+        with pytest.raises(PassportError) as caught:
+            passport_pdf.passport_pdf(issued.passport)
+        assert "PDF_FONT_DIR" in str(caught.value)
+    finally:
+        app.config["PDF_FONT_DIR"] = folder
+
+
+def test_cli_writes_one_or_all_of_an_exam(app, session, issued, tmp_path):
+    runner = app.test_cli_runner()
+    one = tmp_path / "one.pdf"
+    result = runner.invoke(args=["passports", "pdf", issued.passport.number, "-o", str(one)])
+    assert result.exit_code == 0, result.output
+    assert "Әлібекова" in text_of(one.read_bytes())[1]
+    issuance.reissue(session, issued.passport)  # the exam PDF holds current passports only
+    every = tmp_path / "all.pdf"
+    result = runner.invoke(
+        args=["passports", "pdf", "--exam", str(issued.exam.id), "-o", str(every)]
+    )
+    assert result.exit_code == 0, result.output
+    reader, _text = text_of(every.read_bytes())
+    assert len(reader.pages) == 1
+    assert runner.invoke(args=["passports", "pdf", "-o", str(every)]).exit_code == 2
+
+
+def test_downloads(client, session, issued):
+    from tests.passports.conftest import sign_in
+
+    token = issuance.private_link_token(issued.passport)
+    response = client.get(f"/my/{token}/passport.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert issued.passport.number in response.headers["Content-Disposition"]
+    sign_in(client, "admin")
+    assert client.get(f"/passports/{issued.passport.number}/passport.pdf").status_code == 200
+    exam_pdf = client.get(f"/passports/exams/{issued.exam.id}/passports.pdf")
+    assert exam_pdf.status_code == 200 and exam_pdf.data.startswith(b"%PDF")
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler's pdftoppm is not installed")
+def test_the_printed_qr_code_scans(session, issued, tmp_path):
+    """Rendered like a 150 dpi office scan, the vector QR code decodes to the passport's URL."""
+    import zxingcpp
+    from PIL import Image
+
+    from passports.services.verification import passport_url
+
+    source = tmp_path / "passport.pdf"
+    source.write_bytes(passport_pdf.passport_pdf(issued.passport))
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(source), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
+    with Image.open(tmp_path / "page.png") as image:
+        codes = [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+    assert codes == [passport_url(issued.passport)]

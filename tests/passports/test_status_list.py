@@ -1,0 +1,182 @@
+"""Signed status lists and the offline verifier (``flask passports verify``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from passports import status_list as bitstring
+from passports.offline import verify_offline
+from passports.services import PassportError, issuance, keys, status, verification
+from passports.token import public_key_from_jwk
+from tests.passports.factories import finalised_exam
+
+
+@given(
+    st.dictionaries(st.integers(0, 300_000), st.integers(1, 3), max_size=50),
+    st.sampled_from([1, 2]),
+)
+def test_bitstring_round_trip(entries, size):
+    entries = {i: v & ((1 << size) - 1) or 1 for i, v in entries.items()}
+    bits = bitstring.build_bitstring(entries, size)
+    assert len(bits) * 8 >= bitstring.MIN_BITS and len(bits) * 8 % bitstring.MIN_BITS == 0
+    decoded = bitstring.decode(bitstring.encode(bits))
+    assert decoded == bits
+    for index, value in entries.items():
+        assert bitstring.entry(decoded, index, size) == value
+    free = next(i for i in range(10**6) if i not in entries)
+    assert bitstring.entry(decoded, free, size) == 0
+    with pytest.raises(IndexError):
+        bitstring.entry(decoded, len(decoded) * 8 // size, size)
+
+
+def test_bit_order_is_most_significant_first():
+    bits = bitstring.build_bitstring({0: 1, 9: 1}, 1)
+    assert bits[:2] == bytes([0b1000_0000, 0b0100_0000])
+    two = bitstring.build_bitstring({1: 2}, 2)
+    assert two[0] == 0b0010_0000
+    assert bitstring.encode(bits).startswith("u")
+
+
+@pytest.mark.parametrize("encoded", ["", "u", "u!!!!", "uAAAA", "not gzip"])
+def test_broken_lists_are_refused(encoded):
+    with pytest.raises(bitstring.StatusListInvalid):
+        bitstring.decode(encoded)
+
+
+def _jwks_file(tmp_path, session):
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(keys.jwks(session)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def three(app, session, signing_key):
+    """Three passports: one stays genuine, one is revoked, one superseded; plus one expired."""
+    exam = finalised_exam()
+    genuine, revoked, superseded = issuance.issue_for_exam(session, exam.exam).new_passports
+    issuance.revoke(session, revoked, "Подлог")
+    newer = issuance.reissue(session, superseded)
+    app.config["PASSPORT_VALIDITY_YEARS"] = 1
+    try:
+        expired = issuance.issue_for_exam(
+            session, finalised_exam().exam, now=datetime(2020, 1, 1, tzinfo=UTC)
+        ).new_passports[0]
+    finally:
+        app.config["PASSPORT_VALIDITY_YEARS"] = 0
+    return {
+        "genuine": genuine,
+        "revoked": revoked,
+        "superseded": superseded,
+        "newer": newer,
+        "expired": expired,
+    }
+
+
+@pytest.mark.parametrize("purpose", ["message", "revocation"])
+def test_signed_list_says_what_the_server_says(client, session, three, purpose):
+    response = client.get(f"/status/{purpose}")
+    assert response.status_code == 200 and response.mimetype == "application/vc+jwt"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    listed = status.read_list(response.get_data(as_text=True), keys.public_keys(session))
+    assert listed.purpose == purpose
+    expected = {
+        "genuine": "valid",
+        "revoked": "revoked",
+        "superseded": "superseded" if purpose == "message" else "revoked",
+        "newer": "valid",
+        "expired": "valid",  # expiry is in the token, not the list
+    }
+    for name, passport in three.items():
+        assert listed.status(passport.sequence) == expected[name], name
+
+
+def test_a_tampered_status_list_is_refused(session, three):
+    text = status.signed_list(session, "message")
+    header, payload, signature = text.split(".")
+    with pytest.raises(PassportError):
+        status.read_list(f"{header}.{payload[:-2]}AA.{signature}", keys.public_keys(session))
+    with pytest.raises(PassportError):
+        status.read_list(text, {})
+
+
+def test_offline_verification_matches_the_api(client, session, three):
+    public = keys.public_keys(session)
+    listed = status.read_list(status.signed_list(session, "message"), public)
+    for name, passport in three.items():
+        url = verification.passport_url(passport)
+        offline = verify_offline(url, public, listed)
+        online = client.post("/api/v1/verify", json={"url": url}).get_json()["status"]
+        expected = "genuine" if name == "newer" else name
+        assert offline.status == online == expected, name
+        assert offline.status_checked
+    assert verify_offline(three["revoked"].token, public).status == "genuine"  # no list: unknown
+
+
+@pytest.mark.parametrize(
+    ("name", "exit_code", "shown"),
+    [
+        ("genuine", 0, "GENUINE"),
+        ("revoked", 1, "REVOKED"),
+        ("superseded", 1, "SUPERSEDED"),
+        ("expired", 1, "EXPIRED"),
+    ],
+)
+def test_verify_cli_with_jwks_and_status_files(
+    app, session, tmp_path, three, name, exit_code, shown
+):
+    jwks = _jwks_file(tmp_path, session)
+    status_file = tmp_path / "status.jwt"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["passports", "status-list", "-o", str(status_file)]).exit_code == 0
+    url = verification.passport_url(three[name])
+    result = runner.invoke(
+        args=["passports", "verify", url, "--jwks", str(jwks), "--status", str(status_file)]
+    )
+    assert result.exit_code == exit_code, result.output
+    assert result.output.startswith(shown)
+    data = json.loads(
+        runner.invoke(
+            args=[
+                "passports",
+                "verify",
+                url,
+                "--jwks",
+                str(jwks),
+                "--status",
+                str(status_file),
+                "--json",
+            ]
+        ).output
+    )
+    assert data["status"] == name and data["claims"]["number"] == three[name].number
+
+
+def test_verify_cli_without_files_uses_the_deployments_keys(app, session, three, tmp_path):
+    runner = app.test_cli_runner()
+    token = three["genuine"].token
+    assert runner.invoke(args=["passports", "verify", token]).exit_code == 0
+    tampered = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
+    result = runner.invoke(args=["passports", "verify", tampered, "--json"])
+    assert result.exit_code == 1 and json.loads(result.output)["status"] == "invalid"
+    # a JWK Set of another issuer verifies nothing
+    other = tmp_path / "other.json"
+    from passports.token import key_id, new_signing_key, public_jwk
+
+    foreign = new_signing_key()
+    other.write_text(json.dumps({"keys": [public_jwk(foreign.public_key(), key_id(foreign))]}))
+    assert runner.invoke(args=["passports", "verify", token, "--jwks", str(other)]).exit_code == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    result = runner.invoke(args=["passports", "verify", token, "--jwks", str(bad)])
+    assert result.exit_code == 1 and "--jwks" in result.output
+
+
+def test_jwks_from_the_endpoint_verifies_offline(client, three):
+    published = client.get("/.well-known/jwks.json").get_json()
+    public = {k["kid"]: public_key_from_jwk(k) for k in published["keys"]}
+    assert verify_offline(three["genuine"].token, public).valid
