@@ -63,7 +63,7 @@ migration: install
 	rm -rf $$tmp; $(BIN)/ruff format -q migrations/versions || true; ls migrations/versions
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot . 2>/dev/null
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o app/translations/messages.pot . 2>/dev/null
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching 2>/dev/null
 
 clean:

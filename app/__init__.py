@@ -57,7 +57,7 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
-        # a write unit asks for the write lock up front (assessments.services.marks.begin_write)
+        # a write unit asks for the write lock up front (app.db.begin_write)
         # so it waits for other writers instead of failing on a stale snapshot
         immediate = conn.get_execution_options().get("sqlite_immediate")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,3 +49,17 @@ class UTCDateTime(TypeDecorator):
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def begin_write(session: Session | scoped_session) -> None:
+    """Open the transaction for a read-then-write unit (call at a transaction boundary).
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at
+    once, waiting up to ``busy_timeout``, so a read-then-write unit never fails on a
+    snapshot another writer made stale. PostgreSQL needs nothing here (row locks and
+    MVCC). A session already inside a transaction is left as it is.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        session.connection(execution_options={"sqlite_immediate": True})

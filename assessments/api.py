@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.auth.models import User
 from app.auth.permissions import public, requires
 from app.config import PROJECT_ROOT
+from app.db import begin_write
 from app.errors import problem
 from app.extensions import db
 from app.i18n import format_datetime
@@ -162,14 +163,14 @@ def run_write(unit: Callable[[], T]) -> T:
     """Run one write unit in its own transaction and commit it, retrying lost races.
 
     The read transaction opened by loading the signed-in user is closed first, so the
-    unit's transaction can take the write lock up front (``marks.begin_write``). A
+    unit's transaction can take the write lock up front (``app.db.begin_write``). A
     unique-constraint race (two writers creating the same cell or audit seq) or a
     database busy/deadlock error rolls back and runs the unit again: it then sees the
     winner's write and answers accordingly (usually 409).
     """
     for attempt in range(WRITE_ATTEMPTS):
         db.session.commit()
-        marks.begin_write(db.session)
+        begin_write(db.session)
         try:
             result = unit()
             db.session.commit()

@@ -20,8 +20,6 @@ class MarkValue(fields.Field):
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValidationError("Must be a number, a string or null.")
-        if isinstance(value, float) and value != value:  # NaN cannot come from JSON, but still
-            raise ValidationError("Must be a number, a string or null.")
         return value
 
 
@@ -85,16 +83,3 @@ def import_rows(items: list[dict[str, Any]]) -> list[Row]:
         )
         for position, item in enumerate(items, start=1)
     ]
-
-
-class MarkSchema(Schema):
-    """A stored cell as the API returns it."""
-
-    enrolment_id = fields.Integer()
-    aspect = fields.String()
-    seat = fields.Integer()
-    value = fields.String(allow_none=True)
-    version = fields.Integer(allow_none=True)
-    reason = fields.String()
-    updated_by = fields.String()
-    updated_at = fields.DateTime(allow_none=True)

@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         logging.getLogger("alembic").setLevel(logging.WARNING)
         upgrade()
+        from app.db import begin_write
         from app.extensions import db
         from assessments.models import Exam
         from assessments.services import audit, marks
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         db.session.remove()
 
         t0 = time.perf_counter()
-        marks.begin_write(db.session)
+        begin_write(db.session)
         exam = db.session.get(Exam, exam_id)
         summary = marks.import_marks(db.session, exam, "bench.csv", data, None)
         db.session.commit()

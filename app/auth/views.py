@@ -19,6 +19,7 @@ from app.auth.forms import (
 )
 from app.auth.models import ROLES, User
 from app.auth.permissions import public, requires
+from app.db import begin_write
 from app.extensions import db, limiter, login_manager
 from app.navigation import ROLE_LABELS, add_nav
 
@@ -61,6 +62,8 @@ def login():
         return redirect(url_for("web.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
+        # reads then writes the failure counter: take the write lock first (SQLite)
+        begin_write(db.session)
         try:
             user = services.authenticate(db.session, form.email.data, form.password.data)
         except services.LoginLocked:

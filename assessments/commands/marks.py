@@ -14,6 +14,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.db import begin_write
 from app.extensions import db
 from assessments.models import Exam
 from assessments.services import audit, marks
@@ -39,7 +40,7 @@ def import_command(exam_id: int, path: str, as_json: bool):
 
     All or nothing: any problem prints FILE:ROW: field: message lines and imports nothing.
     """
-    marks.begin_write(db.session)
+    begin_write(db.session)
     exam = _load_exam(exam_id)
     filename = Path(path).name
     data = Path(path).read_bytes()

@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
@@ -246,20 +246,6 @@ class ImportSummary:
 
 
 # --- transactions -------------------------------------------------------------------
-
-
-def begin_write(session: Session) -> None:
-    """Open the transaction for a write unit (call at a transaction boundary).
-
-    On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at
-    once, waiting up to ``busy_timeout``, so a read-then-write unit never fails on a
-    snapshot another writer made stale. PostgreSQL needs nothing here: writers of one
-    exam queue on the exam row lock. A session already inside a transaction is left as it is.
-    """
-    if isinstance(session, scoped_session):
-        session = session()
-    if not session.in_transaction():
-        session.connection(execution_options={"sqlite_immediate": True})
 
 
 # --- rules --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Fixtures for every e2e test:
   thread, on a fresh database of the suite's backend (``--db``), with CSRF on as in
   production. ``live_server.url`` is the base URL, ``live_server.app`` the Flask app;
   ``live_server.session()`` is a context manager giving a database session that commits.
-- ``browser`` (session): headless Chromium through Playwright.
+- ``browser`` (module): headless Chromium through Playwright.
 - ``page`` (function): a fresh context and page (1280×900, English); a failing test
   leaves ``test-artifacts/<test name>-failed.png``.
 - ``shot(page, name)``: save a screenshot under ``test-artifacts/`` (git-ignored).
@@ -82,8 +82,10 @@ def live_server(database_server) -> Iterator[LiveServer]:
             db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # module scope: only one sync Playwright may run at a time, and other test modules
+    # (tests/passports/test_verify_js.py) start their own
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
     from playwright.sync_api import sync_playwright
