@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,12 @@ add_nav(
 )
 
 PUBLIC_CACHE = "public, max-age=300"
+
+
+@lru_cache(maxsize=256)
+def cached_qr_svg(url: str) -> str:
+    """The QR code of a verification URL as SVG, made once per URL and process."""
+    return qr_svg(url, module_size=4)
 
 
 @bp.app_template_filter("decimal_text")
@@ -140,7 +147,7 @@ def passport_context(passport: Passport, current_status: str | None = None) -> d
         "status_label": STATUS_LABELS[state],
         "badge": STATUS_BADGES[state],
         "supersede_reason": SUPERSEDE_REASONS.get(passport.supersede_reason or ""),
-        "qr": Markup(qr_svg(url, module_size=4)),  # noqa: S704 - generated SVG, no user text
+        "qr": Markup(cached_qr_svg(url)),  # noqa: S704 - generated SVG, no user text
         "qr_url": url,
         "chart_sections": profile_chart(passport, "sections"),
         "chart_criteria": profile_chart(passport, "criteria"),

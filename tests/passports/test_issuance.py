@@ -6,6 +6,8 @@ import json
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assessments.models import Candidate
 from passports.models import Passport
@@ -248,3 +250,11 @@ def test_revoke_and_reissue_cli(app, session, issued):
     assert (
         runner.invoke(args=["passports", "revoke", "26-999999-0", "--reason", "x"]).exit_code == 1
     )
+
+
+@given(st.integers(0, 10**9), st.integers(1, 10**6))
+def test_marks_are_rounded_half_up_exactly(units, denominator):
+    from assessments.scoring import round_half_up
+
+    expected = round_half_up(Fraction(units, denominator), 2)
+    assert issuance._two(units, denominator) == str(expected)
