@@ -16,7 +16,6 @@ compares bytes, so one set of signed claims has exactly one valid token text.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import re
@@ -303,19 +302,27 @@ def _b32encode(data: bytes) -> str:
 
 
 def _b32decode(token: str) -> bytes:
+    """Decode unpadded upper-case base32, refusing non-zero unused trailing bits.
+
+    ``int(…, 32)`` over the base32hex digits does the work in C; the standard
+    library's ``b32decode`` is pure Python and dominated verification time.
+    """
     if not isinstance(token, str):
         raise TokenInvalid("token must be a string")
     if len(token) > MAX_TOKEN_CHARS:
         raise TokenInvalid("token is too long")
     if not _BASE32_TOKEN.fullmatch(token) or len(token) % 8 not in _BASE32_VALID_REMAINDERS:
         raise TokenInvalid("token is not upper-case unpadded base32")
-    try:
-        data = base64.b32decode(token + "=" * (-len(token) % 8))
-    except binascii.Error as exc:
-        raise TokenInvalid("token is not upper-case unpadded base32") from exc
-    if _b32encode(data) != token:  # non-zero trailing bits
+    size, spare = divmod(len(token) * 5, 8)
+    value = int(token.translate(_TO_BASE32HEX), 32)
+    if value & ((1 << spare) - 1):
         raise TokenInvalid("token is not canonical base32")
-    return data
+    return (value >> spare).to_bytes(size, "big")
+
+
+_TO_BASE32HEX = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHIJKLMNOPQRSTUV"
+)
 
 
 @dataclass(frozen=True)
