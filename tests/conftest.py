@@ -123,3 +123,17 @@ def db(app):
 @pytest.fixture
 def session(db):
     return db.session
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """One Playwright driver per run (it cannot be started twice in one thread)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver

@@ -82,20 +82,13 @@ def live_server(database_server) -> Iterator[LiveServer]:
             db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # module scope: only one sync Playwright may run at a time, and other test modules
-    # (tests/passports/test_verify_js.py) start their own
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
