@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -89,7 +89,8 @@ class CandidateFactory(Base):
         model = Candidate
         exclude = ("iin",)
 
-    iin = factory.Sequence(lambda n: iin_for(n % 10000))
+    # a distinct birth date per candidate: serial bumps (never-issued check digits) can't collide
+    iin = factory.Sequence(lambda n: iin_for(1000 + n % 1000, birth=_birth(n)))
     last_name = factory.Iterator(["Сейтқалиева", "Омарова", "Әлиева", "Қасымова", "Ұзақова"])
     first_name = factory.Sequence(lambda n: f"Айгерім{'і' * (n % 5)}")
     middle_name = "Нұрланқызы"
@@ -130,6 +131,10 @@ def _hash(password: str) -> str:
 
     # cheap parameters in tests only: scrypt at production cost would slow the suite
     return generate_password_hash(password, method="scrypt:1024:8:1")
+
+
+def _birth(n: int) -> date:
+    return date(1995, 1, 1) + timedelta(days=n % 7000)
 
 
 def iin_for(n: int, birth: date = date(2004, 5, 17), sex: str = "F") -> str:

@@ -165,6 +165,10 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         "form_links": links,
         "scheme_url": optional_url("schemes.detail", scheme_id=exam.scheme_id),
         "results_url": optional_url("results.exam", exam_id=exam.id),
+        "passports_url": optional_url("passport_admin.exam", exam_id=exam.id)
+        if has_permission(current_user, "passports.view")
+        else None,
+        "blank_forms_url": optional_url("results.marking_forms", exam_id=exam.id),
         "can_manage": _can_manage(exam),
         "can_attendance": _can_record_attendance(exam) and exam.status != "finalised",
         "can_finalise": access.is_chief(current_user, exam) and exam.status != "finalised",
