@@ -1,15 +1,19 @@
 """Demo exams: one finalised with results, one still being marked, at the demo centre.
 
-Both use competence 17 (Web Technologies) and the real four-module marking scheme from
-``shared/fixtures/marking-schemes`` (imported through the schemes service). Everything goes
-through the same services as the pages: the exams are planned, the expert group assigned,
-candidates enrolled, judge seats taken, marks imported (so the audit log holds every one)
-and the first exam finalised, which stores its results (``compute_results``).
+Both use competence 17 (Web Technologies) and the demo marking scheme bundled with the
+code in ``assessments/demo_data/`` (four modules in the community JSON form, written for this
+project: 15 sub-criteria, 65 aspects, 100 marks matching the competence's WSOS weights), so
+the demo is the same on every machine. The scheme is imported through the schemes service,
+and everything else goes through the same services as the pages: the exams are planned, the
+expert group assigned, candidates enrolled, judge seats taken, marks imported (so the audit
+log holds every one) and the first exam finalised, which stores its results
+(``compute_results``).
 
 Marks are generated from a fixed seed: each candidate has an ability, measurement aspects
-are full marks or zero with the odd 0.25 deduction (with a reason), judges' scores agree
-within the scheme's spread. The exam in progress has forms locked, complete, partly filled
-and empty, and one judgement aspect whose judges differ by 2, so it needs re-scoring.
+are full marks or zero with the odd 0.25 deduction (every mark below the maximum carries a
+written reason), judges' scores agree within the scheme's spread. The exam in progress has
+forms locked, complete, partly filled and empty, and one judgement aspect whose judges
+differ by 2, so it needs re-scoring.
 
 A second run finds both exams by centre, competence and first day and changes nothing.
 """
@@ -42,8 +46,14 @@ from assessments.models import (
 from assessments.personal_data import decrypt_iin, iin_lookup_hash
 from assessments.tabular import Row
 
-SCHEME_DIR = Path(__file__).resolve().parents[1].parent / "shared/fixtures/marking-schemes"
-SCHEME_FILES = ("module-a.xlsx", "module-b.xlsx", "module-c.xlsx", "module-d.xlsx")
+SCHEME_DIR = Path(__file__).resolve().parent / "demo_data"
+# in criterion order: a JSON file takes its letter from its position (A, B, C, D)
+SCHEME_FILES = (
+    "demo-module-a.json",
+    "demo-module-b.json",
+    "demo-module-c.json",
+    "demo-module-d.json",
+)
 COMPETENCE = "17"
 CENTRE = "ALM-01"  # assessments.demo.DEMO_CENTRE
 SCHEME_NAME = "Веб-технологиялар: демонстрациялық емтихан 2026"
@@ -78,13 +88,37 @@ EXTRA_CANDIDATES = (
     ("Мұратова", "Күнсұлу", "Еркінқызы", "F", date(2005, 8, 28)),
     ("Шәріпов", "Бекзат", "Нұрболұлы", "M", date(2004, 2, 11)),
 )
-DEDUCTION_REASONS = (
-    "Валидация қатесі (W3C)",
-    "Мобильді көріністе элемент экраннан шығып кетеді",
-    "Alt мәтіні жоқ",
-    "Форма өрісінің белгісі жоқ",
-    "Консольде JavaScript қатесі",
-)
+# short written reasons for a 0.25 deduction, by criterion (what experts note on the form)
+DEDUCTION_REASONS = {
+    "A": (
+        "Валидатор бір қате көрсетті",
+        "375 px енінде көлденең айналдыру пайда болады",
+        "Бір суретте alt мәтіні жоқ",
+        "Мазмұн файлындағы бір абзац өзгертілген",
+    ),
+    "B": (
+        "Кириллицамен іздеу бір мысалда жұмыс істемейді",
+        "Қате туралы хабар өрістің жанында емес",
+        "Консольде JavaScript қатесі",
+        "Қайта жүктегенде бір сүзгі сақталмайды",
+    ),
+    "C": (
+        "Бір өріс тексерілмейді (422 қайтпайды)",
+        "Қате жауабында JSON денесі жоқ",
+        "README-де бір эндпоинттің мысалы жоқ",
+    ),
+    "D": (
+        "Сервердің хабары өрістің жанында көрсетілмейді",
+        "Кестені жаңарту үшін бетті қайта жүктеу керек",
+        "README нұсқаулығының бір қадамы жұмыс істемейді",
+    ),
+}
+# and for a measurement aspect marked zero
+NOT_DONE_REASONS = ("Орындалмаған", "Жұмыс істемейді", "Тапсырма талабына сәйкес емес")
+
+
+class DemoDataMissing(RuntimeError):
+    """The demo marking-scheme files that ship with the code are not where they belong."""
 
 
 @dataclass
@@ -97,10 +131,16 @@ class _Context:
 
 
 def seed_exams(session: Session) -> str:
-    """Create the demo exams that are missing; return a one-line summary."""
+    """Create the demo exams that are missing; return a one-line summary.
+
+    Raises DemoDataMissing when a bundled scheme file is gone (a damaged checkout).
+    """
     missing = [name for name in SCHEME_FILES if not (SCHEME_DIR / name).is_file()]
     if missing:
-        return f"demo exams skipped: marking-scheme files not found in {SCHEME_DIR}"
+        raise DemoDataMissing(
+            f"the demo marking scheme is incomplete: {', '.join(missing)} not found in "
+            f"{SCHEME_DIR}; restore assessments/demo_data/ from the repository"
+        )
     competence = session.scalar(select(Competence).where(Competence.code == COMPETENCE))
     centre = session.scalar(select(Centre).where(Centre.code == CENTRE))
     chief = session.scalar(select(User).where(User.email == CHIEF))
@@ -275,7 +315,7 @@ def _marks_for(
 ) -> list[dict[str, str]]:
     """Generate one candidate's marks as import rows (iin, aspect, judge, score, reason)."""
     rows = []
-    for _letter, _code, address, kind, maximum in aspects:
+    for letter, _code, address, kind, maximum in aspects:
         if kind == "J":
             low = max(0, min(2, round(ability * 3 + rng.uniform(-0.8, 0.5))))
             for seat in range(1, judges + 1):
@@ -289,9 +329,10 @@ def _marks_for(
             value = maximum
             if maximum >= 50 and rng.random() < 0.15:
                 value = maximum - 25
-                reason = rng.choice(DEDUCTION_REASONS)
+                reason = rng.choice(DEDUCTION_REASONS[letter])
         else:
             value = 0
+            reason = rng.choice(NOT_DONE_REASONS)
         score = str(Decimal(value).scaleb(-2))
         rows.append({"iin": iin, "aspect": address, "judge": "", "score": score, "reason": reason})
     return rows

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app.auth.models import ROLES, User
+from assessments import demo_exams
 from assessments.iin import validate_iin
 from assessments.models import Candidate, Centre, College, Competence, Enterprise, WsosSection
 from assessments.services.candidates import candidate_iin
@@ -55,12 +56,16 @@ def test_seed_is_idempotent_and_meets_the_brief(app, session):
 
 
 def check_demo_centre(session) -> None:
-    """The demo centre is accredited for web technologies, sections as in the fixture scheme."""
+    """The demo centre accredits web technologies, sections as in the fixture and demo schemes."""
     manager = session.scalar(select(User).where(User.role == "centre_manager"))
     centre = manager.centre
     web = next(c for c in centre.competences if c.code == "17")
+    sections = {str(s.number): s.name_en for s in web.sections}
     fixture = json.loads((SCHEMES / "module-b.json").read_text(encoding="utf-8"))
-    assert {str(s.number): s.name_en for s in web.sections} == fixture["wsosSections"]
+    assert sections == fixture["wsosSections"]
+    for name in demo_exams.SCHEME_FILES:
+        bundled = json.loads((demo_exams.SCHEME_DIR / name).read_text(encoding="utf-8"))
+        assert sections == bundled["wsosSections"], name
     assert sum(s.weight for s in web.sections) == Decimal(100)
     # the demo centre has candidates of its own, so its manager's pages are not empty
     assert session.scalar(
