@@ -28,13 +28,16 @@ install: $(VENV)/.installed node_modules/.installed translations
 
 assets: node_modules/.installed
 
+# make run is the development server: plain http on this machine, links point at it
+run: export ENVIRONMENT ?= development
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/python -m app.instance
-	ENVIRONMENT=development $(BIN)/flask db upgrade
-	ENVIRONMENT=development $(BIN)/flask keys ensure
-	ENVIRONMENT=development $(BIN)/flask demo seed --if-empty
-	ENVIRONMENT=development $(BIN)/flask demo logins
-	ENVIRONMENT=development $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask keys ensure
+	$(BIN)/flask demo seed --if-empty
+	$(BIN)/flask demo logins
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
