@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from assessments.views.exams import bp as exams_bp
     from assessments.views.marking import bp as marking_bp
     from assessments.views.reference import bp as reference_bp
+    from assessments.views.reports import bp as reports_bp
     from assessments.views.results import bp as results_bp
     from assessments.views.schemes import bp as schemes_bp
     from passports import views as passport_views
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
     app.register_blueprint(results_bp)
     app.register_blueprint(schemes_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_cli(app: Flask) -> None:
@@ -116,6 +118,7 @@ def register_cli(app: Flask) -> None:
     from assessments.commands.exams import register as register_exams_cli
     from assessments.commands.marks import register as register_marks_cli
     from assessments.commands.reference import register as register_reference_cli
+    from assessments.commands.reports import register as register_reports_cli
     from assessments.commands.results import register as register_results_cli
     from assessments.commands.schemes import register as register_schemes_cli
     from passports.cli import register as register_passports_cli
@@ -129,3 +132,4 @@ def register_cli(app: Flask) -> None:
     register_reference_cli(app)
     register_candidates_cli(app)
     register_schemes_cli(app)
+    register_reports_cli(app)

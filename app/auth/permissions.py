@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "passports.issue": frozenset({"admin"}),
     "passports.revoke": frozenset({"admin"}),
     "keys.manage": frozenset({"admin"}),
+    # reports: centre managers see their centre's figures only (assessments/reports.py)
+    "reports.view": frozenset({"admin", "centre_manager"}),
 }
 
 PUBLIC_ENDPOINTS = frozenset({"static"})

@@ -118,6 +118,13 @@ EXPECTED: dict[str, object] = {
     "passport_admin.regenerate_link": ADMIN,
     "passport_admin.keys_page": ADMIN,
     "passport_admin.rotate_keys": ADMIN,
+    # reports: centre managers see their centre's figures only (assessments/reports.py)
+    "reports.dashboard": MANAGERS,
+    "reports.export": MANAGERS,
+    "reports.profile": MANAGERS,
+    "reports.stats": PUBLIC,
+    "reports.stats_api": PUBLIC,
+    "reports.stats_csv": PUBLIC,
 }
 
 

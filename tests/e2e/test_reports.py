@@ -1,0 +1,75 @@
+"""The reports dashboard in a browser: choose a period, the numbers change; tables sort."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.assessments.reports_data import build_reports_data
+from tests.e2e.conftest import shot, sign_in
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.e2e
+
+
+def choose(page, kind: str, year: str) -> None:
+    page.locator("#kind").select_option(kind)
+    page.locator("#year").fill(year)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+
+
+def test_dashboard_period_changes_the_numbers(live_server, page):
+    # a centre manager of C1 sees only C1's exams: X1 (2025-01-10, 3 sat) and X2 (2025-12-31, 2)
+    with live_server.session() as session:
+        data = build_reports_data(session)
+        UserFactory(
+            role="centre_manager", email="e2e-reports@example.kz", centre_id=data.centres["C1"].id
+        )
+        competence_id = data.competences["K1"].id
+    sign_in(page, live_server, "e2e-reports@example.kz")
+    page.get_by_role("link", name="Reports", exact=True).click()
+    page.wait_for_load_state()
+    sat = page.locator('[data-figure="sat"]')
+
+    choose(page, "calendar", "2025")
+    assert sat.inner_text() == "5"
+    assert page.locator('[data-figure="pass_rate"]').inner_text() == "80.00 %"
+    shot(page, "reports-dashboard-2025")
+
+    choose(page, "academic", "2024")  # September 2024 – August 2025: X1 only
+    assert sat.inner_text() == "3"
+    assert "academic" in page.url
+
+    # sortable table: sorting the college table by "Sat" puts the larger group first
+    table = page.locator("#rows-college")
+    heading = table.get_by_role("button", name="Sat")
+    heading.click()
+    heading.click()
+    counts = [int(c) for c in table.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+    assert counts == sorted(counts, reverse=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the dashboard is {width}px wide on a phone"
+    shot(page, "reports-dashboard-phone")
+
+    page.get_by_role("link", name="Skills profile of a competence").click()
+    page.locator("#competence").select_option(str(competence_id))
+    page.get_by_role("button", name="Show").first.click()
+    page.wait_for_load_state()
+    assert "Candidates with a result: 3" in page.locator("main").inner_text()  # a b c of X1
+    assert page.locator("svg.chart").count() == 2
+    shot(page, "reports-profile-phone")
+
+
+def test_public_statistics_page_needs_no_sign_in(live_server, page):
+    with live_server.session() as session:
+        build_reports_data(session)
+    page.goto(live_server("/stats"))
+    assert page.locator("h1").inner_text() == "Demonstration exam statistics"
+    assert "fewer than 5" in page.locator("#table-centres").inner_text()
+    shot(page, "reports-public-stats")
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the public page is {width}px wide on a phone"
+    shot(page, "reports-public-stats-phone")
