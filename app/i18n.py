@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 
 from app.extensions import babel
 
@@ -88,6 +88,12 @@ def init_app(app: Flask) -> None:
         localized=localized,
     )
     app.jinja_env.globals.update(LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES)
+
+    @app.before_request
+    def choose_locale_afresh() -> None:
+        # a request that reuses an outer app context (CLI helpers, tests) must not
+        # inherit the language cached for an earlier request
+        refresh()
 
     @app.after_request
     def remember_locale(response):

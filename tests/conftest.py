@@ -68,6 +68,8 @@ def make_app(database_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
         "PUBLIC_BASE_URL": "https://skills.example.kz",
+        # tests read English pages unless they ask for another language
+        "DEFAULT_LOCALE": "en",
         **TEST_SECRETS,
         **overrides,
     }

@@ -12,7 +12,8 @@ def test_first_visit_follows_accept_language(client):
     assert '<html lang="ru">' in page.get_data(as_text=True)
 
 
-def test_without_a_known_language_the_default_is_kazakh(client):
+def test_without_a_known_language_the_default_locale_is_used(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "kk")
     page = client.get("/login", headers={"Accept-Language": "de-DE"})
     assert '<html lang="kk">' in page.get_data(as_text=True)
 

@@ -278,7 +278,8 @@ def test_unreadable_and_missing_files(app, files):
 # --- listing --------------------------------------------------------------------------------
 
 
-def test_reference_list_json_shapes(app, session):
+def test_reference_list_json_shapes(app, session, monkeypatch):
+    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "kk")
     web = CompetenceFactory(code="17", name_kk="Веб-технологиялар", name_en="Web Technologies")
     CompetenceFactory(code="5")
     centre = CentreFactory(code="ALM-01", name_kk="Орталық", workstations=16)

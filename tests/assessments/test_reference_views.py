@@ -27,12 +27,14 @@ def page(response) -> str:
 @pytest.mark.parametrize("role", ["expert", "chief_expert", "centre_manager"])
 def test_staff_see_reference_data_but_only_admins_change_it(client, role):
     sign_in(client, role)
-    competence = CompetenceFactory(code="17", name_kk="Веб-технологиялар")
+    competence = CompetenceFactory(
+        code="17", name_kk="Веб-технологиялар", name_en="Web Technologies"
+    )
     for path in ("/admin/reference", "/admin/reference/competences", "/admin/reference/centres",
                  "/admin/reference/colleges", "/admin/reference/enterprises",
                  f"/admin/reference/competences/{competence.id}"):  # fmt: skip
         assert client.get(path).status_code == 200, path
-    assert "Веб-технологиялар" in page(client.get("/admin/reference/competences"))
+    assert "Web Technologies" in page(client.get("/admin/reference/competences"))
     assert "New competence" not in page(client.get("/admin/reference/competences"))
     edit = f"/admin/reference/competences/{competence.id}/edit"
     for path in ("/admin/reference/competences/new", "/admin/reference/colleges/new",
@@ -57,7 +59,8 @@ def test_admin_creates_and_edits_a_college(client, session):
     )
     assert response.status_code == 302
     assert college.name_en == "Almaty College"
-    assert "Алматы колледжі" in page(client.get("/admin/reference/colleges"))
+    assert "Almaty College" in page(client.get("/admin/reference/colleges"))
+    assert "Алматы колледжі" in page(client.get("/admin/reference/colleges?lang=kk"))
 
 
 def test_form_errors_are_shown_at_the_field_and_nothing_is_saved(client, session):
