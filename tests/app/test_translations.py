@@ -67,3 +67,6 @@ def test_placeholders_survive_translation(locale):
             locale,
             message.id,
         )
+        # templates format every string: a bare % in a translation breaks the page
+        bare = re.compile(r"%(?!\(\w+\)[sd]|%)")
+        assert not bare.search(message.string) or bare.search(message.id), (locale, message.id)
