@@ -40,6 +40,7 @@ from app.db import begin_write
 from app.errors import problem
 from app.extensions import db
 from app.i18n import format_datetime
+from app.messages import N_
 from assessments import access
 from assessments.models import Aspect, Enrolment, Exam, MarkingForm, SubCriterion
 from assessments.schemas import (
@@ -50,7 +51,7 @@ from assessments.schemas import (
     import_rows,
 )
 from assessments.services import marks
-from assessments.tabular import N_, Rejected
+from assessments.tabular import Rejected
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

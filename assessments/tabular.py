@@ -23,18 +23,15 @@ from typing import Any, NamedTuple
 
 import openpyxl
 
+from app.messages import N_, TranslatableMessage
+
 DELIMITERS = (",", ";", "\t")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 
 
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it now."""
-    return message
-
-
 @dataclass(frozen=True)
-class Problem:
+class Problem(TranslatableMessage):
     """One thing wrong with the input: where (row, field) and what (message with params).
 
     ``row`` is the spreadsheet row number for files and None for form input or for
@@ -45,17 +42,6 @@ class Problem:
     field: str | None
     message: str
     params: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        """The message in English with its parameters filled in."""
-        return self.message % self.params if self.params else self.message
-
-    def translated(self) -> str:
-        """The message in the user's language (needs a Flask app context)."""
-        from flask_babel import gettext
-
-        return gettext(self.message, **self.params)
 
     def format(self, filename: str | None = None) -> str:
         """Return ``FILE:ROW: field: message``, leaving out the parts that are unknown."""

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.collation import sort_key
 from app.i18n import localized
+from app.messages import N_
 from assessments.iin import InvalidBIN, InvalidIIN, mask_iin, validate_bin, validate_iin
 from assessments.models import (
     Candidate,
@@ -35,7 +36,7 @@ from assessments.models import (
 from assessments.models.candidates import LEGAL_BASES
 from assessments.personal_data import decrypt_iin, encrypt_iin, iin_lookup_hash
 from assessments.services.reference import BIN_MESSAGES
-from assessments.tabular import N_, Problem, Rejected, RowChecker, read_table
+from assessments.tabular import Problem, Rejected, RowChecker, read_table
 from assessments.translit import transliterate
 
 REQUIRED_COLUMNS = (

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
+from app.messages import N_, TranslatableError
 from assessments.iin import InvalidIIN, validate_iin
 from assessments.models import (
     ATTENDANCE,
@@ -33,34 +34,18 @@ from assessments.models import (
     SubCriterion,
 )
 from assessments.personal_data import iin_lookup_hash
-from assessments.tabular import N_, Problem, Rejected, Row, read_table
+from assessments.tabular import Problem, Rejected, Row, read_table
 
 REASON_REQUIRED = frozenset({"disqualified"})
 EXPERT_ROLES = frozenset({"expert", "chief_expert"})
 
 
-class ExamError(ValueError):
+class ExamError(TranslatableError, ValueError):
     """A request about an exam that breaks a rule; ``field`` names the input at fault.
 
     The message is English with ``%(name)s`` placeholders (marked ``N_``): the command line
     prints ``str(error)``, pages show ``error.translated()``.
     """
-
-    def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
-        self.message = message
-        self.field = field
-        self.params = params
-        super().__init__(self.text)
-
-    @property
-    def text(self) -> str:
-        return self.message % self.params if self.params else self.message
-
-    def translated(self) -> str:
-        """The message in the user's language (needs a request)."""
-        from flask_babel import gettext
-
-        return gettext(self.message, **self.params)
 
 
 class NotAllowed(ExamError):

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
+from app.messages import N_, TranslatableError
 from assessments import access
 from assessments.iin import InvalidIIN, validate_iin
 from assessments.models import (
@@ -50,7 +51,7 @@ from assessments.models import (
 from assessments.personal_data import iin_lookup_hash
 from assessments.scoring import MarkError, validate_judgement, validate_measurement
 from assessments.services import audit
-from assessments.tabular import DELIMITERS, N_, Problem, Rejected, Row, read_table
+from assessments.tabular import DELIMITERS, Problem, Rejected, Row, read_table
 
 IMPORT_COLUMNS = ("iin", "aspect", "judge", "score")
 MARK_COLUMNS = (
@@ -82,26 +83,10 @@ MARK_MESSAGES = {
 # --- errors -----------------------------------------------------------------------
 
 
-class MarkingError(Exception):
+class MarkingError(TranslatableError):
     """A marking operation refused; ``code`` names the rule, ``field`` the input at fault."""
 
     code = "refused"
-
-    def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
-        self.message = message
-        self.field = field
-        self.params = params
-        super().__init__(self.text)
-
-    @property
-    def text(self) -> str:
-        return self.message % self.params if self.params else self.message
-
-    def translated(self) -> str:
-        """The message in the user's language (needs an app context)."""
-        from flask_babel import gettext
-
-        return gettext(self.message, **self.params)
 
 
 class ExamClosed(MarkingError):

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.i18n import localized
+from app.messages import N_
 from assessments.iin import InvalidBIN, validate_bin
 from assessments.models import Centre, College, Competence, Enterprise, WsosSection
-from assessments.tabular import N_, Problem, Rejected, RowChecker, read_table
+from assessments.tabular import Problem, Rejected, RowChecker, read_table
 
 KINDS = ("competences", "centres", "colleges", "enterprises")
 

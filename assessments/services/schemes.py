@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.db import utcnow
+from app.messages import N_, TranslatableMessage
 from assessments.models import (
     Aspect,
     Competence,
@@ -85,28 +86,13 @@ _FILE_LEN = 300
 _CALC_LEN = 50
 
 
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it now."""
-    return message
-
-
 @dataclass(frozen=True)
-class SettingProblem:
+class SettingProblem(TranslatableMessage):
     """Why one setting was refused: an English message with %(name)s parameters."""
 
     field: str
     message: str
     params: dict[str, Any]
-
-    @property
-    def text(self) -> str:
-        return self.message % self.params if self.params else self.message
-
-    def translated(self) -> str:
-        """The message in the user's language (needs a Flask app context)."""
-        from flask_babel import gettext
-
-        return gettext(self.message, **self.params)
 
 
 class SchemeError(Exception):

@@ -319,13 +319,10 @@ def test_reference_list_json_shapes(app, session, monkeypatch):
     assert plain.stdout == "C01\tКолледж\n"
 
 
-def test_list_name_follows_default_locale(app, session):
+def test_list_name_follows_default_locale(app, session, monkeypatch):
     CollegeFactory(code="C01", name_kk="Колледж", name_ru="Колледж РУ", name_en="")
-    app.config["DEFAULT_LOCALE"] = "en"
-    try:
-        (college,) = json.loads(run(app, "reference", "list", "colleges", "--json").stdout)
-    finally:
-        app.config["DEFAULT_LOCALE"] = "kk"
+    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "en")
+    (college,) = json.loads(run(app, "reference", "list", "colleges", "--json").stdout)
     assert college["name"] == "Колледж"  # no English name: falls back to Kazakh
 
 
