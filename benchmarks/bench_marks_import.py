@@ -26,86 +26,34 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMES = ROOT.parent / "shared" / "fixtures" / "marking-schemes"
+from benchmarks.common import (
+    PASSWORD,
+    bench_app,
+    bench_iin,
+    enrol_present,
+    fixture_exam,
+    migrate,
+    print_database,
+    schemes_missing,
+    tested_candidate,
+)
+
 IMPORT_TARGET = 60.0
 SAVE_TARGET_MS = 50.0
-PASSWORD = "benchmark-password-123"  # noqa: S105 - a throwaway account in a temp database
 
 
 def build_exam(session, candidates: int):
     """Create competence, centre, scheme, an exam with present candidates; return (exam, iins)."""
-    from sqlalchemy import select
-
     from app.auth.models import User
-    from app.collation import sort_key
-    from assessments.iin import make_iin
-    from assessments.models import Candidate, Centre, College, Competence, Enrolment, WsosSection
-    from assessments.personal_data import encrypt_iin, iin_lookup_hash
-    from assessments.services import exams, schemes
 
-    competence = Competence(code="17", name_kk="Веб-технологиялар", name_en="Web Technologies")
-    for number, weight in enumerate((10, 15, 30, 30, 15), start=1):
-        competence.sections.append(
-            WsosSection(number=number, weight=Decimal(weight), name_kk=f"Бөлім {number}")
-        )
-    centre = Centre(code="BENCH", name_kk="Орталық", city="Алматы", workstations=30)
-    centre.competences.append(competence)
-    college = College(code="BENCHCOL", name_kk="Колледж", city="Алматы")
-    session.add_all([competence, centre, college])
-    session.flush()
     chief = User(email="chief@bench.kz", name="Бас сарапшы", role="chief_expert")
     chief.set_password(PASSWORD)
-    session.add(chief)
-    files = [(p.name, p.read_bytes()) for p in sorted(SCHEMES.glob("module-*.xlsx"))]
-    scheme = schemes.import_scheme(session, files, "17", "Benchmark")
-    exam = exams.create_exam(
-        session,
-        centre=centre,
-        competence=competence,
-        scheme=scheme,
-        start=date(2026, 6, 1),
-        chief=chief,
-    )
-    iins, people = [], []
-    for n in range(candidates):
-        birth = date(2004 + n // 9000, 1 + n // 750 % 12, 1 + n % 28)
-        iin = make_iin(birth, "MF"[n % 2], n % 9000)
-        iins.append(iin)
-        last, first = f"Тестов{n:05d}", "Әсел"
-        people.append(
-            {
-                "iin_hash": iin_lookup_hash(iin),
-                "iin_encrypted": encrypt_iin(iin),
-                "last_name": last,
-                "first_name": first,
-                "middle_name": "",
-                "last_name_latin": f"Testov{n:05d}",
-                "first_name_latin": "Asel",
-                "sort_key": sort_key(last, first),
-                "college_id": college.id,
-                "specialty": "Web",
-            }
-        )
-    session.execute(Candidate.__table__.insert(), people)
-    ids = session.scalars(select(Candidate.id).order_by(Candidate.id)).all()
-    session.execute(
-        Enrolment.__table__.insert(),
-        [
-            {
-                "exam_id": exam.id,
-                "candidate_id": cid,
-                "workstation": 1 + i % centre.workstations,
-                "attendance": "present",
-                "attendance_reason": "",
-            }
-            for i, cid in enumerate(ids)
-        ],
-    )
+    exam, centre, college, _scheme = fixture_exam(session, chief=chief, name_en="Web Technologies")
+    iins = [bench_iin(n) for n in range(candidates)]
+    people = [tested_candidate(n, iin, college.id) for n, iin in enumerate(iins)]
+    enrol_present(session, exam, centre, people)
     session.commit()
     return exam, iins
 
@@ -203,29 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--db", type=Path, help="SQLite file to create (default: a temp file)")
     args = parser.parse_args(argv)
-    if not SCHEMES.is_dir():
-        print(f"fixture marking schemes not found at {SCHEMES}", file=sys.stderr)
+    if schemes_missing():
         return 2
-
-    import logging
-
-    from flask_migrate import upgrade
-
-    from app import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="bench-marks-"))
     path = args.db or folder / "bench.db"
-    app = create_app(
-        {
-            "ENVIRONMENT": "development",
-            "DATABASE_URL": f"sqlite:///{path}",
-            "RATELIMIT_ENABLED": False,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+    app = bench_app(f"sqlite:///{path}", WTF_CSRF_ENABLED=False)
     with app.app_context():
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-        upgrade()
+        migrate(quiet=True)
         from app.db import begin_write
         from app.extensions import db
         from assessments.models import Exam
@@ -259,8 +192,7 @@ def main(argv: list[str] | None = None) -> int:
 
     median = statistics.median(timings)
     p95 = sorted(timings)[max(0, int(len(timings) * 0.95) - 1)]
-    print(f"database            SQLite {path}{'' if args.db else ' (removed)'}")
-    print(f"candidates          {args.candidates:,} present")
+    print_database(path, bool(args.db), args.candidates)
     size = len(data) / 1e6
     print(f"CSV                 {rows:,} rows, {size:.1f} MB (setup {setup:.1f} s, not timed)")
     print(

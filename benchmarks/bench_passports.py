@@ -25,12 +25,10 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMES = ROOT.parent / "shared" / "fixtures" / "marking-schemes"
+from benchmarks.common import bench_app, candidate_row, enrol_present, fixture_exam, migrate
+
 TARGETS = {"issue": 5.0, "offline_ratio": 2.0, "api_share": 0.5, "pdf": 0.150}
 
 
@@ -38,70 +36,28 @@ def build_exam(session, candidates: int, seed: int = 17):
     """Competence, centre, scheme, a finalised exam, candidates and their stored results."""
     from sqlalchemy import select
 
-    from app.collation import sort_key
     from assessments import scoring
-    from assessments.models import (
-        Candidate,
-        Centre,
-        College,
-        Competence,
-        Enrolment,
-        Result,
-        WsosSection,
-    )
-    from assessments.services import exams, schemes
+    from assessments.models import Enrolment, Result
     from assessments.services import results as results_service
 
-    competence = Competence(code="17", name_kk="Веб-технологиялар", name_ru="Веб-технологии")
-    for number, weight in enumerate((10, 15, 30, 30, 15), start=1):
-        competence.sections.append(
-            WsosSection(number=number, weight=Decimal(weight), name_kk=f"Бөлім {number}")
-        )
-    centre = Centre(code="BENCH", name_kk="Орталық", city="Алматы", workstations=30)
-    centre.competences.append(competence)
-    college = College(code="BENCHCOL", name_kk="Колледж", city="Алматы")
-    session.add_all([competence, centre, college])
-    session.flush()
-    files = [(p.name, p.read_bytes()) for p in sorted(SCHEMES.glob("module-*.xlsx"))]
-    scheme = schemes.import_scheme(session, files, "17", "Benchmark")
-    exam = exams.create_exam(
-        session, centre=centre, competence=competence, scheme=scheme, start=date(2026, 6, 1)
-    )
+    exam, centre, college, scheme = fixture_exam(session, name_ru="Веб-технологии")
     shape = results_service.layout(session, exam)
 
     rng = random.Random(seed)
-    people = []
-    for n in range(candidates):
-        last, first = f"Әлібекова{n:05d}", "Айгерім"
-        people.append(
-            {
-                "iin_hash": f"{n:064x}",
-                "iin_encrypted": "not-an-iin",  # never decrypted here
-                "last_name": last,
-                "first_name": first,
-                "middle_name": "Нұрланқызы",
-                "last_name_latin": f"ALIBEKOVA{n:05d}",
-                "first_name_latin": "AIGERIM",
-                "sort_key": sort_key(last, first),
-                "college_id": college.id,
-                "specialty": "Web",
-            }
+    people = [
+        candidate_row(
+            college_id=college.id,
+            last=f"Әлібекова{n:05d}",
+            first="Айгерім",
+            middle="Нұрланқызы",
+            last_latin=f"ALIBEKOVA{n:05d}",
+            first_latin="AIGERIM",
+            iin_hash=f"{n:064x}",
+            iin_encrypted="not-an-iin",  # never decrypted here
         )
-    session.execute(Candidate.__table__.insert(), people)
-    ids = session.scalars(select(Candidate.id).order_by(Candidate.id)).all()
-    session.execute(
-        Enrolment.__table__.insert(),
-        [
-            {
-                "exam_id": exam.id,
-                "candidate_id": cid,
-                "workstation": 1 + i % centre.workstations,
-                "attendance": "present",
-                "attendance_reason": "",
-            }
-            for i, cid in enumerate(ids)
-        ],
-    )
+        for n in range(candidates)
+    ]
+    enrol_present(session, exam, centre, people)
     enrolments = session.execute(
         select(Enrolment.id, Enrolment.candidate_id).where(Enrolment.exam_id == exam.id)
     ).all()
@@ -203,23 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-passports-"))
     db_path = Path(args.db) if args.db else folder / "bench.db"
     try:
-        from flask_migrate import upgrade
-
-        from app import create_app
         from app.extensions import db
 
-        app = create_app(
-            {
-                "ENVIRONMENT": "development",
-                "DATABASE_URL": f"sqlite:///{db_path}",
-                "RATELIMIT_ENABLED": False,
-                "PUBLIC_BASE_URL": "https://skills.example.kz",
-                "SERVER_NAME": None,
-            }
+        app = bench_app(
+            f"sqlite:///{db_path}",
+            PUBLIC_BASE_URL="https://skills.example.kz",
+            SERVER_NAME=None,
         )
         failed = []
         with app.app_context():
-            upgrade()
+            migrate()
             from passports.services import issuance, keys
 
             keys.ensure_key(db.session)

@@ -21,8 +21,9 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
+from benchmarks.common import PASSWORD, bench_app, migrate
+
 TARGETS = {"dashboard": 1.0, "stats": 0.3}
-PASSWORD = "benchmark-password-123"  # noqa: S105 - a throwaway account in a temp database
 EXAM_SIZE = 20
 
 
@@ -204,23 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     cluster = TempCluster()
     try:
         url = create_database(cluster.start(), "bench_reports")
-        from flask_migrate import upgrade
         from sqlalchemy import text
 
-        from app import create_app
         from app.extensions import db
 
-        app = create_app(
-            {
-                "ENVIRONMENT": "development",
-                "DATABASE_URL": url,
-                "RATELIMIT_ENABLED": False,
-                "WTF_CSRF_ENABLED": False,
-                "SERVER_NAME": None,
-            }
-        )
+        app = bench_app(url, WTF_CSRF_ENABLED=False, SERVER_NAME=None)
         with app.app_context():
-            upgrade()
+            migrate()
             start = time.perf_counter()
             build_year(db.session, args.candidates)
             db.session.commit()

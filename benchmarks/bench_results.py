@@ -22,12 +22,19 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMES = ROOT.parent / "shared" / "fixtures" / "marking-schemes"
+from benchmarks.common import (
+    bench_app,
+    bench_iin,
+    enrol_present,
+    fixture_exam,
+    migrate,
+    print_database,
+    schemes_missing,
+    tested_candidate,
+)
+
 TARGET_SECONDS = 2.0
 
 
@@ -35,71 +42,12 @@ def build_exam(session, candidates: int, seed: int = 17):
     """Create the competence, centre, scheme, exam, candidates and marks; return the exam."""
     from sqlalchemy import select
 
-    from app.collation import sort_key
-    from assessments.iin import make_iin
-    from assessments.models import (
-        Aspect,
-        Candidate,
-        Centre,
-        College,
-        Competence,
-        Enrolment,
-        Mark,
-        WsosSection,
-    )
-    from assessments.personal_data import encrypt_iin, iin_lookup_hash
-    from assessments.services import exams, schemes
+    from assessments.models import Aspect, Enrolment, Mark
 
-    competence = Competence(code="17", name_kk="Веб-технологиялар", name_en="Web Technologies")
-    for number, weight in enumerate((10, 15, 30, 30, 15), start=1):
-        competence.sections.append(
-            WsosSection(number=number, weight=Decimal(weight), name_kk=f"Бөлім {number}")
-        )
-    centre = Centre(code="BENCH", name_kk="Орталық", city="Алматы", workstations=30)
-    centre.competences.append(competence)
-    college = College(code="BENCHCOL", name_kk="Колледж", city="Алматы")
-    session.add_all([competence, centre, college])
-    session.flush()
-    files = [(p.name, p.read_bytes()) for p in sorted(SCHEMES.glob("module-*.xlsx"))]
-    scheme = schemes.import_scheme(session, files, "17", "Benchmark")
-    exam = exams.create_exam(
-        session, centre=centre, competence=competence, scheme=scheme, start=date(2026, 6, 1)
-    )
-
+    exam, centre, college, scheme = fixture_exam(session, name_en="Web Technologies")
     rng = random.Random(seed)
-    people = []
-    for n in range(candidates):
-        iin = make_iin(date(2004 + n // 9000, 1 + n // 750 % 12, 1 + n % 28), "MF"[n % 2], n % 9000)
-        last, first = f"Тестов{n:05d}", "Әсел"
-        people.append(
-            {
-                "iin_hash": iin_lookup_hash(iin),
-                "iin_encrypted": encrypt_iin(iin),
-                "last_name": last,
-                "first_name": first,
-                "middle_name": "",
-                "last_name_latin": f"Testov{n:05d}",
-                "first_name_latin": "Asel",
-                "sort_key": sort_key(last, first),
-                "college_id": college.id,
-                "specialty": "Web",
-            }
-        )
-    session.execute(Candidate.__table__.insert(), people)
-    ids = session.scalars(select(Candidate.id).order_by(Candidate.id)).all()
-    session.execute(
-        Enrolment.__table__.insert(),
-        [
-            {
-                "exam_id": exam.id,
-                "candidate_id": cid,
-                "workstation": 1 + i % centre.workstations,
-                "attendance": "present",
-                "attendance_reason": "",
-            }
-            for i, cid in enumerate(ids)
-        ],
-    )
+    people = [tested_candidate(n, bench_iin(n), college.id) for n in range(candidates)]
+    enrol_present(session, exam, centre, people)
     enrolments = session.scalars(select(Enrolment.id).where(Enrolment.exam_id == exam.id)).all()
     aspects = session.execute(
         select(Aspect.id, Aspect.kind, Aspect.max_hundredths).where(Aspect.scheme_id == scheme.id)
@@ -138,28 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", type=int, default=3620)
     parser.add_argument("--db", type=Path, help="SQLite file to create (default: a temp file)")
     args = parser.parse_args(argv)
-    if not SCHEMES.is_dir():
-        print(f"fixture marking schemes not found at {SCHEMES}", file=sys.stderr)
+    if schemes_missing():
         return 2
-
-    from flask_migrate import upgrade
-
-    from app import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="bench-results-"))
     path = args.db or folder / "bench.db"
-    app = create_app(
-        {
-            "ENVIRONMENT": "development",
-            "DATABASE_URL": f"sqlite:///{path}",
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = bench_app(f"sqlite:///{path}")
     with app.app_context():
-        import logging
-
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-        upgrade()
+        migrate(quiet=True)
         from app.extensions import db
         from assessments.models import Exam
         from assessments.services.results import compute_results, export_results
@@ -190,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.db is None:
         shutil.rmtree(folder, ignore_errors=True)
     compute, export, total = t1 - t0, t2 - t1, t2 - t0
-    print(f"database            SQLite {path}{'' if args.db else ' (removed)'}")
-    print(f"candidates          {args.candidates:,} present")
+    print_database(path, bool(args.db), args.candidates)
     print(f"mark rows           {marks:,} (judges counted)")
     print(f"setup (not timed)   {setup:.1f} s")
     print(f"compute_results     {compute:.3f} s  ({len(stored):,} results stored)")
