@@ -273,18 +273,32 @@ def _apply(obj: Any, data: Mapping[str, Any]) -> None:
         setattr(obj, key, value)
 
 
+def _check_unique(
+    session: Session, problems: list[Problem], column, value: str, own: Any, message: str
+) -> None:
+    """Add ``message`` on ``column`` when another record than ``own`` already has ``value``."""
+    if value and _taken(session, column, value, own and own.id):
+        problems.append(Problem(None, column.key, message))
+
+
+def _store(session: Session, obj: Any, problems: list[Problem]) -> Any:
+    """Refuse with every problem, or add the changed record and flush it."""
+    if problems:
+        raise Rejected(problems)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
 def save_college(session: Session, college: College | None, values: Mapping[str, str]) -> College:
     """Create (``college`` None) or change a college; refuse a code used by another."""
     data, problems = clean_college(values)
-    if data["code"] and _taken(session, College.code, data["code"], college and college.id):
-        problems.append(Problem(None, "code", N_("another college already has this code")))
-    if problems:
-        raise Rejected(problems)
-    college = college or College()
-    _apply(college, data)
-    session.add(college)
-    session.flush()
-    return college
+    message = N_("another college already has this code")
+    _check_unique(session, problems, College.code, data["code"], college, message)
+    if not problems:
+        college = college or College()
+        _apply(college, data)
+    return _store(session, college, problems)
 
 
 def save_enterprise(
@@ -292,31 +306,23 @@ def save_enterprise(
 ) -> Enterprise:
     """Create or change an enterprise; its BIN must be valid and unique."""
     data, problems = clean_enterprise(values)
-    if data["bin"] and _taken(session, Enterprise.bin, data["bin"], enterprise and enterprise.id):
-        problems.append(Problem(None, "bin", N_("another enterprise already has this BIN")))
-    if problems:
-        raise Rejected(problems)
-    enterprise = enterprise or Enterprise()
-    _apply(enterprise, data)
-    session.add(enterprise)
-    session.flush()
-    return enterprise
+    message = N_("another enterprise already has this BIN")
+    _check_unique(session, problems, Enterprise.bin, data["bin"], enterprise, message)
+    if not problems:
+        enterprise = enterprise or Enterprise()
+        _apply(enterprise, data)
+    return _store(session, enterprise, problems)
 
 
 def save_centre(session: Session, centre: Centre | None, values: Mapping[str, str]) -> Centre:
     """Create or change a competence centre with its accredited competences."""
     data, problems = clean_centre(values, competence_codes(session))
-    if data["code"] and _taken(session, Centre.code, data["code"], centre and centre.id):
-        problems.append(
-            Problem(None, "code", N_("another competence centre already has this code"))
-        )
-    if problems:
-        raise Rejected(problems)
-    centre = centre or Centre()
-    _apply_centre(session, centre, data)
-    session.add(centre)
-    session.flush()
-    return centre
+    message = N_("another competence centre already has this code")
+    _check_unique(session, problems, Centre.code, data["code"], centre, message)
+    if not problems:
+        centre = centre or Centre()
+        _apply_centre(session, centre, data)
+    return _store(session, centre, problems)
 
 
 def _apply_centre(session: Session, centre: Centre, data: dict) -> None:
@@ -340,10 +346,8 @@ def save_competence(
     new ones added, missing ones removed.
     """
     head, problems = clean_competence_head(values)
-    if head["code"] and _taken(
-        session, Competence.code, head["code"], competence and competence.id
-    ):
-        problems.append(Problem(None, "code", N_("another competence already has this code")))
+    message = N_("another competence already has this code")
+    _check_unique(session, problems, Competence.code, head["code"], competence, message)
     parsed: list[SectionData] = []
     for index, section_values in enumerate(sections):
         if not any((section_values.get(c) or "").strip() for c in SECTION_COLUMNS):
@@ -354,13 +358,10 @@ def save_competence(
             parsed.append(section)
     if not any(p.field in SECTION_COLUMNS and p.row is not None for p in problems):
         problems.extend(check_sections(parsed, code=head["code"]))
-    if problems:
-        raise Rejected(problems)
-    competence = competence or Competence()
-    _apply_competence(competence, head, parsed)
-    session.add(competence)
-    session.flush()
-    return competence
+    if not problems:
+        competence = competence or Competence()
+        _apply_competence(competence, head, parsed)
+    return _store(session, competence, problems)
 
 
 def _apply_competence(competence: Competence, head: dict, sections: list[SectionData]) -> None:

@@ -20,7 +20,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -40,8 +39,12 @@ from assessments.iin import InvalidIIN, validate_iin
 from assessments.models import Candidate, Centre, College, Enterprise
 from assessments.models.candidates import LEGAL_BASES
 from assessments.services import candidates as service
-from assessments.tabular import Rejected
-from assessments.views.reference import UploadForm, attach_problems, xlsx_template
+from assessments.views.reference import (
+    UploadForm,
+    import_upload,
+    send_xlsx_template,
+    submit_form,
+)
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidates")
 
@@ -229,32 +232,30 @@ def _save(candidate: Candidate | None):
         elif scoped and current_user.centre:
             form.centre_code.data = current_user.centre.code
         form.iin.data = ""
-    general: list[str] = []
-    failed = False
-    if form.validate_on_submit():
+
+    def save() -> Candidate:
         values = {name: (form[name].data or "") for name in form._fields if name != "csrf_token"}
         if scoped:
             # staff of a centre cannot move a record to another centre
             values["centre_code"] = ""
-        try:
-            saved = service.save_candidate(
-                db.session, candidate, values, scope=scope(), user_id=current_user.id
-            )
-        except Rejected as exc:
-            db.session.rollback()
-            general = attach_problems(form, exc.problems)
-            failed = True
-        else:
-            db.session.commit()
-            flash(_("Candidate %(name)s saved.", name=saved.full_name), "success")
-            return redirect(url_for("candidates.detail", candidate_id=saved.id))
+        return service.save_candidate(
+            db.session, candidate, values, scope=scope(), user_id=current_user.id
+        )
+
+    done, general, status = submit_form(
+        form,
+        save,
+        lambda saved: _("Candidate %(name)s saved.", name=saved.full_name),
+        lambda saved: url_for("candidates.detail", candidate_id=saved.id),
+    )
+    if done is not None:
+        return done
     # the IIN typed in is never sent back to the browser
     iin_typed = bool(form.iin.data)
     form.iin.data = ""
     if candidate is not None and request.method == "GET":
         service.log_access(db.session, candidate, current_user.id, "view")
         db.session.commit()
-    status = 422 if failed or form.errors else 200
     return render_template(
         "candidates/form.html",
         form=form,
@@ -286,30 +287,15 @@ def edit(candidate_id: int):
 @requires("candidates.manage")
 def import_file():
     form = UploadForm()
-    rejected: Rejected | None = None
-    if form.validate_on_submit():
-        upload = form.file.data
-        filename = upload.filename or "upload"
-        try:
-            summary = service.import_candidates(
-                db.session, filename, upload.read(), scope=scope(), user_id=current_user.id
-            )
-        except Rejected as exc:
-            db.session.rollback()
-            rejected = exc
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(file)s imported: %(created)s created, %(updated)s updated.",
-                    file=filename,
-                    created=summary.created,
-                    updated=summary.updated,
-                ),
-                "success",
-            )
-            return redirect(url_for("candidates.index"))
-    status = 422 if rejected or form.errors else 200
+    done, rejected, status = import_upload(
+        form,
+        lambda filename, data: service.import_candidates(
+            db.session, filename, data, scope=scope(), user_id=current_user.id
+        ),
+        url_for("candidates.index"),
+    )
+    if done is not None:
+        return done
     return render_template(
         "candidates/import.html",
         form=form,
@@ -324,11 +310,8 @@ def import_file():
 @bp.get("/template.xlsx")
 @requires("candidates.manage")
 def template():
-    return send_file(
-        xlsx_template([*service.REQUIRED_COLUMNS, "enterprise_bin"], IMPORT_EXAMPLE),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name="candidates.xlsx",
+    return send_xlsx_template(
+        [*service.REQUIRED_COLUMNS, "enterprise_bin"], IMPORT_EXAMPLE, "candidates.xlsx"
     )
 
 

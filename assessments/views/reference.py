@@ -8,7 +8,7 @@ as the file imports.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import openpyxl
@@ -23,6 +23,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -187,6 +188,65 @@ def attach_problems(form: FlaskForm, problems: Sequence[Problem]) -> list[str]:
     return general
 
 
+def submit_form(
+    form: FlaskForm,
+    save: Callable[[], Any],
+    saved_message: Callable[[Any], str],
+    next_url: Callable[[Any], str],
+) -> tuple[ResponseReturnValue | None, list[str], int]:
+    """On a valid POST run ``save`` and commit, flash and redirect; or show its problems.
+
+    Returns the redirect (None unless saved), the messages that have no field in the form
+    and the status of the page to render: 422 after a refusal or invalid input, else 200.
+    """
+    general: list[str] = []
+    failed = False
+    if form.validate_on_submit():
+        try:
+            saved = save()
+        except Rejected as exc:
+            db.session.rollback()
+            general = attach_problems(form, exc.problems)
+            failed = True
+        else:
+            db.session.commit()
+            flash(saved_message(saved), "success")
+            return redirect(next_url(saved)), general, 302
+    return None, general, 422 if failed or form.errors else 200
+
+
+def import_upload(
+    form: UploadForm, run_import: Callable[[str, bytes], Any], next_url: str
+) -> tuple[ResponseReturnValue | None, Rejected | None, int]:
+    """On a valid POST import the uploaded CSV/XLSX file with ``run_import``, all or nothing.
+
+    Returns the redirect to ``next_url`` with the summary flashed (None unless imported),
+    the refusal listing every problem, and the status of the page to render.
+    """
+    rejected: Rejected | None = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        filename = upload.filename or "upload"
+        try:
+            summary = run_import(filename, upload.read())
+        except Rejected as exc:
+            db.session.rollback()
+            rejected = exc
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(file)s imported: %(created)s created, %(updated)s updated.",
+                    file=filename,
+                    created=summary.created,
+                    updated=summary.updated,
+                ),
+                "success",
+            )
+            return redirect(next_url), None, 302
+    return None, rejected, 422 if rejected or form.errors else 200
+
+
 def page_of(items: list[Any], per_page: int) -> ListPage:
     page = request.args.get("page", 1, type=int) or 1
     return ListPage(items, max(page, 1), per_page)
@@ -282,26 +342,24 @@ def edit_competence(competence_id: int | None = None):
     form = CompetenceForm(obj=item if request.method == "GET" else None)
     if request.method == "GET" and item is not None:
         form.code.data = item.code
-    general: list[str] = []
-    failed = False
-    if form.validate_on_submit():
+
+    def save() -> Competence:
         head = form_values(form, ["code", *service.NAME_COLUMNS])
         sections = [
             {name: (entry.form[name].data or "") for name in service.SECTION_COLUMNS}
             for entry in form.sections.entries
         ]
-        try:
-            saved = service.save_competence(db.session, item, head, sections)
-        except Rejected as exc:
-            db.session.rollback()
-            general = attach_problems(form, exc.problems)
-            failed = True
-        else:
-            db.session.commit()
-            flash(_("Competence %(code)s saved.", code=saved.code), "success")
-            return redirect(url_for("reference.competence", competence_id=saved.id))
+        return service.save_competence(db.session, item, head, sections)
+
+    done, general, status = submit_form(
+        form,
+        save,
+        lambda saved: _("Competence %(code)s saved.", code=saved.code),
+        lambda saved: url_for("reference.competence", competence_id=saved.id),
+    )
+    if done is not None:
+        return done
     _section_rows(form, item)
-    status = 422 if failed or form.errors else 200
     return render_template(
         "reference/competence_form.html", form=form, competence=item, general=general
     ), status
@@ -330,23 +388,21 @@ def edit_centre(centre_id: int | None = None):
     if request.method == "GET" and item is not None:
         form.competences.data = [c.code for c in item.competences]
         form.workstations.data = str(item.workstations)
-    general: list[str] = []
-    failed = False
-    if form.validate_on_submit():
+
+    def save() -> Centre:
         values = form_values(form, ["code", *service.NAME_COLUMNS, "city", "address"])
         values["workstations"] = form.workstations.data or ""
         values["competences"] = " ".join(form.competences.data or [])
-        try:
-            saved = service.save_centre(db.session, item, values)
-        except Rejected as exc:
-            db.session.rollback()
-            general = attach_problems(form, exc.problems)
-            failed = True
-        else:
-            db.session.commit()
-            flash(_("Competence centre %(code)s saved.", code=saved.code), "success")
-            return redirect(url_for("reference.centres"))
-    status = 422 if failed or form.errors else 200
+        return service.save_centre(db.session, item, values)
+
+    done, general, status = submit_form(
+        form,
+        save,
+        lambda saved: _("Competence centre %(code)s saved.", code=saved.code),
+        lambda saved: url_for("reference.centres"),
+    )
+    if done is not None:
+        return done
     return render_template(
         "reference/centre_form.html", form=form, centre=item, general=general
     ), status
@@ -355,94 +411,88 @@ def edit_centre(centre_id: int | None = None):
 # --- colleges and enterprises ---------------------------------------------------------
 
 
+def _search_list(model: type, template: str, extra: Callable[[Any], str] = lambda obj: ""):
+    """A page of the records of ``model`` whose code, names and ``extra`` text hold every word."""
+    query = request.args.get("q", "").strip()
+    words = query.casefold().split()
+    rows = [o for o in db.session.scalars(select(model)) if _matches(o, words, extra(o))]
+    rows = kazakh_sorted(rows, key=localized)
+    page = page_of(rows, current_app.config["PAGE_SIZE"])
+    return render_template(template, page=page, q=query)
+
+
+def _edit_simple(
+    kind: str,
+    model: type,
+    form_class: type[FlaskForm],
+    item_id: int | None,
+    fields: list[str],
+    save: Callable[[Any, dict[str, str]], Any],
+    saved_message: Callable[[Any], str],
+):
+    """The create/edit page of a college or an enterprise (one form, no related records)."""
+    item = None
+    if item_id is not None:
+        item = db.session.get(model, item_id) or abort(404)
+    form = form_class(obj=item if request.method == "GET" else None)
+    done, general, status = submit_form(
+        form,
+        lambda: save(item, form_values(form, fields)),
+        saved_message,
+        lambda saved: url_for(f"reference.{kind}"),
+    )
+    if done is not None:
+        return done
+    return render_template(
+        "reference/simple_form.html",
+        form=form,
+        item=item,
+        kind=kind,
+        fields=fields,
+        general=general,
+    ), status
+
+
 @bp.get("/colleges")
 @requires("reference.view")
 def colleges():
-    query = request.args.get("q", "").strip()
-    words = query.casefold().split()
-    rows = [c for c in db.session.scalars(select(College)) if _matches(c, words, c.city)]
-    rows = kazakh_sorted(rows, key=localized)
-    page = page_of(rows, current_app.config["PAGE_SIZE"])
-    return render_template("reference/colleges.html", page=page, q=query)
+    return _search_list(College, "reference/colleges.html", lambda c: c.city)
 
 
 @bp.route("/colleges/new", methods=["GET", "POST"], endpoint="new_college")
 @bp.route("/colleges/<int:college_id>/edit", methods=["GET", "POST"])
 @requires("reference.manage")
 def edit_college(college_id: int | None = None):
-    item = None
-    if college_id is not None:
-        item = db.session.get(College, college_id) or abort(404)
-    form = CollegeForm(obj=item if request.method == "GET" else None)
-    general: list[str] = []
-    failed = False
-    if form.validate_on_submit():
-        try:
-            saved = service.save_college(
-                db.session, item, form_values(form, ["code", *service.NAME_COLUMNS, "city"])
-            )
-        except Rejected as exc:
-            db.session.rollback()
-            general = attach_problems(form, exc.problems)
-            failed = True
-        else:
-            db.session.commit()
-            flash(_("College %(code)s saved.", code=saved.code), "success")
-            return redirect(url_for("reference.colleges"))
-    status = 422 if failed or form.errors else 200
-    return render_template(
-        "reference/simple_form.html",
-        form=form,
-        item=item,
-        kind="colleges",
-        fields=["code", "name_kk", "name_ru", "name_en", "city"],
-        general=general,
-    ), status
+    return _edit_simple(
+        "colleges",
+        College,
+        CollegeForm,
+        college_id,
+        ["code", *service.NAME_COLUMNS, "city"],
+        lambda item, values: service.save_college(db.session, item, values),
+        lambda saved: _("College %(code)s saved.", code=saved.code),
+    )
 
 
 @bp.get("/enterprises")
 @requires("reference.view")
 def enterprises():
-    query = request.args.get("q", "").strip()
-    words = query.casefold().split()
-    rows = [e for e in db.session.scalars(select(Enterprise)) if _matches(e, words)]
-    rows = kazakh_sorted(rows, key=localized)
-    page = page_of(rows, current_app.config["PAGE_SIZE"])
-    return render_template("reference/enterprises.html", page=page, q=query)
+    return _search_list(Enterprise, "reference/enterprises.html")
 
 
 @bp.route("/enterprises/new", methods=["GET", "POST"], endpoint="new_enterprise")
 @bp.route("/enterprises/<int:enterprise_id>/edit", methods=["GET", "POST"])
 @requires("reference.manage")
 def edit_enterprise(enterprise_id: int | None = None):
-    item = None
-    if enterprise_id is not None:
-        item = db.session.get(Enterprise, enterprise_id) or abort(404)
-    form = EnterpriseForm(obj=item if request.method == "GET" else None)
-    general: list[str] = []
-    failed = False
-    if form.validate_on_submit():
-        try:
-            saved = service.save_enterprise(
-                db.session, item, form_values(form, ["bin", *service.NAME_COLUMNS])
-            )
-        except Rejected as exc:
-            db.session.rollback()
-            general = attach_problems(form, exc.problems)
-            failed = True
-        else:
-            db.session.commit()
-            flash(_("Enterprise %(bin)s saved.", bin=saved.bin), "success")
-            return redirect(url_for("reference.enterprises"))
-    status = 422 if failed or form.errors else 200
-    return render_template(
-        "reference/simple_form.html",
-        form=form,
-        item=item,
-        kind="enterprises",
-        fields=["bin", "name_kk", "name_ru", "name_en"],
-        general=general,
-    ), status
+    return _edit_simple(
+        "enterprises",
+        Enterprise,
+        EnterpriseForm,
+        enterprise_id,
+        ["bin", *service.NAME_COLUMNS],
+        lambda item, values: service.save_enterprise(db.session, item, values),
+        lambda saved: _("Enterprise %(bin)s saved.", bin=saved.bin),
+    )
 
 
 # --- import ------------------------------------------------------------------------
@@ -454,29 +504,14 @@ def import_file(kind: str):
     if kind not in service.KINDS:
         abort(404)
     form = UploadForm()
-    rejected: Rejected | None = None
-    if form.validate_on_submit():
-        upload = form.file.data
-        filename = upload.filename or "upload"
-        try:
-            summary = service.import_reference(db.session, kind, filename, upload.read())
-        except Rejected as exc:
-            db.session.rollback()
-            rejected = exc
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(file)s imported: %(created)s created, %(updated)s updated.",
-                    file=filename,
-                    created=summary.created,
-                    updated=summary.updated,
-                ),
-                "success",
-            )
-            return redirect(url_for(f"reference.{kind}"))
+    done, rejected, status = import_upload(
+        form,
+        lambda filename, data: service.import_reference(db.session, kind, filename, data),
+        url_for(f"reference.{kind}"),
+    )
+    if done is not None:
+        return done
     required = service.COLUMNS[kind][0]
-    status = 422 if rejected or form.errors else 200
     return render_template(
         "reference/import.html",
         form=form,
@@ -507,14 +542,21 @@ def xlsx_template(headers: Sequence[str], examples: Sequence[Sequence[str]]) -> 
     return buffer
 
 
+def send_xlsx_template(
+    headers: Sequence[str], examples: Sequence[Sequence[str]], download_name: str
+) -> ResponseReturnValue:
+    """Send ``xlsx_template(headers, examples)`` as a download named ``download_name``."""
+    return send_file(
+        xlsx_template(headers, examples),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=download_name,
+    )
+
+
 @bp.get("/<kind>/template.xlsx")
 @requires("reference.view")
 def template(kind: str):
     if kind not in service.KINDS:
         abort(404)
-    return send_file(
-        xlsx_template(columns(kind), EXAMPLES[kind]),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"{kind}.xlsx",
-    )
+    return send_xlsx_template(columns(kind), EXAMPLES[kind], f"{kind}.xlsx")
