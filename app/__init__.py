@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app import extensions
 from app.config import PROJECT_ROOT, load_config
@@ -23,11 +25,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config and config.get("TESTING"):
         app.testing = True
     load_config(app, config)
+    if app.config["TRUSTED_PROXIES"]:
+        # client addresses (rate limits) and https links must come from the proxy's headers
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = DatabaseInteger
     register_database(app)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
     return app
+
+
+class DatabaseInteger(IntegerConverter):
+    """``<int:…>`` URL parts that fit a database integer column; larger ones are a 404."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def register_database(app: Flask) -> None:

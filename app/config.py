@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSPORT_VALIDITY_YEARS": 0,
     "PASSPORT_CHECK_RATE_LIMIT": "10 per minute",
     "VERIFY_API_RATE_LIMIT": "120 per minute",
+    # reverse proxies in front of the app (nginx, a load balancer) whose X-Forwarded-For
+    # and X-Forwarded-Proto are trusted; 0 = the app faces clients directly
+    "TRUSTED_PROXIES": 0,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per minute",

@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
 
 TITLES = {
     400: _l("The request could not be understood"),
@@ -61,6 +64,10 @@ def init_app(app: Flask) -> None:
     def unexpected_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        if isinstance(exc, OverflowError | DataError):
+            # a number from the request too large for the database: the input is wrong
+            db.session.rollback()
+            return render_error(400, str(_l("A number in the request is out of range.")))
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
 

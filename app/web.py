@@ -21,6 +21,7 @@ from sqlalchemy import text
 from app.auth.permissions import public
 from app.extensions import db
 from app.i18n import LOCALES
+from app.urls import safe_local_target
 
 bp = Blueprint("web", __name__)
 
@@ -52,9 +53,7 @@ def switch_language(code: str):
     """Remember the chosen language and go back where the user was."""
     if code not in LOCALES:
         abort(404)
-    target = request.args.get("next") or url_for("web.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("web.home")
+    target = safe_local_target(request.args.get("next")) or url_for("web.home")
     response = redirect(target)
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

@@ -26,13 +26,15 @@ class MarkValue(fields.Field):
 class MarkWriteSchema(Schema):
     """``PUT /exams/<id>/marks``: one cell."""
 
-    enrolment_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    enrolment_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
     aspect = fields.String(required=True, validate=validate.Length(min=1, max=20))
     seat = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=9))
     value = MarkValue(required=True, allow_none=True)
     # null means "I believe the cell is empty"; the key must be sent all the same
     expected_version = fields.Integer(
-        required=True, allow_none=True, strict=True, validate=validate.Range(min=1)
+        required=True, allow_none=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
     )
     reason = fields.String(load_default="", validate=validate.Length(max=REASON_LENGTH))
 

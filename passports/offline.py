@@ -104,6 +104,11 @@ def verify_offline(
         return OfflineResult("invalid", kid=peek_kid(token), detail=str(exc))
     kid = peek_kid(token)
     status, detail, checked = "genuine", "", False
+    current = int(time.time()) if now is None else now
+    expired_list = status_list is not None and status_list.expires_at is not None
+    if expired_list and current >= status_list.expires_at:
+        detail = "the status list has expired; fetch a fresh one (revocation not checked)"
+        status_list = None
     if status_list is not None:
         index = parse_passport_number(claims.number)
         if index is None:
@@ -117,8 +122,6 @@ def verify_offline(
                 checked = True
                 if listed != "valid":
                     status = listed
-    if status == "genuine" and claims.expires_at is not None:
-        current = int(time.time()) if now is None else now
-        if current >= claims.expires_at:
-            status = "expired"
+    if status == "genuine" and claims.expires_at is not None and current >= claims.expires_at:
+        status = "expired"
     return OfflineResult(status, claims, kid, detail, checked)

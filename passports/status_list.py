@@ -90,6 +90,8 @@ class StatusList:
     size: int
     bitstring: bytes
     issued_at: str = ""
+    # unix time after which the list must not be relied on (None: never said)
+    expires_at: int | None = None
 
     def status(self, index: int) -> str:
         """Return "valid", "revoked" or "superseded" for a passport's sequence number."""

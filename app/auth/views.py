@@ -22,6 +22,7 @@ from app.auth.permissions import public, requires
 from app.db import begin_write
 from app.extensions import db, limiter, login_manager
 from app.navigation import ROLE_LABELS, add_nav
+from app.urls import safe_local_target
 
 bp = Blueprint("auth", __name__)
 
@@ -49,9 +50,7 @@ def _login_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("web.dashboard")
+    return safe_local_target(target) or url_for("web.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ IIN posts the number, and forms never send it back.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import (
@@ -170,9 +171,10 @@ def search():
     """Find by name (redirects to the list) or by IIN (opens the record; never in the URL)."""
     form = SearchForm()
     text = (form.q.data or "").strip()
-    digits = "".join(text.split())
-    if digits.isdigit():
-        if len(digits) != 12:
+    # an IIN may be typed with spaces, dashes, dots or slashes between its digits
+    digits = re.sub(r"[\s\-./]", "", text)
+    if digits.isdigit() or sum(ch.isdigit() for ch in text) >= 6:
+        if len(digits) != 12 or not digits.isdigit():
             flash(_("Enter all 12 digits of the IIN to find a candidate by IIN."), "info")
             return redirect(url_for("candidates.index"))
         try:

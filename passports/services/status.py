@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,6 +19,9 @@ from passports.services import PassportError, keys
 from passports.services.issuance import issuer_url
 
 TTL_MS = 300_000  # verifiers should fetch a fresh list after five minutes
+# an offline verifier refuses to rely on a list older than this (a saved list would
+# otherwise hide every later revocation)
+VALIDITY = timedelta(days=1)
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 
@@ -73,6 +76,7 @@ def credential(session: Session, purpose: str, now: datetime | None = None) -> d
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer_url(),
         "validFrom": _iso(moment),
+        "validUntil": _iso(moment + VALIDITY),
         "credentialSubject": subject,
     }
 
@@ -82,7 +86,12 @@ def signed_list(session: Session, purpose: str, now: datetime | None = None) -> 
     signer = keys.signer(session)
     moment = now or utcnow()
     payload = credential(session, purpose, moment)
-    payload.update(iss=payload["issuer"], iat=int(moment.timestamp()), jti=payload["id"])
+    payload.update(
+        iss=payload["issuer"],
+        iat=int(moment.timestamp()),
+        exp=int((moment + VALIDITY).timestamp()),
+        jti=payload["id"],
+    )
     header = {"kid": signer.kid, "typ": "vc+jwt", "cty": "vc"}
     return jws.sign(header, payload, signer.private_key)
 
@@ -113,6 +122,13 @@ def read_list(
         bits = bitstring.decode(subject.get("encodedList"))
     except bitstring.StatusListInvalid as exc:
         raise PassportError(f"status list: {exc}", "status_list_invalid") from exc
+    expires = payload.get("exp")
+    if not isinstance(expires, int) or isinstance(expires, bool):
+        raise PassportError("status list: no expiry (exp)", "status_list_invalid")
     return bitstring.StatusList(
-        purpose, bitstring.PURPOSES[purpose], bits, str(payload.get("validFrom", ""))
+        purpose,
+        bitstring.PURPOSES[purpose],
+        bits,
+        str(payload.get("validFrom", "")),
+        expires_at=expires,
     )

@@ -66,3 +66,30 @@ def test_api_errors_are_problem_json(client):
 def test_health_and_readiness(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert client.get("/readyz").get_json()["database"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+    ],
+)
+def test_redirect_targets_stay_on_the_site(client, target):
+    response = client.get("/language/en", query_string={"next": target})
+    assert response.headers["Location"] in ("/", "http://localhost/")
+    login = client.post(
+        "/login", query_string={"next": target}, data={"email": "x", "password": "y"}
+    )
+    assert "evil" not in login.headers.get("Location", "")
+
+
+def test_huge_numbers_in_urls_and_queries_are_not_server_errors(client):
+    from tests.factories import UserFactory
+
+    user = UserFactory(role="admin")
+    client.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
+    assert client.get("/exams/999999999999999999999").status_code == 404
+    assert client.get("/admin/reference/colleges?page=999999999999999999999").status_code < 500

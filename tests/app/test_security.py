@@ -47,3 +47,26 @@ def test_environment_variables_override_defaults(monkeypatch, database_server):
     app = make_app(database_server("envcheck"))
     assert app.config["TIMEZONE"] == "Asia/Aqtobe"
     assert app.config["RATELIMIT_ENABLED"] is False
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_the_proxy(database_server):
+    from app.auth.permissions import public
+
+    app = make_app(database_server("proxy"), TRUSTED_PROXIES=1)
+    seen = {}
+
+    @app.get("/_whoami")
+    @public
+    def whoami():
+        from flask import request
+
+        seen["addr"] = request.remote_addr
+        return ""
+
+    client = app.test_client()
+    client.get(
+        "/_whoami",
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert seen["addr"] == "203.0.113.7"

@@ -95,6 +95,11 @@ def test_search_by_iin_is_posted_and_never_in_a_url(client, session, college):
     assert "No candidate with this IIN" in page(client.get(response.headers["Location"]))
     response = client.post("/candidates/search", data={"q": iin[:5]})
     assert iin[:5] not in response.headers["Location"]
+    for typed in (f"{iin[:6]}-{iin[6:]}", f"{iin[:6]}.{iin[6:]}", f"{iin[:6]}/{iin[6:]}"):
+        response = client.post("/candidates/search", data={"q": typed})
+        assert response.headers["Location"].endswith(f"/candidates/{candidate.id}"), typed
+    response = client.post("/candidates/search", data={"q": f"{iin[:6]}-{iin[6:9]}"})
+    assert iin[:6] not in response.headers["Location"]
 
 
 def test_detail_is_logged_and_shows_the_iin_masked_only(client, session, college):

@@ -117,6 +117,17 @@ def test_offline_verification_matches_the_api(client, session, three):
     assert verify_offline(three["revoked"].token, public).status == "genuine"  # no list: unknown
 
 
+def test_an_expired_status_list_is_not_relied_on(session, three):
+    public = keys.public_keys(session)
+    listed = status.read_list(status.signed_list(session, "message"), public)
+    later = listed.expires_at + 1
+    result = verify_offline(three["revoked"].token, public, listed, now=later)
+    assert not result.status_checked
+    assert "expired" in result.detail
+    current = verify_offline(three["revoked"].token, public, listed, now=listed.expires_at - 60)
+    assert current.status == "revoked" and current.status_checked
+
+
 @pytest.mark.parametrize(
     ("name", "exit_code", "shown"),
     [
