@@ -39,6 +39,16 @@ run: install
 	$(BIN)/flask demo logins
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# make serve is the production server (gunicorn.conf.py; docs/deployment.md): secrets from
+# instance/config.py or the environment, migrations first, then the workers
+serve: export ENVIRONMENT := production
+serve: export PORT := $(PORT)
+serve: install
+	$(BIN)/python -m app.instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask keys ensure
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

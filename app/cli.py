@@ -105,3 +105,6 @@ def logins():
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    from app.backup import backup_cli
+
+    app.cli.add_command(backup_cli)
