@@ -25,10 +25,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.conftest import make_app, migrate
+from tests.conftest import CHROMIUM, make_app, migrate
 from tests.factories import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless=new",

@@ -23,11 +23,11 @@ from passports.token import (
     sign_token,
     verify_token,
 )
+from tests.conftest import CHROMIUM
 from tests.passports import test_token as token_tests  # the forged-token catalogue
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 VERIFY_JS = Path(__file__).resolve().parents[2] / "passports" / "static" / "verify.js"
 ALPHABET = string.ascii_uppercase + "234567"
 DEMO_NAME = "Әлібекова Айгерім Нұрланқызы"
