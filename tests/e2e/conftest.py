@@ -67,7 +67,7 @@ def live_server(database_server) -> Iterator[LiveServer]:
 
     app = make_app(database_server("e2e_live"), WTF_CSRF_ENABLED=True)
     migrate(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -79,6 +79,26 @@ def live_server(database_server) -> Iterator[LiveServer]:
 
         with app.app_context():
             db.engine.dispose()
+
+
+def _buffered(wsgi_app):
+    """Read each response body fully and close it before werkzeug's server writes it.
+
+    When the browser drops a connection (a page closed while fonts load), werkzeug's
+    development server raises while draining the socket and never calls ``close()``
+    on the response, leaking the open file of ``send_file`` as a ResourceWarning.
+    Buffering closes every response in the app's own frame.
+    """
+
+    def application(environ, start_response):
+        body = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return application
 
 
 @pytest.fixture(scope="session")
