@@ -6,17 +6,24 @@ Read from the environment so one file serves every instance:
   ``BIND`` overrides both (e.g. ``unix:/run/skills-passport.sock``);
 - ``WEB_CONCURRENCY``: worker processes (default 2 × cores + 1, at most 12);
 - ``GUNICORN_THREADS``: threads per worker (default 1);
-- ``GUNICORN_TIMEOUT``: seconds before a silent worker is restarted (default 60).
+- ``GUNICORN_TIMEOUT``: seconds before a silent worker is restarted (default 60);
+- ``GUNICORN_ACCESS_LOG``: ``1`` adds gunicorn's own access log (default off: the app
+  writes one line per request itself, see ``REQUEST_LOG`` in docs/configuration.md);
+- ``PROMETHEUS_MULTIPROC_DIR``: the folder where workers keep their metrics, emptied at
+  start (default: a new temporary folder, removed at exit).
 
-The access log goes to stdout and holds the path only, never the query string: a
-query string can carry an IIN (search forms) or a token, and neither may be logged.
-Passport tokens travel in the URL fragment, which browsers never send.
+gunicorn's access log, when on, goes to stdout and holds the path only, never the query
+string: a query string can carry an IIN (search forms) or a token, and neither may be
+logged. Passport tokens travel in the URL fragment, which browsers never send.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import sys
+import tempfile
 
 
 def _int(name: str, default: int) -> int:
@@ -47,9 +54,43 @@ max_requests_jitter = 200
 # headers to believe; gunicorn only needs to accept them from the local proxy
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-accesslog = "-"
+# the app logs every request itself (REQUEST_LOG), with its route and request id
+access_log_on = os.environ.get("GUNICORN_ACCESS_LOG", "").strip().lower() in ("1", "true", "yes")
+accesslog = "-" if access_log_on else None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # %(U)s is the path without the query string; %(r)s, %(q)s and %(f)s (the referrer,
 # which can hold another page's query string) are deliberately absent
 access_log_format = '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus'
+
+# Prometheus multiprocess mode (app/metrics.py): set before the workers fork, so each one
+# writes its values to files there and /metrics adds them up across workers
+METRICS_DIR_PREFIX = "skills-passport-metrics-"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
+
+
+def on_starting(server):
+    # imported here, in the master's main flow, never first inside a signal handler
+    from app import metrics_store
+
+    metrics_store.clear(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def child_exit(server, worker):
+    # runs inside the SIGCHLD handler, possibly interrupted by the next exit: no import
+    # machinery here (on_starting loaded the module), only note the pid
+    sys.modules["app.metrics_store"].worker_exited(worker.pid)
+
+
+def pre_fork(server, worker):
+    # the master's main loop, before it replaces a worker: fold the exited ones' values
+    from app import metrics_store
+
+    metrics_store.fold_exited_workers(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def on_exit(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    if os.path.basename(folder).startswith(METRICS_DIR_PREFIX):  # one we made
+        shutil.rmtree(folder, ignore_errors=True)

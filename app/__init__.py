@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.url_map.converters["int"] = DatabaseInteger
+    register_observability(app)
     register_database(app)
     register_extensions(app)
     register_blueprints(app)
@@ -44,18 +45,32 @@ class DatabaseInteger(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def register_observability(app: Flask) -> None:
+    """Request log, request ids and /metrics; first, so its hook sees the final response."""
+    from app import metrics, observability
+
+    observability.init_app(app)
+    metrics.init_app(app)
+
+
 def register_database(app: Flask) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
+    # pre-ping: a pooled connection the server dropped (restart, failover) is replaced
+    # before use, so an instance recovers by itself once the database is back
     options: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    elif url.startswith("postgresql") and "connect_timeout" not in url:
+        # a database host that does not answer is a 503 after seconds, not a hung worker
+        options["connect_args"] = {"connect_timeout": 5}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_TRACK_MODIFICATIONS"] = False
 
 
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
-    """Turn on foreign keys and WAL; let SQLAlchemy own transactions (savepoints work)."""
+    """Turn on foreign keys and WAL, fold case like PostgreSQL; let SQLAlchemy own
+    transactions (savepoints work)."""
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
@@ -66,6 +81,12 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # SQLite's own lower() folds ASCII only; names here are Kazakh and Russian
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 @event.listens_for(Engine, "begin")

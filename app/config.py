@@ -54,9 +54,18 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "",
     "PAGE_SIZE": 50,
     "MAX_UPLOAD_MB": 20,
+    # an uploaded XLSX may unpack to at most this many bytes, all its parts together
+    "MAX_XLSX_UNPACKED_BYTES": 50 * 1024 * 1024,
     "ASSETS_DIR": str(PROJECT_ROOT / "node_modules"),
     # folder with DejaVuSans.ttf, DejaVuSans-Bold.ttf and DejaVuSansMono.ttf for PDFs
     "PDF_FONT_DIR": "/usr/share/fonts/truetype/dejavu",
+    # one log line per request (app/observability.py); LOG_FORMAT "json", "text" or ""
+    # (= text in development, json otherwise)
+    "REQUEST_LOG": True,
+    "LOG_FORMAT": "",
+    # who may read /metrics (app/metrics.py): the bearer token when set, else these networks
+    "METRICS_TOKEN": "",
+    "METRICS_ALLOW_FROM": "127.0.0.0/8, ::1",
 }
 
 SECRET_SETTINGS = ("SECRET_KEY", "IIN_HASH_KEY", "IIN_ENCRYPTION_KEY", "KEY_ENCRYPTION_SECRET")
@@ -106,6 +115,16 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or "memory://"
+    # a shared store (Redis) that stops answering must not fail requests: the instance
+    # counts in its own memory meanwhile (limits still apply, per instance), checks the
+    # store again with growing pauses and returns to it (docs/deployment.md)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        # an unreachable host must cost a request a second, not the TCP timeout
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1}
+        )
 
     development = app.config["ENVIRONMENT"] == "development"
     app.config["SESSION_COOKIE_HTTPONLY"] = True

@@ -33,6 +33,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app import metrics
 from app.auth.models import User
 from app.auth.permissions import public, requires
 from app.config import PROJECT_ROOT
@@ -58,6 +59,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI_FILE = Path(PROJECT_ROOT) / "docs" / "openapi.yaml"
 WRITE_ATTEMPTS = 5
 MAX_LISTED_PROBLEMS = 500
+MAX_DB_ID = 2**31 - 1
+MAX_SEAT = 9  # as MarkWriteSchema
 T = TypeVar("T")
 
 LOCKED_TITLE = _l("The form or exam is locked")
@@ -113,6 +116,10 @@ def _aspect(exam: Exam, address: str) -> Aspect | None:
             Aspect.position == int(position),
         )
     )
+
+
+def _db_id(value: int | None) -> bool:
+    return value is not None and 1 <= value <= MAX_DB_ID
 
 
 def _load(schema: Schema, data: Any) -> dict[str, Any]:
@@ -327,9 +334,11 @@ def put_mark(exam_id: int):
         return mark_json(mark, aspect, enrolment.id, data["seat"])
 
     try:
-        return run_write(unit)
+        answer = run_write(unit)
     except marks.MarkingError as exc:
         return error_response(exc)
+    metrics.count_marks_saved("grid", 1)
+    return answer
 
 
 @bp.get("/exams/<int:exam_id>/marks/history")
@@ -343,9 +352,16 @@ def mark_history(exam_id: int):
         )
     enrolment_id = request.args.get("enrolment_id", type=int)
     seat = request.args.get("seat", default=0, type=int)
-    enrolment = db.session.get(Enrolment, enrolment_id) if enrolment_id else None
+    # ids beyond a database integer name no record (and must not reach the database)
+    enrolment = db.session.get(Enrolment, enrolment_id) if _db_id(enrolment_id) else None
     aspect = _aspect(exam, request.args.get("aspect", ""))
-    if enrolment is None or enrolment.exam_id != exam.id or aspect is None:
+    if (
+        enrolment is None
+        or enrolment.exam_id != exam.id
+        or aspect is None
+        or seat is None
+        or not 0 <= seat <= MAX_SEAT
+    ):
         return _invalid({"enrolment_id": [_("Give enrolment_id, aspect and seat of one cell.")]})
     entries = marks.cell_history(db.session, exam, enrolment, aspect, seat)
     return {
@@ -422,6 +438,8 @@ def import_marks(exam_id: int):
         return _rejected(exc)
     except marks.MarkingError as exc:
         return error_response(exc)
+    cells = summary.created + summary.updated
+    metrics.count_marks_saved("upload" if rows is None else "json", cells)
     return summary.as_dict()
 
 

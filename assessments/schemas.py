@@ -48,7 +48,9 @@ class ReasonSchema(Schema):
 class SeatSchema(Schema):
     """``PUT …/seats/<seat>``: the expert who sits in the seat, or null to empty it."""
 
-    user_id = fields.Integer(required=True, allow_none=True, strict=True)
+    user_id = fields.Integer(
+        required=True, allow_none=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
 
 
 class ImportRowSchema(Schema):

@@ -17,13 +17,15 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
+
+from assessments.xlsx_guard import UnsafeWorkbook, check_xlsx_archive
 
 __all__ = [
     "AspectSpec",
@@ -39,6 +41,8 @@ __all__ = [
 
 #: The share of marks per WSOS section may differ from the section weight by this many points.
 WEIGHT_TOLERANCE = Decimal(5)
+#: Rows of a template sheet; a scheme of 100 marks takes a few hundred.
+MAX_XLSX_ROWS = 10_000
 
 # Column headers of the CIS import template, in order A…K (copied from the real files).
 XLSX_HEADER = (
@@ -74,6 +78,9 @@ _ID_RE = re.compile(r"([A-Z]+)([1-9][0-9]*)")
 _DECIMAL_TEXT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DAY_TEXT_RE = re.compile(r"(?:C|DAY)?\s*([0-9]+)", re.IGNORECASE)
 _HUNDREDTH = Decimal("0.01")
+# Whole numbers from 10**9 and marks from 10**12 are refused before any arithmetic.
+_WHOLE_DIGITS = 9
+_MARK_DIGITS = 12
 _MAX_LETTERS = 26
 
 
@@ -238,7 +245,10 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _whole(value: Any) -> int | None:
     number = _decimal(value)
-    if number is None or number != number.to_integral_value():
+    # no section, day or score is that large; int() of 1E+999999 would take minutes
+    if number is None or number.adjusted() >= _WHOLE_DIGITS:
+        return None
+    if number != number.to_integral_value():
         return None
     return int(number)
 
@@ -250,7 +260,10 @@ def _max_mark(value: Any) -> tuple[Decimal | None, str]:
     number = _decimal(value)
     if number is None or number <= 0:
         return None, f"must be a positive decimal, got {_shown(value)}"
-    if number * 100 != (number * 100).to_integral_value():
+    if number.adjusted() >= _MARK_DIGITS:
+        return None, f"is too large to be a mark, got {_shown(value)}"
+    # exact: the quantized value has at most 14 digits, within the context's 28
+    if number != number.quantize(_HUNDREDTH, rounding=ROUND_DOWN):
         return None, f"must have at most 2 decimal places, got {_shown(value)}"
     # One spelling per value (1.0 and 1 -> 1, 0.50 -> 0.5), whichever file it came from.
     if number == number.to_integral_value():
@@ -404,7 +417,7 @@ class _XlsxReader:
             # A whole number; "C1"/"Day 1" (WorldSkills competition day) is read as 1.
             if isinstance(raw_day, str):
                 found = _DAY_TEXT_RE.fullmatch(raw_day.strip())
-                day = int(found.group(1)) if found else None
+                day = _whole(found.group(1)) if found else None
             else:
                 day = _whole(raw_day)
             if day is None or day < 1:
@@ -529,6 +542,11 @@ def _read_xlsx(
     report: _Report, content: bytes, sections: dict[int, CompetenceSection] | None
 ) -> _FileResult:
     try:
+        check_xlsx_archive(content)
+    except UnsafeWorkbook as exc:
+        report.add("", "", exc.localized())
+        return _FileResult(report.file, "xlsx")
+    try:
         with warnings.catch_warnings():
             # openpyxl warns about spreadsheet features it drops (data validation, styles).
             warnings.simplefilter("ignore")
@@ -542,6 +560,15 @@ def _read_xlsx(
     # The template's one sheet; an exported workbook also has a "Criteria" sheet after it.
     named = [sheet for sheet in workbook.worksheets if sheet.title == SHEET_TITLE]
     sheet = (named or workbook.worksheets)[0]
+    if sheet.max_row > MAX_XLSX_ROWS:
+        # iter_rows creates every cell up to max_row: one cell in row 1048576 took a minute
+        report.add(
+            "",
+            "",
+            f"has {sheet.max_row} rows; a marking-scheme sheet has at most {MAX_XLSX_ROWS} "
+            "(delete the empty rows below the scheme)",
+        )
+        return _FileResult(report.file, "xlsx")
     rows = list(sheet.iter_rows(min_row=1, max_col=len(XLSX_HEADER), values_only=True))
     result = _XlsxReader(report, sections).read(rows)
     if CRITERIA_SHEET in workbook.sheetnames:
@@ -550,6 +577,8 @@ def _read_xlsx(
 
 
 def _read_criterion_names(sheet: Worksheet, result: _FileResult) -> None:
+    if sheet.max_row > MAX_XLSX_ROWS:
+        return
     rows = list(sheet.iter_rows(min_row=1, max_col=2, values_only=True))
     if not rows or tuple(_text(v) for v in rows[0]) != CRITERIA_HEADER:
         return

@@ -306,7 +306,7 @@ def validate_judgement(value: str | Decimal | int) -> int:
     number = _parse_mark(value)
     if Fraction(number).denominator != 1:
         raise MarkError(f"judge score {number} is not a whole number", "not_whole")
-    score = int(number)
-    if not 0 <= score <= MAX_JUDGE_SCORE:
-        raise MarkError(f"judge score {score} is outside 0-3", "out_of_range")
-    return score
+    # compared before int(): int() refuses a Decimal of more than 4300 digits
+    if not 0 <= number <= MAX_JUDGE_SCORE:
+        raise MarkError(f"judge score {number} is outside 0-3", "out_of_range")
+    return int(number)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,8 +25,10 @@ from typing import Any, NamedTuple
 import openpyxl
 
 from app.messages import N_, TranslatableMessage
+from assessments.xlsx_guard import UnsafeWorkbook, check_xlsx_archive
 
 DELIMITERS = (",", ";", "\t")
+_LINE_END = re.compile(r"\r\n?|\n")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 
@@ -155,9 +158,7 @@ def _csv_records(filename: str, data: bytes) -> Iterable[tuple[int, list[str]]]:
         )
     if "\x00" in text:
         _fail(filename, N_("is not a CSV text file; upload CSV UTF-8 or XLSX"))
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(DELIMITERS, key=lambda d: len(next(csv.reader([first_line], delimiter=d))))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         # the spreadsheet row number is the record number: a quoted cell may span lines
         yield from enumerate(reader, start=1)
@@ -165,7 +166,27 @@ def _csv_records(filename: str, data: bytes) -> Iterable[tuple[int, list[str]]]:
         _fail(filename, N_("is not valid CSV (%(reason)s)"), row=reader.line_num, reason=str(exc))
 
 
+def sniff_delimiter(text: str) -> str:
+    """Return the delimiter of ``DELIMITERS`` that splits the header line into the most cells.
+
+    The header line ends at the first CR, LF or CRLF, as the CSV reader sees it.
+    """
+    first_line = _LINE_END.split(text, maxsplit=1)[0]
+
+    def cells(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([first_line], delimiter=delimiter), []))
+        except csv.Error:  # e.g. a stray quote; the reader reports the file's problem later
+            return 0
+
+    return max(DELIMITERS, key=cells)
+
+
 def _xlsx_records(filename: str, data: bytes) -> Iterable[tuple[int, tuple[Any, ...]]]:
+    try:
+        check_xlsx_archive(data)
+    except UnsafeWorkbook as exc:
+        _fail(filename, exc.message, **exc.params)
     try:
         with warnings.catch_warnings():
             # openpyxl warns about features it drops (data validation, conditional styles)
@@ -181,8 +202,16 @@ def _xlsx_records(filename: str, data: bytes) -> Iterable[tuple[int, tuple[Any, 
         records = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-                records.append((number, cells))
+            # read-only mode parses the sheet's XML only now: damaged XML fails here
+            try:
+                for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    records.append((number, cells))
+            except Exception:  # broken XML, a cell value or reference openpyxl cannot read
+                _fail(
+                    filename,
+                    N_("cannot be read as an XLSX workbook; save it again from Excel"),
+                    row=len(records) + 1,
+                )
     finally:
         workbook.close()
     return records

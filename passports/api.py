@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app import metrics
 from app.auth.permissions import public
 from app.errors import problem
 from app.extensions import csrf, db, limiter
@@ -51,6 +52,9 @@ def verify():
     except ValidationError as exc:
         return problem(422, "the request is not valid", code="invalid", errors=exc.messages)
     verdict = verification.verify(db.session, data.get("token") or data["url"])
+    # the QR verification page calls from our own origin; everyone else is an API client
+    page = request.headers.get("Sec-Fetch-Site") == "same-origin"
+    metrics.count_verification("page" if page else "api", verdict.status)
     response = current_app.json.response(verification.api_answer(db.session, verdict))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -39,3 +39,12 @@ class HolderChoicesForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class SearchForm(FlaskForm):
+    """The staff search: posted, so that an IIN typed into it never reaches a URL."""
+
+    q = StringField(
+        _l("Find a passport by number, holder's name or IIN"),
+        render_kw={"autocomplete": "off"},
+    )

@@ -27,7 +27,7 @@ _DAMM = (
     (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
     (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
 )
-NUMBER_PATTERN = re.compile(r"(\d{2})-(\d{6,12})-(\d)")
+NUMBER_PATTERN = re.compile(r"([0-9]{2})-([0-9]{6,12})-([0-9])")  # not \d: any script's digits
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 8
 _CODE_TYPOS = str.maketrans({"O": "0", "I": "1", "L": "1"})

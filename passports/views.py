@@ -11,6 +11,7 @@ with revoke / re-issue / new private link, PDF and CSV downloads, and the signin
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -23,6 +24,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -34,14 +36,17 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
+from app import metrics
 from app.auth.permissions import has_permission, public, requires
 from app.extensions import db, limiter
 from app.i18n import current_locale
 from app.navigation import add_nav
 from assessments import access
-from assessments.models import Exam, Result
+from assessments.iin import InvalidIIN, validate_iin
+from assessments.models import Candidate, Exam, Result
+from assessments.personal_data import iin_lookup_hash
 from passports import cli as passport_cli
-from passports.forms import CheckForm, ConfirmForm, HolderChoicesForm, RevokeForm
+from passports.forms import CheckForm, ConfirmForm, HolderChoicesForm, RevokeForm, SearchForm
 from passports.messages import (
     STATUS_BADGES,
     STATUS_LABELS,
@@ -50,7 +55,7 @@ from passports.messages import (
     error_text,
 )
 from passports.models import Passport, SigningKey
-from passports.numbers import normalise_number
+from passports.numbers import NUMBER_PATTERN, normalise_number
 from passports.qr import qr_svg
 from passports.services import PassportError, issuance, keys, status, verification
 
@@ -214,6 +219,7 @@ def check():
     context: dict[str, Any] = {"form": form, "checked": False}
     if form.validate_on_submit():
         verdict = verification.check_number(db.session, form.number.data, form.code.data)
+        metrics.count_verification("check", verdict.status if verdict else "not_found")
         context["checked"] = True
         if verdict is not None:
             context.update(passport_context(verdict.passport, verdict.status))
@@ -344,29 +350,54 @@ def _visible_passport(number: str) -> Passport:
     return passport
 
 
-@admin.get("/")
-@requires("passports.view")
-def index():
-    query = (request.args.get("q") or "").strip()
-    found: list[Passport] = []
-    if query:
-        visible = access.visible_exams(current_user).with_only_columns(Exam.id)
-        pattern = f"%{query.lower()}%"
-        found = list(
-            db.session.scalars(
-                select(Passport)
-                .where(
-                    Passport.exam_id.in_(visible),
-                    or_(
-                        Passport.number == normalise_number(query),
-                        func.lower(Passport.holder_name).like(pattern),
-                        Passport.holder_name.like(f"%{query}%"),
-                    ),
-                )
-                .order_by(Passport.id.desc())
-                .limit(50)
-            )
-        )
+# an IIN may be typed with spaces, dashes, dots or slashes between its digits
+_IIN_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−./]")
+FOUND_LIMIT = 50
+
+
+def may_hold_an_iin(text: str) -> bool:
+    """Whether a search text may hold (part of) an IIN, which must never reach a URL.
+
+    Rule: six or more digits, unless the text is a passport number (``26-000123-4``) of
+    fewer than 12 digits.
+    """
+    digits = sum(char.isdigit() for char in text)
+    if digits < 6:
+        return False
+    return digits >= 12 or NUMBER_PATTERN.fullmatch(normalise_number(text)) is None
+
+
+def _typed_iin(text: str) -> str | None:
+    """The valid IIN typed as ``text`` (separators allowed), else None."""
+    digits = _IIN_SEPARATORS.sub("", text)
+    if len(digits) != 12 or not digits.isascii() or not digits.isdigit():
+        return None
+    try:
+        return validate_iin(digits)
+    except InvalidIIN:
+        return None
+
+
+def _search(text: str, iin: str | None = None):
+    """The passports of exams the user may see whose number, holder's name or IIN match."""
+    visible = access.visible_exams(current_user).with_only_columns(Exam.id)
+    matches = [
+        Passport.number == normalise_number(text),
+        func.lower(Passport.holder_name).like(f"%{text.lower()}%"),
+        Passport.holder_name.like(f"%{text}%"),
+    ]
+    if iin is not None:
+        holders = select(Candidate.id).where(Candidate.iin_hash == iin_lookup_hash(iin))
+        matches.append(Passport.candidate_id.in_(holders))
+    return (
+        select(Passport)
+        .where(Passport.exam_id.in_(visible), or_(*matches))
+        .order_by(Passport.id.desc())
+    )
+
+
+def _index_page(query: str = "", page: Any = None, found: list[Passport] | None = None):
+    """The passports page; ``page`` holds a listed search, ``found`` an IIN search's hits."""
     exams_query = (
         access.visible_exams(current_user)
         .where(Exam.status == "finalised")
@@ -395,14 +426,53 @@ def index():
     )
     return render_template(
         "passports/admin/index.html",
+        # never bound to the posted form: a typed IIN is not sent back to the browser
+        search=SearchForm(formdata=None, q=query),
         query=query,
-        found=found,
+        page=page,
+        found=page.items if page is not None else found,
+        searched=page is not None or found is not None,
         exams=exams,
         passed=passed,
         current=current,
         status_labels=STATUS_LABELS,
         badges=STATUS_BADGES,
     )
+
+
+@admin.get("/")
+@requires("passports.view")
+def index():
+    """The passports page; ``?q=`` lists passports by number or holder's name, page by page."""
+    query = (request.args.get("q") or "").strip()[:200]
+    if not query:
+        return _index_page()
+    if may_hold_an_iin(query):
+        # a hand-made or old address: search by IIN only through the posted form
+        flash(_("Search by IIN with the search box: an IIN is never put in a web address."), "info")
+        return redirect(url_for("passport_admin.index"))
+    page = db.paginate(
+        _search(query),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+        max_per_page=200,
+    )
+    return _index_page(query, page=page)
+
+
+@admin.post("/search")
+@requires("passports.view")
+def search():
+    """Search: by number or name, redirect to the list; by IIN, answer here (no URL holds it)."""
+    form = SearchForm()
+    text = (form.q.data or "").strip()[:200]
+    if not may_hold_an_iin(text):
+        return redirect(url_for("passport_admin.index", q=text or None))
+    iin = _typed_iin(text)
+    found = list(db.session.scalars(_search(text, iin).limit(FOUND_LIMIT)))
+    if not found and iin is None:
+        flash(_("Enter all 12 digits of a valid IIN to find a passport by IIN."), "info")
+    return _no_store(make_response(_index_page(found=found)))
 
 
 @admin.get("/exams/<int:exam_id>")
@@ -444,6 +514,7 @@ def issue(exam_id: int):
         flash(error_text(exc), "error")
         return redirect(url_for("passport_admin.exam", exam_id=exam.id))
     db.session.commit()
+    metrics.count_passports_issued("exam", summary.issued)
     flash(
         _(
             "Issued %(issued)s, already issued %(already)s, not eligible %(not_eligible)s, "
@@ -587,6 +658,7 @@ def reissue(number: str):
         flash(error_text(exc), "error")
         return redirect(url_for("passport_admin.detail", number=passport.number))
     db.session.commit()
+    metrics.count_passports_issued("reissue", 1)
     flash(
         _("Issued %(new)s; %(old)s is superseded.", new=new.number, old=passport.number), "success"
     )

@@ -34,6 +34,7 @@ from assessments.models import (
     SubCriterion,
 )
 from assessments.personal_data import iin_lookup_hash
+from assessments.services.candidates import ADMIN_SCOPE, Scope
 from assessments.tabular import Problem, Rejected, Row, read_table
 
 REASON_REQUIRED = frozenset({"disqualified"})
@@ -211,14 +212,33 @@ IIN_MESSAGES = {
 }
 
 
-def enrol_file(session: Session, exam: Exam, filename: str, data: bytes) -> list[Enrolment]:
+def _unknown_iin(scope: Scope) -> str:
+    """The one answer for an IIN that cannot be enrolled: unregistered, or not visible."""
+    if scope.everything:
+        return N_("no candidate with this IIN is registered")
+    return N_("no candidate with this IIN among the candidates you can see")
+
+
+def enrol_file(
+    session: Session,
+    exam: Exam,
+    filename: str,
+    data: bytes,
+    *,
+    scope: Scope = ADMIN_SCOPE,
+) -> list[Enrolment]:
     """Read a CSV/XLSX file with ``iin`` and optional ``workstation`` and enrol its rows."""
     rows = read_table(filename, data, ENROL_COLUMNS, ENROL_OPTIONAL)
-    return enrol(session, exam, rows, filename=filename)
+    return enrol(session, exam, rows, filename=filename, scope=scope)
 
 
 def enrol(
-    session: Session, exam: Exam, rows: Iterable[Row], *, filename: str = ""
+    session: Session,
+    exam: Exam,
+    rows: Iterable[Row],
+    *,
+    filename: str = "",
+    scope: Scope = ADMIN_SCOPE,
 ) -> list[Enrolment]:
     """Enrol the candidates of table rows (``assessments.tabular.Row``: iin, workstation).
 
@@ -227,7 +247,9 @@ def enrol(
     centre's count) and any problem refuses the whole file with ``EnrolmentError``, whose
     lines read ``FILE:ROW: field: message`` (header = row 1). Rows without a workstation
     get the least used number (lowest first): round-robin 1 … N, so a group larger than
-    the centre sits in shifts and numbers repeat.
+    the centre sits in shifts and numbers repeat. Only candidates in ``scope`` (the ones
+    the user may see) are enrolled; an IIN registered outside it gets the very answer of
+    an IIN registered nowhere, so enrolment tells nobody who is registered elsewhere.
     """
     _require_not_finalised(exam)
     problems: list[Problem] = []
@@ -269,10 +291,10 @@ def enrol(
             continue
         seen[iin] = number
         candidate = session.scalar(
-            select(Candidate).where(Candidate.iin_hash == iin_lookup_hash(iin))
+            select(Candidate).where(Candidate.iin_hash == iin_lookup_hash(iin), scope.clause())
         )
         if candidate is None:
-            problems.append(Problem(number, "iin", N_("no candidate with this IIN is registered")))
+            problems.append(Problem(number, "iin", _unknown_iin(scope)))
             continue
         if candidate.id in enrolled:
             problems.append(

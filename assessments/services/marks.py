@@ -51,7 +51,7 @@ from assessments.models import (
 from assessments.personal_data import iin_lookup_hash
 from assessments.scoring import MarkError, validate_judgement, validate_measurement
 from assessments.services import audit
-from assessments.tabular import DELIMITERS, Problem, Rejected, Row, read_table
+from assessments.tabular import Problem, Rejected, Row, read_table, sniff_delimiter
 
 IMPORT_COLUMNS = ("iin", "aspect", "judge", "score")
 MARK_COLUMNS = (
@@ -739,9 +739,7 @@ def _fast_csv(data: bytes) -> list[Row] | None:
         return None
     if "\x00" in text:
         return None
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(DELIMITERS, key=lambda d: len(next(csv.reader([first_line], delimiter=d))))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         header = [h.lstrip("\ufeff").strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error):
@@ -845,6 +843,17 @@ def _load_enrolments(session: Session, exam: Exam) -> dict[str, _EnrolmentInfo]:
         row.iin_hash: _EnrolmentInfo(row.id, row.attendance, row.college_id, row.candidate_id)
         for row in rows
     }
+
+
+def _seat_number(text: str, judges: int) -> int | None:
+    """The judge seat typed as ``text`` (1 … ``judges``), else None."""
+    if not text.isdigit() or len(text) > 3:  # int() refuses 4300+ digits
+        return None
+    try:
+        seat = int(text)
+    except ValueError:  # digits int() cannot read, such as "²"
+        return None
+    return seat if 1 <= seat <= judges else None
 
 
 def _validate_rows(
@@ -972,13 +981,12 @@ def _validate_rows(
                 if judge_text:
                     fail(number, "judge", N_("must be empty for a measurement aspect"))
                     ok = False
-            elif not judge_text.isdigit() or not 1 <= int(judge_text) <= judges:
+            elif (seat := _seat_number(judge_text, judges)) is None:
                 fail(
                     number, "judge", N_("must be a judge seat from 1 to %(judges)s"), judges=judges
                 )
                 ok = False
             else:
-                seat = int(judge_text)
                 judge = seat_colleges.get((aspect.sub_criterion_id, seat))
                 if (
                     judge is not None

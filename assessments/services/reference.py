@@ -108,7 +108,7 @@ def _names(check: RowChecker, prefix: str = "") -> dict[str, str]:
 
 def _whole(check: RowChecker, name: str, low: int, high: int) -> int | None:
     raw = check.text(name, required=True, max_length=20)
-    if not raw:
+    if not raw or len(raw) > 20:  # too long is reported already; int() refuses 4300+ digits
         return None
     if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         check.add(name, N_("must be a whole number from %(low)s to %(high)s"), low=low, high=high)

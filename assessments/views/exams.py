@@ -33,6 +33,7 @@ from assessments.models import (
     MarkingScheme,
 )
 from assessments.services import exams as service
+from assessments.services.candidates import Scope
 from assessments.tabular import Rejected
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
@@ -322,7 +323,9 @@ def enrol(exam_id: int):
         upload = form.file.data
         filename = upload.filename or "upload"
         try:
-            created = service.enrol_file(db.session, exam, filename, upload.read())
+            created = service.enrol_file(
+                db.session, exam, filename, upload.read(), scope=Scope.for_user(current_user)
+            )
         except Rejected as exc:
             db.session.rollback()
             problems = [

@@ -68,6 +68,11 @@ def _messages() -> dict[str, str]:
         "saving": _("Saving…"),
         "pending": _("%(count)s not saved yet — retrying", count="{count}"),
         "offline": _("Offline: %(count)s entries kept on this device, retrying", count="{count}"),
+        "serverBusy": _(
+            "%(count)s not saved yet: the server cannot save right now — kept on this device,"
+            " retrying",
+            count="{count}",
+        ),
         "signedOut": _("You were signed out: sign in again in another tab; entries are kept."),
         "conflict": _(
             "Conflict: %(who)s changed this to %(value)s at %(time)s — keep yours or theirs?",

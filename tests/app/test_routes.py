@@ -31,6 +31,8 @@ EXPECTED: dict[str, object] = {
     "web.healthz": PUBLIC,
     "web.readyz": PUBLIC,
     "web.asset": PUBLIC,
+    # not by role: METRICS_TOKEN or METRICS_ALLOW_FROM (loopback, as the test client)
+    "observability.metrics": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": ALL,
     "auth.change_password": ALL,
@@ -107,6 +109,7 @@ EXPECTED: dict[str, object] = {
     "passports.holder_credential": PUBLIC,
     "passports_api.verify": PUBLIC,
     "passport_admin.index": MANAGERS,  # then only exams the user may see (assessments.access)
+    "passport_admin.search": MANAGERS,  # IIN searches are posted and answered in place
     "passport_admin.exam": MANAGERS,
     "passport_admin.exam_pdf": MANAGERS,
     "passport_admin.exam_links": MANAGERS,

@@ -119,6 +119,8 @@ def test_locked_form_is_423(client, session, setup):
         ({"enrolment_id": None}, "enrolment_id"),
         ({"expected_version": "1"}, "expected_version"),
         ({"value": [1]}, "value"),
+        # found by benchmarks/fuzz_long.py: int() of a 5000-digit judge score was a 500
+        ({"aspect": "A1.3", "seat": 1, "value": "9" * 5000}, "value"),
     ],
 )
 def test_invalid_input_is_422_naming_the_field(client, session, setup, body, field):
@@ -268,6 +270,53 @@ def test_history_is_for_the_chief(client, session, setup):
         ("1.00", "0.00", "broken link"),
     ]
     assert entries[0]["actor"] == setup.experts[0].email
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "enrolment_id=-5005639652389929615360&aspect=A1.1",  # beyond a database integer
+        "enrolment_id=99999999999&aspect=A1.1",
+        "enrolment_id={enrolment}&aspect=A1.1&seat=545",
+        "enrolment_id={enrolment}&aspect=A1.1&seat=99999999999999999999",
+        "enrolment_id={enrolment}&aspect=A1.1&seat=-1",
+    ],
+)
+def test_history_of_a_cell_that_cannot_exist_is_422(client, session, setup, query):
+    # found by tests/app/test_openapi_fuzz.py: such numbers used to reach the database (400)
+    login(client, setup.chief)
+    query = query.format(enrolment=setup.enrolments[0].id)
+    response = client.get(f"/api/v1/exams/{setup.exam.id}/marks/history?{query}")
+    assert response.status_code == 422
+    assert response.json["code"] == "invalid"
+
+
+def test_a_seat_for_a_user_id_beyond_the_database_is_422(client, session, setup):
+    login(client, setup.chief)
+    response = client.put(_form_url(setup, "A1", "seats/1"), json={"user_id": 2**63}, headers=XHR)
+    assert response.status_code == 422 and "user_id" in response.json["errors"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"iin,aspect\rjudge,score\n",  # a lone CR inside the header line
+        b"\x96\xd6I\r\x05\xfa\xb2",  # not UTF-8
+        b"iin,aspect,judge,score\r1,A1.1,,1\r",  # old Mac line ends
+    ],
+)
+def test_an_unreadable_csv_upload_is_422_not_500(client, session, setup, content):
+    # found by tests/app/test_openapi_fuzz.py: a CR in the first line crashed the sniffer
+    login(client, setup.chief)
+    response = client.post(
+        f"/api/v1/exams/{setup.exam.id}/marks/import",
+        data={"file": (io.BytesIO(content), "marks.csv")},
+        headers=XHR,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert response.json["code"] == "rejected"
+    assert session.scalars(select(Mark)).all() == []
 
 
 def test_import_by_upload_and_by_json_is_all_or_nothing(client, session, setup):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -164,6 +166,50 @@ def test_entries_survive_a_dropped_connection_and_a_reload(live_server, page):
     first, second, _third = ids["enrolments"]
     assert values[(first, ids["aspects"]["A1.1"], 0)][0] == 100
     assert values[(second, ids["aspects"]["A1.1"], 0)][0] == 75
+
+
+def test_a_server_that_cannot_save_keeps_the_entry_until_a_retry_succeeds(live_server, page):
+    ids = make_exam(live_server, serial=5000)
+    sign_in(page, live_server, ids["expert"])
+    page.goto(form_url(live_server, ids))
+    sent = []
+    unavailable = json.dumps({"type": "about:blank", "status": 503, "code": "database_unavailable"})
+    troubles = [
+        # the database restarting: the app's own answer
+        {"status": 503, "headers": {"Retry-After": "1"}, "body": unavailable,
+         "content_type": "application/problem+json"},
+        # then the proxy in front gives up on the instance
+        {"status": 502, "body": "<html>Bad Gateway</html>", "content_type": "text/html"},
+    ]  # fmt: skip
+
+    def flaky_server(route):
+        sent.append(route.request.post_data_json)
+        if len(sent) <= len(troubles):
+            route.fulfill(**troubles[len(sent) - 1])
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/exams/*/marks", flaky_server)
+    page.locator("#cell-0-0").focus()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#save-status")).to_contain_text("not saved yet: the server cannot save")
+    expect(page.locator("td.cell.pending")).to_have_count(1)
+    shot(page, "marking-form-server-busy")
+    expect(page.locator("#save-status")).to_have_text("All saved", timeout=15_000)
+    first = ids["enrolments"][0]
+    assert stored(live_server, ids)[(first, ids["aspects"]["A1.1"], 0)][0] == 100
+    assert [body["value"] for body in sent] == ["1", "1", "1"]
+
+    # a value the server refuses (above the maximum 1.00) is shown, not retried for ever
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")
+    expect(page.locator("td.cell.invalid")).to_have_count(1)
+    expect(page.locator("#save-status")).to_contain_text("Not saved")
+    page.wait_for_timeout(2500)  # longer than the first retry pause
+    assert len(sent) == 4
+    expect(page.locator("#cell-1-0")).to_have_attribute("aria-invalid", "true")
+    assert len(stored(live_server, ids)) == 1
 
 
 def test_a_conflicting_change_is_shown_and_the_expert_chooses(live_server, page):

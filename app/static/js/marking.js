@@ -3,8 +3,10 @@
  * Nothing typed is lost: every keystroke's value is kept in localStorage (one item per
  * cell: "skills-passport:mark:<exam>:<form>:<enrolment>:<aspect>:<seat>") until the server
  * has confirmed it. Entries are sent one at a time with the version the expert last saw
- * (optimistic concurrency); a dropped connection is retried with growing pauses, and a
- * reload or crashed tab restores and re-sends whatever was not confirmed. A 409 answer
+ * (optimistic concurrency); a dropped connection or a server that cannot save right now
+ * (5xx from the app or a proxy, 408, 429) is retried with growing pauses, never sooner than
+ * its Retry-After, and a reload or crashed tab restores and re-sends whatever was not
+ * confirmed. A refused value (other 4xx) is not retried: the cell shows why. A 409 answer
  * shows the current value and lets the expert keep theirs or take the other one.
  */
 (function () {
@@ -113,6 +115,8 @@
   var attempts = 0;
   var retryTimer = null;
   var signedOut = false;
+  var serverTrouble = false; // the last answer was the server's "cannot save now" (5xx)
+  var MAX_PAUSE = 60000;
 
   function remember(input, value, reason) {
     var key = keyOf(input);
@@ -161,6 +165,9 @@
     var entry = pending[keyOf(input)];
     if (!entry && value === input.dataset.saved && why === (input.dataset.reason || "")) {
       return;
+    }
+    if (!entry && input.dataset.refused === JSON.stringify([value, why])) {
+      return; // the server refused exactly this; sending it again would not change that
     }
     if (entry && entry.conflict) {
       entry.value = value;
@@ -231,31 +238,52 @@
             return {};
           })
           .then(function (data) {
-            return { status: response.status, data: data };
+            return {
+              status: response.status,
+              data: data,
+              retryAfter: response.headers.get("Retry-After"),
+            };
           });
       })
       .then(function (answer) {
         inFlight = null;
-        handle(input, key, sent, answer.status, answer.data);
+        handle(input, key, sent, answer.status, answer.data, answer.retryAfter);
       })
       .catch(function () {
         inFlight = null;
-        retryLater();
+        serverTrouble = false;
+        retryLater(null);
       });
   }
 
-  function retryLater() {
+  /* How long a Retry-After header (seconds or an HTTP date) asks to wait, in ms; else 0. */
+  function retryAfterMs(header) {
+    if (!header) {
+      return 0;
+    }
+    var seconds = parseInt(header, 10);
+    if (!isNaN(seconds) && /^\s*\d+\s*$/.test(header)) {
+      return seconds * 1000;
+    }
+    var at = Date.parse(header);
+    return isNaN(at) ? 0 : Math.max(0, at - Date.now());
+  }
+
+  function retryLater(retryAfter) {
     attempts += 1;
     var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(attempts - 1, 5)));
+    delay = Math.min(MAX_PAUSE, Math.max(delay, retryAfterMs(retryAfter)));
     flushSoon(delay + Math.floor(Math.random() * 500));
     updateStatus();
   }
 
-  function handle(input, key, sent, status, data) {
+  function handle(input, key, sent, status, data, retryAfter) {
     var entry = pending[key];
     if (status === 200) {
       attempts = 0;
       signedOut = false;
+      serverTrouble = false;
+      delete input.dataset.refused;
       input.dataset.version = data.version === null ? "" : String(data.version);
       input.dataset.saved = data.value === null ? "" : sent.value;
       input.dataset.reason = data.reason || "";
@@ -280,11 +308,13 @@
     }
     if (status === 401) {
       signedOut = true;
-      retryLater();
+      retryLater(null);
       return;
     }
-    if (status === 0 || status === 429 || status >= 500) {
-      retryLater();
+    if (status === 0 || status === 408 || status === 429 || status >= 500) {
+      // not saved yet (database restarting, proxy timeout, too many requests): kept and retried
+      serverTrouble = status >= 500;
+      retryLater(retryAfter);
       return;
     }
     // refused for good (invalid value, locked form, conflict of interest …)
@@ -292,6 +322,7 @@
     if (entry) {
       entry.error = message;
     }
+    input.dataset.refused = JSON.stringify([sent.value, sent.reason]);
     storage.remove(prefix + key);
     delete pending[key];
     cellOf(input).classList.remove("pending");
@@ -341,6 +372,9 @@
       state = "error";
     } else if (!navigator.onLine) {
       text = fill(messages.offline, { count: waiting });
+      state = "pending";
+    } else if (attempts > 0 && serverTrouble) {
+      text = fill(messages.serverBusy, { count: waiting });
       state = "pending";
     } else if (attempts > 0) {
       text = fill(messages.pending, { count: waiting });

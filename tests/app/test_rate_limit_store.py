@@ -1,0 +1,121 @@
+"""Rate limits counted in a shared store (Redis) hold across instances; a dead store fails open.
+
+``redis-server`` (Debian package ``redis-server``) is started on a free loopback port in a
+temporary folder for this module; without it the shared-store test is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import make_app
+
+LOGIN_LIMIT = "3 per minute"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server; .ci/run adds it)")
+    import redis
+
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+         "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("redis-server did not start")
+        yield url
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def instances(_app):
+    """``instances(n, uri)``: n app instances with rate limits on, counting in ``uri``.
+
+    Flask-Limiter keeps its storage on the one ``limiter`` object that every app in this
+    process shares (in production each process has one app); its state is put back after.
+    """
+    from app.extensions import db, limiter
+
+    saved = dict(vars(limiter))
+    saved["_storage_options"] = dict(limiter._storage_options)
+    made = []
+
+    def build(count: int, uri: str):
+        for _ in range(count):
+            made.append(
+                make_app(
+                    _app.config["DATABASE_URL"],
+                    RATELIMIT_ENABLED=True,
+                    RATELIMIT_STORAGE_URI=uri,
+                    LOGIN_RATE_LIMIT=LOGIN_LIMIT,
+                )
+            )
+        return [app.test_client() for app in made[-count:]]
+
+    try:
+        yield build
+    finally:
+        vars(limiter).clear()
+        vars(limiter).update(saved)
+        for app in made:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def attempt(client) -> int:
+    """One sign-in attempt (an empty form: refused before any database work)."""
+    return client.post("/login", data={}).status_code
+
+
+def test_two_instances_share_one_login_throttle_through_redis(instances, redis_url):
+    import redis
+
+    store = redis.Redis.from_url(redis_url)
+    store.flushall()
+    first, second = instances(2, redis_url)
+    assert [attempt(first) for _ in range(3)] == [200, 200, 200]
+    assert attempt(second) == 429  # the other instance counts the same client
+    assert attempt(first) == 429
+    assert store.keys("LIMITS:*auth.login*"), "the counter lives in Redis"
+    store.flushall()  # the store forgets: so does every instance
+    assert attempt(second) == 200
+    store.close()
+
+
+def test_an_unreachable_store_falls_back_to_counting_in_memory(instances, caplog):
+    (client,) = instances(1, f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+        codes = [attempt(client) for _ in range(4)]
+    assert codes == [200, 200, 200, 429]  # no crash, and the throttle still holds
+    assert "falling back to in-memory storage" in caplog.text

@@ -1,0 +1,89 @@
+"""Enrolment by IIN tells centre staff nothing about candidates outside what they may see."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from assessments.models import Enrolment
+from tests.assessments.test_exams import World, csv_bytes, make_candidate
+from tests.factories import PASSWORD, CentreFactory, UserFactory, iin_for
+
+
+@pytest.fixture
+def world(session):
+    return World(session)
+
+
+def sign_in(client, user):
+    client.set_cookie("lang", "en")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def upload(client, exam, iin: str):
+    return client.post(
+        f"/exams/{exam.id}/enrol",
+        data={"file": (io.BytesIO(csv_bytes("iin", iin)), "group.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def enrolled(session, exam) -> int:
+    return len(session.scalars(select(Enrolment).where(Enrolment.exam_id == exam.id)).all())
+
+
+def test_an_iin_registered_elsewhere_looks_like_one_registered_nowhere(client, session, world):
+    exam = world.exam()
+    elsewhere = make_candidate(session, 1, "Бекова", "Дана")
+    elsewhere.centre_id = CentreFactory().id
+    session.flush()
+    sign_in(client, UserFactory(role="centre_manager", centre_id=world.centre.id))
+
+    registered, unregistered = upload(client, exam, iin_for(1)), upload(client, exam, iin_for(2))
+    assert registered.status_code == unregistered.status_code == 422
+    pages = [r.get_data(as_text=True) for r in (registered, unregistered)]
+    # the only difference allowed is the IIN itself, which neither page shows
+    assert iin_for(1) not in pages[0] and iin_for(2) not in pages[1]
+    assert pages[0] == pages[1]
+    assert "no candidate with this IIN among the candidates you can see" in pages[0]
+    assert "Бекова" not in pages[0]
+    assert enrolled(session, exam) == 0
+
+
+@pytest.mark.parametrize("how", ["registered_here", "enrolled_here_before"])
+def test_a_manager_enrols_the_candidates_they_can_see(client, session, world, how):
+    exam = world.exam()
+    candidate = make_candidate(session, 1, "Бекова", "Дана")
+    if how == "registered_here":
+        candidate.centre_id = world.centre.id
+    else:
+        earlier = world.exam()
+        session.add(
+            Enrolment(
+                exam=earlier,
+                candidate=candidate,
+                workstation=1,
+                attendance="present",
+                attendance_reason="",
+            )
+        )
+    session.flush()
+    sign_in(client, UserFactory(role="centre_manager", centre_id=world.centre.id))
+    assert upload(client, exam, iin_for(1)).status_code == 302
+    assert enrolled(session, exam) == 1
+
+
+def test_an_administrator_enrols_anyone_and_hears_when_nobody_has_the_iin(client, session, world):
+    exam = world.exam()
+    candidate = make_candidate(session, 1, "Бекова", "Дана")
+    candidate.centre_id = CentreFactory().id
+    session.flush()
+    sign_in(client, world.admin)
+    assert "no candidate with this IIN is registered" in upload(client, exam, iin_for(2)).get_data(
+        as_text=True
+    )
+    assert upload(client, exam, iin_for(1)).status_code == 302
+    assert enrolled(session, exam) == 1
