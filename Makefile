@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 
 .PHONY: run test install assets translations lint migrate-check test-sqlite test-postgres \
-        migration extract-messages serve bench clean
+        migration extract-messages serve bench bench-prod clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ serve: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask keys ensure
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# the production proofs (benchmarks/README.md): two instances on one PostgreSQL with a
+# crash, load, faults; about four minutes; fails when a correctness check fails
+bench-prod: install
+	$(BIN)/python -m benchmarks.cluster
+	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.faults
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
