@@ -58,7 +58,10 @@ def demo_url(key) -> str:
 
 def decode_png(png: bytes) -> list[str]:
     image = Image.open(io.BytesIO(png))
-    return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+    return [
+        barcode.text
+        for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    ]
 
 
 def decode_matrix(matrix: list[list[bool]], scale: int = 4) -> list[str]:
@@ -67,7 +70,10 @@ def decode_matrix(matrix: list[list[bool]], scale: int = 4) -> list[str]:
     pixels = b"".join(row for row in rows for _ in range(scale))
     side = len(matrix) * scale
     image = memoryview(pixels).cast("B", (side, side))
-    return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+    return [
+        barcode.text
+        for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    ]
 
 
 def needed_bits(url: str, version: int) -> int:

@@ -23,7 +23,9 @@ from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
 
 def decode(png: bytes) -> str:
-    (barcode,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    (barcode,) = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     return barcode.text
 
 
