@@ -118,7 +118,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import errors, navigation, security, web
+    from app import errors, hosts, navigation, security, web
     from app.auth.views import bp as auth_bp
     from assessments import api
     from assessments.views.candidates import bp as candidates_bp
@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from passports import views as passport_views
 
     errors.init_app(app)
+    hosts.init_app(app)
     security.init_app(app)
     navigation.init_app(app)
     web.init_app(app)

@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Flask
 
+from app.hosts import parse_host_list
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
@@ -21,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": "",
     "DATABASE_URL": "",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    # other host names this instance answers besides PUBLIC_BASE_URL's (app/hosts.py)
+    "TRUSTED_HOSTS": "",
     "DEFAULT_LOCALE": "kk",
     "TIMEZONE": "Asia/Almaty",
     # keyed hash (HMAC-SHA256) for IIN look-ups and the key that encrypts IINs at rest
@@ -125,6 +129,11 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         app.config.setdefault(
             "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1}
         )
+
+    # Flask 3.1 reads TRUSTED_HOSTS itself and would refuse every unlisted host, the health
+    # probes included; app/hosts.py does the check with its exceptions instead
+    app.config["ACCEPTED_HOSTS"] = parse_host_list(app.config["TRUSTED_HOSTS"])
+    app.config["TRUSTED_HOSTS"] = None
 
     development = app.config["ENVIRONMENT"] == "development"
     app.config["SESSION_COOKIE_HTTPONLY"] = True

@@ -86,6 +86,8 @@ def production_settings(database_url: str, shared_secrets: dict[str, str]) -> di
         "ENVIRONMENT": "production",
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        # the proofs talk to the instances over loopback, with Host: 127.0.0.1:PORT
+        "TRUSTED_HOSTS": "127.0.0.1",
         **shared_secrets,
         **RAISED_LIMITS,
     }

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import smtplib
 from datetime import timedelta
-from email.message import EmailMessage
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -158,24 +156,6 @@ def user_for_reset_token(session: Session, token: str) -> User | None:
     if user is None or not user.active or user.password_hash[-12:] != data.get("h"):
         return None
     return user
-
-
-def mail_configured() -> bool:
-    return bool(current_app.config["SMTP_HOST"] and current_app.config["MAIL_FROM"])
-
-
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text email through the configured SMTP server."""
-    cfg = current_app.config
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = cfg["MAIL_FROM"], to, subject
-    message.set_content(body)
-    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=20) as smtp:
-        if cfg["SMTP_USE_TLS"]:
-            smtp.starttls()
-        if cfg["SMTP_USERNAME"]:
-            smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"])
-        smtp.send_message(message)
 
 
 _DUMMY_HASH = (

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from app import mail
 from app.auth import services
 from app.auth.forms import (
     ChangePasswordForm,
@@ -21,6 +22,7 @@ from app.auth.models import ROLES, User
 from app.auth.permissions import public, requires
 from app.db import begin_write
 from app.extensions import db, limiter, login_manager
+from app.hosts import public_url
 from app.navigation import ROLE_LABELS, add_nav
 from app.urls import safe_local_target
 
@@ -75,7 +77,7 @@ def login():
             return render_template("auth/login.html", form=form), 401
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form, mail=services.mail_configured())
+    return render_template("auth/login.html", form=form, mail=mail.mail_configured())
 
 
 @bp.post("/logout")
@@ -106,20 +108,17 @@ def change_password():
 @public
 @limiter.limit(_login_limit, methods=["POST"])
 def forgot_password():
-    if not services.mail_configured():
+    if not mail.mail_configured():
         abort(404)
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = services.find_user(db.session, form.email.data)
         if user is not None and user.active:
-            link = url_for("auth.reset_password", token=services.reset_token(user), _external=True)
+            # the link's host comes from PUBLIC_BASE_URL, never from the request's Host
+            link = public_url("auth.reset_password", token=services.reset_token(user))
             body = _("To set a new password for Skills Passport, open this link:") + f"\n\n{link}\n"
-            try:
-                services.send_mail(user.email, _("Password reset"), body)
-            except OSError:
-                current_app.logger.exception("could not send the password reset email")
-                flash(_("The email could not be sent. Ask an administrator."), "error")
-                return render_template("auth/forgot_password.html", form=form), 503
+            # sent after the response: a known address answers as fast as an unknown one
+            mail.send_after_response(user.email, _("Password reset"), body)
         # the same answer whether the address exists or not
         flash(_("If the address belongs to an account, a reset link is on its way."), "success")
         return redirect(url_for("auth.login"))
