@@ -177,6 +177,8 @@ class GradeBands:
 
 
 DEFAULT_BANDS = GradeBands()
+# the national scale's best grade: a grade is shown as "4 of 5", never a bare digit
+TOP_GRADE = 5
 
 
 def grade(pct: Fraction | Decimal | int, bands: GradeBands = DEFAULT_BANDS) -> int:

@@ -27,6 +27,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from fpdf import FPDF
+from fpdf.enums import MethodReturnValue
 
 from app.i18n import local_time
 from assessments import scoring
@@ -58,6 +59,7 @@ MUTED = (91, 102, 117)
 BRAND = (11, 92, 173)
 TRACK = (227, 232, 239)
 HEAD_FILL = (238, 242, 246)
+LEADING = 0.45  # line height in mm per point of font size
 
 LABELS = {
     "title": _l("Skills Passport"),
@@ -169,7 +171,7 @@ def tri(key: str, **params: Any) -> str:
 
 def printable(text: str) -> str:
     """Replace characters the embedded font subset lacks (never expected in names)."""
-    return "".join(ch if ord(ch) in CHARSET else "?" for ch in text or "")
+    return "".join(ch if ord(ch) in CHARSET or ch == "\n" else "?" for ch in text or "")
 
 
 def number(value: str | Fraction) -> str:
@@ -201,8 +203,22 @@ def _names(names: dict[str, str], first: str = "kk") -> list[str]:
 
 
 class _Page:
+    """Draws text that wraps at word boundaries: nothing is ever cut short."""
+
     def __init__(self, pdf: FPDF) -> None:
         self.pdf = pdf
+
+    def _font(self, size: float, bold: bool, color: tuple[int, int, int]) -> None:
+        self.pdf.set_font("sans", "B" if bold else "", size)
+        self.pdf.set_text_color(*color)
+
+    def height(self, w: float, size: float, value: str, *, bold: bool = False) -> float:
+        """The height ``text`` would take for ``value`` in a column ``w`` wide."""
+        self._font(size, bold, INK)
+        lines = self.pdf.multi_cell(
+            w, size * LEADING, printable(value), dry_run=True, output=MethodReturnValue.LINES
+        )
+        return len(lines) * size * LEADING
 
     def text(
         self,
@@ -215,34 +231,12 @@ class _Page:
         bold: bool = False,
         color: tuple[int, int, int] = INK,
         align: str = "L",
-    ) -> None:
-        pdf = self.pdf
-        pdf.set_font("sans", "B" if bold else "", size)
-        pdf.set_text_color(*color)
-        value = printable(value)
-        while value and pdf.get_string_width(value) > w:
-            value = value[:-2] + "…"
-        pdf.set_xy(x, y)
-        pdf.cell(w, size * 0.45, value, align=align)
-
-    def lines(
-        self,
-        x: float,
-        y: float,
-        w: float,
-        size: float,
-        value: str,
-        *,
-        color: tuple[int, int, int] = INK,
-        align: str = "L",
     ) -> float:
-        """Wrapped text; return the y below it."""
-        pdf = self.pdf
-        pdf.set_font("sans", "", size)
-        pdf.set_text_color(*color)
-        pdf.set_xy(x, y)
-        pdf.multi_cell(w, size * 0.42, printable(value), align=align)
-        return pdf.get_y()
+        """Text wrapped within ``w`` (words kept whole where they fit); return the y below it."""
+        self._font(size, bold, color)
+        self.pdf.set_xy(x, y)
+        self.pdf.multi_cell(w, size * LEADING, printable(value), align=align)
+        return self.pdf.get_y()
 
 
 def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
@@ -264,51 +258,68 @@ def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
 
 
 def _fact(page: _Page, x: float, y: float, w: float, key: str, values: Sequence[str]) -> float:
-    page.text(x, y, w, 7, tri(key), color=MUTED)
-    y += 3.6
+    """A trilingual label over its values (the first one bold); return the y below."""
+    y = page.text(x, y, w, 7, tri(key), color=MUTED) + 0.4
     for index, value in enumerate(values):
-        size = 10.5 if index == 0 else 8
-        page.text(x, y, w, size, value, bold=index == 0, color=INK if index == 0 else MUTED)
-        y += 4.9 if index == 0 else 3.8
-    return y + 2.2
+        first = index == 0
+        y = page.text(
+            x, y, w, 10.5 if first else 8, value, bold=first, color=INK if first else MUTED
+        )
+        y += 0.4
+    return y + 1.8
+
+
+def _stacked(key: str) -> str:
+    """A column heading: its Kazakh, Russian and English words one under another."""
+    return "\n".join(dict.fromkeys(tri(key).split(" / ")))
+
+
+def grade_text(grade: int) -> str:
+    """The grade with its scale, "4 / 5", so a reader abroad knows what the digit means."""
+    return f"{grade} / {scoring.TOP_GRADE}"
 
 
 def draw_passport(pdf: FPDF, passport: Passport) -> None:
-    """Add one page with the passport to ``pdf``."""
+    """Add one page with the passport to ``pdf``.
+
+    Every label and name wraps within its column instead of being cut, so the page grows
+    downwards into the space above the footer; row spacing shrinks when a long scheme needs it.
+    """
     snapshot = passport.snapshot
     page = _Page(pdf)
     pdf.add_page()
     width = PAGE_W - 2 * MARGIN
 
-    # header band
+    # header band: title (left), issuer (right)
     pdf.set_fill_color(*BRAND)
     pdf.rect(0, 0, PAGE_W, 6, "F")
+    issuer_w = 66.0
+    head_w = width - issuer_w - 6
     with force_locale("kk"):
         title_kk = str(LABELS["title"])
-    page.text(MARGIN, 12, 110, 20, title_kk, bold=True, color=BRAND)
+    y = page.text(MARGIN, 11, head_w, 20, title_kk, bold=True, color=BRAND) + 0.6
     rest = tri("title").split(" / ")[1:]
-    page.text(MARGIN, 21.5, 110, 9.5, " / ".join(rest), color=BRAND)
-    page.text(MARGIN, 27, 110, 7.5, tri("subtitle"), color=MUTED)
+    y = page.text(MARGIN, y, head_w, 9.5, " / ".join(rest), color=BRAND) + 0.8
+    left_bottom = page.text(MARGIN, y, head_w, 7.5, tri("subtitle"), color=MUTED)
     issuer = snapshot["issuer"]
-    y = 12.0
-    page.text(PAGE_W - MARGIN - 70, y, 70, 7, tri("issuer"), color=MUTED, align="R")
-    y += 3.6
+    right_x = PAGE_W - MARGIN - issuer_w
+    y = page.text(right_x, 12, issuer_w, 7, tri("issuer"), color=MUTED, align="R") + 0.3
     for name in _names(issuer["name"]):
-        page.text(PAGE_W - MARGIN - 70, y, 70, 8, name, align="R")
-        y += 3.8
+        y = page.text(right_x, y, issuer_w, 8, name, align="R") + 0.2
+    rule = max(left_bottom, y) + 2.5
     pdf.set_draw_color(*TRACK)
     pdf.set_line_width(0.4)
-    pdf.line(MARGIN, 35, PAGE_W - MARGIN, 35)
+    pdf.line(MARGIN, rule, PAGE_W - MARGIN, rule)
 
     # holder
     holder = snapshot["holder"]
-    page.text(MARGIN, 39, width, 7, tri("holder"), color=MUTED)
-    page.text(MARGIN, 43, width, 19, holder["name"], bold=True)
-    page.text(MARGIN, 52.5, width, 11, holder["name_latin"], color=MUTED)
+    y = page.text(MARGIN, rule + 3.5, width, 7, tri("holder"), color=MUTED) + 0.6
+    y = page.text(MARGIN, y, width, 19, holder["name"], bold=True) + 0.4
+    y = page.text(MARGIN, y, width, 11, holder["name_latin"], color=MUTED) + 2.5
 
     # facts (left) and QR (right)
     left_w = width - QR_SIZE - 8
-    y = 61.0
+    facts_top = y
     competence = snapshot["competence"]
     names = _names(competence["name"])
     y = _fact(
@@ -317,10 +328,10 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
         y,
         left_w,
         "competence",
-        [f"{competence['code']} — {names[0] if names else ''}", *names[1:3]],
+        [f"{competence['code']} — {names[0] if names else ''}", *names[1:]],
     )
-    y = _fact(page, MARGIN, y, left_w, "centre", _names(snapshot["centre"]["name"])[:2])
-    y = _fact(page, MARGIN, y, left_w, "college", _names(snapshot["college"]["name"])[:2])
+    y = _fact(page, MARGIN, y, left_w, "centre", _names(snapshot["centre"]["name"]))
+    y = _fact(page, MARGIN, y, left_w, "college", _names(snapshot["college"]["name"]))
     exam = snapshot["exam"]
     dates = _date(exam["start_date"])
     if exam["end_date"] != exam["start_date"]:
@@ -335,7 +346,8 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
         "result",
         [
             f"{number(result['total'])} / {number(result['max'])}  ·  "
-            f"{number(result['percent'])} %  ·  {tri('grade').split(' / ')[0]} {result['grade']}"
+            f"{number(result['percent'])} %  ·  {tri('grade').split(' / ')[0]} "
+            f"{grade_text(result['grade'])}"
         ],
     )
     expiry = _local_date(passport.expires_at) if passport.expires_at else tri("no_expiry")
@@ -343,29 +355,47 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
     facts_bottom = _fact(page, MARGIN, y, left_w, "valid_until", [expiry])
 
     qr_x = PAGE_W - MARGIN - QR_SIZE
-    _draw_qr(pdf, passport_url(passport), qr_x, 61, QR_SIZE)
-    y = 61 + QR_SIZE + 1
-    y = page.lines(qr_x, y, QR_SIZE, 6.5, tri("scan"), color=MUTED, align="C") + 2
-    page.text(qr_x, y, QR_SIZE, 6.5, tri("number"), color=MUTED, align="C")
-    page.text(qr_x, y + 3.4, QR_SIZE, 13, passport.number, bold=True, align="C")
-    y += 10.5
-    page.text(qr_x, y, QR_SIZE, 6.5, tri("code"), color=MUTED, align="C")
+    _draw_qr(pdf, passport_url(passport), qr_x, facts_top, QR_SIZE)
+    y = facts_top + QR_SIZE + 1
+    y = page.text(qr_x, y, QR_SIZE, 6.5, tri("scan"), color=MUTED, align="C") + 2
+    y = page.text(qr_x, y, QR_SIZE, 6.5, tri("number"), color=MUTED, align="C") + 0.4
+    y = page.text(qr_x, y, QR_SIZE, 13, passport.number, bold=True, align="C") + 2
+    y = page.text(qr_x, y, QR_SIZE, 6.5, tri("code"), color=MUTED, align="C") + 0.4
     code = secrets.printed_code(passport.number, passport.code_nonce)
-    page.text(qr_x, y + 3.4, QR_SIZE, 13, code, bold=True, align="C")
+    qr_bottom = page.text(qr_x, y, QR_SIZE, 13, code, bold=True, align="C")
 
-    # skills profile and modules share the space down to the footer
+    # footer first: the profile and the modules fill the space above it
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/check"
+    how = tri("how", url=base)
+    footer_top = PAGE_H - 8 - page.height(width, 6.5, how) - 1.5
+
     sections = snapshot["sections"]
     criteria = snapshot["criteria"]
-    top = max(facts_bottom, y + 10) + 3
-    footer_top = PAGE_H - 24
-    rows = len(sections) + len(criteria) + 1
-    row_h = max(4.6, min(7.0, (footer_top - top - 22) / max(rows, 1)))
-
-    page.text(MARGIN, top, width, 10, tri("profile"), bold=True)
-    y = top + 6.5
     label_w, track_w = 92.0, 56.0
-    for section in sections:
-        label = f"{section['key']}. " + (_names(section["name"])[0] if section["name"] else "")
+    mark_w = width - label_w - track_w - 2
+    columns = [
+        (18.0, "module", "L"),
+        (width - 18 - 3 * 26, None, "L"),
+        (26.0, "mark", "R"),
+        (26.0, "max", "R"),
+        (26.0, None, "R"),
+    ]
+    section_labels = [
+        f"{section['key']}. " + (_names(section["name"])[0] if section["name"] else "")
+        for section in sections
+    ]
+    heights = [page.height(label_w - 2, 8, label) for label in section_labels]
+    heights += [page.height(columns[1][0] - 2, 8, c["name"]) for c in criteria]
+    head_h = max(page.height(w - 2, 7.5, _stacked(k), bold=True) for w, k, _a in columns if k)
+    top = max(facts_bottom, qr_bottom) + 4
+    titles_h = page.height(width, 10, tri("profile"), bold=True) + page.height(
+        width, 10, tri("modules"), bold=True
+    )
+    needed = sum(heights) + head_h + titles_h + 14
+    gap = max(1.2, min(3.4, (footer_top - top - needed) / max(len(heights) + 1, 1)))
+
+    y = page.text(MARGIN, top, width, 10, tri("profile"), bold=True) + 2.5
+    for label, height, section in zip(section_labels, heights, sections, strict=False):
         page.text(MARGIN, y, label_w - 2, 8, label)
         share = Fraction(section["units"], section["max_units"]) if section["max_units"] else 0
         pdf.set_fill_color(*TRACK)
@@ -376,32 +406,24 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
         page.text(
             MARGIN + label_w + track_w + 2,
             y,
-            width - label_w - track_w - 2,
+            mark_w,
             8,
             f"{number(section['mark'])} / {number(section['max'])}",
             color=MUTED,
         )
-        y += row_h
+        y += height + gap
 
-    y += 3
-    page.text(MARGIN, y, width, 10, tri("modules"), bold=True)
-    y += 6.5
-    columns = [
-        (18.0, "module", "L"),
-        (width - 18 - 3 * 26, None, "L"),
-        (26.0, "mark", "R"),
-        (26.0, "max", "R"),
-        (26.0, None, "R"),
-    ]
+    y += 2
+    y = page.text(MARGIN, y, width, 10, tri("modules"), bold=True) + 2.5
     pdf.set_fill_color(*HEAD_FILL)
-    pdf.rect(MARGIN, y - 1, width, row_h, "F")
+    pdf.rect(MARGIN, y - 1, width, head_h + 2, "F")
     x = MARGIN
     for w, key, align in columns:
-        label = tri(key).split(" / ")[0] if key else ("%" if align == "R" else "")
+        label = _stacked(key) if key else ("%" if align == "R" else "")
         page.text(x + 1, y, w - 2, 7.5, label, bold=True, align=align)
         x += w
-    y += row_h
-    for criterion in criteria:
+    y += head_h + 1 + gap
+    for criterion, height in zip(criteria, heights[len(sections) :], strict=True):
         percent = (
             Fraction(100 * criterion["units"], criterion["max_units"])
             if criterion["max_units"]
@@ -418,15 +440,14 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
         for (w, _key, align), value in zip(columns, cells, strict=True):
             page.text(x + 1, y, w - 2, 8, value, align=align)
             x += w
+        y += height + gap
         pdf.set_draw_color(*TRACK)
-        pdf.line(MARGIN, y + row_h - 1.2, PAGE_W - MARGIN, y + row_h - 1.2)
-        y += row_h
+        pdf.line(MARGIN, y - gap / 2 - 0.4, PAGE_W - MARGIN, y - gap / 2 - 0.4)
 
     # footer
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/check"
     pdf.set_draw_color(*TRACK)
     pdf.line(MARGIN, footer_top, PAGE_W - MARGIN, footer_top)
-    page.lines(MARGIN, footer_top + 1.5, width, 6.5, tri("how", url=base), color=MUTED)
+    page.text(MARGIN, footer_top + 1.5, width, 6.5, how, color=MUTED)
 
 
 def _new_document(title: str, created: datetime) -> FPDF:

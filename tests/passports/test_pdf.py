@@ -102,3 +102,54 @@ def test_the_printed_qr_code_scans(session, issued, tmp_path):
             for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
         ]
     assert codes == [passport_url(issued.passport)]
+
+
+def _longest(rows):
+    """The demo entry whose names, all three languages together, are the longest."""
+    return max((names for _code, names, *_rest in rows), key=lambda names: sum(map(len, names)))
+
+
+@pytest.fixture
+def long_names(session, signing_key):
+    """A passport of the demo's longest competence, centre and college names (kk, ru, en)."""
+    from assessments import demo
+    from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
+
+    exam = finalised_exam([Sitting(names=DEMO_NAME)])
+    names = {
+        "competence": _longest(demo.COMPETENCES),
+        "centre": _longest(demo.CENTRES),
+        "college": _longest(demo.COLLEGES),
+    }
+    targets = {
+        "competence": exam.exam.competence,
+        "centre": exam.exam.centre,
+        "college": exam.candidate(0).college,
+    }
+    for kind, target in targets.items():
+        target.name_kk, target.name_ru, target.name_en = names[kind]
+    session.flush()
+    passport = issuance.issue_for_exam(session, exam.exam).new_passports[0]
+    return passport, names
+
+
+def test_nothing_is_cut_short(long_names):
+    """Every label and every name is printed whole, in Kazakh, Russian and English."""
+    passport, names = long_names
+    reader, text = text_of(passport_pdf.passport_pdf(passport))
+    assert len(reader.pages) == 1
+    flat = " ".join(text.split())
+    assert "…" not in flat and "..." not in flat
+    for triple in names.values():
+        for name in triple:
+            assert " ".join(name.split()) in flat, name
+    for label in (
+        "Демонстрационный экзамен по стандартам WorldSkills",
+        "Demonstration exam by WorldSkills standards",
+        "Паспорт нөмірі / Номер паспорта / Passport number",
+        "Тексеру коды / Код проверки / Verification code",
+        "Ең жоғары балл",
+        "Skills profile by WSOS section",
+    ):
+        assert label in flat, label
+    assert f"{passport.snapshot['result']['grade']} / 5" in flat  # the grade with its scale
