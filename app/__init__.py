@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_observability(app)
     register_database(app)
     register_extensions(app)
+    register_domains(app)
     register_blueprints(app)
     register_cli(app)
     return app
@@ -117,6 +118,13 @@ def register_extensions(app: Flask) -> None:
     from passports import models as passport_models  # noqa: F401
 
 
+def register_domains(app: Flask) -> None:
+    """Initialise the domain packages (passports plugs into assessments' personal data)."""
+    import passports
+
+    passports.init_app(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from app import errors, hosts, navigation, security, web
     from app.auth.views import bp as auth_bp
@@ -128,7 +136,10 @@ def register_blueprints(app: Flask) -> None:
     from assessments.views.reports import bp as reports_bp
     from assessments.views.results import bp as results_bp
     from assessments.views.schemes import bp as schemes_bp
-    from passports import views as passport_views
+    from passports.api import bp as passport_api_bp
+    from passports.views import holder as _holder  # noqa: F401 - adds its routes to public.bp
+    from passports.views import public as passport_public
+    from passports.views import staff as passport_staff
 
     errors.init_app(app)
     hosts.init_app(app)
@@ -136,7 +147,9 @@ def register_blueprints(app: Flask) -> None:
     navigation.init_app(app)
     web.init_app(app)
     app.register_blueprint(auth_bp)
-    passport_views.init_app(app)
+    app.register_blueprint(passport_public.bp)
+    app.register_blueprint(passport_staff.bp)
+    app.register_blueprint(passport_api_bp)
     app.register_blueprint(reference_bp)
     app.register_blueprint(candidates_bp)
     app.register_blueprint(exams_bp)

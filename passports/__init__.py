@@ -1,0 +1,25 @@
+"""Skills Passports: keys, signing, issuance, QR, PDF, verification and status lists.
+
+``passports`` may import ``assessments``, never the reverse: what assessments needs to know
+about passports it learns through the hooks ``init_app`` registers.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the passports hooks on the candidates' personal-data services.
+
+    A candidate holding a passport cannot be erased; their export lists the passports.
+    Idempotent: the hooks are module-level and several apps may be created (tests).
+    """
+    # imported here, not above, so that ``import passports.token`` stays free of the database
+    from assessments.services import candidates
+    from passports.services import issuance
+
+    if issuance.holds_passport not in candidates.PASSPORT_CHECKS:
+        candidates.PASSPORT_CHECKS.append(issuance.holds_passport)
+    if all(key != "passports" for key, _section in candidates.EXPORT_SECTIONS):
+        candidates.EXPORT_SECTIONS.append(("passports", issuance.personal_data))

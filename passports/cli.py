@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import urllib.request
@@ -17,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from assessments.models import Exam
 from passports.models import Passport
-from passports.services import PassportError, issuance, keys, status, verification
+from passports.services import PassportError, exports, issuance, keys, status, verification
 
 keys_cli = AppGroup("keys", help="The issuer's signing keys (ES256).")
 passports_cli = AppGroup("passports", help="Issue, list, verify and revoke Skills Passports.")
@@ -279,7 +277,7 @@ def pdf(number, exam_id, output):
         if number:
             data = pdf_module.passport_pdf(_passport(number))
         else:
-            passports = exam_passports(_exam(exam_id))
+            passports = exports.exam_passports(db.session, _exam(exam_id))
             if not passports:
                 raise click.ClickException(f"exam {exam_id} has no current passports")
             data = pdf_module.passports_pdf(passports, f"Skills Passports, exam {exam_id}")
@@ -289,55 +287,13 @@ def pdf(number, exam_id, output):
     click.echo(f"wrote {output} ({len(data)} bytes)")
 
 
-def exam_passports(exam: Exam) -> list[Passport]:
-    """The exam's current passports in Kazakh alphabetical order of the holders."""
-    from assessments.models import Candidate
-
-    return list(
-        db.session.scalars(
-            select(Passport)
-            .join(Candidate, Candidate.id == Passport.candidate_id)
-            .where(
-                Passport.exam_id == exam.id,
-                Passport.revoked_at.is_(None),
-                Passport.superseded_by_id.is_(None),
-            )
-            .order_by(Candidate.sort_key, Passport.id)
-        )
-    )
-
-
-def links_csv(passports: list[Passport]) -> str:
-    """CSV of the graduates' private links (UTF-8, for mail merge): no IIN, no contacts."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["number", "last_name", "first_name", "middle_name", "college", "private_link", "qr_url"]
-    )
-    for passport in passports:
-        holder = passport.snapshot["holder"]
-        token = issuance.private_link_token(passport)
-        writer.writerow(
-            [
-                passport.number,
-                holder["last_name"],
-                holder["first_name"],
-                holder["middle_name"],
-                passport.snapshot["college"]["code"],
-                f"{base}/my/{token}" if token else "",
-                verification.passport_url(passport),
-            ]
-        )
-    return out.getvalue()
-
-
 @passports_cli.command("links")
 @click.option("--exam", "exam_id", type=int, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
 def links(exam_id, output):
     """CSV of the exam's graduates' private links, to hand over."""
-    text = links_csv(exam_passports(_exam(exam_id)))
+    passports = exports.exam_passports(db.session, _exam(exam_id))
+    text = exports.links_csv(passports, current_app.config["PUBLIC_BASE_URL"])
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:

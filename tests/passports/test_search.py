@@ -10,7 +10,7 @@ import pytest
 from assessments.iin import make_iin
 from assessments.personal_data import decrypt_iin
 from passports.services import issuance
-from passports.views import may_hold_an_iin
+from passports.services.search import may_hold_an_iin
 from tests.factories import CentreFactory
 from tests.passports.conftest import sign_in
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam

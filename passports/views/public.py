@@ -1,0 +1,106 @@
+"""Public passport pages on the ``passports`` blueprint.
+
+The QR verification page ``/V`` (the token stays in the URL fragment; the page's script
+verifies it in the browser and asks ``POST /api/v1/verify`` for the live status), the JWK
+Set, the signed status lists, the manual check by number + code and the share page. The
+graduate's private pages (``passports.views.holder``) are on this blueprint too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template
+
+from app import metrics
+from app.auth.permissions import public
+from app.extensions import db, limiter
+from passports.forms import CheckForm
+from passports.messages import VERIFY_PAGE_TEXTS
+from passports.services import PassportError, keys, status, verification
+from passports.views.common import decimal_text, no_store, passport_context
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+bp = Blueprint(
+    "passports", __name__, static_folder=str(STATIC), static_url_path="/static/passports"
+)
+bp.add_app_template_filter(decimal_text, "decimal_text")
+
+PUBLIC_CACHE = "public, max-age=300"
+
+
+def _check_limit() -> str:
+    return current_app.config["PASSPORT_CHECK_RATE_LIMIT"]
+
+
+@bp.get("/V")
+@bp.get("/v")
+@public
+def verify_page():
+    """The page a QR code opens; the token is in the fragment, never sent here."""
+    texts = {key: str(value) for key, value in VERIFY_PAGE_TEXTS.items()}
+    response = Response(render_template("passports/verify.html", texts=texts))
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Vary"] = "Cookie, Accept-Language"
+    return response
+
+
+@bp.get("/.well-known/jwks.json")
+@public
+def jwks():
+    response = current_app.response_class(
+        current_app.json.dumps(keys.jwks(db.session)), mimetype="application/jwk-set+json"
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
+@bp.get("/status/<purpose>")
+@public
+def status_list(purpose: str):
+    """The signed status list (Bitstring Status List credential as VC-JWT)."""
+    if purpose not in ("revocation", "message"):
+        abort(404)
+    try:
+        text = status.signed_list(db.session, purpose)
+    except PassportError:
+        abort(503)
+    response = Response(text, mimetype="application/vc+jwt")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
+@bp.route("/check", methods=["GET", "POST"])
+@public
+@limiter.limit(_check_limit, methods=["POST"])
+def check():
+    """Manual check: passport number + verification code (misses all look the same)."""
+    form = CheckForm()
+    context: dict[str, Any] = {"form": form, "checked": False}
+    if form.validate_on_submit():
+        verdict = verification.check_number(db.session, form.number.data, form.code.data)
+        metrics.count_verification("check", verdict.status if verdict else "not_found")
+        context["checked"] = True
+        if verdict is not None:
+            context.update(passport_context(verdict.passport, verdict.status))
+            context["found"] = True
+        else:
+            context["found"] = False
+    return no_store(Response(render_template("passports/check.html", **context)))
+
+
+@bp.get("/s/<slug>")
+@public
+def share(slug: str):
+    """The holder's public share link."""
+    passport = verification.find_by_share_slug(db.session, slug)
+    if passport is None:
+        abort(404)
+    response = Response(render_template("passports/share.html", **passport_context(passport)))
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
