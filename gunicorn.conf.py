@@ -6,6 +6,12 @@ Read from the environment so one file serves every instance:
   ``BIND`` overrides both (e.g. ``unix:/run/skills-passport.sock``);
 - ``WEB_CONCURRENCY``: worker processes (default 2 × cores + 1, at most 12);
 - ``GUNICORN_THREADS``: threads per worker (default 1);
+
+  but with rate limiting on (``RATELIMIT_ENABLED``) and its counters in process memory
+  (``RATELIMIT_STORAGE_URI=memory://``, the default) each worker process would count on
+  its own and a client would get the limit once per worker: then the instance runs ONE
+  worker with ``WEB_CONCURRENCY`` threads (or ``GUNICORN_THREADS`` when set) and logs
+  why at start. Several workers need a shared store (``redis://…``);
 - ``GUNICORN_TIMEOUT``: seconds before a silent worker is restarted (default 60);
 - ``GUNICORN_ACCESS_LOG``: ``1`` adds gunicorn's own access log (default off: the app
   writes one line per request itself, see ``REQUEST_LOG`` in docs/configuration.md);
@@ -25,6 +31,8 @@ import shutil
 import sys
 import tempfile
 
+from app.config import read_settings
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
@@ -38,9 +46,33 @@ def _int(name: str, default: int) -> int:
 
 MAX_WORKERS = 12
 
+
+def concurrency(settings, requested_workers: int, requested_threads: int | None):
+    """Return ``(workers, threads, reason)``; ``reason`` says why workers were cut to one.
+
+    Rate-limit counters kept in memory are per process: with several workers a client
+    would get the limit once per worker. So rate limiting with a ``memory://`` store runs
+    one worker, and the concurrency asked for becomes threads of that worker.
+    """
+    threads = max(1, requested_threads or 1)
+    in_memory = settings["RATELIMIT_STORAGE_URI"].strip().startswith("memory://")
+    if requested_workers > 1 and settings["RATELIMIT_ENABLED"] and in_memory:
+        reason = (
+            f"running 1 worker instead of {requested_workers}: rate limits count in process"
+            " memory (RATELIMIT_STORAGE_URI=memory://), so each worker would allow the full"
+            " limit; set RATELIMIT_STORAGE_URI to a shared store (redis://…) to run several"
+            " workers"
+        )
+        return 1, max(requested_threads or requested_workers, 1), reason
+    return requested_workers, threads, None
+
+
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{_int('PORT', 8000)}"
-workers = max(1, _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, MAX_WORKERS)))
-threads = max(1, _int("GUNICORN_THREADS", 1))
+workers, threads, single_worker_reason = concurrency(
+    read_settings(),
+    max(1, _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, MAX_WORKERS))),
+    _int("GUNICORN_THREADS", 0) or None,
+)
 worker_class = "gthread" if threads > 1 else "sync"
 
 timeout = _int("GUNICORN_TIMEOUT", 60)
@@ -75,6 +107,8 @@ def on_starting(server):
     from app import metrics_store
 
     metrics_store.clear(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    if single_worker_reason:
+        server.log.warning("%s (%d threads)", single_worker_reason, threads)
 
 
 def child_exit(server, worker):

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Config, Flask
 
 from app.hosts import parse_host_list
 
@@ -96,16 +96,28 @@ def parse_value(default: Any, raw: str) -> Any:
     return raw
 
 
-def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
-    """Fill ``app.config`` from defaults, the instance file, the environment and overrides."""
-    app.config.update(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
+def apply_sources(config: Config) -> None:
+    """Fill ``config`` from the defaults, the instance file and the environment, in that order."""
+    config.update(DEFAULTS)
+    config.from_pyfile("config.py", silent=True)
     for key, default in DEFAULTS.items():
         if key in os.environ:
             try:
-                app.config[key] = parse_value(default, os.environ[key])
+                config[key] = parse_value(default, os.environ[key])
             except ConfigError as exc:
                 raise ConfigError(f"environment variable {key}: {exc}") from exc
+
+
+def read_settings() -> Config:
+    """The settings as the app will see them, for a process that builds no app (gunicorn)."""
+    config = Config(str(PROJECT_ROOT / "instance"))
+    apply_sources(config)
+    return config
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from defaults, the instance file, the environment and overrides."""
+    apply_sources(app.config)
     if overrides:
         app.config.update(overrides)
 
@@ -119,8 +131,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or "memory://"
-    # a shared store (Redis) that stops answering must not fail requests: the instance
-    # counts in its own memory meanwhile (limits still apply, per instance), checks the
+    # a shared store (Redis) that stops answering must not fail requests: each worker
+    # process counts in its own memory meanwhile (limits still apply, per process), checks the
     # store again with growing pauses and returns to it (docs/deployment.md)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)

@@ -427,6 +427,8 @@ def test_gunicorn_workers_add_up_and_exited_workers_counts_survive(request, tmp_
         "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}",
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
+        # in-memory rate limits would make gunicorn.conf.py run one worker
+        "RATELIMIT_ENABLED": "false",
         "REQUEST_LOG": "false",
         metrics_store.MULTIPROC_ENV: str(folder),
     }
