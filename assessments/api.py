@@ -51,7 +51,8 @@ from assessments.schemas import (
     SeatSchema,
     import_rows,
 )
-from assessments.services import marks
+from assessments.services.marks import bulk_import, cells, entry, errors, seats, signoff
+from assessments.services.marks.grid import Grid, form_grid
 from assessments.tabular import Rejected
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -97,7 +98,7 @@ def _exam(exam_id: int) -> Exam:
 
 
 def _form(exam: Exam, sub_criterion_id: int) -> MarkingForm:
-    form = marks.form_for(db.session, exam, sub_criterion_id)
+    form = cells.form_for(db.session, exam, sub_criterion_id)
     if form is None:
         abort(404)
     return form
@@ -132,16 +133,16 @@ def _invalid(errors: dict[str, Any]):
     return problem(422, "The data is not valid.", code="invalid", errors=errors)
 
 
-def error_response(exc: marks.MarkingError):
+def error_response(exc: errors.MarkingError):
     """Map a refused marking operation to its HTTP status and problem body."""
     detail = exc.translated()
-    if isinstance(exc, marks.MarkConflict):
+    if isinstance(exc, errors.MarkConflict):
         return problem(409, detail, code=exc.code, current=cell_json(exc.current))
-    if isinstance(exc, marks.NotAllowed):
+    if isinstance(exc, errors.NotAllowed):
         return problem(403, detail, code=exc.code)
-    if isinstance(exc, marks.FormLocked | marks.ExamClosed):
+    if isinstance(exc, errors.FormLocked | errors.ExamClosed):
         return problem(423, detail, code=exc.code, title=str(LOCKED_TITLE))
-    if isinstance(exc, marks.FormIncomplete):
+    if isinstance(exc, errors.FormIncomplete):
         return problem(
             409,
             detail,
@@ -151,12 +152,12 @@ def error_response(exc: marks.MarkingError):
                 for i in exc.items
             ],
         )
-    if isinstance(exc, marks.MarkInvalid):
+    if isinstance(exc, errors.MarkInvalid):
         return _invalid({exc.field or "_schema": [detail]})
     return problem(422, detail, code=exc.code)
 
 
-def cell_json(state: marks.CellState) -> dict[str, Any]:
+def cell_json(state: cells.CellState) -> dict[str, Any]:
     return {
         "value": state.value,
         "version": state.version,
@@ -209,7 +210,7 @@ def openapi():
 # --- grid ---------------------------------------------------------------------------
 
 
-def grid_json(grid: marks.Grid) -> dict[str, Any]:
+def grid_json(grid: Grid) -> dict[str, Any]:
     """Serialise a form's grid for the API (never the IIN)."""
     form = grid.form
     scheme = grid.exam.scheme
@@ -222,22 +223,22 @@ def grid_json(grid: marks.Grid) -> dict[str, Any]:
                 "address": f"{sub.code}.{aspect.position}",
                 "kind": aspect.kind,
                 "description": aspect.description,
-                "max": marks.format_value("M", aspect.max_hundredths),
+                "max": cells.format_value("M", aspect.max_hundredths),
                 "wsos_section": aspect.wsos_section,
                 "levels": list(aspect.levels or []),
             }
         )
     rows = []
     for row in grid.rows:
-        cells = []
+        row_cells = []
         for column in grid.columns:
             mark = row.marks.get((column.aspect.id, column.seat))
             conflict = row.conflict_for(column.seat)
-            cells.append(
+            row_cells.append(
                 {
                     "aspect": column.address,
                     "seat": column.seat,
-                    "value": marks.format_value(column.aspect.kind, mark.value) if mark else None,
+                    "value": cells.format_value(column.aspect.kind, mark.value) if mark else None,
                     "version": mark.version if mark else None,
                     "reason": mark.reason if mark else "",
                     "excluded": conflict.translated() if conflict else None,
@@ -252,7 +253,7 @@ def grid_json(grid: marks.Grid) -> dict[str, Any]:
                 "rescore": [
                     f"{sub.code}.{a.position}" for a in grid.aspects if a.id in row.rescore
                 ],
-                "cells": cells,
+                "cells": row_cells,
             }
         )
     return {
@@ -286,14 +287,14 @@ def form_data(exam_id: int, sub_criterion_id: int):
     """Return one marking form's grid: aspects, present candidates and their cells."""
     exam = _exam(exam_id)
     form = _form(exam, sub_criterion_id)
-    return grid_json(marks.form_grid(db.session, exam, form, current_user))
+    return grid_json(form_grid(db.session, exam, form, current_user))
 
 
 # --- one cell -----------------------------------------------------------------------
 
 
 def mark_json(mark, aspect: Aspect, enrolment_id: int, seat: int) -> dict[str, Any]:
-    state = marks.CellState.of(mark, aspect.kind, db.session)
+    state = cells.CellState.of(mark, aspect.kind, db.session)
     address = f"{aspect.sub_criterion.code}.{aspect.position}"
     return {"enrolment_id": enrolment_id, "aspect": address, "seat": seat, **cell_json(state)}
 
@@ -314,13 +315,13 @@ def put_mark(exam_id: int):
         user = db.session.get(User, current_user.id)
         enrolment = db.session.get(Enrolment, enrolment_key)
         if enrolment is None or enrolment.exam_id != exam.id:
-            raise marks.MarkInvalid(
+            raise errors.MarkInvalid(
                 N_("the candidate is not enrolled in this exam"), "enrolment_id"
             )
         aspect = _aspect(exam, data["aspect"])
         if aspect is None:
-            raise marks.MarkInvalid(N_("no such aspect in this exam's scheme"), "aspect")
-        mark = marks.save_mark(
+            raise errors.MarkInvalid(N_("no such aspect in this exam's scheme"), "aspect")
+        mark = entry.save_mark(
             db.session,
             exam=exam,
             enrolment=enrolment,
@@ -335,7 +336,7 @@ def put_mark(exam_id: int):
 
     try:
         answer = run_write(unit)
-    except marks.MarkingError as exc:
+    except errors.MarkingError as exc:
         return error_response(exc)
     metrics.count_marks_saved("grid", 1)
     return answer
@@ -363,7 +364,7 @@ def mark_history(exam_id: int):
         or not 0 <= seat <= MAX_SEAT
     ):
         return _invalid({"enrolment_id": [_("Give enrolment_id, aspect and seat of one cell.")]})
-    entries = marks.cell_history(db.session, exam, enrolment, aspect, seat)
+    entries = entry.cell_history(db.session, exam, enrolment, aspect, seat)
     return {
         "entries": [
             {
@@ -429,14 +430,14 @@ def import_marks(exam_id: int):
         exam = _exam(exam_id)
         user = db.session.get(User, current_user.id)
         if rows is None:
-            return marks.import_marks(db.session, exam, filename, payload, user)
-        return marks.import_rows(db.session, exam, rows, user, source=filename)
+            return bulk_import.import_marks(db.session, exam, filename, payload, user)
+        return bulk_import.import_rows(db.session, exam, rows, user, source=filename)
 
     try:
         summary = run_write(unit)
     except Rejected as exc:
         return _rejected(exc)
-    except marks.MarkingError as exc:
+    except errors.MarkingError as exc:
         return error_response(exc)
     cells = summary.created + summary.updated
     metrics.count_marks_saved("upload" if rows is None else "json", cells)
@@ -455,12 +456,12 @@ def lock(exam_id: int, sub_criterion_id: int):
     def unit():
         exam = _exam(exam_id)
         form = _form(exam, sub_criterion_id)
-        marks.lock_form(db.session, form, db.session.get(User, current_user.id))
+        signoff.lock_form(db.session, form, db.session.get(User, current_user.id))
         return {"locked": True, "locked_at": form.locked_at.isoformat()}
 
     try:
         return run_write(unit)
-    except marks.MarkingError as exc:
+    except errors.MarkingError as exc:
         return error_response(exc)
 
 
@@ -477,12 +478,12 @@ def unlock(exam_id: int, sub_criterion_id: int):
     def unit():
         exam = _exam(exam_id)
         form = _form(exam, sub_criterion_id)
-        marks.unlock_form(db.session, form, db.session.get(User, current_user.id), data["reason"])
+        signoff.unlock_form(db.session, form, db.session.get(User, current_user.id), data["reason"])
         return {"locked": False}
 
     try:
         return run_write(unit)
-    except marks.MarkingError as exc:
+    except errors.MarkingError as exc:
         return error_response(exc)
 
 
@@ -503,14 +504,14 @@ def put_seat(exam_id: int, sub_criterion_id: int, seat: int):
         if data["user_id"] is not None:
             expert = db.session.get(User, data["user_id"])
             if expert is None:
-                raise marks.MarkInvalid(N_("no such user"), "user_id")
-        marks.assign_seat(db.session, form, seat, expert, db.session.get(User, current_user.id))
-        seated = marks.seat_expert(db.session, form, seat)
+                raise errors.MarkInvalid(N_("no such user"), "user_id")
+        seats.assign_seat(db.session, form, seat, expert, db.session.get(User, current_user.id))
+        seated = cells.seat_expert(db.session, form, seat)
         return {"seat": seat, "user_id": seated.id if seated else None}
 
     try:
         return run_write(unit)
-    except marks.MarkingError as exc:
+    except errors.MarkingError as exc:
         return error_response(exc)
 
 

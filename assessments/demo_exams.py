@@ -271,7 +271,7 @@ def _plan(session: Session, context: _Context, start: date, end: date, people) -
 
 def _seat_judges(session: Session, context: _Context, exam: Exam) -> None:
     """Seat the judges of every form with a judgement aspect, none from a candidate's college."""
-    from assessments.services import marks
+    from assessments.services.marks import seats
 
     judged = set(
         session.scalars(
@@ -287,7 +287,7 @@ def _seat_judges(session: Session, context: _Context, exam: Exam) -> None:
         if form.sub_criterion_id not in judged:
             continue
         for seat, user in enumerate(judges[: exam.scheme.judges], start=1):
-            marks.assign_seat(session, form, seat, user, context.chief)
+            seats.assign_seat(session, form, seat, user, context.chief)
 
 
 def _aspects(session: Session, exam: Exam) -> list[tuple[str, str, str, str, int]]:
@@ -339,10 +339,10 @@ def _marks_for(
 
 
 def _import(session: Session, exam: Exam, rows: list[dict[str, str]], user: User, source: str):
-    from assessments.services import marks
+    from assessments.services.marks import bulk_import
 
     table = [Row(n, values) for n, values in enumerate(rows, start=2)]
-    return marks.import_rows(session, exam, table, user, source=source)
+    return bulk_import.import_rows(session, exam, table, user, source=source)
 
 
 def _finalised_exam(session: Session, context: _Context, people: list[Candidate]) -> Exam:
@@ -369,7 +369,7 @@ def _finalised_exam(session: Session, context: _Context, people: list[Candidate]
 
 def _exam_in_progress(session: Session, context: _Context, people: list[Candidate]) -> Exam:
     """Criterion A locked, B complete but one J aspect to re-score, C half done, D empty."""
-    from assessments.services import marks
+    from assessments.services.marks import signoff
 
     exam = _plan(session, context, IN_PROGRESS_START, IN_PROGRESS_END, people)
     rng = random.Random(20261123)  # demo data, not security
@@ -390,5 +390,5 @@ def _exam_in_progress(session: Session, context: _Context, people: list[Candidat
     forms = session.scalars(select(MarkingForm).where(MarkingForm.exam_id == exam.id)).all()
     for form in forms:
         if form.sub_criterion.criterion.letter == "A":
-            marks.lock_form(session, form, context.chief)
+            signoff.lock_form(session, form, context.chief)
     return exam

@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         from app.db import begin_write
         from app.extensions import db
         from assessments.models import Exam
-        from assessments.services import audit, marks
+        from assessments.services import audit
+        from assessments.services.marks import bulk_import
 
         started = time.perf_counter()
         exam, iins = build_exam(db.session, args.candidates)
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         begin_write(db.session)
         exam = db.session.get(Exam, exam_id)
-        summary = marks.import_marks(db.session, exam, "bench.csv", data, None)
+        summary = bulk_import.import_marks(db.session, exam, "bench.csv", data, None)
         db.session.commit()
         imported = time.perf_counter() - t0
         verify_started = time.perf_counter()

@@ -73,7 +73,8 @@ def _scheme_xlsx(_stack: ExitStack):
 def _tables(_stack: ExitStack):
     from hypothesis import strategies as st
 
-    from assessments.services import candidates, marks
+    from assessments.services import candidates
+    from assessments.services.marks import bulk_import
     from assessments.services.reference import COLUMNS
     from assessments.tabular import Rejected, read_table
     from tests.fuzz.properties import (
@@ -88,7 +89,7 @@ def _tables(_stack: ExitStack):
             candidate_files(),
             (candidates.REQUIRED_COLUMNS, candidates.OPTIONAL_COLUMNS),
         ),
-        "marks": (mark_files(), (marks.IMPORT_COLUMNS, marks.IMPORT_OPTIONAL)),
+        "marks": (mark_files(), (bulk_import.IMPORT_COLUMNS, bulk_import.IMPORT_OPTIONAL)),
         **{kind: (reference_files(kind, ["17"]), COLUMNS[kind]) for kind in COLUMNS},
     }
     strategy = st.sampled_from(sorted(kinds)).flatmap(
@@ -105,7 +106,7 @@ def _tables(_stack: ExitStack):
             except Rejected:
                 general = None
             try:
-                fast = marks.read_import_table(filename, data)
+                fast = bulk_import.read_import_table(filename, data)
             except Rejected:
                 fast = None
             assert fast == general, "the fast marks reader differs from read_table"
@@ -207,7 +208,7 @@ def _marks_import(stack: ExitStack):
     from hypothesis import strategies as st
 
     from assessments.models import AuditEntry, Mark
-    from assessments.services import marks
+    from assessments.services.marks import bulk_import, errors
     from assessments.tabular import Rejected
     from tests.fuzz.properties import check_all_or_nothing, mark_files, seed_imports
 
@@ -221,9 +222,9 @@ def _marks_import(stack: ExitStack):
         user = world.chief if as_chief else None
         return check_all_or_nothing(
             session,
-            lambda: marks.import_marks(session, world.exam, filename, data, user),
+            lambda: bulk_import.import_marks(session, world.exam, filename, data, user),
             (Mark, AuditEntry),
-            (Rejected, marks.MarkingError),
+            (Rejected, errors.MarkingError),
             filename,
         )
 

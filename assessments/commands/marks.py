@@ -17,7 +17,8 @@ from sqlalchemy import select
 from app.db import begin_write
 from app.extensions import db
 from assessments.models import Exam
-from assessments.services import audit, marks
+from assessments.services import audit
+from assessments.services.marks import bulk_import, errors
 from assessments.tabular import Rejected
 
 marks_cli = AppGroup("marks", help="Marks recorded elsewhere: bulk import.")
@@ -45,14 +46,14 @@ def import_command(exam_id: int, path: str, as_json: bool):
     filename = Path(path).name
     data = Path(path).read_bytes()
     try:
-        summary = marks.import_marks(db.session, exam, filename, data, None)
+        summary = bulk_import.import_marks(db.session, exam, filename, data, None)
     except Rejected as exc:
         db.session.rollback()
         for line in exc.lines():
             click.echo(line, err=True)
         click.echo(f"nothing imported: {len(exc.problems)} problems", err=True)
         sys.exit(1)
-    except marks.MarkingError as exc:
+    except errors.MarkingError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

@@ -35,6 +35,8 @@ from assessments.models import (
 )
 from assessments.personal_data import iin_lookup_hash
 from assessments.services.candidates import ADMIN_SCOPE, Scope
+from assessments.services.marks import signoff
+from assessments.services.marks.errors import MarkingError
 from assessments.tabular import Problem, Rejected, Row, read_table
 
 REASON_REQUIRED = frozenset({"disqualified"})
@@ -401,19 +403,19 @@ def finalise(session: Session, exam: Exam, user: User | None) -> Exam:
     candidate is present; the finalisation itself is the last audited entry before the
     head is recorded.
     """
-    from assessments.services import audit, marks, results
+    from assessments.services import audit, results
 
     # the exam row lock queues mark writers, so nothing changes between check and lock
     if audit.lock_exam(session, exam.id) == "finalised" or exam.status == "finalised":
         raise ExamError(N_("The exam is already finalised."), "status")
     if not present_enrolments(exam):
         raise ExamError(N_("No candidate is present; there is nothing to finalise."), "status")
-    items = list(marks.completeness(session, exam))
+    items = list(signoff.completeness(session, exam))
     if items:
         raise ExamIncomplete(exam, items)
     try:
-        marks.lock_all_forms(session, exam, user)
-    except marks.MarkingError as exc:
+        signoff.lock_all_forms(session, exam, user)
+    except MarkingError as exc:
         raise ExamError(exc.message, exc.field, **exc.params) from exc
     try:
         results.compute_results(session, exam)
@@ -516,18 +518,12 @@ class FormProgress:
         return (cells - self.missing) * 100 // cells
 
 
-def forms_progress(session: Session, exam: Exam) -> list[FormProgress] | None:
-    """Return each marking form's progress, or None when completeness is not available."""
-    try:
-        from assessments.services import marks
-    except ImportError:
-        marks = None
+def forms_progress(session: Session, exam: Exam) -> list[FormProgress]:
+    """Return each marking form's progress: cells still missing or to re-score, and the lock."""
     forms = marking_forms(session, exam)
-    if marks is None:
-        return None
     missing: Counter[str] = Counter()
     rescore: Counter[str] = Counter()
-    for item in marks.completeness(session, exam):
+    for item in signoff.completeness(session, exam):
         code = item.address.split(".", 1)[0]
         (missing if item.kind == "missing" else rescore)[code] += 1
     candidates = len(present_enrolments(exam))

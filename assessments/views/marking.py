@@ -19,7 +19,8 @@ from app.extensions import db
 from assessments import access
 from assessments.api import run_write
 from assessments.models import Exam, MarkingForm
-from assessments.services import marks
+from assessments.services.marks import cells, errors, signoff
+from assessments.services.marks.grid import Grid, form_grid
 
 bp = Blueprint("marking", __name__)
 
@@ -44,7 +45,7 @@ def _exam_or_abort(exam_id: int) -> Exam:
 
 
 def _form_or_abort(exam: Exam, sub_criterion_id: int) -> MarkingForm:
-    return marks.form_for(db.session, exam, sub_criterion_id) or abort(404)
+    return cells.form_for(db.session, exam, sub_criterion_id) or abort(404)
 
 
 def cell_text(kind: str, mark: Any) -> str:
@@ -104,11 +105,11 @@ def form(exam_id: int, sub_criterion_id: int):
     """Show one marking form as a grid of present candidates × aspects."""
     exam = _exam_or_abort(exam_id)
     marking_form = _form_or_abort(exam, sub_criterion_id)
-    grid = marks.form_grid(db.session, exam, marking_form, current_user)
+    grid = form_grid(db.session, exam, marking_form, current_user)
     return render_template("marking/form.html", **_context(exam, marking_form, grid))
 
 
-def _context(exam: Exam, marking_form: MarkingForm, grid: marks.Grid) -> dict[str, Any]:
+def _context(exam: Exam, marking_form: MarkingForm, grid: Grid) -> dict[str, Any]:
     from assessments.services.exams import marking_forms
 
     forms = marking_forms(db.session, exam)
@@ -164,16 +165,16 @@ def lock(exam_id: int, sub_criterion_id: int):
     user_id = current_user.id
 
     def unit():
-        marks.lock_form(db.session, marking_form, db.session.get(User, user_id))
+        signoff.lock_form(db.session, marking_form, db.session.get(User, user_id))
 
     try:
         run_write(unit)
-    except marks.FormIncomplete as exc:
+    except errors.FormIncomplete as exc:
         lines = ", ".join(f"{i.candidate.full_name}: {i.address}" for i in exc.items[:10])
         more = len(exc.items) - 10
         flash(f"{exc.translated()} {lines}" + (f" (+{more})" if more > 0 else ""), "error")
         return _back(exam, marking_form)
-    except marks.MarkingError as exc:
+    except errors.MarkingError as exc:
         flash(exc.translated(), "error")
         return _back(exam, marking_form)
     flash(
@@ -196,11 +197,11 @@ def unlock(exam_id: int, sub_criterion_id: int):
     user_id, reason = current_user.id, unlock_form.reason.data
 
     def unit():
-        marks.unlock_form(db.session, marking_form, db.session.get(User, user_id), reason)
+        signoff.unlock_form(db.session, marking_form, db.session.get(User, user_id), reason)
 
     try:
         run_write(unit)
-    except marks.MarkingError as exc:
+    except errors.MarkingError as exc:
         flash(exc.translated(), "error")
         return _back(exam, marking_form)
     flash(_("Form %(code)s is unlocked.", code=marking_form.sub_criterion.code), "success")

@@ -29,7 +29,8 @@ from assessments.models import (
     SubCriterion,
 )
 from assessments.scheme_files import CompetenceSection, parse_scheme_files
-from assessments.services import audit, marks
+from assessments.services import audit
+from assessments.services.marks import signoff
 from assessments.services.results import compute_results
 
 COUNTED = (Exam, Enrolment, Mark, Result, AuditEntry, Candidate, MarkingScheme, MarkingForm)
@@ -88,7 +89,7 @@ def test_demo_exam_in_progress_is_partly_marked(session):
     forms = session.scalars(select(MarkingForm).where(MarkingForm.exam_id == exam.id)).all()
     locked = {f.sub_criterion.code for f in forms if f.locked}
     assert locked == {f.sub_criterion.code for f in forms if f.sub_criterion.code.startswith("A")}
-    items = marks.completeness(session, exam)
+    items = signoff.completeness(session, exam)
     rescore = [i for i in items if i.kind == "rescore"]
     assert len(rescore) == 1 and rescore[0].address.startswith("B")
     missing = {i.address[0] for i in items if i.kind == "missing"}

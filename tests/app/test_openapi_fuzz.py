@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.config import PROJECT_ROOT
-from assessments.services import marks
+from assessments.services.marks import entry
 from passports.services import issuance, keys
 from tests.assessments.marking_setup import build_exam
 from tests.factories import PASSWORD
@@ -85,7 +85,7 @@ def seed(session) -> tuple[World, dict]:
     keys.ensure_key(session)
     marking = build_exam(session, status="marking")
     for enrolment in marking.enrolments:  # form A2 is complete: locking it succeeds
-        marks.save_mark(
+        entry.save_mark(
             session,
             exam=marking.exam,
             enrolment=enrolment,

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from app.config import PROJECT_ROOT
 from assessments.models import AuditEntry, Mark
-from assessments.services import audit, marks
+from assessments.services import audit
+from assessments.services.marks import seats, signoff
+from assessments.services.marks.entry import save_mark
 from tests.assessments.marking_setup import build_exam
 from tests.factories import PASSWORD, UserFactory
 
@@ -87,7 +89,7 @@ def test_conflict_of_interest_is_403_for_the_user(client, session, setup):
 
 def test_conflict_of_interest_is_403_for_the_judge_seats_expert(client, session, setup):
     judge = setup.experts[1]
-    marks.assign_seat(session, setup.forms["A1"], 3, judge, setup.chief)
+    seats.assign_seat(session, setup.forms["A1"], 3, judge, setup.chief)
     judge.college_id = setup.candidate(0).college_id
     session.flush()
     login(client, setup.experts[0])
@@ -218,7 +220,7 @@ def test_lock_needs_the_chief_and_a_complete_form(client, session, setup):
 
 def test_unlock_needs_the_chief_and_a_reason(client, session, setup):
     for index in range(3):
-        marks.save_mark(
+        save_mark(
             session,
             exam=setup.exam,
             enrolment=setup.enrolments[index],
@@ -228,7 +230,7 @@ def test_unlock_needs_the_chief_and_a_reason(client, session, setup):
             user=setup.chief,
             expected_version=None,
         )
-    marks.lock_form(session, setup.forms["A2"], setup.chief)
+    signoff.lock_form(session, setup.forms["A2"], setup.chief)
     url = _form_url(setup, "A2", "unlock")
     login(client, setup.experts[0])
     assert client.post(url, json={"reason": "typo"}, headers=XHR).status_code == 403

@@ -23,8 +23,9 @@ from assessments.models import (
     SubCriterion,
 )
 from assessments.personal_data import encrypt_iin, iin_lookup_hash
-from assessments.services import audit, marks
+from assessments.services import audit
 from assessments.services import exams as service
+from assessments.services.marks import entry
 from assessments.translit import transliterate
 from tests.factories import CentreFactory, CollegeFactory, CompetenceFactory, UserFactory, iin_for
 
@@ -395,7 +396,7 @@ def test_start_marking_moves_planned_to_marking_once(session, world):
 def test_first_saved_mark_moves_the_exam_to_marking(session, world, enrolled):
     exam, by_name = enrolled
     aspect = _aspect(session, exam, "A2.1")
-    marks.save_mark(
+    entry.save_mark(
         session,
         exam=exam,
         enrolment=by_name["Абаев"],
@@ -429,7 +430,7 @@ def _fill(session, exam, enrolment, *, skip=(), judge_scores=(2, 2, 2)):
         aspect = _aspect(session, exam, address)
         seats = [(0, "1.5")] if aspect.kind == "M" else list(enumerate(judge_scores, start=1))
         for seat, value in seats:
-            marks.save_mark(
+            entry.save_mark(
                 session,
                 exam=exam,
                 enrolment=enrolment,

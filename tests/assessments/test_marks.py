@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from assessments.models import AuditEntry, Mark
-from assessments.services import audit, marks
+from assessments.services import audit
+from assessments.services.marks import entry, errors, seats, signoff
+from assessments.services.marks.grid import form_grid
 from tests.assessments.marking_setup import build_exam
 from tests.factories import CollegeFactory, UserFactory
 
@@ -18,7 +20,7 @@ def setup(session):
 
 def save(setup, address, value, *, index=0, seat=0, user=None, expected=None, reason=""):
     session = marks_session()
-    return marks.save_mark(
+    return entry.save_mark(
         session,
         exam=setup.exam,
         enrolment=setup.enrolments[index],
@@ -65,7 +67,7 @@ def test_update_needs_the_version_the_writer_saw(session, setup):
     first = save(setup, "A1.1", "1")
     second = save(setup, "A1.1", "0.5", user=setup.experts[1], expected=1, reason="late")
     assert (second.id, second.value, second.version) == (first.id, 50, 2)
-    with pytest.raises(marks.MarkConflict) as caught:
+    with pytest.raises(errors.MarkConflict) as caught:
         save(setup, "A1.1", "0", expected=1)
     current = caught.value.current
     assert (current.value, current.version) == ("0.50", 2)
@@ -76,7 +78,7 @@ def test_update_needs_the_version_the_writer_saw(session, setup):
 
 def test_a_writer_who_believes_the_cell_empty_gets_a_conflict(setup):
     save(setup, "A1.1", "1")
-    with pytest.raises(marks.MarkConflict) as caught:
+    with pytest.raises(errors.MarkConflict) as caught:
         save(setup, "A1.1", "0", expected=None)
     assert caught.value.current.value == "1.00"
 
@@ -95,7 +97,7 @@ def test_a_cell_can_be_cleared_and_the_clearing_is_audited(session, setup):
     assert session.scalars(select(Mark)).all() == []
     last = audit.entries(session, setup.exam.id)[-1]
     assert (last.action, last.old_value, last.new_value) == ("mark.cleared", "1.00", "")
-    with pytest.raises(marks.MarkConflict) as caught:
+    with pytest.raises(errors.MarkConflict) as caught:
         save(setup, "A1.1", "0.5", expected=1)
     assert caught.value.current.value is None
 
@@ -115,7 +117,7 @@ def test_a_cell_can_be_cleared_and_the_clearing_is_audited(session, setup):
     ],
 )
 def test_invalid_values_and_seats_are_refused(session, setup, address, seat, value, field):
-    with pytest.raises(marks.MarkInvalid) as caught:
+    with pytest.raises(errors.MarkInvalid) as caught:
         save(setup, address, value, seat=seat)
     assert caught.value.field == field
     assert session.scalars(select(Mark)).all() == []
@@ -124,18 +126,18 @@ def test_invalid_values_and_seats_are_refused(session, setup, address, seat, val
 def test_locked_form_and_finalised_exam_refuse_changes(session, setup):
     setup.forms["A1"].locked_at = setup.exam.created_at
     session.flush()
-    with pytest.raises(marks.FormLocked):
+    with pytest.raises(errors.FormLocked):
         save(setup, "A1.1", "1")
     save(setup, "A2.1", "1")  # another form stays open
     setup.exam.status = "finalised"
     session.flush()
-    with pytest.raises(marks.ExamClosed):
+    with pytest.raises(errors.ExamClosed):
         save(setup, "A2.1", "0", expected=1)
 
 
 def test_only_the_exams_chief_and_experts_mark(session, setup):
     outsider = UserFactory(role="expert", college=setup.colleges[1])
-    with pytest.raises(marks.NotAllowed):
+    with pytest.raises(errors.NotAllowed):
         save(setup, "A1.1", "1", user=outsider)
     assert save(setup, "A1.1", "1", user=setup.chief).version == 1
 
@@ -143,7 +145,7 @@ def test_only_the_exams_chief_and_experts_mark(session, setup):
 def test_an_expert_never_marks_a_candidate_of_their_own_college(session, setup):
     setup.experts[0].college_id = setup.candidate(0).college_id
     session.flush()
-    with pytest.raises(marks.ConflictOfInterest) as caught:
+    with pytest.raises(errors.ConflictOfInterest) as caught:
         save(setup, "A1.1", "1")
     assert setup.experts[0].name in caught.value.text
     assert session.scalars(select(Mark)).all() == []
@@ -152,8 +154,8 @@ def test_an_expert_never_marks_a_candidate_of_their_own_college(session, setup):
 def test_a_judge_seat_held_by_a_compatriot_refuses_that_candidates_scores(session, setup):
     compatriot = setup.experts[2]
     compatriot.college_id = setup.candidate(1).college_id
-    marks.assign_seat(session, setup.forms["A1"], 2, compatriot, setup.chief)
-    with pytest.raises(marks.ConflictOfInterest) as caught:
+    seats.assign_seat(session, setup.forms["A1"], 2, compatriot, setup.chief)
+    with pytest.raises(errors.ConflictOfInterest) as caught:
         save(setup, "A1.3", "2", seat=2, index=1)
     assert caught.value.field == "seat"
     assert compatriot.name in caught.value.text
@@ -165,7 +167,7 @@ def test_a_judge_seat_held_by_a_compatriot_refuses_that_candidates_scores(sessio
 def test_only_present_candidates_get_marks(session, setup):
     setup.enrolments[2].attendance = "absent"
     session.flush()
-    with pytest.raises(marks.NotPresent):
+    with pytest.raises(errors.NotPresent):
         save(setup, "A1.1", "1", index=2)
 
 
@@ -177,7 +179,7 @@ def test_completeness_lists_missing_cells_and_judges_too_far_apart(session, setu
     for seat, score in ((1, 0), (2, 1), (3, 2)):  # spread 2 > allowed 1
         save(setup, "A1.3", score, index=0, seat=seat)
     save(setup, "A1.3", 3, index=1, seat=1)
-    items = marks.completeness(session, setup.exam)
+    items = signoff.completeness(session, setup.exam)
     found = [(i.enrolment.id, i.address, i.kind, i.seats) for i in items]
     first, second = setup.enrolments[0].id, setup.enrolments[1].id
     assert found == [
@@ -189,7 +191,7 @@ def test_completeness_lists_missing_cells_and_judges_too_far_apart(session, setu
         (second, "A2.1", "missing", ()),
     ]
     assert str(items[0]).endswith("(ws 1): A1.3: needs re-scoring")
-    only_a2 = marks.completeness(session, setup.exam, setup.forms["A2"].sub_criterion_id)
+    only_a2 = signoff.completeness(session, setup.exam, setup.forms["A2"].sub_criterion_id)
     assert [i.address for i in only_a2] == ["A2.1", "A2.1"]
 
 
@@ -197,7 +199,7 @@ def test_completeness_lists_missing_cells_and_judges_too_far_apart(session, setu
 def test_spread_at_the_limit_is_accepted(session, setup, scores, rescore):
     for seat, score in enumerate(scores, start=1):
         save(setup, "A1.3", score, seat=seat)
-    items = marks.completeness(session, setup.exam, setup.forms["A1"].sub_criterion_id)
+    items = signoff.completeness(session, setup.exam, setup.forms["A1"].sub_criterion_id)
     kinds = {
         i.kind for i in items if i.enrolment.id == setup.enrolments[0].id and i.address == "A1.3"
     }
@@ -206,34 +208,34 @@ def test_spread_at_the_limit_is_accepted(session, setup, scores, rescore):
 
 def test_the_chief_locks_only_a_complete_form(session, setup):
     form = setup.forms["A2"]
-    with pytest.raises(marks.NotAllowed):
-        marks.lock_form(session, form, setup.experts[0])
-    with pytest.raises(marks.FormIncomplete) as caught:
-        marks.lock_form(session, form, setup.chief)
+    with pytest.raises(errors.NotAllowed):
+        signoff.lock_form(session, form, setup.experts[0])
+    with pytest.raises(errors.FormIncomplete) as caught:
+        signoff.lock_form(session, form, setup.chief)
     assert len(caught.value.items) == 3
     fill_form(setup, "A2")
-    marks.lock_form(session, form, setup.chief)
+    signoff.lock_form(session, form, setup.chief)
     assert form.locked and form.locked_by_id == setup.chief.id
     assert audit.entries(session, setup.exam.id)[-1].action == "form.locked"
 
 
 def test_a_form_waiting_for_rescoring_cannot_be_locked(session, setup):
     fill_form(setup, "A1", scores=(0, 3, 3))
-    with pytest.raises(marks.FormIncomplete) as caught:
-        marks.lock_form(session, setup.forms["A1"], setup.chief)
+    with pytest.raises(errors.FormIncomplete) as caught:
+        signoff.lock_form(session, setup.forms["A1"], setup.chief)
     assert {i.kind for i in caught.value.items} == {"rescore"}
 
 
 def test_unlocking_needs_the_chief_and_a_written_reason(session, setup):
     fill_form(setup, "A2")
     form = setup.forms["A2"]
-    marks.lock_form(session, form, setup.chief)
-    with pytest.raises(marks.NotAllowed):
-        marks.unlock_form(session, form, setup.experts[0], "typo")
-    with pytest.raises(marks.MarkInvalid) as caught:
-        marks.unlock_form(session, form, setup.chief, "   ")
+    signoff.lock_form(session, form, setup.chief)
+    with pytest.raises(errors.NotAllowed):
+        signoff.unlock_form(session, form, setup.experts[0], "typo")
+    with pytest.raises(errors.MarkInvalid) as caught:
+        signoff.unlock_form(session, form, setup.chief, "   ")
     assert caught.value.field == "reason"
-    marks.unlock_form(session, form, setup.chief, "Workstation 2 re-measured")
+    signoff.unlock_form(session, form, setup.chief, "Workstation 2 re-measured")
     assert not form.locked
     entry = audit.entries(session, setup.exam.id)[-1]
     assert (entry.action, entry.reason) == ("form.unlocked", "Workstation 2 re-measured")
@@ -241,26 +243,26 @@ def test_unlocking_needs_the_chief_and_a_written_reason(session, setup):
 
 def test_lock_all_forms_is_all_or_nothing(session, setup):
     fill_form(setup, "A2")
-    with pytest.raises(marks.FormIncomplete):
-        marks.lock_all_forms(session, setup.exam, None)
+    with pytest.raises(errors.FormIncomplete):
+        signoff.lock_all_forms(session, setup.exam, None)
     assert not setup.forms["A2"].locked
     fill_form(setup, "A1")
-    marks.lock_all_forms(session, setup.exam, None)
+    signoff.lock_all_forms(session, setup.exam, None)
     assert all(form.locked for form in setup.forms.values())
 
 
 def test_seats_are_assigned_by_the_chief_to_experts_of_the_exam(session, setup):
     form = setup.forms["A1"]
-    with pytest.raises(marks.NotAllowed):
-        marks.assign_seat(session, form, 1, setup.experts[0], setup.experts[0])
+    with pytest.raises(errors.NotAllowed):
+        seats.assign_seat(session, form, 1, setup.experts[0], setup.experts[0])
     stranger = UserFactory(role="expert", college=CollegeFactory())
-    with pytest.raises(marks.MarkInvalid):
-        marks.assign_seat(session, form, 1, stranger, setup.chief)
-    with pytest.raises(marks.MarkInvalid):
-        marks.assign_seat(session, form, 4, setup.experts[0], setup.chief)
-    marks.assign_seat(session, form, 1, setup.experts[0], setup.chief)
-    with pytest.raises(marks.MarkInvalid):  # one expert, one seat
-        marks.assign_seat(session, form, 2, setup.experts[0], setup.chief)
+    with pytest.raises(errors.MarkInvalid):
+        seats.assign_seat(session, form, 1, stranger, setup.chief)
+    with pytest.raises(errors.MarkInvalid):
+        seats.assign_seat(session, form, 4, setup.experts[0], setup.chief)
+    seats.assign_seat(session, form, 1, setup.experts[0], setup.chief)
+    with pytest.raises(errors.MarkInvalid):  # one expert, one seat
+        seats.assign_seat(session, form, 2, setup.experts[0], setup.chief)
     assert form.seats == {"1": setup.experts[0].id}
     entry = audit.entries(session, setup.exam.id)[-1]
     assert (entry.action, entry.new_value) == ("seat.assigned", setup.experts[0].email)
@@ -270,7 +272,7 @@ def test_cell_history_lists_every_change_of_that_cell_only(session, setup):
     save(setup, "A1.1", "1")
     save(setup, "A1.1", "0.5", expected=1, reason="crooked")
     save(setup, "A1.2", "0.5")
-    history = marks.cell_history(session, setup.exam, setup.enrolments[0], setup.aspects["A1.1"], 0)
+    history = entry.cell_history(session, setup.exam, setup.enrolments[0], setup.aspects["A1.1"], 0)
     assert [(e.old_value, e.new_value, e.reason) for e in history] == [
         ("", "1.00", ""),
         ("1.00", "0.50", "crooked"),
@@ -282,7 +284,7 @@ def test_the_grid_shows_missing_rescore_deductions_and_exclusions(session, setup
     save(setup, "A1.2", "0.25", index=0, user=setup.chief)  # a deduction without a reason
     for seat, score in ((1, 0), (2, 3), (3, 3)):
         save(setup, "A1.3", score, index=0, seat=seat, user=setup.chief)
-    grid = marks.form_grid(session, setup.exam, setup.forms["A1"], setup.experts[0])
+    grid = form_grid(session, setup.exam, setup.forms["A1"], setup.experts[0])
     assert [c.address for c in grid.columns] == ["A1.1", "A1.2", "A1.3", "A1.3", "A1.3"]
     assert [c.seat for c in grid.columns] == [0, 0, 1, 2, 3]
     assert grid.missing == 3 * 5 - 4

@@ -14,7 +14,8 @@ from flask import g
 from sqlalchemy import select
 
 from assessments.models import AuditEntry, Mark
-from assessments.services import audit, marks
+from assessments.services import audit
+from assessments.services.marks import cells
 from tests.assessments.marking_setup import build_exam
 from tests.conftest import make_app, migrate
 from tests.factories import PASSWORD
@@ -126,7 +127,7 @@ def test_parallel_writers_lose_no_update_and_keep_one_chain(live):
         assert (counter.value // 10, counter.version) == (total, total)
         report = audit.verify(db.session, ids["exam"])
         assert report.ok and report.checked == total + WRITERS
-        target = marks.cell_target(ids["counter_enrolment"], "A1.1", 0)
+        target = cells.cell_target(ids["counter_enrolment"], "A1.1", 0)
         history = db.session.scalars(
             select(AuditEntry).where(AuditEntry.target == target).order_by(AuditEntry.seq)
         ).all()

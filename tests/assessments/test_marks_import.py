@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from assessments.models import AuditEntry, Mark
-from assessments.services import audit, marks
+from assessments.services import audit
+from assessments.services.marks import bulk_import, entry, errors, seats, signoff
 from assessments.tabular import Rejected
 from tests.assessments.marking_setup import build_exam
 from tests.factories import iin_for
@@ -41,7 +42,7 @@ def stored(session) -> dict:
 
 def test_a_complete_file_is_imported_chained_and_starts_marking(session, setup):
     data = csv_bytes("iin,aspect,judge,score", *full_rows(setup, value='"0,5"'))
-    summary = marks.import_marks(session, setup.exam, "day1.csv", data, setup.chief)
+    summary = bulk_import.import_marks(session, setup.exam, "day1.csv", data, setup.chief)
     cells = 3 * (3 + 3)  # 3 candidates × (3 M aspects + 3 judge seats)
     assert (summary.rows, summary.created, summary.updated, summary.unchanged) == (
         cells,
@@ -52,7 +53,7 @@ def test_a_complete_file_is_imported_chained_and_starts_marking(session, setup):
     values = stored(session)
     assert values[(setup.enrolments[0].id, setup.aspects["A1.2"].id, 0)] == 50
     assert values[(setup.enrolments[2].id, setup.aspects["A1.3"].id, 3)] == 3
-    assert marks.completeness(session, setup.exam) == []
+    assert signoff.completeness(session, setup.exam) == []
     assert setup.exam.status == "marking"
     report = audit.verify(session, setup.exam.id)
     assert report.ok and report.checked == cells
@@ -66,7 +67,7 @@ def test_a_complete_file_is_imported_chained_and_starts_marking(session, setup):
 
 
 def test_an_imported_value_replaces_an_earlier_one_with_its_reason(session, setup):
-    first = marks.save_mark(
+    first = entry.save_mark(
         session,
         exam=setup.exam,
         enrolment=setup.enrolments[0],
@@ -81,7 +82,7 @@ def test_an_imported_value_replaces_an_earlier_one_with_its_reason(session, setu
         f"{setup.iins[0]};A1.1;;0,75;paper form, page 2",
         f"{setup.iins[1]};a1.1;;0.75;",
     )
-    summary = marks.import_marks(session, setup.exam, "paper.csv", data, None)
+    summary = bulk_import.import_marks(session, setup.exam, "paper.csv", data, None)
     assert (summary.created, summary.updated) == (1, 1)
     session.refresh(first)
     assert (first.value, first.version, first.reason) == (75, 2, "paper form, page 2")
@@ -90,7 +91,7 @@ def test_an_imported_value_replaces_an_earlier_one_with_its_reason(session, setu
         ("1.00", "0.75", "paper form, page 2", "system"),
         ("", "0.75", "paper.csv", "system"),
     ]
-    again = marks.import_marks(session, setup.exam, "paper.csv", data, None)
+    again = bulk_import.import_marks(session, setup.exam, "paper.csv", data, None)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
 
@@ -102,7 +103,7 @@ def test_xlsx_files_are_read_like_csv(session, setup):
     sheet.append([setup.iins[0], "A1.3", 2, 3])
     buffer = io.BytesIO()
     book.save(buffer)
-    summary = marks.import_marks(session, setup.exam, "marks.xlsx", buffer.getvalue(), None)
+    summary = bulk_import.import_marks(session, setup.exam, "marks.xlsx", buffer.getvalue(), None)
     assert summary.created == 2
     values = stored(session)
     assert values[(setup.enrolments[0].id, setup.aspects["A2.1"].id, 0)] == 125
@@ -111,7 +112,7 @@ def test_xlsx_files_are_read_like_csv(session, setup):
 
 def _refused(session, setup, *lines, user=None, entries=0):
     with pytest.raises(Rejected) as caught:
-        marks.import_marks(session, setup.exam, "m.csv", csv_bytes(*lines), user)
+        bulk_import.import_marks(session, setup.exam, "m.csv", csv_bytes(*lines), user)
     assert session.scalars(select(Mark)).all() == []
     assert len(session.scalars(select(AuditEntry)).all()) == entries
     assert setup.exam.status == "planned"
@@ -197,7 +198,7 @@ def test_rows_for_a_locked_form_or_an_absent_candidate_are_refused(session, setu
 def test_conflicts_of_interest_apply_to_imports(session, setup):
     chief = setup.chief
     judge = setup.experts[1]
-    marks.assign_seat(session, setup.forms["A1"], 2, judge, chief)
+    seats.assign_seat(session, setup.forms["A1"], 2, judge, chief)
     judge.college_id = setup.candidate(0).college_id
     session.flush()
     lines = _refused(
@@ -211,7 +212,7 @@ def test_conflicts_of_interest_apply_to_imports(session, setup):
     expert.college_id = setup.candidate(0).college_id
     session.flush()
     with pytest.raises(Rejected) as caught:
-        marks.import_marks(
+        bulk_import.import_marks(
             session,
             setup.exam,
             "m.csv",
@@ -226,8 +227,8 @@ def test_conflicts_of_interest_apply_to_imports(session, setup):
 def test_a_finalised_exam_refuses_imports(session, setup):
     setup.exam.status = "finalised"
     session.flush()
-    with pytest.raises(marks.ExamClosed):
-        marks.import_marks(
+    with pytest.raises(errors.ExamClosed):
+        bulk_import.import_marks(
             session,
             setup.exam,
             "m.csv",

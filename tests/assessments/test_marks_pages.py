@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import g
 
-from assessments.services import audit, marks
+from assessments.services import audit
+from assessments.services.marks import entry, seats, signoff
 from tests.assessments.marking_setup import build_exam
 from tests.factories import PASSWORD, UserFactory
 
@@ -35,7 +36,7 @@ def fill(session, setup, code):
             if address.startswith(code + "."):
                 seats = (1, 2, 3) if aspect.kind == "J" else (0,)
                 for seat in seats:
-                    marks.save_mark(
+                    entry.save_mark(
                         session,
                         exam=setup.exam,
                         enrolment=enrolment,
@@ -75,7 +76,7 @@ def test_cells_closed_by_a_conflict_of_interest_say_who_and_why(client, session,
 
 def test_a_judge_seat_compatriot_closes_only_that_seat(client, session, setup):
     judge = setup.experts[2]
-    marks.assign_seat(session, setup.forms["A1"], 2, judge, setup.chief)
+    seats.assign_seat(session, setup.forms["A1"], 2, judge, setup.chief)
     judge.college_id = setup.candidate(0).college_id
     session.flush()
     login(client, setup.experts[0])
@@ -101,7 +102,7 @@ def test_the_chief_sees_seats_and_the_lock_and_signs_off_a_complete_form(client,
 
 def test_unlocking_from_the_page_needs_a_reason(client, session, setup):
     fill(session, setup, "A2")
-    marks.lock_form(session, setup.forms["A2"], setup.chief)
+    signoff.lock_form(session, setup.forms["A2"], setup.chief)
     login(client, setup.chief)
     refused = client.post(url(setup, "A2", "unlock"), data={"reason": ""}, follow_redirects=True)
     assert "Give the reason for unlocking the form." in refused.get_data(as_text=True)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from assessments.models import Aspect, Enrolment, Exam, Mark, MarkingForm
-from assessments.services import marks
+from assessments.services.marks import entry
 from tests.assessments.marking_setup import build_exam
 from tests.e2e.conftest import shot, sign_in
 
@@ -218,7 +218,7 @@ def test_a_conflicting_change_is_shown_and_the_expert_chooses(live_server, page)
     page.goto(form_url(live_server, ids))
     # meanwhile a colleague marks the same cell
     with live_server.session() as session:
-        marks.save_mark(
+        entry.save_mark(
             session,
             exam=session.get(Exam, ids["exam"]),
             enrolment=session.get(Enrolment, ids["enrolments"][0]),

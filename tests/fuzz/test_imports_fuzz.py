@@ -26,8 +26,9 @@ from assessments.models import (
     WsosSection,
 )
 from assessments.scheme_files import SchemeImportError
-from assessments.services import candidates, marks, reference, schemes
+from assessments.services import candidates, reference, schemes
 from assessments.services.candidates import Scope
+from assessments.services.marks import bulk_import, errors
 from assessments.services.reference import KINDS
 from assessments.tabular import Rejected
 from tests.fuzz.properties import (
@@ -93,9 +94,9 @@ def test_a_marks_import_is_all_or_nothing(session, seeded, file, who):
     user = seeded.chief if who == "chief" else None
     check_all_or_nothing(
         session,
-        lambda: marks.import_marks(session, seeded.exam, filename, data, user),
+        lambda: bulk_import.import_marks(session, seeded.exam, filename, data, user),
         MARK_ROWS,
-        (Rejected, marks.MarkingError),
+        (Rejected, errors.MarkingError),
         filename,
     )
 
@@ -125,13 +126,13 @@ def test_found_by_fuzzing_judge_seats_int_cannot_read(session, seeded, judge):
     # "²" passes isdigit() but not int(); int() refuses more than 4300 digits
     data = f"iin,aspect,judge,score\n{IMPORT_IINS[1]},A1.3,{judge},2\n".encode()
     with pytest.raises(Rejected) as refused:
-        marks.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
+        bulk_import.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
     assert refused.value.lines() == ["marks.csv:2: judge: must be a judge seat from 1 to 3"]
 
 
 def test_a_judge_seat_in_arabic_indic_digits_is_read(session, seeded):
     data = f"iin,aspect,judge,score\n{IMPORT_IINS[1]},A1.3,٢,2\n".encode()
-    summary = marks.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
+    summary = bulk_import.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
     assert summary.created == 1
 
 
@@ -139,7 +140,7 @@ def test_found_by_fuzzing_a_judge_score_of_5000_digits_is_refused(session, seede
     # int() of a Decimal of more than 4300 digits raised ValueError in validate_judgement
     data = f"iin,aspect,judge,score\n{IMPORT_IINS[1]},A1.3,1,{'9' * 5000}\n".encode()
     with pytest.raises(Rejected) as refused:
-        marks.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
+        bulk_import.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
     assert refused.value.lines() == ["marks.csv:2: score: must be 0, 1, 2 or 3"]
 
 

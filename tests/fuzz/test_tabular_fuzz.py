@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 from hypothesis import given
 
-from assessments.services import candidates, marks
+from assessments.services import candidates
+from assessments.services.marks import bulk_import
 from assessments.services.reference import COLUMNS
 from assessments.tabular import Rejected, TableError, read_table
 from tests.fuzz.properties import (
@@ -50,13 +51,15 @@ def test_any_reference_table_is_read_or_refused_naming_the_file(file):
 @given(MARK_FILES)
 def test_the_fast_marks_reader_reads_what_the_table_reader_reads(file):
     filename, data = file
-    check_read_table(filename, data, marks.IMPORT_COLUMNS, marks.IMPORT_OPTIONAL)
+    check_read_table(filename, data, bulk_import.IMPORT_COLUMNS, bulk_import.IMPORT_OPTIONAL)
     try:
-        general = read_table(filename, data, marks.IMPORT_COLUMNS, marks.IMPORT_OPTIONAL)
+        general = read_table(
+            filename, data, bulk_import.IMPORT_COLUMNS, bulk_import.IMPORT_OPTIONAL
+        )
     except Rejected:
         general = None
     try:
-        fast = marks.read_import_table(filename, data)
+        fast = bulk_import.read_import_table(filename, data)
     except Rejected:
         fast = None
     assert fast == general
@@ -71,8 +74,8 @@ def test_the_fast_marks_reader_reads_what_the_table_reader_reads(file):
     ],
 )
 def test_found_by_fuzzing_header_lines_the_delimiter_sniffer_choked_on(data):
-    check_read_table("marks.csv", data, marks.IMPORT_COLUMNS, marks.IMPORT_OPTIONAL)
-    marks.read_import_table("marks.csv", data) if data.count(b"\n") > 1 else None
+    check_read_table("marks.csv", data, bulk_import.IMPORT_COLUMNS, bulk_import.IMPORT_OPTIONAL)
+    bulk_import.read_import_table("marks.csv", data) if data.count(b"\n") > 1 else None
 
 
 def _workbook_xml_changed(change) -> bytes:
@@ -104,7 +107,7 @@ def test_found_by_fuzzing_a_damaged_sheet_is_refused_not_raised(change):
     # read-only openpyxl parses the sheet while iterating, after the load had succeeded
     data = _workbook_xml_changed(change)
     with pytest.raises(TableError) as refused:
-        read_table("marks.xlsx", data, marks.IMPORT_COLUMNS)
+        read_table("marks.xlsx", data, bulk_import.IMPORT_COLUMNS)
     assert refused.value.lines() == [
         "marks.xlsx:2: cannot be read as an XLSX workbook; save it again from Excel"
     ]

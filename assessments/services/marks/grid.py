@@ -1,0 +1,121 @@
+"""The grid of one marking form: present candidates × aspect columns, and what it flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from assessments import access
+from assessments.models import Aspect, Candidate, Enrolment, Exam, Mark, MarkingForm
+from assessments.services.marks import rules
+from assessments.services.marks.cells import present_enrolments, seat_expert
+from assessments.services.marks.errors import ConflictOfInterest
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    """One column of the grid: an M aspect (seat 0) or one judge seat of a J aspect."""
+
+    aspect: Aspect
+    address: str
+    seat: int
+
+
+@dataclass
+class GridRow:
+    """One present candidate: their marks by (aspect id, seat) and why cells are closed."""
+
+    enrolment: Enrolment
+    candidate: Candidate
+    marks: dict[tuple[int, int], Mark]
+    # the acting user's own conflict (closes the whole row) and conflicts by judge seat
+    user_conflict: ConflictOfInterest | None
+    seat_conflicts: dict[int, ConflictOfInterest]
+    rescore: set[int]
+
+    def conflict_for(self, seat: int) -> ConflictOfInterest | None:
+        return self.user_conflict or self.seat_conflicts.get(seat)
+
+
+@dataclass
+class Grid:
+    """Everything a marking form shows: columns, rows, seats and what blocks sign-off."""
+
+    exam: Exam
+    form: MarkingForm
+    columns: list[GridColumn]
+    aspects: list[Aspect]
+    rows: list[GridRow]
+    seat_experts: dict[int, User | None]
+    can_mark: bool
+    is_chief: bool
+    missing: int = 0
+    rescore: int = 0
+    unexplained_deductions: int = 0
+
+
+def form_grid(session: Session, exam: Exam, form: MarkingForm, user: User | None) -> Grid:
+    """Build the grid of one form for ``user``: present candidates × aspect columns.
+
+    Rows are ordered by workstation, then Kazakh name order; a J aspect has one column per
+    judge seat 1 … ``scheme.judges``. ``missing`` counts empty cells, ``rescore`` the J
+    aspects (per candidate) whose spread exceeds ``scheme.allowed_spread``.
+    """
+    scheme = exam.scheme
+    aspects = list(form.sub_criterion.aspects)
+    code = form.sub_criterion.code
+    columns: list[GridColumn] = []
+    for aspect in aspects:
+        address = f"{code}.{aspect.position}"
+        seats = range(1, scheme.judges + 1) if aspect.kind == "J" else (0,)
+        columns.extend(GridColumn(aspect, address, seat) for seat in seats)
+    seat_experts = {seat: seat_expert(session, form, seat) for seat in range(1, scheme.judges + 1)}
+    enrolments = present_enrolments(session, exam)
+    marks_by_enrolment: dict[int, dict[tuple[int, int], Mark]] = {}
+    if enrolments and aspects:
+        query = select(Mark).where(
+            Mark.exam_id == exam.id, Mark.aspect_id.in_([a.id for a in aspects])
+        )
+        for mark in session.scalars(query):
+            marks_by_enrolment.setdefault(mark.enrolment_id, {})[(mark.aspect_id, mark.seat)] = mark
+    grid = Grid(
+        exam=exam,
+        form=form,
+        columns=columns,
+        aspects=aspects,
+        rows=[],
+        seat_experts=seat_experts,
+        can_mark=user is not None and access.can_mark(user, exam),
+        is_chief=user is not None and access.is_chief(user, exam),
+    )
+    for enrolment in enrolments:
+        candidate = enrolment.candidate
+        marks = marks_by_enrolment.get(enrolment.id, {})
+        user_conflict = rules.exclusion(session, form, user, candidate, 0)
+        seat_conflicts = {}
+        for seat, judge in seat_experts.items():
+            if judge is not None and access.conflict_of_interest(judge, candidate):
+                found = rules.exclusion(session, form, None, candidate, seat)
+                if found is not None:
+                    seat_conflicts[seat] = found
+        row = GridRow(enrolment, candidate, marks, user_conflict, seat_conflicts, set())
+        for aspect in aspects:
+            if aspect.kind == "M":
+                mark = marks.get((aspect.id, 0))
+                if mark is None:
+                    grid.missing += 1
+                elif mark.value < aspect.max_hundredths and not mark.reason:
+                    grid.unexplained_deductions += 1
+                continue
+            scores = [marks.get((aspect.id, s)) for s in range(1, scheme.judges + 1)]
+            grid.missing += sum(1 for s in scores if s is None)
+            if all(s is not None for s in scores):
+                values = [s.value for s in scores if s is not None]
+                if max(values) - min(values) > scheme.allowed_spread:
+                    row.rescore.add(aspect.id)
+                    grid.rescore += 1
+        grid.rows.append(row)
+    return grid
