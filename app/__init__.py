@@ -133,13 +133,13 @@ def register_blueprints(app: Flask) -> None:
     from assessments.views.exams import bp as exams_bp
     from assessments.views.marking import bp as marking_bp
     from assessments.views.reference import bp as reference_bp
-    from assessments.views.reports import bp as reports_bp
     from assessments.views.results import bp as results_bp
     from assessments.views.schemes import bp as schemes_bp
     from passports.api import bp as passport_api_bp
     from passports.views import holder as _holder  # noqa: F401 - adds its routes to public.bp
     from passports.views import public as passport_public
     from passports.views import staff as passport_staff
+    from reports.views import bp as reports_bp
 
     errors.init_app(app)
     hosts.init_app(app)
@@ -167,10 +167,10 @@ def register_cli(app: Flask) -> None:
     from assessments.commands.exams import register as register_exams_cli
     from assessments.commands.marks import register as register_marks_cli
     from assessments.commands.reference import register as register_reference_cli
-    from assessments.commands.reports import register as register_reports_cli
     from assessments.commands.results import register as register_results_cli
     from assessments.commands.schemes import register as register_schemes_cli
     from passports.cli import register as register_passports_cli
+    from reports.cli import register as register_reports_cli
 
     register_app_cli(app)
     register_passports_cli(app)

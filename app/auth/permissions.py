@@ -41,7 +41,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "passports.issue": frozenset({"admin"}),
     "passports.revoke": frozenset({"admin"}),
     "keys.manage": frozenset({"admin"}),
-    # reports: centre managers see their centre's figures only (assessments/reports.py)
+    # reports: centre managers see their centre's figures only (reports/services.py)
     "reports.view": frozenset({"admin", "centre_manager"}),
 }
 

@@ -121,7 +121,7 @@ EXPECTED: dict[str, object] = {
     "passport_admin.regenerate_link": ADMIN,
     "passport_admin.keys_page": ADMIN,
     "passport_admin.rotate_keys": ADMIN,
-    # reports: centre managers see their centre's figures only (assessments/reports.py)
+    # reports: centre managers see their centre's figures only (reports/services.py)
     "reports.dashboard": MANAGERS,
     "reports.export": MANAGERS,
     "reports.profile": MANAGERS,

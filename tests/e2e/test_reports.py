@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.assessments.reports_data import build_reports_data
 from tests.e2e.conftest import shot, sign_in
 from tests.factories import UserFactory
+from tests.reports.reports_data import build_reports_data
 
 pytestmark = pytest.mark.e2e
 

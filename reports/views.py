@@ -1,7 +1,7 @@
 """Reports pages: the dashboard (administrators; centre managers for their centre), the
 skills-profile insight, exports, and the public statistics page, JSON API and CSV.
 
-Every figure comes from assessments/reports.py; this module only chooses the period and the
+Every figure comes from reports/services.py; this module only chooses the period and the
 scope, and formats.
 """
 
@@ -22,10 +22,11 @@ from app.auth.permissions import public, requires
 from app.extensions import db
 from app.i18n import format_number, localized
 from app.navigation import add_nav
-from assessments import reports, scoring
+from assessments import scoring
 from assessments.charts import Bar, profile_chart
 from assessments.models import Competence
 from assessments.services.results import to_csv, to_xlsx
+from reports import services
 
 bp = Blueprint("reports", __name__)
 
@@ -46,7 +47,7 @@ DOWNLOAD_TYPES = {
 PERIOD_KINDS = ("calendar", "academic", "dates")
 
 
-def choose_period(args: Any) -> tuple[reports.Period, dict[str, Any], list[str]]:
+def choose_period(args: Any) -> tuple[services.Period, dict[str, Any], list[str]]:
     """Read the period from query arguments; return (period, form values, errors).
 
     ``kind`` is calendar (year), academic (year: September to August) or dates (from, to,
@@ -81,12 +82,12 @@ def choose_period(args: Any) -> tuple[reports.Period, dict[str, Any], list[str]]
         if parsed["from"] and parsed["to"] and parsed["from"] > parsed["to"]:
             errors.append(_("The first date is after the last date."))
         elif not errors:
-            return reports.Period(parsed["from"], parsed["to"]), values, errors
+            return services.Period(parsed["from"], parsed["to"]), values, errors
         values["kind"] = "calendar"
-        return reports.Period.calendar_year(values["year"]), values, errors
+        return services.Period.calendar_year(values["year"]), values, errors
     if kind == "academic":
-        return reports.Period.academic_year(values["year"]), values, errors
-    return reports.Period.calendar_year(values["year"]), values, errors
+        return services.Period.academic_year(values["year"]), values, errors
+    return services.Period.calendar_year(values["year"]), values, errors
 
 
 def _scope() -> int | None:
@@ -105,13 +106,13 @@ def _integer(value: Fraction) -> str:
     return format_number(value, 0)
 
 
-def row_name(row: reports.Row) -> str:
+def row_name(row: services.Row) -> str:
     if row.obj is None:
         return _("No enterprise")
     return localized(row.obj)
 
 
-def table_rows(rows: list[reports.Row]) -> tuple[list[str], list[list[Any]]]:
+def table_rows(rows: list[services.Row]) -> tuple[list[str], list[list[Any]]]:
     """Return the export header and rows of a breakdown table (numbers as numbers)."""
     header = ["code", "name", "sat", "passed", "pass_rate_percent", "mean_percent"]
     header.append("median_percent")
@@ -133,7 +134,7 @@ def table_rows(rows: list[reports.Row]) -> tuple[list[str], list[list[Any]]]:
     return header, out
 
 
-def _charts(summary: reports.Summary, centres: list[reports.Row], months: dict) -> dict:
+def _charts(summary: services.Summary, centres: list[services.Row], months: dict) -> dict:
     sat = summary.sat
     grades = [
         Bar(f"{grade} — {GRADE_LABELS.get(grade, '')}", Fraction(count), Fraction(sat))
@@ -166,9 +167,9 @@ def _charts(summary: reports.Summary, centres: list[reports.Row], months: dict) 
 def dashboard():
     period, values, errors = choose_period(request.args)
     centre_id = _scope()
-    summary = reports.summary(db.session, period, centre_id)
-    tables = {name: reports.breakdown(db.session, name, period, centre_id) for name in TABLES}
-    months = reports.exams_per_month(db.session, period, centre_id)
+    summary = services.summary(db.session, period, centre_id)
+    tables = {name: services.breakdown(db.session, name, period, centre_id) for name in TABLES}
+    months = services.exams_per_month(db.session, period, centre_id)
     return render_template(
         "reports/dashboard.html",
         period=period,
@@ -193,11 +194,11 @@ def export(table: str, fmt: str):
     period, _values, _errors = choose_period(request.args)
     centre_id = _scope()
     if table == "grades":
-        summary = reports.summary(db.session, period, centre_id)
+        summary = services.summary(db.session, period, centre_id)
         header = ["grade", "candidates"]
         rows: list[list[Any]] = [[g, c] for g, c in summary.by_grade.items()]
     else:
-        header, rows = table_rows(reports.breakdown(db.session, table, period, centre_id))
+        header, rows = table_rows(services.breakdown(db.session, table, period, centre_id))
     data = (
         to_csv(header, rows).encode("utf-8") if fmt == "csv" else to_xlsx(header, rows, title=table)
     )
@@ -220,7 +221,7 @@ def profile():
         errors.append(_("Competence: choose one from the list."))
     count, sections, criteria, charts = 0, [], [], {}
     if chosen is not None:
-        count, sections, criteria = reports.skills_profile(db.session, chosen, period, _scope())
+        count, sections, criteria = services.skills_profile(db.session, chosen, period, _scope())
         section_bars = [
             Bar(
                 f"{p.key}. {localized(p.section) if p.section else _('Section %(n)s', n=p.key)}",
@@ -259,7 +260,7 @@ def profile():
 # --- public statistics ------------------------------------------------------------------
 
 
-def public_items(tables: dict[str, list[reports.PublicRow]]) -> dict[str, list[dict]]:
+def public_items(tables: dict[str, list[services.PublicRow]]) -> dict[str, list[dict]]:
     """The public tables as plain dicts; a suppressed group carries no figures at all."""
     out: dict[str, list[dict]] = {}
     for name, rows in tables.items():
@@ -291,21 +292,21 @@ def public_items(tables: dict[str, list[reports.PublicRow]]) -> dict[str, list[d
 @bp.get("/stats")
 @public
 def stats():
-    tables = public_items(reports.public_statistics(db.session))
-    return render_template("reports/stats.html", tables=tables, threshold=reports.SMALL_GROUP)
+    tables = public_items(services.public_statistics(db.session))
+    return render_template("reports/stats.html", tables=tables, threshold=services.SMALL_GROUP)
 
 
 @bp.get("/api/v1/stats")
 @public
 def stats_api():
-    tables = public_items(reports.public_statistics(db.session))
-    return jsonify({"small_group_threshold": reports.SMALL_GROUP, **tables})
+    tables = public_items(services.public_statistics(db.session))
+    return jsonify({"small_group_threshold": services.SMALL_GROUP, **tables})
 
 
 @bp.get("/stats.csv")
 @public
 def stats_csv():
-    tables = public_items(reports.public_statistics(db.session))
+    tables = public_items(services.public_statistics(db.session))
     header = ["table", "year", "code", "name", "suppressed", "suppression", "sat", "passed"]
     header += ["pass_rate_percent", "mean_percent"]
     rows = [

@@ -1,6 +1,6 @@
 """Reports query layer and CLI: every figure against the hand-computed data set.
 
-The data set and the figures worked out by hand are in tests/assessments/reports_data.py.
+The data set and the figures worked out by hand are in tests/reports/reports_data.py.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from fractions import Fraction
 
 import pytest
 
-from assessments import reports
-from assessments.reports import Period, median_of_histogram
-from tests.assessments.reports_data import build_reports_data
+from reports import services
+from reports.services import Period, median_of_histogram
+from tests.reports.reports_data import build_reports_data
 
 YEAR_2025 = Period.calendar_year(2025)
 
@@ -24,7 +24,7 @@ def data(session):
 
 
 def test_headline_numbers_of_2025(session, data):
-    summary = reports.summary(session, YEAR_2025)
+    summary = services.summary(session, YEAR_2025)
     # X1, X2, X3 (X5 is not finalised, X4 and X6 lie outside)
     assert summary.exams == 3
     assert summary.sat == 8  # a b c e f g h i (d was absent)
@@ -52,12 +52,12 @@ def test_headline_numbers_of_2025(session, data):
     ],
 )
 def test_periods_select_exams_by_start_date(session, data, period, exams, sat, passed):
-    summary = reports.summary(session, period)
+    summary = services.summary(session, period)
     assert (summary.exams, summary.sat, summary.passed) == (exams, sat, passed)
 
 
 def test_empty_period_has_no_rates(session, data):
-    summary = reports.summary(session, Period.calendar_year(2030))
+    summary = services.summary(session, Period.calendar_year(2030))
     assert (summary.exams, summary.sat, summary.passports_issued) == (0, 0, 0)
     assert summary.figures.pass_rate is None
     assert summary.figures.mean_percent is None
@@ -80,7 +80,7 @@ def figures(rows, names):
 
 
 def test_breakdown_by_centre(session, data):
-    rows = reports.breakdown(session, "centre", YEAR_2025)
+    rows = services.breakdown(session, "centre", YEAR_2025)
     assert figures(rows, data.centres) == {
         "C1": (5, 4, Fraction(28574, 500), Fraction(6050, 100)),
         "C2": (3, 2, Fraction(16000, 300), Fraction(5000, 100)),
@@ -88,7 +88,7 @@ def test_breakdown_by_centre(session, data):
 
 
 def test_breakdown_by_competence(session, data):
-    rows = reports.breakdown(session, "competence", YEAR_2025)
+    rows = services.breakdown(session, "competence", YEAR_2025)
     assert figures(rows, data.competences) == {
         "K1": (6, 4, Fraction(31575, 600), Fraction(5525, 100)),
         "K2": (2, 2, Fraction(12999, 200), Fraction(12999, 200)),
@@ -96,7 +96,7 @@ def test_breakdown_by_competence(session, data):
 
 
 def test_breakdown_by_college(session, data):
-    rows = reports.breakdown(session, "college", YEAR_2025)
+    rows = services.breakdown(session, "college", YEAR_2025)
     assert figures(rows, data.colleges) == {
         "L1": (4, 4, Fraction(23049, 400), Fraction(5525, 100)),
         "L2": (4, 2, Fraction(21525, 400), Fraction(10525, 200)),
@@ -104,7 +104,7 @@ def test_breakdown_by_college(session, data):
 
 
 def test_breakdown_by_enterprise_has_a_row_without_one(session, data):
-    rows = reports.breakdown(session, "enterprise", YEAR_2025)
+    rows = services.breakdown(session, "enterprise", YEAR_2025)
     assert figures(rows, {"E1": data.enterprise}) == {
         "E1": (5, 4, Fraction(33525, 500), Fraction(8000, 100)),
         None: (3, 2, Fraction(11049, 300), Fraction(3999, 100)),
@@ -114,19 +114,19 @@ def test_breakdown_by_enterprise_has_a_row_without_one(session, data):
 
 def test_centre_scope_sees_only_its_centre(session, data):
     c2 = data.centres["C2"].id
-    summary = reports.summary(session, YEAR_2025, centre_id=c2)
+    summary = services.summary(session, YEAR_2025, centre_id=c2)
     assert (summary.exams, summary.sat, summary.passed) == (1, 3, 2)
     assert (summary.passports_issued, summary.passports_revoked) == (2, 0)  # g, i
-    for dimension in reports.DIMENSIONS:
-        rows = reports.breakdown(session, dimension, YEAR_2025, centre_id=c2)
+    for dimension in services.DIMENSIONS:
+        rows = services.breakdown(session, dimension, YEAR_2025, centre_id=c2)
         assert sum(r.figures.sat for r in rows) == 3, dimension
-    centres = reports.breakdown(session, "centre", YEAR_2025, centre_id=c2)
+    centres = services.breakdown(session, "centre", YEAR_2025, centre_id=c2)
     assert [r.key for r in centres] == [c2]
-    assert reports.exams_per_month(session, YEAR_2025, centre_id=c2) == {(2025, 6): 1}
+    assert services.exams_per_month(session, YEAR_2025, centre_id=c2) == {(2025, 6): 1}
 
 
 def test_exams_per_month(session, data):
-    assert reports.exams_per_month(session, Period()) == {
+    assert services.exams_per_month(session, Period()) == {
         (2024, 12): 1,
         (2025, 1): 1,
         (2025, 6): 1,
@@ -151,7 +151,7 @@ def test_median_of_histogram(histogram, median):
 
 
 def test_public_statistics_suppress_small_groups(session, data):
-    tables = reports.public_statistics(session)
+    tables = services.public_statistics(session)
     years = {r.year: r for r in tables["years"]}
     assert sorted(years) == [2024, 2025, 2026]
     assert years[2025].figures.sat == 8 and not years[2025].suppressed
@@ -180,11 +180,11 @@ def test_public_statistics_suppress_small_groups(session, data):
 )
 def test_suppression_rule(sats, complementary, expected):
     rows = [
-        reports.PublicRow(2025, f"G{i}", None, reports.Figures(sat=sat))
+        services.PublicRow(2025, f"G{i}", None, services.Figures(sat=sat))
         for i, sat in enumerate(sats)
     ]
-    rows.append(reports.PublicRow(2024, "other", None, reports.Figures(sat=6)))
-    reports.suppress(rows, complementary=complementary)
+    rows.append(services.PublicRow(2024, "other", None, services.Figures(sat=6)))
+    services.suppress(rows, complementary=complementary)
     assert tuple(r.suppression for r in rows[:-1]) == expected
     assert rows[-1].suppression == ""  # years are independent
 

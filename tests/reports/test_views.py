@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from assessments.models import Result
-from tests.assessments.reports_data import build_reports_data
 from tests.factories import PASSWORD, UserFactory
+from tests.reports.reports_data import build_reports_data
 
 YEAR_2025 = {"kind": "calendar", "year": "2025"}
 

@@ -9,6 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from reports.services import Period
+from reports.services import summary as build_summary
 
 reports_cli = AppGroup("reports", help="Reports: figures for the education department.")
 
@@ -32,9 +34,6 @@ def summary(start: datetime | None, end: datetime | None, as_json: bool) -> None
 
     Exams are selected by their start date, both ends inclusive; only finalised exams count.
     """
-    from assessments.reports import Period
-    from assessments.reports import summary as build_summary
-
     if start and end and start > end:
         raise click.BadParameter("--from is after --to", param_hint="--from")
     period = Period(start.date() if start else None, end.date() if end else None)

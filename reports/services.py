@@ -42,6 +42,8 @@ from assessments.models import (
     Exam,
     Result,
 )
+from assessments.services.results import layout
+from passports.models import Passport
 
 SMALL_GROUP = 5  # public figures for fewer candidates than this are suppressed
 DIMENSIONS = ("centre", "competence", "college", "enterprise")
@@ -224,8 +226,6 @@ def _figures_by(
 
 def summary(session: Session, period: Period, centre_id: int | None = None) -> Summary:
     """Return the headline numbers of ``period`` (one centre's when ``centre_id`` is given)."""
-    from passports.models import Passport
-
     figures = _figures_by(session, [], period, centre_id).get((), Figures())
     exams = session.scalar(_exam_filter(select(func.count(Exam.id)), period, centre_id))
     issued, revoked = session.execute(
@@ -322,8 +322,6 @@ def skills_profile(
     marking scheme gives the maxima. Rule: mean mark = Σ (units ÷ denominator) ÷ candidates,
     and likewise the mean maximum, so exams marked with different schemes combine fairly.
     """
-    from assessments.services.results import layout
-
     exams = session.scalars(
         _exam_filter(select(Exam), period, centre_id).where(Exam.competence_id == competence.id)
     ).all()
