@@ -235,7 +235,7 @@ def _scheme_import(stack: ExitStack):
     from hypothesis import strategies as st
 
     from assessments.models import Aspect, MarkingScheme
-    from assessments.scheme_files import SchemeImportError
+    from assessments.scheme_files.spec import SchemeImportError
     from assessments.services import schemes
     from tests.fuzz.properties import check_all_or_nothing, seed_imports
     from tests.fuzz.strategies import scheme_json_documents, scheme_xlsx_files

@@ -28,7 +28,9 @@ from assessments.models import (
     SubCriterion,
 )
 from assessments.models.schemes import DEFAULT_GRADE_BANDS
-from assessments.scheme_files import (
+from assessments.scheme_files.export import export_scheme_xlsx
+from assessments.scheme_files.parse import parse_scheme_files
+from assessments.scheme_files.spec import (
     WEIGHT_TOLERANCE,
     AspectSpec,
     CompetenceSection,
@@ -37,8 +39,6 @@ from assessments.scheme_files import (
     SchemeImportError,
     SchemeSpec,
     SubCriterionSpec,
-    export_scheme_xlsx,
-    parse_scheme_files,
 )
 from assessments.scoring import GradeBands
 

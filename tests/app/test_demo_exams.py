@@ -28,7 +28,8 @@ from assessments.models import (
     Result,
     SubCriterion,
 )
-from assessments.scheme_files import CompetenceSection, parse_scheme_files
+from assessments.scheme_files.parse import parse_scheme_files
+from assessments.scheme_files.spec import CompetenceSection
 from assessments.services import audit
 from assessments.services.marks import signoff
 from assessments.services.results import compute_results

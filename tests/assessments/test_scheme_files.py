@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessments.scheme_files import (
-    XLSX_HEADER,
+from assessments.scheme_files.export import export_scheme_xlsx
+from assessments.scheme_files.parse import parse_scheme_files
+from assessments.scheme_files.spec import (
     AspectSpec,
     CompetenceSection,
     CriterionSpec,
@@ -23,9 +24,8 @@ from assessments.scheme_files import (
     SchemeImportError,
     SchemeSpec,
     SubCriterionSpec,
-    export_scheme_xlsx,
-    parse_scheme_files,
 )
+from assessments.scheme_files.xlsx import XLSX_HEADER
 
 MODULES = "abcd"
 

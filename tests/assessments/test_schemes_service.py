@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assessments.models import Aspect, Criterion, Exam, MarkingScheme, SubCriterion
-from assessments.scheme_files import parse_scheme_files
+from assessments.scheme_files.parse import parse_scheme_files
 from assessments.scoring import DEFAULT_BANDS, GradeBands, grade
 from assessments.services import schemes as service
 from tests.conftest import SCHEMES

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assessments.models import MarkingScheme
-from assessments.scheme_files import parse_scheme_files
+from assessments.scheme_files.parse import parse_scheme_files
 from assessments.services import schemes as service
 from tests.assessments.test_schemes_service import (
     MODULES,

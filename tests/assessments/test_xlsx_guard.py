@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from assessments.models import Candidate, MarkingScheme
-from assessments.scheme_files import SchemeImportError, parse_scheme_files
+from assessments.scheme_files.parse import parse_scheme_files
+from assessments.scheme_files.spec import SchemeImportError
 from assessments.tabular import TableError, read_table
 from assessments.xlsx_guard import (
     DEFAULT_MAX_UNPACKED_BYTES,

@@ -21,11 +21,8 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import func, select
 
 from assessments.iin import make_bin
-from assessments.scheme_files import (
-    CompetenceSection,
-    SchemeImportError,
-    parse_scheme_files,
-)
+from assessments.scheme_files.parse import parse_scheme_files
+from assessments.scheme_files.spec import CompetenceSection, SchemeImportError
 from assessments.tabular import Rejected, read_table
 from passports.numbers import format_passport_number
 from passports.offline import peek_kid, token_of, verify_offline

@@ -25,7 +25,7 @@ from assessments.models import (
     MarkingScheme,
     WsosSection,
 )
-from assessments.scheme_files import SchemeImportError
+from assessments.scheme_files.spec import SchemeImportError
 from assessments.services import candidates, reference, schemes
 from assessments.services.candidates import Scope
 from assessments.services.marks import bulk_import, errors

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assessments.scheme_files import SchemeImportError, parse_scheme_files
+from assessments.scheme_files.parse import parse_scheme_files
+from assessments.scheme_files.spec import SchemeImportError
 from tests.fuzz.properties import SECTIONS, bounded, check_scheme_files
 from tests.fuzz.strategies import (
     fixture_bytes,
