@@ -106,14 +106,42 @@ def _exam_facts(exam: Exam) -> list[tuple[str, str]]:
     ]
 
 
+def exam_title(exam: Exam) -> str:
+    """The exam as people name it: competence, centre and dates (never its internal number)."""
+    return (
+        f"{exam.competence.code} {localized(exam.competence)} — "
+        f"{localized(exam.centre)}, {_dates(exam)}"
+    )
+
+
 def _footer_text(exam: Exam) -> str:
-    return _("Exam %(id)s", id=exam.id) + f" · {exam.competence.code} · {exam.centre.code}"
+    return f"{exam.competence.code} {localized(exam.competence)} · {exam.centre.code} · " + _dates(
+        exam
+    )
+
+
+def _column_widths(
+    pdf: _Document, rows: Sequence[Sequence[str]], minimum: Sequence[float], size: float
+) -> list[float]:
+    """Widths at least ``minimum`` and wide enough for each column's longest word.
+
+    Rule: the first row is the (bold) heading; a word never has to be split across lines.
+    """
+    widths = list(minimum)
+    for index, row in enumerate(rows):
+        pdf.set_font("sans", "B" if index == 0 else "", size)
+        for column, text in enumerate(row):
+            for word in text.split():
+                widths[column] = max(widths[column], pdf.get_string_width(word) + 2 * 1 + 0.8)
+    return widths
 
 
 def _signature_block(pdf: _Document, people: Sequence[tuple[str, str]]) -> None:
     """Print a line per person: role, name, a line to sign on, and a line for the date."""
     left = pdf.l_margin
-    role_w, name_w, sign_w, date_w = 30, 64, 52, 34
+    pdf.set_font("sans", "", 9)
+    role_w = max([30.0, *(pdf.get_string_width(role) + 3 for role, _name in people)])
+    name_w, sign_w, date_w = 94 - role_w, 52, 34
     for role, name in people:
         if pdf.will_page_break(14):
             pdf.add_page()
@@ -189,7 +217,7 @@ def marking_forms_pdf(
     )
     judges = exam.scheme.judges
     pdf = _Document("L", _footer_text(exam))
-    pdf.set_title(_("Marking forms") + f" — {_footer_text(exam)}")
+    pdf.set_title(_("Marking forms") + f" — {exam_title(exam)}")
     chunks = [
         enrolments[i : i + CANDIDATES_PER_PAGE]
         for i in range(0, max(len(enrolments), 1), CANDIDATES_PER_PAGE)
@@ -287,12 +315,12 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
     stored = results_service.stored_results(session, exam)
     summary = results_service.summary(session, exam)
     pdf = _Document("P", _footer_text(exam))
-    pdf.set_title(_("Exam protocol") + f" — {_footer_text(exam)}")
+    pdf.set_title(_("Exam protocol") + f" — {exam_title(exam)}")
     pdf.add_page()
     pdf.set_font("sans", "B", 15)
     pdf.multi_cell(0, 7, _("Demonstration exam protocol"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("sans", "", 10)
-    pdf.multi_cell(0, 5, _("Exam %(id)s", id=exam.id), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, exam_title(exam), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     facts = [
         *_exam_facts(exam),
@@ -311,16 +339,37 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
     _facts(pdf, facts)
     pdf.ln(3)
 
-    fixed = 12 + 10 + 15 + 14 + 13 + 20
+    def table_rows(criteria: Sequence[Any]) -> list[list[str]]:
+        heading = [_("Rank"), _("WS"), _("Candidate")]
+        heading += [f"{p.key}\n/{_mark(shape.mark(p.max_units))}" for p in criteria]
+        heading += [_("Total"), "%", _("Grade"), _("Result")]
+        rows = [heading]
+        for result in stored:
+            denominator = result.denominator
+            row = [str(result.rank), str(result.enrolment.workstation), result.candidate.full_name]
+            row += [
+                _mark(Fraction(result.by_criterion.get(p.key, 0), denominator)) for p in criteria
+            ]
+            row += [
+                _mark(Fraction(result.total_units, denominator)),
+                _mark(Fraction(result.percent_hundredths, 100)),
+                str(result.grade),
+                _("passed") if result.passed else _("not passed"),
+            ]
+            rows.append(row)
+        return rows
+
+    size = 8.5
     criteria = list(shape.criteria)
-    if pdf.epw - fixed - 13 * len(criteria) < 45:
-        criteria = []  # too many criteria for a portrait page: totals only
-    name_width = pdf.epw - fixed - 13 * len(criteria)
-    widths = (12, 10, name_width, *([13] * len(criteria)), 15, 14, 13, 20)
-    heading = [_("Rank"), _("WS"), _("Candidate")]
-    heading += [f"{p.key}\n/{_mark(shape.mark(p.max_units))}" for p in criteria]
-    heading += [_("Total"), "%", _("Grade"), _("Result")]
-    pdf.set_font("sans", "", 8.5)
+    for attempt in (criteria, []):  # too many criteria for a portrait page: totals only
+        criteria = attempt
+        rows = table_rows(criteria)
+        minimum = [10, 9, 0, *([13] * len(criteria)), 15, 14, 12, 18]
+        widths = _column_widths(pdf, rows, minimum, size)
+        widths[2] = pdf.epw - (sum(widths) - widths[2])  # the names take what is left
+        if widths[2] >= 40:
+            break
+    pdf.set_font("sans", "", size)
     with pdf.table(
         col_widths=widths,
         width=sum(widths),
@@ -339,24 +388,7 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
         line_height=4.2,
         padding=1,
     ) as table:
-        table.row(heading)
-        for result in stored:
-            candidate = result.candidate
-            denominator = result.denominator
-            row = [
-                str(result.rank),
-                str(result.enrolment.workstation),
-                candidate.full_name,
-            ]
-            row += [
-                _mark(Fraction(result.by_criterion.get(p.key, 0), denominator)) for p in criteria
-            ]
-            row += [
-                _mark(Fraction(result.total_units, denominator)),
-                _mark(Fraction(result.percent_hundredths, 100)),
-                str(result.grade),
-                _("passed") if result.passed else _("not passed"),
-            ]
+        for row in rows:
             table.row(row)
 
     absent = sorted(
@@ -392,11 +424,15 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
         0,
         5,
         _(
-            "Chain head recorded at finalisation (%(count)s entries); `flask audit verify "
-            "%(id)s` checks the log against it:",
+            "Every mark and every change to a mark is written to the exam's audit log, each "
+            "entry sealed together with the one before it, so no entry can be altered or "
+            "removed unnoticed. At finalisation the log held %(count)s entries, and the seal of "
+            "the last one is printed below. To confirm that the log is still intact, ask the "
+            "system administrator to check the audit log of this exam: the check recalculates "
+            "the seal from the log and must arrive at exactly this value.",
             count=count,
-            id=exam.id,
         ),
+        align="L",
         new_x="LMARGIN",
         new_y="NEXT",
     )

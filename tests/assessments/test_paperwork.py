@@ -76,6 +76,39 @@ def test_protocol_in_english_uses_a_decimal_point(app, exam, session):
     assert "3.92" in text and "3,92" not in text
 
 
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_protocol_names_the_exam_keeps_words_whole_and_explains_the_audit(app, exam, session, lang):
+    """No "Exam 3", no word split across lines, no shell command: words an official reads."""
+    from flask_babel import gettext
+
+    from app.i18n import format_date, localized
+
+    enrol(session, exam, "d", "Тәжібаева", "Ақерке")
+    give(session, exam, "d", {"A1.1": "0.25"})  # not passed: the longest result word
+    compute_results(session, exam.exam)
+    with app.test_request_context(f"/?lang={lang}"):
+        text = pdf_text(paperwork.protocol_pdf(session, exam.exam))
+        competence, centre = localized(exam.exam.competence), localized(exam.exam.centre)
+        dates = format_date(exam.exam.start_date)
+        words = {
+            gettext(label)
+            for label in ("Rank", "Candidate", "Total", "Grade", "Result", "passed", "not passed")
+        }
+        exam_number = gettext("Exam %(id)s", id=exam.exam.id)
+    flat = " ".join(text.split())
+    assert f"{competence} — {centre}, {dates}" in flat  # the title under the heading
+    assert exam_number not in flat
+    tokens = set(text.split())
+    for word in {w for label in words for w in label.split()}:
+        assert word in tokens, word  # a word broken across two lines is not a token
+    for key in ("a", "b", "c", "d"):
+        for part in exam.enrolments[key].candidate.full_name.split():
+            assert part in tokens, part
+    assert "flask" not in flat and "verify" not in flat
+    advice = {"kk": "жүйе әкімшісінен", "ru": "системного администратора", "en": "administrator"}
+    assert advice[lang] in flat and "412" in flat
+
+
 def test_protocol_waits_for_finalisation(app, exam, session):
     exam.exam.status = "marking"
     with app.test_request_context("/"), pytest.raises(paperwork.PaperworkError) as caught:
