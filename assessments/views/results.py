@@ -1,8 +1,9 @@
 """Result pages: an exam's results and skills profile, a candidate's result, downloads, PDFs.
 
 Every page reads the stored results (assessments.services.results); nothing here
-recomputes from marks. Staff downloads never carry the IIN: that export exists only on the
-server's command line (``flask results export``).
+recomputes from marks. The ordinary downloads never carry the IIN; the export with IINs
+(for the college's records) is a POST for the roles holding ``candidates.personal_data``,
+logged per candidate as a personal-data access, and never cached.
 """
 
 from __future__ import annotations
@@ -233,6 +234,34 @@ def download(exam_id: int, fmt: str):
         flash(_("Results can be downloaded once the exam is finalised."), "error")
         return redirect(url_for("results.exam", exam_id=exam.id))
     return _attachment(data, DOWNLOAD_TYPES[fmt], f"exam-{exam.id}-results.{fmt}")
+
+
+@bp.post("/exams/<int:exam_id>/results/export-with-iin")
+@requires("candidates.personal_data")
+def download_with_iin(exam_id: int):
+    """The stored results with the IIN column, for the college's records (logged, no-store).
+
+    A POST (CSRF-checked, never prefetched, format in the form body); every candidate in the
+    file gets a personal-data access entry naming the user.
+    """
+    exam = _exam_or_abort(exam_id)
+    fmt = request.form.get("format", "")
+    if fmt not in DOWNLOAD_TYPES:
+        abort(400)
+    try:
+        data = service.export_results(db.session, exam, fmt, include_iin=True)
+    except service.ResultsError:
+        flash(_("Results can be downloaded once the exam is finalised."), "error")
+        return redirect(url_for("results.exam", exam_id=exam.id))
+    logged = service.record_personal_data_export(db.session, exam, current_user.id, "export")
+    db.session.commit()
+    current_app.logger.info(
+        "results export with IINs: exam %s, %s candidates, user %s",
+        exam.id,
+        logged,
+        current_user.id,
+    )
+    return _attachment(data, DOWNLOAD_TYPES[fmt], f"exam-{exam.id}-results-with-iin.{fmt}")
 
 
 @bp.get("/exams/<int:exam_id>/protocol.pdf")

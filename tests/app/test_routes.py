@@ -94,7 +94,8 @@ EXPECTED: dict[str, object] = {
     "results.index": OFFICE,
     "results.exam": OFFICE,  # then only exams the user may see (assessments.access)
     "results.candidate": OFFICE,
-    "results.download": OFFICE,  # never with the IIN: that export is CLI-only
+    "results.download": OFFICE,  # never with the IIN
+    "results.download_with_iin": ADMIN,  # candidates.personal_data; POST, logged, no-store
     "results.protocol": OFFICE,
     "results.marking_forms": ALL,  # blank paper forms for the exam's experts too
     # passports: verification, share and graduate pages are public (unguessable links)

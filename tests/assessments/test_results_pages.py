@@ -251,3 +251,60 @@ def test_pdf_downloads(client, finished):
         assert response.mimetype == "application/pdf"
         assert response.get_data().startswith(b"%PDF-")
     assert client.get(url(finished, "/marking-forms.pdf?sub=Z9")).status_code == 404
+
+
+# --- the export with IINs (administrators, from the page) ---------------------------------
+
+
+def test_administrator_downloads_the_results_with_iins_logged_and_not_cached(
+    client, finished, session
+):
+    from sqlalchemy import select
+
+    from assessments.models import CandidateAccess
+
+    admin = UserFactory(role="admin")
+    sign_in(client, admin)
+    page = client.get(url(finished, "/results"))
+    html = page.get_data(as_text=True)
+    action = url(finished, "/results/export-with-iin")
+    assert f'action="{action}"' in html and 'value="xlsx"' in html
+    assert "flask results export" not in html
+    response = client.post(action, data={"format": "csv"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "with-iin" in response.headers["Content-Disposition"]
+    body = response.get_data(as_text=True)
+    assert body.splitlines()[0].startswith("iin,last_name,first_name,total")
+    for key in ("a", "b", "c"):
+        iin = iin_of(finished.enrolments[key])
+        assert iin in body
+        assert iin not in html and iin not in action  # never on the page nor in a URL
+    logged = session.scalars(
+        select(CandidateAccess).where(CandidateAccess.user_id == admin.id)
+    ).all()
+    assert sorted(entry.candidate_id for entry in logged) == sorted(
+        finished.enrolments[key].candidate_id for key in ("a", "b", "c")
+    )
+    assert {entry.action for entry in logged} == {"export"}
+    xlsx = client.post(action, data={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.get_data()), read_only=True).active
+    assert next(sheet.iter_rows(values_only=True))[:2] == ("iin", "last_name")
+
+
+def test_export_with_iins_is_a_post_with_a_known_format(client, finished):
+    sign_in(client, UserFactory(role="admin"))
+    action = url(finished, "/results/export-with-iin")
+    assert client.get(action).status_code == 405
+    assert client.post(action, data={"format": "json"}).status_code == 400
+    assert client.post(action).status_code == 400
+
+
+@pytest.mark.parametrize("who", ["own_manager", "own_chief"])
+def test_staff_without_personal_data_rights_get_no_iin_export(client, finished, who):
+    sign_in(client, person(finished, who))
+    text = text_of(client.get(url(finished, "/results")))
+    assert "IIN" in text and "export-with-iin" not in client.get(url(finished, "/results")).text
+    assert "An administrator can download the results with IINs" in text
+    response = client.post(url(finished, "/results/export-with-iin"), data={"format": "csv"})
+    assert response.status_code == 403
