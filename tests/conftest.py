@@ -14,9 +14,6 @@ import pytest
 
 from tests.pg import PostgresUnavailable, TempCluster, create_database
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
-SCHEMES = FIXTURES / "marking-schemes"
-
 TEST_SECRETS = {
     "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
     "IIN_HASH_KEY": "test-iin-hash-key-0123456789abcdef01234567",

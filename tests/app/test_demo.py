@@ -12,7 +12,7 @@ from assessments import demo_exams
 from assessments.iin import validate_iin
 from assessments.models import Candidate, Centre, College, Competence, Enterprise, WsosSection
 from assessments.services.candidates import candidate_iin
-from tests.conftest import SCHEMES
+from tests.scheme_builder import scheme_json
 
 MODELS = (Competence, WsosSection, Centre, College, Enterprise, Candidate, User)
 
@@ -61,7 +61,7 @@ def check_demo_centre(session) -> None:
     centre = manager.centre
     web = next(c for c in centre.competences if c.code == "17")
     sections = {str(s.number): s.name_en for s in web.sections}
-    fixture = json.loads((SCHEMES / "module-b.json").read_text(encoding="utf-8"))
+    fixture = scheme_json("module-b.json")
     assert sections == fixture["wsosSections"]
     for name in demo_exams.SCHEME_FILES:
         bundled = json.loads((demo_exams.SCHEME_DIR / name).read_text(encoding="utf-8"))

@@ -26,26 +26,37 @@ from assessments.scheme_files.spec import (
     SubCriterionSpec,
 )
 from assessments.scheme_files.xlsx import XLSX_HEADER
-
-MODULES = "abcd"
-
-
-def fixtures_dir() -> Path:
-    """Return /work/shared/fixtures/marking-schemes, found next to the repository."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "marking-schemes"
-
-
-def fixture(name: str) -> tuple[str, bytes]:
-    return name, (fixtures_dir() / name).read_bytes()
-
-
-def fixture_set(ext: str) -> list[tuple[str, bytes]]:
-    return [fixture(f"module-{m}.{ext}") for m in MODULES]
+from tests.scheme_builder import (
+    CORPORA,
+    CORPUS_TEXTS,
+    JSON_MARKS_BY_SECTION,
+    MODULES,
+    needs_real_schemes,
+    scheme_file,
+    scheme_json,
+    scheme_set,
+    scheme_workbook,
+)
 
 
-def mixed_set() -> list[tuple[str, bytes]]:
+@pytest.fixture(params=CORPORA)
+def corpus(request: pytest.FixtureRequest) -> str:
+    """The built sample scheme, and the real competition files where they are present."""
+    return request.param
+
+
+def fixture(name: str, corpus: str = "built") -> tuple[str, bytes]:
+    return scheme_file(name, corpus)
+
+
+def fixture_set(ext: str, corpus: str = "built") -> list[tuple[str, bytes]]:
+    return scheme_set(ext, corpus)
+
+
+def mixed_set(corpus: str = "built") -> list[tuple[str, bytes]]:
     return [
-        fixture(n) for n in ("module-a.xlsx", "module-b.json", "module-c.xlsx", "module-d.json")
+        fixture(n, corpus)
+        for n in ("module-a.xlsx", "module-b.json", "module-c.xlsx", "module-d.json")
     ]
 
 
@@ -54,9 +65,11 @@ def mixed_set() -> list[tuple[str, bytes]]:
 Edit = tuple[Any, ...]
 
 
-def xlsx_copy(tmp_path: Path, module: str, edits: list[Edit]) -> tuple[str, bytes]:
+def xlsx_copy(
+    tmp_path: Path, module: str, edits: list[Edit], corpus: str = "built"
+) -> tuple[str, bytes]:
     """Return a broken copy of module-<module>.xlsx, built in tmp_path."""
-    workbook = openpyxl.load_workbook(fixtures_dir() / f"module-{module}.xlsx")
+    workbook = scheme_workbook(f"module-{module}.xlsx", corpus)
     sheet = workbook.active
     for edit in edits:
         if edit[0] == "set":
@@ -73,10 +86,10 @@ def xlsx_copy(tmp_path: Path, module: str, edits: list[Edit]) -> tuple[str, byte
 
 
 def json_copy(
-    tmp_path: Path, module: str, edit: Callable[[dict[str, Any]], object]
+    tmp_path: Path, module: str, edit: Callable[[dict[str, Any]], object], corpus: str = "built"
 ) -> tuple[str, bytes]:
     """Return a broken copy of module-<module>.json, built in tmp_path."""
-    data = json.loads((fixtures_dir() / f"module-{module}.json").read_text("utf-8"))
+    data = scheme_json(f"module-{module}.json", corpus)
     edit(data)
     path = tmp_path / f"module-{module}.json"
     path.write_text(json.dumps(data, indent=2), "utf-8")
@@ -128,9 +141,9 @@ BD_SECTION_NAMES = [
 ]
 
 
-# --------------------------------------------------------------------------- the real files
+# --------------------------------------------------------------------------- the four modules
 
-# module letter: (sub-criteria, M aspects, J aspects, max mark)
+# module letter: (sub-criteria, M aspects, J aspects, max mark), alike in both corpora
 MODULE_TABLE = {
     "A": (9, 9, 0, Decimal(9)),
     "B": (8, 22, 2, Decimal(30)),
@@ -142,13 +155,15 @@ MODULE_TABLE = {
 @pytest.mark.parametrize(
     "files",
     [
-        pytest.param(lambda: fixture_set("xlsx"), id="xlsx"),
-        pytest.param(lambda: fixture_set("json"), id="json"),
+        pytest.param(lambda corpus: fixture_set("xlsx", corpus), id="xlsx"),
+        pytest.param(lambda corpus: fixture_set("json", corpus), id="json"),
         pytest.param(mixed_set, id="mixed"),
     ],
 )
-def test_the_four_modules_add_up(files: Callable[[], list[tuple[str, bytes]]]) -> None:
-    spec = parse_scheme_files(files())
+def test_the_four_modules_add_up(
+    files: Callable[[str], list[tuple[str, bytes]]], corpus: str
+) -> None:
+    spec = parse_scheme_files(files(corpus))
 
     assert [c.letter for c in spec.criteria] == ["A", "B", "C", "D"]
     assert spec.sub_criteria_count == 33
@@ -169,8 +184,8 @@ def test_the_four_modules_add_up(files: Callable[[], list[tuple[str, bytes]]]) -
 
 @pytest.mark.parametrize("ext", ["xlsx", "json"])
 @pytest.mark.parametrize("module", MODULES)
-def test_one_module_alone(module: str, ext: str) -> None:
-    spec = parse_scheme_files([fixture(f"module-{module}.{ext}")])
+def test_one_module_alone(module: str, ext: str, corpus: str) -> None:
+    spec = parse_scheme_files([fixture(f"module-{module}.{ext}", corpus)])
 
     # An XLSX file's IDs name the criterion; a lone JSON file is first, so criterion A.
     letter = module.upper() if ext == "xlsx" else "A"
@@ -183,8 +198,8 @@ def test_one_module_alone(module: str, ext: str) -> None:
     assert spec.max_total == max_mark
 
 
-def test_json_letter_comes_from_position_among_all_files() -> None:
-    spec = parse_scheme_files([fixture("module-d.xlsx"), fixture("module-a.json")])
+def test_json_letter_comes_from_position_among_all_files(corpus: str) -> None:
+    spec = parse_scheme_files([fixture("module-d.xlsx", corpus), fixture("module-a.json", corpus)])
 
     assert [(c.letter, c.source_file) for c in spec.criteria] == [
         ("B", "module-a.json"),
@@ -193,8 +208,8 @@ def test_json_letter_comes_from_position_among_all_files() -> None:
     assert spec.criteria[0].sub_criteria[3].id == "B4"
 
 
-def test_criteria_are_sorted_by_letter_whatever_the_file_order() -> None:
-    files = list(reversed(fixture_set("xlsx")))
+def test_criteria_are_sorted_by_letter_whatever_the_file_order(corpus: str) -> None:
+    files = list(reversed(fixture_set("xlsx", corpus)))
 
     spec = parse_scheme_files(files)
 
@@ -205,15 +220,16 @@ def test_criteria_are_sorted_by_letter_whatever_the_file_order() -> None:
     ("ext", "source"), [("xlsx", "row 24"), ("json", "subCriterions[3].aspects[1]")]
 )
 def test_c4_2_addresses_the_second_aspect_of_the_fourth_sub_criterion(
-    ext: str, source: str
+    ext: str, source: str, corpus: str
 ) -> None:
-    spec = parse_scheme_files(fixture_set(ext))
+    spec = parse_scheme_files(fixture_set(ext, corpus))
 
     criterion = spec.criteria[2]
     sub = criterion.sub_criteria[3]
     aspect = sub.aspects[1]
-    assert (criterion.letter, sub.id, sub.name) == ("C", "C4", "Course Catalog")
-    assert aspect.description == "Course objects in list contain all required fields"
+    name, description = CORPUS_TEXTS[corpus]["C4"], CORPUS_TEXTS[corpus]["C4.2"]
+    assert (criterion.letter, sub.id, sub.name) == ("C", "C4", name)
+    assert aspect.description == description
     assert aspect.max_mark == Decimal("0.5")
     assert aspect.source == source
     for criterion in spec.criteria:
@@ -222,18 +238,19 @@ def test_c4_2_addresses_the_second_aspect_of_the_fourth_sub_criterion(
 
 
 @pytest.mark.parametrize("ext", ["xlsx", "json"])
-def test_sub_criterion_names_are_kept_whole_and_never_parsed_for_ids(ext: str) -> None:
-    spec = parse_scheme_files(fixture_set(ext))
+def test_sub_criterion_names_are_kept_whole_and_never_parsed_for_ids(ext: str, corpus: str) -> None:
+    spec = parse_scheme_files(fixture_set(ext, corpus))
 
+    first, fourth, ninth = (CORPUS_TEXTS[corpus][sub] for sub in ("A1", "A4", "A9"))
     module_a = spec.criteria[0].sub_criteria
-    assert (module_a[0].id, module_a[0].name) == ("A1", "A1: CSS Heart Shape (Easy)")
-    assert (module_a[3].id, module_a[3].name) == ("A4", "B1: Picture in Picture (Easy)")
-    assert (module_a[8].id, module_a[8].name) == ("A9", "C3: Two numbers that add up (Hard)")
+    assert (module_a[0].id, module_a[0].name) == ("A1", first)
+    assert (module_a[3].id, module_a[3].name) == ("A4", fourth)
+    assert (module_a[8].id, module_a[8].name) == ("A9", ninth)
 
 
-def test_xlsx_and_json_forms_say_the_same_except_sections_and_days() -> None:
-    from_xlsx = parse_scheme_files(fixture_set("xlsx"))
-    from_json = parse_scheme_files(fixture_set("json"))
+def test_xlsx_and_json_forms_say_the_same_except_sections_and_days(corpus: str) -> None:
+    from_xlsx = parse_scheme_files(fixture_set("xlsx", corpus))
+    from_json = parse_scheme_files(fixture_set("json", corpus))
 
     for cx, cj in zip(from_xlsx.criteria, from_json.criteria, strict=True):
         for sx, sj in zip(cx.sub_criteria, cj.sub_criteria, strict=True):
@@ -249,6 +266,13 @@ def test_xlsx_and_json_forms_say_the_same_except_sections_and_days() -> None:
                 assert ax.wsos_section == 1  # the tool that wrote the XLSX files filled in 1
                 if (sx.id, aj.kind) != ("C9", "J"):
                     assert ax.extra_description == aj.extra_description
+
+
+@needs_real_schemes
+def test_real_xlsx_dropped_one_extra_description() -> None:
+    from_xlsx = parse_scheme_files(fixture_set("xlsx", "real"))
+    from_json = parse_scheme_files(fixture_set("json", "real"))
+
     # The one difference in text: the XLSX file dropped C9's judgement extra description.
     c9_judgement = from_json.criteria[2].sub_criteria[8].aspects[3]
     assert c9_judgement.extra_description.startswith("Holistic judgement")
@@ -256,20 +280,20 @@ def test_xlsx_and_json_forms_say_the_same_except_sections_and_days() -> None:
 
 
 @pytest.mark.parametrize("ext", ["xlsx", "json"])
-def test_judgement_aspects_carry_four_levels_and_measurements_none(ext: str) -> None:
-    spec = parse_scheme_files(fixture_set(ext))
+def test_judgement_aspects_carry_four_levels_and_measurements_none(ext: str, corpus: str) -> None:
+    spec = parse_scheme_files(fixture_set(ext, corpus))
 
     judgement = spec.criteria[1].sub_criteria[0].aspects[0]
     assert (judgement.kind, judgement.max_mark) == ("J", Decimal("1.5"))
     assert len(judgement.levels) == 4
-    assert judgement.levels[0].startswith("Code is entirely unorganized")
-    assert judgement.levels[3].startswith("Code is excellently organized")
+    assert judgement.levels[0].startswith(CORPUS_TEXTS[corpus]["B1.1 level 0"])
+    assert judgement.levels[3].startswith(CORPUS_TEXTS[corpus]["B1.1 level 3"])
     for aspect in (a for c in spec.criteria for s in c.sub_criteria for a in s.aspects):
         assert len(aspect.levels) == (4 if aspect.kind == "J" else 0)
 
 
-def test_json_keeps_calculation_and_section_names_as_information() -> None:
-    spec = parse_scheme_files(fixture_set("json"))
+def test_json_keeps_calculation_and_section_names_as_information(corpus: str) -> None:
+    spec = parse_scheme_files(fixture_set("json", corpus))
 
     aspects = [a for c in spec.criteria for s in c.sub_criteria for a in s.aspects]
     assert {a.calculation for a in aspects if a.kind == "M"} == {"pass-or-fail"}
@@ -277,15 +301,15 @@ def test_json_keeps_calculation_and_section_names_as_information() -> None:
     assert spec.criteria[0].section_names[4] == "Layout"
     assert len(spec.criteria[0].section_names) == 7
     assert spec.criteria[1].section_names[4] == "Front-End Development"
-    assert parse_scheme_files(fixture_set("xlsx")).criteria[0].section_names == {}
+    assert parse_scheme_files(fixture_set("xlsx", corpus)).criteria[0].section_names == {}
 
 
 # --------------------------------------------------------------------------- exact decimals
 
 
 @pytest.mark.parametrize("ext", ["xlsx", "json"])
-def test_max_marks_are_exact_decimals(ext: str) -> None:
-    spec = parse_scheme_files(fixture_set(ext))
+def test_max_marks_are_exact_decimals(ext: str, corpus: str) -> None:
+    spec = parse_scheme_files(fixture_set(ext, corpus))
 
     c1 = spec.criteria[2].sub_criteria[0]
     assert [a.max_mark for a in c1.aspects] == [Decimal("0.5"), Decimal("0.25"), Decimal("0.25")]
@@ -296,15 +320,11 @@ def test_max_marks_are_exact_decimals(ext: str) -> None:
     assert sum(spec.marks_by_section().values()) == spec.max_total == Decimal(100)
 
 
-def test_json_marks_by_section_are_exact() -> None:
-    spec = parse_scheme_files(fixture_set("json"))
+def test_json_marks_by_section_are_exact(corpus: str) -> None:
+    spec = parse_scheme_files(fixture_set("json", corpus))
 
     assert spec.marks_by_section() == {
-        1: Decimal("3.5"),
-        2: Decimal("6.75"),
-        3: Decimal("9.5"),
-        4: Decimal("45.5"),
-        5: Decimal("34.75"),
+        n: Decimal(mark) for n, mark in enumerate(JSON_MARKS_BY_SECTION[corpus], start=1)
     }
 
 
@@ -440,9 +460,9 @@ XLSX_ERRORS = {
 
 @pytest.mark.parametrize(("edits", "expected"), XLSX_ERRORS.values(), ids=XLSX_ERRORS.keys())
 def test_xlsx_problem_names_file_row_and_field(
-    tmp_path: Path, edits: list[Edit], expected: list[tuple[str, str, str]]
+    tmp_path: Path, edits: list[Edit], expected: list[tuple[str, str, str]], corpus: str
 ) -> None:
-    problems = problems_of([xlsx_copy(tmp_path, "b", edits)])
+    problems = problems_of([xlsx_copy(tmp_path, "b", edits, corpus)])
 
     assert [(p.file, p.location, p.field) for p in problems] == [
         ("module-b.xlsx", location, field) for location, field, _ in expected
@@ -451,8 +471,8 @@ def test_xlsx_problem_names_file_row_and_field(
         assert words in problem.message
 
 
-def test_xlsx_section_the_competence_lacks_is_an_error(tmp_path: Path) -> None:
-    files = [xlsx_copy(tmp_path, "b", [("set", "I9", 6)])]
+def test_xlsx_section_the_competence_lacks_is_an_error(tmp_path: Path, corpus: str) -> None:
+    files = [xlsx_copy(tmp_path, "b", [("set", "I9", 6)], corpus)]
 
     problems = problems_of(files, sections=competence([20, 20, 20, 20, 20]))
 
@@ -653,8 +673,9 @@ def test_json_problem_names_file_path_and_field(
     tmp_path: Path,
     edit: Callable[[dict[str, Any]], object],
     expected: list[tuple[str, str, str]],
+    corpus: str,
 ) -> None:
-    problems = problems_of([json_copy(tmp_path, "b", edit)])
+    problems = problems_of([json_copy(tmp_path, "b", edit, corpus)])
 
     assert [(p.file, p.location, p.field) for p in problems] == [
         ("module-b.json", location, field) for location, field, _ in expected
@@ -663,9 +684,11 @@ def test_json_problem_names_file_path_and_field(
         assert words in problem.message
 
 
-def test_json_section_the_competence_lacks_is_an_error() -> None:
+def test_json_section_the_competence_lacks_is_an_error(corpus: str) -> None:
     # Module A puts every aspect in its section 5; this competence stops at 4.
-    problems = problems_of([fixture("module-a.json")], sections=competence([25, 25, 25, 25]))
+    problems = problems_of(
+        [fixture("module-a.json", corpus)], sections=competence([25, 25, 25, 25])
+    )
 
     assert [(p.location, p.field) for p in problems] == [
         (f"subCriterions[{n}].aspects[0]", "wsosSection") for n in range(9)
@@ -716,8 +739,8 @@ def test_empty_file_list_is_an_error() -> None:
         ("Module-B.Json", "module-b.json"),
     ],
 )
-def test_file_type_from_extension_or_content(name: str, source: str) -> None:
-    spec = parse_scheme_files([(name, fixture(source)[1])])
+def test_file_type_from_extension_or_content(name: str, source: str, corpus: str) -> None:
+    spec = parse_scheme_files([(name, fixture(source, corpus)[1])])
 
     assert spec.aspects_count == 24
     assert spec.criteria[0].source_file == name
@@ -733,9 +756,9 @@ def test_file_names_are_reduced_to_their_basename() -> None:
     assert problems[0].file == "module-a.xlsx"
 
 
-def test_two_xlsx_files_with_the_same_letter_name_both_files(tmp_path: Path) -> None:
-    copy = xlsx_copy(tmp_path, "c", [])
-    files = [fixture("module-c.xlsx"), ("module-c-again.xlsx", copy[1])]
+def test_two_xlsx_files_with_the_same_letter_name_both_files(tmp_path: Path, corpus: str) -> None:
+    copy = xlsx_copy(tmp_path, "c", [], corpus)
+    files = [fixture("module-c.xlsx", corpus), ("module-c-again.xlsx", copy[1])]
 
     problems = problems_of(files)
 
@@ -745,22 +768,23 @@ def test_two_xlsx_files_with_the_same_letter_name_both_files(tmp_path: Path) -> 
     assert "module-c.xlsx also holds criterion C" in problems[0].message
 
 
-def test_json_position_letter_clashing_with_an_xlsx_letter_names_both_files() -> None:
-    problems = problems_of([fixture("module-b.xlsx"), fixture("module-a.json")])
+def test_json_position_letter_clashing_with_an_xlsx_letter_names_both_files(corpus: str) -> None:
+    problems = problems_of([fixture("module-b.xlsx", corpus), fixture("module-a.json", corpus)])
 
     assert [(p.file, p.location) for p in problems] == [("module-a.json", "")]
     assert "takes criterion letter B from its position" in problems[0].message
     assert "module-b.xlsx also holds criterion B" in problems[0].message
 
 
-def test_all_problems_in_all_files_are_collected(tmp_path: Path) -> None:
+def test_all_problems_in_all_files_are_collected(tmp_path: Path, corpus: str) -> None:
     broken_json = json_copy(
         tmp_path,
         "a",
         lambda d: (_set(2, 0, "maxMark", "abc")(d), _set(4, 0, "description", None)(d)),
+        corpus,
     )
     broken_xlsx = xlsx_copy(
-        tmp_path, "b", [("set", "K9", "abc"), ("set", "F7", 4), ("set", "A22", "B1")]
+        tmp_path, "b", [("set", "K9", "abc"), ("set", "F7", 4), ("set", "A22", "B1")], corpus
     )
     files = [broken_json, broken_xlsx, ("corrupt.xlsx", b"PK\x03\x04")]
 
@@ -783,8 +807,8 @@ def test_all_problems_in_all_files_are_collected(tmp_path: Path) -> None:
 WEIGHTS = [10, 10, 30, 30, 20]
 
 
-def test_xlsx_default_section_gives_weight_warnings_not_errors() -> None:
-    spec = parse_scheme_files(fixture_set("xlsx"), sections=competence(WEIGHTS))
+def test_xlsx_default_section_gives_weight_warnings_not_errors(corpus: str) -> None:
+    spec = parse_scheme_files(fixture_set("xlsx", corpus), sections=competence(WEIGHTS))
 
     assert spec.aspects_count == 148
     assert [(w.file, w.location, w.field) for w in spec.warnings] == [("", "", "WSOS Section")] * 5
@@ -802,10 +826,10 @@ def test_xlsx_default_section_gives_weight_warnings_not_errors() -> None:
     ]
 
 
-def test_no_weight_warning_when_shares_match_weights() -> None:
-    sections = competence(["3.5", "6.75", "9.5", "45.5", "34.75"])
+def test_no_weight_warning_when_shares_match_weights(corpus: str) -> None:
+    sections = competence(JSON_MARKS_BY_SECTION[corpus])
 
-    spec = parse_scheme_files(fixture_set("json"), sections=sections)
+    spec = parse_scheme_files(fixture_set("json", corpus), sections=sections)
 
     assert [w for w in spec.warnings if w.field == "WSOS Section"] == []
 
@@ -833,8 +857,8 @@ def test_weight_tolerance_is_five_points(
     assert [w.message.split(":")[0] for w in spec.warnings] == [f"WSOS section {n}" for n in warned]
 
 
-def test_json_section_names_differing_from_the_competence_are_warned() -> None:
-    spec = parse_scheme_files(fixture_set("json"), sections=competence(WEIGHTS))
+def test_json_section_names_differing_from_the_competence_are_warned(corpus: str) -> None:
+    spec = parse_scheme_files(fixture_set("json", corpus), sections=competence(WEIGHTS))
 
     named = [w for w in spec.warnings if w.field == "wsosSections"]
     assert [(w.file, w.location) for w in named] == [
@@ -848,26 +872,26 @@ def test_json_section_names_differing_from_the_competence_are_warned() -> None:
     assert "same number, different meaning" in named[1].message
 
 
-def test_section_names_compare_without_case_and_spacing() -> None:
+def test_section_names_compare_without_case_and_spacing(corpus: str) -> None:
     names = [f"  {name.upper()}  " for name in BD_SECTION_NAMES]
 
-    spec = parse_scheme_files(fixture_set("json")[1:], sections=competence(WEIGHTS, names))
+    spec = parse_scheme_files(fixture_set("json", corpus)[1:], sections=competence(WEIGHTS, names))
 
     assert [w for w in spec.warnings if w.field == "wsosSections"] == []
 
 
-def test_module_a_numbering_matches_a_competence_numbered_like_module_a() -> None:
-    module_a = parse_scheme_files([fixture("module-a.json")]).criteria[0].section_names
+def test_module_a_numbering_matches_a_competence_numbered_like_module_a(corpus: str) -> None:
+    module_a = parse_scheme_files([fixture("module-a.json", corpus)]).criteria[0].section_names
     sections = [CompetenceSection(n, name, Decimal(0)) for n, name in module_a.items()]
 
-    spec = parse_scheme_files([fixture("module-a.json")], sections=sections)
+    spec = parse_scheme_files([fixture("module-a.json", corpus)], sections=sections)
 
     assert [w for w in spec.warnings if w.field == "wsosSections"] == []
 
 
-def test_no_warnings_without_competence_sections() -> None:
-    assert parse_scheme_files(fixture_set("json")).warnings == []
-    assert parse_scheme_files(fixture_set("xlsx")).warnings == []
+def test_no_warnings_without_competence_sections(corpus: str) -> None:
+    assert parse_scheme_files(fixture_set("json", corpus)).warnings == []
+    assert parse_scheme_files(fixture_set("xlsx", corpus)).warnings == []
 
 
 # --------------------------------------------------------------------------- export
@@ -876,15 +900,15 @@ def test_no_warnings_without_competence_sections() -> None:
 @pytest.mark.parametrize(
     "files",
     [
-        pytest.param(lambda: fixture_set("xlsx"), id="xlsx"),
-        pytest.param(lambda: fixture_set("json"), id="json"),
+        pytest.param(lambda corpus: fixture_set("xlsx", corpus), id="xlsx"),
+        pytest.param(lambda corpus: fixture_set("json", corpus), id="json"),
         pytest.param(mixed_set, id="mixed"),
     ],
 )
 def test_export_then_import_gives_an_equal_scheme(
-    files: Callable[[], list[tuple[str, bytes]]],
+    files: Callable[[str], list[tuple[str, bytes]]], corpus: str
 ) -> None:
-    original = parse_scheme_files(files())
+    original = parse_scheme_files(files(corpus))
 
     again = parse_scheme_files([("scheme.xlsx", export_scheme_xlsx(original))])
 
@@ -904,8 +928,8 @@ def test_export_then_import_gives_an_equal_scheme(
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_export_reproduces_the_cis_file_cell_for_cell(module: str) -> None:
-    name, content = fixture(f"module-{module}.xlsx")
+def test_export_reproduces_the_cis_file_cell_for_cell(module: str, corpus: str) -> None:
+    name, content = fixture(f"module-{module}.xlsx", corpus)
     exported = export_scheme_xlsx(parse_scheme_files([(name, content)]))
 
     def values(workbook_bytes: bytes) -> list[tuple[Any, ...]]:

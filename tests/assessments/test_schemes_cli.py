@@ -11,19 +11,24 @@ from sqlalchemy import func, select
 from assessments.models import MarkingScheme
 from assessments.services import schemes as service
 from tests.assessments.test_schemes_service import (
-    MODULES,
     competence_1_to_5,
     json_copy,
     set_section,
     table_counts,
     xlsx_copy,
 )
-from tests.conftest import SCHEMES
 from tests.factories import CompetenceFactory
+from tests.scheme_builder import CORPORA, scheme_paths
 
 
-def fixture_paths(ext: str) -> list[str]:
-    return [str(SCHEMES / f"module-{m}.{ext}") for m in MODULES]
+@pytest.fixture
+def fixture_paths(tmp_path):
+    """Paths of the four scheme files of one kind (the built ones are written to tmp_path)."""
+
+    def paths(ext: str, corpus: str = "built") -> list[str]:
+        return scheme_paths(ext, tmp_path / "schemes", corpus)
+
+    return paths
 
 
 @pytest.fixture
@@ -36,12 +41,12 @@ def run(app):
     return invoke
 
 
+@pytest.mark.parametrize("corpus", CORPORA)
 @pytest.mark.parametrize("ext", ["xlsx", "json"])
-def test_import_json_prints_exactly_one_object(run, session, ext):
+def test_import_json_prints_exactly_one_object(fixture_paths, run, session, ext, corpus):
     competence = competence_1_to_5()
-    result = run(
-        "import", *fixture_paths(ext), "--competence", competence.code, "--name", "Web", "--json"
-    )
+    files = fixture_paths(ext, corpus)
+    result = run("import", *files, "--competence", competence.code, "--name", "Web", "--json")
     assert result.exit_code == 0, result.output
     scheme_id = session.scalar(select(MarkingScheme.id))
     assert result.stdout.count("\n") == 1
@@ -56,7 +61,7 @@ def test_import_json_prints_exactly_one_object(run, session, ext):
     }
 
 
-def test_import_json_flag(run, session):
+def test_import_json_flag(fixture_paths, run, session):
     competence = competence_1_to_5()
     result = run(
         "import", *fixture_paths("xlsx"), "--competence", competence.code, "--name", "Web", "--json"
@@ -78,7 +83,7 @@ def test_import_json_flag(run, session):
     assert session.scalar(select(MarkingScheme.warnings))[0].startswith("WSOS Section: WSOS")
 
 
-def test_import_without_json_prints_a_summary(run):
+def test_import_without_json_prints_a_summary(fixture_paths, run):
     competence = competence_1_to_5()
     result = run("import", *fixture_paths("json"), "--competence", competence.code, "--name", "W")
     assert result.exit_code == 0, result.output
@@ -87,12 +92,14 @@ def test_import_without_json_prints_a_summary(run):
         json.loads(result.stdout)
 
 
-def test_broken_xlsx_exits_1_naming_file_row_field_and_stores_nothing(run, session, tmp_path):
+def test_broken_xlsx_exits_1_naming_file_row_field_and_stores_nothing(
+    fixture_paths, run, session, tmp_path
+):
     competence = competence_1_to_5()
     broken = tmp_path / "broken"
     broken.mkdir()
     name, _content = xlsx_copy(broken, "c", {"K23": "abc", "F70": 7})
-    files = [str(SCHEMES / f"module-{m}.xlsx") for m in "abd"]
+    files = [path for path in fixture_paths("xlsx") if not path.endswith("module-c.xlsx")]
     before = table_counts(session)
 
     result = run(
@@ -109,7 +116,7 @@ def test_broken_xlsx_exits_1_naming_file_row_field_and_stores_nothing(run, sessi
     assert table_counts(session) == before
 
 
-def test_section_the_competence_lacks_exits_1(run, session, tmp_path):
+def test_section_the_competence_lacks_exits_1(fixture_paths, run, session, tmp_path):
     competence = competence_1_to_5()
     name, _content = json_copy(tmp_path, "a", lambda d: set_section(d, 2, 0, 7))
     files = [str(tmp_path / name), *fixture_paths("json")[1:]]
@@ -122,7 +129,7 @@ def test_section_the_competence_lacks_exits_1(run, session, tmp_path):
     assert session.scalar(select(func.count()).select_from(MarkingScheme)) == 0
 
 
-def test_unknown_competence_exits_1(run, session):
+def test_unknown_competence_exits_1(fixture_paths, run, session):
     result = run("import", *fixture_paths("xlsx"), "--competence", "NOPE", "--name", "Web")
     assert result.exit_code == 1
     assert result.stderr.strip() == "competence: no competence with code NOPE"
@@ -138,7 +145,7 @@ def test_missing_file_is_a_usage_error(run, tmp_path):
     assert "nope.xlsx" in result.output
 
 
-def test_reimport_bumps_the_version(run, session):
+def test_reimport_bumps_the_version(fixture_paths, run, session):
     competence = competence_1_to_5()
     args = ("--competence", competence.code, "--name", "Web", "--json")
     first = json.loads(run("import", *fixture_paths("xlsx"), *args).stdout)
@@ -147,7 +154,7 @@ def test_reimport_bumps_the_version(run, session):
     assert (scheme.version, scheme.previous_id) == (2, first["id"])
 
 
-def test_list_json_and_show(run, session):
+def test_list_json_and_show(fixture_paths, run, session):
     competence = CompetenceFactory(code="R17", sections=("100",))
     imported = json.loads(
         run(
@@ -191,7 +198,7 @@ def test_list_json_and_show(run, session):
     assert missing.exit_code == 1 and "no marking scheme with id 999999" in missing.output
 
 
-def test_export_round_trip_through_the_cli(run, session, tmp_path):
+def test_export_round_trip_through_the_cli(fixture_paths, run, session, tmp_path):
     competence = competence_1_to_5()
     args = ("--competence", competence.code, "--name", "Web", "--json")
     original = json.loads(run("import", *fixture_paths("json"), *args).stdout)
@@ -209,7 +216,7 @@ def test_export_round_trip_through_the_cli(run, session, tmp_path):
     assert service.scheme_spec(second) == service.scheme_spec(first)
 
 
-def test_settings_on_a_frozen_scheme_prints_the_new_version(run, session):
+def test_settings_on_a_frozen_scheme_prints_the_new_version(fixture_paths, run, session):
     competence = competence_1_to_5()
     args = ("--competence", competence.code, "--name", "Web", "--json")
     imported = json.loads(run("import", *fixture_paths("json"), *args).stdout)
@@ -231,7 +238,7 @@ def test_settings_on_a_frozen_scheme_prints_the_new_version(run, session):
     ]
 
 
-def test_export_refuses_an_unwritable_target(run, session, tmp_path: Path):
+def test_export_refuses_an_unwritable_target(fixture_paths, run, session, tmp_path: Path):
     competence = competence_1_to_5()
     args = ("--competence", competence.code, "--name", "Web", "--json")
     imported = json.loads(run("import", *fixture_paths("json"), *args).stdout)

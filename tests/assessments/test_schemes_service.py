@@ -10,7 +10,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -18,10 +17,17 @@ from assessments.models import Aspect, Criterion, Exam, MarkingScheme, SubCriter
 from assessments.scheme_files.parse import parse_scheme_files
 from assessments.scoring import DEFAULT_BANDS, GradeBands, grade
 from assessments.services import schemes as service
-from tests.conftest import SCHEMES
 from tests.factories import CentreFactory, CompetenceFactory, UserFactory
+from tests.scheme_builder import (
+    CORPORA,
+    CORPUS_TEXTS,
+    JSON_MARKS_BY_SECTION,
+    MODULES,
+    scheme_json,
+    scheme_set,
+    scheme_workbook,
+)
 
-MODULES = "abcd"
 # Weights of a competence with sections 1-5; the fixture XLSX files put every mark in 1.
 WEIGHTS_1_TO_5 = ("10", "10", "25", "30", "25")
 SCHEME_TABLES = (MarkingScheme, Criterion, SubCriterion, Aspect)
@@ -30,14 +36,14 @@ SCHEME_TABLES = (MarkingScheme, Criterion, SubCriterion, Aspect)
 # --------------------------------------------------------------------------- helpers
 
 
-def fixture_set(ext: str) -> list[tuple[str, bytes]]:
-    """Return the four fixture files of one kind, module A first."""
-    return [(f"module-{m}.{ext}", (SCHEMES / f"module-{m}.{ext}").read_bytes()) for m in MODULES]
+def fixture_set(ext: str, corpus: str = "built") -> list[tuple[str, bytes]]:
+    """Return the four scheme files of one kind, module A first (tests/scheme_builder.py)."""
+    return scheme_set(ext, corpus)
 
 
 def xlsx_copy(tmp_path: Path, module: str, cells: dict[str, Any]) -> tuple[str, bytes]:
     """Return a copy of module-<module>.xlsx with some cells changed, built in tmp_path."""
-    workbook = openpyxl.load_workbook(SCHEMES / f"module-{module}.xlsx")
+    workbook = scheme_workbook(f"module-{module}.xlsx")
     sheet = workbook.active
     for ref, value in cells.items():
         sheet[ref] = value
@@ -48,7 +54,7 @@ def xlsx_copy(tmp_path: Path, module: str, cells: dict[str, Any]) -> tuple[str, 
 
 def xlsx_without_row(tmp_path: Path, module: str, row: int) -> tuple[str, bytes]:
     """Return a copy of module-<module>.xlsx with one row removed."""
-    workbook = openpyxl.load_workbook(SCHEMES / f"module-{module}.xlsx")
+    workbook = scheme_workbook(f"module-{module}.xlsx")
     workbook.active.delete_rows(row, 1)
     path = tmp_path / f"module-{module}.xlsx"
     workbook.save(path)
@@ -59,7 +65,7 @@ def json_copy(
     tmp_path: Path, module: str, edit: Callable[[dict[str, Any]], object]
 ) -> tuple[str, bytes]:
     """Return a copy of module-<module>.json changed by ``edit``, built in tmp_path."""
-    data = json.loads((SCHEMES / f"module-{module}.json").read_text("utf-8"))
+    data = scheme_json(f"module-{module}.json")
     edit(data)
     path = tmp_path / f"module-{module}.json"
     path.write_text(json.dumps(data, indent=2), "utf-8")
@@ -104,12 +110,15 @@ def set_section(data: dict[str, Any], sub: int, aspect: int, value: Any) -> None
 # --------------------------------------------------------------------------- import
 
 
+@pytest.mark.parametrize("corpus", CORPORA)
 @pytest.mark.parametrize("ext", ["xlsx", "json"])
-def test_fixture_set_imports_as_one_scheme(session, ext):
+def test_fixture_set_imports_as_one_scheme(session, ext, corpus):
     competence = competence_1_to_5()
     user = UserFactory(role="admin")
 
-    scheme = service.import_scheme(session, fixture_set(ext), competence.code, "Web", user=user)
+    scheme = service.import_scheme(
+        session, fixture_set(ext, corpus), competence.code, "Web", user=user
+    )
 
     assert service.summary(session, scheme) == {
         "id": scheme.id,
@@ -126,10 +135,10 @@ def test_fixture_set_imports_as_one_scheme(session, ext):
     assert [c.letter for c in scheme.criteria] == ["A", "B", "C", "D"]
     assert [s.code for s in scheme.criteria[2].sub_criteria][:4] == ["C1", "C2", "C3", "C4"]
     assert scheme.criteria[1].source_file == f"module-b.{ext}"
-    # B1.1 is the judgement aspect "Code organization and maintainability", max 1.5
+    # B1.1 is the judgement aspect on code organisation, max 1.5
     b11 = aspect_at(scheme, "B1.1")
     assert (b11.kind, b11.max_hundredths, b11.address) == ("J", 150, "B1.1")
-    assert len(b11.levels) == 4 and b11.levels[0].startswith("Code is entirely unorganized")
+    assert len(b11.levels) == 4 and b11.levels[0].startswith(CORPUS_TEXTS[corpus]["B1.1 level 0"])
     assert aspect_at(scheme, "B2.5").max_hundredths == 50
     # defaults of the settings
     assert (scheme.judges, scheme.allowed_spread, scheme.pass_min_grade) == (3, 1, 3)
@@ -138,16 +147,13 @@ def test_fixture_set_imports_as_one_scheme(session, ext):
     assert not scheme.frozen
 
 
-def test_json_keeps_sections_and_calculation_as_information(session):
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_json_keeps_sections_and_calculation_as_information(session, corpus):
     competence = competence_1_to_5()
-    scheme = service.import_scheme(session, fixture_set("json"), competence.code, "Web")
+    scheme = service.import_scheme(session, fixture_set("json", corpus), competence.code, "Web")
     rows = {row.number: row.marks for row in service.section_table(scheme)}
     assert rows == {
-        1: Decimal("3.5"),
-        2: Decimal("6.75"),
-        3: Decimal("9.5"),
-        4: Decimal("45.5"),
-        5: Decimal("34.75"),
+        n: Decimal(marks) for n, marks in enumerate(JSON_MARKS_BY_SECTION[corpus], start=1)
     }
     assert aspect_at(scheme, "A1.1").calculation == "pass-or-fail"
     assert aspect_at(scheme, "A1.1").wsos_section == 5

@@ -20,6 +20,7 @@ from tests.assessments.test_schemes_service import (
     xlsx_copy,
 )
 from tests.factories import PASSWORD, UserFactory
+from tests.scheme_builder import CORPORA, CORPUS_TEXTS
 
 
 def login(client, role: str):
@@ -62,19 +63,23 @@ def test_staff_see_the_list_and_the_scheme_page(client, xlsx_scheme, role):
     assert ("/schemes/import" in html) == (role == "admin")
 
 
-def test_scheme_page_is_readable(client, xlsx_scheme):
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_scheme_page_is_readable(client, session, corpus):
+    competence = competence_1_to_5()
+    scheme = service.import_scheme(session, fixture_set("xlsx", corpus), competence.code, "Web")
     login(client, "expert")
-    html = text(client.get(f"/schemes/{xlsx_scheme.id}?lang=ru"))
+    html = text(client.get(f"/schemes/{scheme.id}?lang=ru"))
     # criteria, collapsible sub-criteria with code, name and day
     assert html.count('<details class="sub"') == 33
-    c4 = r'<span class="sub-code">C4</span>\s*<span class="sub-name">Course Catalog</span>'
+    c4_name = re.escape(CORPUS_TEXTS[corpus]["C4"])
+    c4 = rf'<span class="sub-code">C4</span>\s*<span class="sub-name">{c4_name}</span>'
     assert re.search(c4 + r'\s*<span class="sub-meta muted">\s*\w+ 1 ·', html)  # day 1
     # a judgement aspect with its four level descriptions 0-3
     b11 = re.search(r'<tr id="aspect-B1-1">(.*?)</tr>', html, re.S).group(1)
     assert "kind-j" in b11
     scores = re.findall(r'<span class="score"[^>]*>(\d)</span>', b11)
     assert scores == ["0", "1", "2", "3"]
-    assert "Code is entirely unorganized" in b11
+    assert CORPUS_TEXTS[corpus]["B1.1 level 0"] in b11
     # decimal comma in Russian: max 1,50 on B1.1 and the total 100,00
     assert re.search(r'data-label="[^"]*">1,50</td>', b11)
     assert "<strong>100,00</strong>" in html

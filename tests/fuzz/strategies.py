@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from tests.conftest import SCHEMES
+from tests.scheme_builder import REAL_SCHEMES, scheme_file
 
 BASE32 = string.ascii_uppercase + "234567"
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -276,22 +276,27 @@ SCHEME_KEYS = st.one_of(
 )
 
 
-@cache
-def fixture_json(name: str) -> Any:
-    return json.loads((SCHEMES / name).read_text(encoding="utf-8"))
+def corpora() -> tuple[str, ...]:
+    """The scheme files to mutate: the built sample, and the real files where present."""
+    return ("built", "real") if REAL_SCHEMES.is_dir() else ("built",)
 
 
 @cache
-def fixture_bytes(name: str) -> bytes:
-    return (SCHEMES / name).read_bytes()
+def fixture_json(name: str, corpus: str = "built") -> Any:
+    return json.loads(fixture_bytes(name, corpus).decode("utf-8"))
+
+
+@cache
+def fixture_bytes(name: str, corpus: str = "built") -> bytes:
+    return scheme_file(name, corpus)[1]
 
 
 def scheme_json_documents() -> st.SearchStrategy[bytes]:
     """Arbitrary JSON (with the scheme's keys), and the fixture schemes mutated."""
-    fixtures = ("module-a.json", "module-b.json", "module-c.json", "module-d.json")
+    fixtures = [(f"module-{m}.json", corpus) for corpus in corpora() for m in "abcd"]
     arbitrary = json_values(SCHEME_KEYS)
     mutated = st.sampled_from(fixtures).flatmap(
-        lambda n: mutated_json(fixture_json(n), SCHEME_KEYS)
+        lambda fixture: mutated_json(fixture_json(*fixture), SCHEME_KEYS)
     )
     shaped = st.fixed_dictionaries(
         {},
@@ -341,9 +346,9 @@ def _set_cell(sheet, row: int, column: int, value: Any) -> None:
 
 
 @st.composite
-def xlsx_with_cells_changed(draw, name: str, columns: int = 11) -> bytes:
-    """A real workbook with a few cells set to other values (openpyxl load, edit, save)."""
-    workbook = openpyxl.load_workbook(io.BytesIO(fixture_bytes(name)))
+def xlsx_with_cells_changed(draw, name: str, columns: int = 11, corpus: str = "built") -> bytes:
+    """A scheme workbook with a few cells set to other values (openpyxl load, edit, save)."""
+    workbook = openpyxl.load_workbook(io.BytesIO(fixture_bytes(name, corpus)))
     sheet = workbook.worksheets[0]
     rows = sheet.max_row
     # the columns that hold numbers and codes (day, type, score, section, max) more often
@@ -402,8 +407,8 @@ def scheme_xlsx_files() -> st.SearchStrategy[bytes]:
         st.binary(max_size=2000).map(lambda data: b"PK\x03\x04" + data),
         mutated_bytes(small),
         xlsx_with_xml_mutated(small),
-        xlsx_with_cells_changed("module-a.xlsx"),
-        xlsx_with_cells_changed("module-b.xlsx"),
+        *(xlsx_with_cells_changed("module-a.xlsx", corpus=corpus) for corpus in corpora()),
+        *(xlsx_with_cells_changed("module-b.xlsx", corpus=corpus) for corpus in corpora()),
     )
 
 
