@@ -179,7 +179,7 @@ def _find_exam(session: Session, centre: Centre, competence: Competence, start: 
 
 
 def _scheme(session: Session) -> MarkingScheme:
-    from assessments.services import schemes
+    from assessments.services.schemes.importing import import_scheme
 
     scheme = session.scalar(
         select(MarkingScheme)
@@ -189,7 +189,7 @@ def _scheme(session: Session) -> MarkingScheme:
     )
     if scheme is None:
         files = [(name, (SCHEME_DIR / name).read_bytes()) for name in SCHEME_FILES]
-        scheme = schemes.import_scheme(session, files, COMPETENCE, SCHEME_NAME)
+        scheme = import_scheme(session, files, COMPETENCE, SCHEME_NAME)
     return scheme
 
 

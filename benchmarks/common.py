@@ -67,7 +67,8 @@ def fixture_exam(session, *, chief=None, **competence_names):
     Returns ``(exam, centre, college, scheme)``; the session is flushed, not committed.
     """
     from assessments.models import Centre, College, Competence, WsosSection
-    from assessments.services import exams, schemes
+    from assessments.services import exams
+    from assessments.services.schemes.importing import import_scheme
 
     competence = Competence(code="17", name_kk="Веб-технологиялар", **competence_names)
     for number, weight in enumerate((10, 15, 30, 30, 15), start=1):
@@ -82,7 +83,7 @@ def fixture_exam(session, *, chief=None, **competence_names):
     if chief is not None:
         session.add(chief)
     files = [(p.name, p.read_bytes()) for p in sorted(SCHEMES.glob("module-*.xlsx"))]
-    scheme = schemes.import_scheme(session, files, "17", "Benchmark")
+    scheme = import_scheme(session, files, "17", "Benchmark")
     exam = exams.create_exam(
         session,
         centre=centre,

@@ -236,7 +236,7 @@ def _scheme_import(stack: ExitStack):
 
     from assessments.models import Aspect, MarkingScheme
     from assessments.scheme_files.spec import SchemeImportError
-    from assessments.services import schemes
+    from assessments.services.schemes.importing import import_scheme
     from tests.fuzz.properties import check_all_or_nothing, seed_imports
     from tests.fuzz.strategies import scheme_json_documents, scheme_xlsx_files
 
@@ -255,7 +255,7 @@ def _scheme_import(stack: ExitStack):
     def check(files) -> str:
         return check_all_or_nothing(
             session,
-            lambda: schemes.import_scheme(session, files, world.competence_code, "Fuzzed"),
+            lambda: import_scheme(session, files, world.competence_code, "Fuzzed"),
             (MarkingScheme, Aspect),
             (SchemeImportError,),
         )

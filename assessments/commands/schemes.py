@@ -15,7 +15,19 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from assessments.models import MarkingScheme
-from assessments.services import schemes as service
+from assessments.scheme_files.spec import SchemeImportError
+from assessments.services.schemes.errors import SchemeError
+from assessments.services.schemes.export import export_xlsx
+from assessments.services.schemes.importing import import_scheme
+from assessments.services.schemes.reading import (
+    get_scheme,
+    list_schemes,
+    scheme_counts,
+    section_table,
+    summary,
+    two_places,
+)
+from assessments.services.schemes.settings import update_settings
 
 schemes_cli = AppGroup("schemes", help="Import, inspect and export marking schemes.")
 
@@ -25,7 +37,7 @@ def _two(hundredths: int) -> str:
 
 
 def _load(scheme_id: int) -> MarkingScheme:
-    scheme = service.get_scheme(db.session, scheme_id)
+    scheme = get_scheme(db.session, scheme_id)
     if scheme is None:
         raise click.ClickException(f"ID: no marking scheme with id {scheme_id}")
     return scheme
@@ -55,10 +67,10 @@ def import_command(files: tuple[Path, ...], competence_code: str, name: str, as_
         except OSError as exc:
             _fail([f"{path.name}: cannot be read ({exc.strerror or exc})"])
     try:
-        scheme = service.import_scheme(db.session, uploads, competence_code, name)
-    except service.SchemeImportError as exc:
+        scheme = import_scheme(db.session, uploads, competence_code, name)
+    except SchemeImportError as exc:
         _fail([str(problem) for problem in exc.problems])
-    result = service.summary(db.session, scheme)
+    result = summary(db.session, scheme)
     warnings = list(scheme.warnings)
     db.session.commit()
     for warning in warnings:
@@ -91,8 +103,8 @@ def list_command(competence_code: str | None, as_json: bool):
         )
         if competence_id is None:
             raise click.ClickException(f"--competence: no competence with code {competence_code}")
-    schemes = service.list_schemes(db.session, competence_id)
-    counts = service.scheme_counts(db.session, schemes)
+    schemes = list_schemes(db.session, competence_id)
+    counts = scheme_counts(db.session, schemes)
     rows = [
         {
             "id": scheme.id,
@@ -127,7 +139,7 @@ def list_command(competence_code: str | None, as_json: bool):
 def show_command(scheme_id: int):
     """Print a short summary of one scheme: settings, criteria, sections and warnings."""
     scheme = _load(scheme_id)
-    counts = service.summary(db.session, scheme)
+    counts = summary(db.session, scheme)
     bands = ", ".join(f"{threshold} % -> {grade}" for threshold, grade in scheme.grade_bands)
     lines = [
         f"marking scheme {scheme.id}: {scheme.name} v{scheme.version}"
@@ -150,11 +162,11 @@ def show_command(scheme_id: int):
             f"max {_two(total)}"
         )
     lines.append("marks per WSOS section (share of total / competence weight):")
-    for row in service.section_table(scheme):
+    for row in section_table(scheme):
         weight = f"{row.weight:.2f} %" if row.weight is not None else "not in the competence"
         flag = "  <-- more than 5 points off" if row.flagged else ""
         lines.append(
-            f"  {row.number}: {row.marks:.2f} ({service.two_places(row.share)} %) / {weight}{flag}"
+            f"  {row.number}: {row.marks:.2f} ({two_places(row.share)} %) / {weight}{flag}"
         )
     for warning in scheme.warnings or []:
         lines.append(f"warning: {warning}")
@@ -173,7 +185,7 @@ def show_command(scheme_id: int):
 def export_command(scheme_id: int, output: Path):
     """Write the scheme as a CIS-template XLSX workbook that re-imports to the same scheme."""
     scheme = _load(scheme_id)
-    content = service.export_xlsx(scheme)
+    content = export_xlsx(scheme)
     try:
         output.write_bytes(content)
     except OSError as exc:
@@ -216,8 +228,8 @@ def settings_command(
     }
     changes = {key: value for key, value in given.items() if value is not None}
     try:
-        result = service.update_settings(db.session, scheme, **changes)
-    except service.SchemeError as exc:
+        result = update_settings(db.session, scheme, **changes)
+    except SchemeError as exc:
         _fail([f"{field}: {message}" for field, message in exc.errors.items()])
     db.session.commit()
     if as_json:

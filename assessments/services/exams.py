@@ -93,7 +93,7 @@ def create_exam(
     competence, ``end`` (default ``start``) is not before ``start``, a chief expert has the
     chief expert role and an active account.
     """
-    from assessments.services import schemes
+    from assessments.services.schemes.settings import freeze
 
     if all(c.id != competence.id for c in centre.competences):
         raise ExamError(
@@ -121,7 +121,7 @@ def create_exam(
     if not sub_criteria:
         raise ExamError(N_("Marking scheme %(id)s has no sub-criteria."), "scheme", id=scheme.id)
 
-    schemes.freeze(scheme)
+    freeze(scheme)
     exam = Exam(
         centre=centre,
         competence=competence,

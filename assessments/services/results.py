@@ -169,7 +169,7 @@ def _aggregate(
 
 def grade_bands(exam: Exam) -> scoring.GradeBands:
     """Return the grade bands of the exam's scheme (a scheme setting)."""
-    from assessments.services.schemes import scoring_bands
+    from assessments.services.schemes.settings import scoring_bands
 
     return scoring_bands(exam.scheme)
 

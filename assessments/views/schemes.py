@@ -28,7 +28,18 @@ from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
 from assessments.models import Competence, MarkingScheme
-from assessments.services import schemes as service
+from assessments.scheme_files.spec import WEIGHT_TOLERANCE, SchemeImportError
+from assessments.services.schemes.errors import SchemeError
+from assessments.services.schemes.export import export_filename, export_xlsx
+from assessments.services.schemes.importing import import_scheme
+from assessments.services.schemes.reading import (
+    get_scheme,
+    list_schemes,
+    scheme_counts,
+    section_table,
+    versions,
+)
+from assessments.services.schemes.settings import in_use, update_settings
 
 bp = Blueprint("schemes", __name__, url_prefix="/schemes")
 
@@ -108,14 +119,14 @@ def _mark(hundredths: int) -> Decimal:
 
 
 def _load(scheme_id: int) -> MarkingScheme:
-    return service.get_scheme(db.session, scheme_id) or abort(404)
+    return get_scheme(db.session, scheme_id) or abort(404)
 
 
 @bp.get("/")
 @requires("schemes.view")
 def index():
-    schemes = service.list_schemes(db.session)
-    counts = service.scheme_counts(db.session, schemes)
+    schemes = list_schemes(db.session)
+    counts = scheme_counts(db.session, schemes)
     return render_template("schemes/index.html", schemes=schemes, counts=counts)
 
 
@@ -132,14 +143,14 @@ def upload():
         competence = db.session.get(Competence, form.competence_id.data)
         files = [(upload.filename or "", upload.read()) for upload in form.files.data if upload]
         try:
-            scheme = service.import_scheme(
+            scheme = import_scheme(
                 db.session,
                 files,
                 competence.code if competence else "",
                 form.name.data,
                 user=current_user,
             )
-        except service.SchemeImportError as exc:
+        except SchemeImportError as exc:
             db.session.rollback()
             problems = exc.problems
         else:
@@ -163,8 +174,8 @@ def _detail(
     status: int = 200,
     band_errors: list[str] | None = None,
 ):
-    counts = service.scheme_counts(db.session, [scheme])[scheme.id]
-    sections = service.section_table(scheme)
+    counts = scheme_counts(db.session, [scheme])[scheme.id]
+    sections = section_table(scheme)
     criterion_totals = {
         criterion.id: _mark(
             sum(a.max_hundredths for s in criterion.sub_criteria for a in s.aspects)
@@ -179,10 +190,10 @@ def _detail(
             sections=sections,
             section_names={s.number: s for s in scheme.competence.sections},
             criterion_totals=criterion_totals,
-            versions=service.versions(db.session, scheme),
-            in_use=service.in_use(db.session, scheme),
+            versions=versions(db.session, scheme),
+            in_use=in_use(db.session, scheme),
             form=settings_form if has_permission(current_user, "schemes.manage") else None,
-            tolerance=service.WEIGHT_TOLERANCE,
+            tolerance=WEIGHT_TOLERANCE,
             band_errors=band_errors or [],
             grade_bands=[(Decimal(str(t)), g) for t, g in scheme.grade_bands],
             mark=_mark,
@@ -211,7 +222,7 @@ def settings(scheme_id: int):
         if (row.threshold.data or "").strip() or row.grade.data
     ]
     try:
-        result = service.update_settings(
+        result = update_settings(
             db.session,
             scheme,
             judges=form.judges.data,
@@ -221,7 +232,7 @@ def settings(scheme_id: int):
             pass_min_grade=form.pass_min_grade.data,
             user=current_user,
         )
-    except service.SchemeError as exc:
+    except SchemeError as exc:
         db.session.rollback()
         band_errors = []
         for problem in exc.problems:
@@ -255,8 +266,8 @@ def settings(scheme_id: int):
 def export(scheme_id: int):
     scheme = _load(scheme_id)
     return send_file(
-        BytesIO(service.export_xlsx(scheme)),
+        BytesIO(export_xlsx(scheme)),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         as_attachment=True,
-        download_name=service.export_filename(scheme),
+        download_name=export_filename(scheme),
     )

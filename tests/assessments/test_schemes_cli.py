@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from assessments.models import MarkingScheme
-from assessments.services import schemes as service
+from assessments.services.schemes.export import scheme_spec
+from assessments.services.schemes.settings import freeze
 from tests.assessments.test_schemes_service import (
     competence_1_to_5,
     json_copy,
@@ -161,7 +162,7 @@ def test_list_json_and_show(fixture_paths, run, session):
             "import", *fixture_paths("xlsx"), "--competence", "R17", "--name", "Web", "--json"
         ).stdout
     )
-    service.freeze(session.get(MarkingScheme, imported["id"]))
+    freeze(session.get(MarkingScheme, imported["id"]))
     session.flush()
 
     listed = run("list", "--json")
@@ -213,14 +214,14 @@ def test_export_round_trip_through_the_cli(fixture_paths, run, session, tmp_path
     first = session.get(MarkingScheme, original["id"])
     second = session.get(MarkingScheme, again["id"])
     assert second.version == 2
-    assert service.scheme_spec(second) == service.scheme_spec(first)
+    assert scheme_spec(second) == scheme_spec(first)
 
 
 def test_settings_on_a_frozen_scheme_prints_the_new_version(fixture_paths, run, session):
     competence = competence_1_to_5()
     args = ("--competence", competence.code, "--name", "Web", "--json")
     imported = json.loads(run("import", *fixture_paths("json"), *args).stdout)
-    service.freeze(session.get(MarkingScheme, imported["id"]))
+    freeze(session.get(MarkingScheme, imported["id"]))
     session.flush()
 
     result = run("settings", str(imported["id"]), "--judges", "2", "--bands", "75:5,50:4", "--json")

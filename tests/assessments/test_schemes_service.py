@@ -15,8 +15,14 @@ from sqlalchemy import func, select
 
 from assessments.models import Aspect, Criterion, Exam, MarkingScheme, SubCriterion
 from assessments.scheme_files.parse import parse_scheme_files
+from assessments.scheme_files.spec import SchemeImportError
 from assessments.scoring import DEFAULT_BANDS, GradeBands, grade
-from assessments.services import schemes as service
+from assessments.services.schemes import importing
+from assessments.services.schemes.errors import SchemeError
+from assessments.services.schemes.export import export_filename, export_xlsx, scheme_spec
+from assessments.services.schemes.importing import import_scheme
+from assessments.services.schemes.reading import section_table, summary, versions
+from assessments.services.schemes.settings import freeze, in_use, scoring_bands, update_settings
 from tests.factories import CentreFactory, CompetenceFactory, UserFactory
 from tests.scheme_builder import (
     CORPORA,
@@ -116,11 +122,9 @@ def test_fixture_set_imports_as_one_scheme(session, ext, corpus):
     competence = competence_1_to_5()
     user = UserFactory(role="admin")
 
-    scheme = service.import_scheme(
-        session, fixture_set(ext, corpus), competence.code, "Web", user=user
-    )
+    scheme = import_scheme(session, fixture_set(ext, corpus), competence.code, "Web", user=user)
 
-    assert service.summary(session, scheme) == {
+    assert summary(session, scheme) == {
         "id": scheme.id,
         "criteria": 4,
         "sub_criteria": 33,
@@ -150,8 +154,8 @@ def test_fixture_set_imports_as_one_scheme(session, ext, corpus):
 @pytest.mark.parametrize("corpus", CORPORA)
 def test_json_keeps_sections_and_calculation_as_information(session, corpus):
     competence = competence_1_to_5()
-    scheme = service.import_scheme(session, fixture_set("json", corpus), competence.code, "Web")
-    rows = {row.number: row.marks for row in service.section_table(scheme)}
+    scheme = import_scheme(session, fixture_set("json", corpus), competence.code, "Web")
+    rows = {row.number: row.marks for row in section_table(scheme)}
     assert rows == {
         n: Decimal(marks) for n, marks in enumerate(JSON_MARKS_BY_SECTION[corpus], start=1)
     }
@@ -163,7 +167,7 @@ def test_json_keeps_sections_and_calculation_as_information(session, corpus):
 
 def test_xlsx_against_spread_weights_stores_the_weights_warning(session):
     competence = competence_1_to_5()
-    scheme = service.import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
+    scheme = import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
     session.expire_all()
     stored = session.get(MarkingScheme, scheme.id)
     assert any(
@@ -171,15 +175,15 @@ def test_xlsx_against_spread_weights_stores_the_weights_warning(session):
         for warning in stored.warnings
     )
     assert len(stored.warnings) == 5  # all five sections are off by more than 5 points
-    flagged = [row.number for row in service.section_table(stored) if row.flagged]
+    flagged = [row.number for row in section_table(stored) if row.flagged]
     assert flagged == [1, 2, 3, 4, 5]
 
 
 def test_xlsx_against_matching_weights_has_no_warning(session):
     competence = CompetenceFactory(sections=("100",))
-    scheme = service.import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
+    scheme = import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
     assert scheme.warnings == []
-    [row] = service.section_table(scheme)
+    [row] = section_table(scheme)
     assert (row.number, row.marks, row.share, row.weight, row.flagged) == (
         1,
         Decimal(100),
@@ -191,8 +195,8 @@ def test_xlsx_against_matching_weights_has_no_warning(session):
 
 def test_section_table_shows_unused_sections_with_zero_and_flags_by_5_points(session):
     competence = CompetenceFactory(sections=("97", "3"))
-    scheme = service.import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
-    rows = service.section_table(scheme)
+    scheme = import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
+    rows = section_table(scheme)
     assert [(r.number, r.marks, r.difference, r.flagged) for r in rows] == [
         (1, Decimal(100), Decimal(3), False),
         (2, Decimal(0), Decimal(-3), False),
@@ -201,22 +205,22 @@ def test_section_table_shows_unused_sections_with_zero_and_flags_by_5_points(ses
 
 def test_reimport_under_the_same_name_makes_the_next_version(session):
     competence = competence_1_to_5()
-    first = service.import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
-    second = service.import_scheme(session, fixture_set("json"), competence.code, " Web ")
-    other = service.import_scheme(session, fixture_set("json"), competence.code, "Other")
+    first = import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
+    second = import_scheme(session, fixture_set("json"), competence.code, " Web ")
+    other = import_scheme(session, fixture_set("json"), competence.code, "Other")
     assert (second.version, second.previous_id, second.name) == (2, first.id, "Web")
     assert (other.version, other.previous_id) == (1, None)
-    assert [s.version for s in service.versions(session, first)] == [2, 1]
+    assert [s.version for s in versions(session, first)] == [2, 1]
 
 
 def test_a_version_taken_at_the_same_moment_is_refused_cleanly(session, monkeypatch):
     competence = competence_1_to_5()
-    first = service.import_scheme(session, fixture_set("json"), competence.code, "Web")
+    first = import_scheme(session, fixture_set("json"), competence.code, "Web")
     before = table_counts(session)
     # a concurrent import computed the same next version: the unique constraint decides
-    monkeypatch.setattr(service, "_next_version", lambda *args: (1, None))
-    with pytest.raises(service.SchemeImportError) as caught:
-        service.import_scheme(session, fixture_set("json"), competence.code, "Web")
+    monkeypatch.setattr(importing, "next_version", lambda *args: (1, None))
+    with pytest.raises(SchemeImportError) as caught:
+        import_scheme(session, fixture_set("json"), competence.code, "Web")
     assert "stored by someone else at the same moment" in str(caught.value)
     # the savepoint was rolled back; the session and the first scheme are intact
     assert table_counts(session) == before
@@ -314,8 +318,8 @@ def _broken_cases():
 def test_broken_copies_are_refused_and_nothing_is_stored(session, tmp_path, build, where, message):
     competence = competence_1_to_5()
     before = table_counts(session)
-    with pytest.raises(service.SchemeImportError) as caught:
-        service.import_scheme(session, build(tmp_path), competence.code, "Web")
+    with pytest.raises(SchemeImportError) as caught:
+        import_scheme(session, build(tmp_path), competence.code, "Web")
     found = [(p.file, p.location, p.field, p.message) for p in caught.value.problems]
     assert any((f, loc, fld) == where and message in msg for f, loc, fld, msg in found), found
     assert table_counts(session) == before
@@ -323,8 +327,8 @@ def test_broken_copies_are_refused_and_nothing_is_stored(session, tmp_path, buil
 
 def test_json_against_a_competence_without_section_5_names_every_aspect(session):
     competence = CompetenceFactory(sections=("25", "25", "25", "25"))
-    with pytest.raises(service.SchemeImportError) as caught:
-        service.import_scheme(session, fixture_set("json"), competence.code, "Web")
+    with pytest.raises(SchemeImportError) as caught:
+        import_scheme(session, fixture_set("json"), competence.code, "Web")
     problems = caught.value.problems
     section_5 = [p for p in problems if "no WSOS section 5 (it has 1, 2, 3, 4)" in p.message]
     # module A: 9 aspects in section 5; module C: 49 (B and D use only 1-4)
@@ -348,10 +352,8 @@ def test_json_against_a_competence_without_section_5_names_every_aspect(session)
 )
 def test_bad_competence_or_name_is_refused(session, code, name, field, message):
     competence = competence_1_to_5()
-    with pytest.raises(service.SchemeImportError) as caught:
-        service.import_scheme(
-            session, fixture_set("xlsx"), competence.code if code is None else code, name
-        )
+    with pytest.raises(SchemeImportError) as caught:
+        import_scheme(session, fixture_set("xlsx"), competence.code if code is None else code, name)
     assert any(p.field == field and message in p.message for p in caught.value.problems)
     assert table_counts(session) == dict.fromkeys(table_counts(session), 0)
 
@@ -360,10 +362,8 @@ def test_two_files_claiming_one_letter_are_refused(session, tmp_path):
     competence = competence_1_to_5()
     files = fixture_set("xlsx")
     copy = xlsx_copy(tmp_path, "b", {})
-    with pytest.raises(service.SchemeImportError) as caught:
-        service.import_scheme(
-            session, [*files, ("again-" + copy[0], copy[1])], competence.code, "Web"
-        )
+    with pytest.raises(SchemeImportError) as caught:
+        import_scheme(session, [*files, ("again-" + copy[0], copy[1])], competence.code, "Web")
     assert any("also holds criterion B" in p.message for p in caught.value.problems)
     assert table_counts(session) == dict.fromkeys(table_counts(session), 0)
 
@@ -374,26 +374,22 @@ def test_two_files_claiming_one_letter_are_refused(session, tmp_path):
 @pytest.mark.parametrize("ext", ["xlsx", "json"])
 def test_export_reimports_to_the_same_scheme(session, ext):
     competence = competence_1_to_5()
-    scheme = service.import_scheme(session, fixture_set(ext), competence.code, "Web")
-    exported = service.export_xlsx(scheme)
+    scheme = import_scheme(session, fixture_set(ext), competence.code, "Web")
+    exported = export_xlsx(scheme)
 
-    again = service.import_scheme(session, [("export.xlsx", exported)], competence.code, "Web")
+    again = import_scheme(session, [("export.xlsx", exported)], competence.code, "Web")
 
     assert again.version == 2
-    assert service.scheme_spec(again) == service.scheme_spec(scheme)
+    assert scheme_spec(again) == scheme_spec(scheme)
     original = parse_scheme_files(fixture_set(ext))
-    assert service.scheme_spec(again) == original
-    assert service.summary(session, again) | {"id": 0} == service.summary(session, scheme) | {
-        "id": 0
-    }
+    assert scheme_spec(again) == original
+    assert summary(session, again) | {"id": 0} == summary(session, scheme) | {"id": 0}
 
 
 def test_export_filename_is_safe(session):
     competence = CompetenceFactory(code="R17/Web", sections=("100",))
-    scheme = service.import_scheme(
-        session, fixture_set("xlsx"), competence.code, "Веб / Web Tech 2026"
-    )
-    assert service.export_filename(scheme) == "R17-Web-web-tech-2026-v1.xlsx"
+    scheme = import_scheme(session, fixture_set("xlsx"), competence.code, "Веб / Web Tech 2026")
+    assert export_filename(scheme) == "R17-Web-web-tech-2026-v1.xlsx"
 
 
 # --------------------------------------------------------------------------- settings
@@ -402,11 +398,11 @@ def test_export_filename_is_safe(session):
 @pytest.fixture
 def scheme(session):
     competence = competence_1_to_5()
-    return service.import_scheme(session, fixture_set("json"), competence.code, "Web")
+    return import_scheme(session, fixture_set("json"), competence.code, "Web")
 
 
 def test_settings_change_in_place_while_not_frozen(session, scheme):
-    result = service.update_settings(
+    result = update_settings(
         session,
         scheme,
         judges=5,
@@ -424,11 +420,11 @@ def test_settings_change_in_place_while_not_frozen(session, scheme):
 
 
 def test_frozen_scheme_gets_a_new_version_and_stays_untouched(session, scheme):
-    service.freeze(scheme)
+    freeze(scheme)
     frozen_at = scheme.frozen_at
     before = table_counts(session)
 
-    result = service.update_settings(session, scheme, judges=2, pass_min_grade=4)
+    result = update_settings(session, scheme, judges=2, pass_min_grade=4)
 
     assert result.id != scheme.id
     assert (result.version, result.previous_id, result.frozen) == (2, scheme.id, False)
@@ -440,7 +436,7 @@ def test_frozen_scheme_gets_a_new_version_and_stays_untouched(session, scheme):
     after = table_counts(session)
     assert after == {table: count * 2 for table, count in before.items()} | {"marking_schemes": 2}
     new = session.get(MarkingScheme, result.id)
-    assert service.scheme_spec(new) == service.scheme_spec(old)
+    assert scheme_spec(new) == scheme_spec(old)
     assert aspect_at(new, "B1.1").id != aspect_at(old, "B1.1").id
     assert aspect_at(new, "B1.1").levels == aspect_at(old, "B1.1").levels
     assert new.warnings == old.warnings and new.max_total_hundredths == 10000
@@ -458,14 +454,14 @@ def test_scheme_used_by_an_exam_counts_as_frozen(session, scheme):
         )
     )
     session.flush()
-    assert service.in_use(session, scheme)
-    result = service.update_settings(session, scheme, allowed_spread=0)
+    assert in_use(session, scheme)
+    result = update_settings(session, scheme, allowed_spread=0)
     assert result.id != scheme.id and scheme.allowed_spread == 1
 
 
 def test_unchanged_settings_on_a_frozen_scheme_make_no_version(session, scheme):
-    service.freeze(scheme)
-    result = service.update_settings(
+    freeze(scheme)
+    result = update_settings(
         session, scheme, judges=3, grade_bands=[("70.00", 5), ("40", 4), ("20", 3)]
     )
     assert result is scheme
@@ -473,9 +469,9 @@ def test_unchanged_settings_on_a_frozen_scheme_make_no_version(session, scheme):
 
 
 def test_freeze_keeps_the_first_moment(scheme):
-    service.freeze(scheme)
+    freeze(scheme)
     first = scheme.frozen_at
-    service.freeze(scheme)
+    freeze(scheme)
     assert scheme.frozen and scheme.frozen_at == first
 
 
@@ -506,9 +502,9 @@ def test_freeze_keeps_the_first_moment(scheme):
     ],
 )
 def test_invalid_settings_are_refused_and_change_nothing(session, scheme, changes, field, message):
-    service.freeze(scheme)
-    with pytest.raises(service.SchemeError) as caught:
-        service.update_settings(session, scheme, **changes)
+    freeze(scheme)
+    with pytest.raises(SchemeError) as caught:
+        update_settings(session, scheme, **changes)
     assert message in caught.value.errors[field]
     assert (scheme.judges, scheme.allowed_spread, scheme.pass_min_grade) == (3, 1, 3)
     assert scheme.grade_bands == [["70", 5], ["40", 4], ["20", 3]]
@@ -516,11 +512,11 @@ def test_invalid_settings_are_refused_and_change_nothing(session, scheme, change
 
 
 def test_scoring_bands_follow_the_settings(session, scheme):
-    assert service.scoring_bands(scheme) == DEFAULT_BANDS
-    service.update_settings(
+    assert scoring_bands(scheme) == DEFAULT_BANDS
+    update_settings(
         session, scheme, grade_bands=[("75.5", 5), ("50", 4), ("25", 3)], fallback_grade=2
     )
-    bands = service.scoring_bands(scheme)
+    bands = scoring_bands(scheme)
     assert isinstance(bands, GradeBands)
     assert grade(Fraction(7549, 100), bands) == 4
     assert grade(Decimal("75.5"), bands) == 5

@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 
 from assessments.models import MarkingScheme
 from assessments.scheme_files.parse import parse_scheme_files
-from assessments.services import schemes as service
+from assessments.services.schemes.export import scheme_spec
+from assessments.services.schemes.importing import import_scheme
+from assessments.services.schemes.reading import summary
+from assessments.services.schemes.settings import freeze
 from tests.assessments.test_schemes_service import (
     MODULES,
     competence_1_to_5,
@@ -45,7 +48,7 @@ def text(response) -> str:
 @pytest.fixture
 def xlsx_scheme(session):
     competence = competence_1_to_5()
-    return service.import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
+    return import_scheme(session, fixture_set("xlsx"), competence.code, "Web")
 
 
 @pytest.mark.parametrize("role", ["expert", "chief_expert", "centre_manager", "admin"])
@@ -66,7 +69,7 @@ def test_staff_see_the_list_and_the_scheme_page(client, xlsx_scheme, role):
 @pytest.mark.parametrize("corpus", CORPORA)
 def test_scheme_page_is_readable(client, session, corpus):
     competence = competence_1_to_5()
-    scheme = service.import_scheme(session, fixture_set("xlsx", corpus), competence.code, "Web")
+    scheme = import_scheme(session, fixture_set("xlsx", corpus), competence.code, "Web")
     login(client, "expert")
     html = text(client.get(f"/schemes/{scheme.id}?lang=ru"))
     # criteria, collapsible sub-criteria with code, name and day
@@ -128,7 +131,7 @@ def test_admin_uploads_the_fixture_set(client, session):
     assert response.status_code == 302
     scheme = session.scalar(select(MarkingScheme))
     assert response.headers["Location"].endswith(f"/schemes/{scheme.id}")
-    assert service.summary(session, scheme)["aspects"] == 148
+    assert summary(session, scheme)["aspects"] == 148
     assert scheme.source_files == [f"module-{m}.json" for m in MODULES]
 
 
@@ -195,7 +198,7 @@ def settings_data(**overrides):
 
 
 def test_settings_of_a_frozen_scheme_make_a_new_version(client, session, xlsx_scheme):
-    service.freeze(xlsx_scheme)
+    freeze(xlsx_scheme)
     session.flush()
     login(client, "admin")
     response = client.post(
@@ -259,7 +262,7 @@ def test_export_downloads_the_xlsx_that_reimports(client, xlsx_scheme):
     code = xlsx_scheme.competence.code
     assert response.headers["Content-Disposition"].endswith(f"{code}-web-v1.xlsx")
     spec = parse_scheme_files([("export.xlsx", response.data)])
-    assert spec == service.scheme_spec(xlsx_scheme)
+    assert spec == scheme_spec(xlsx_scheme)
 
 
 def test_unknown_scheme_is_404(client):

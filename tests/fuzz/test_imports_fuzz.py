@@ -26,10 +26,11 @@ from assessments.models import (
     WsosSection,
 )
 from assessments.scheme_files.spec import SchemeImportError
-from assessments.services import candidates, reference, schemes
+from assessments.services import candidates, reference
 from assessments.services.candidates import Scope
 from assessments.services.marks import bulk_import, errors
 from assessments.services.reference import KINDS
+from assessments.services.schemes.importing import import_scheme
 from assessments.tabular import Rejected
 from tests.fuzz.properties import (
     IMPORT_IINS,
@@ -115,7 +116,7 @@ def test_a_marks_import_is_all_or_nothing(session, seeded, file, who):
 def test_a_marking_scheme_import_is_all_or_nothing(session, seeded, files):
     check_all_or_nothing(
         session,
-        lambda: schemes.import_scheme(session, files, seeded.competence_code, "Fuzzed"),
+        lambda: import_scheme(session, files, seeded.competence_code, "Fuzzed"),
         SCHEME_ROWS,
         (SchemeImportError,),
     )
