@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSPORT_VALIDITY_YEARS": 0,
     "PASSPORT_CHECK_RATE_LIMIT": "10 per minute",
     "VERIFY_API_RATE_LIMIT": "120 per minute",
+    # hours a signed status list may stand in for the live record on the QR page and in
+    # `flask passports verify`; also the list's own validity
+    "STATUS_LIST_MAX_AGE_HOURS": 24,
     # reverse proxies in front of the app (nginx, a load balancer) whose X-Forwarded-For
     # and X-Forwarded-Proto are trusted; 0 = the app faces clients directly
     "TRUSTED_PROXIES": 0,

@@ -49,7 +49,9 @@ from app.metrics_store import MULTIPROC_ENV, collect_lock
 UNMATCHED = "<unmatched>"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 VERIFICATION_CHANNELS = frozenset({"page", "api", "check"})
-VERDICTS = frozenset({"invalid", "revoked", "superseded", "expired", "genuine", "not_found"})
+VERDICTS = frozenset(
+    {"damaged", "invalid", "revoked", "superseded", "expired", "genuine", "not_found"}
+)
 MARK_SOURCES = frozenset({"grid", "upload", "json"})
 ISSUE_KINDS = frozenset({"exam", "reissue"})
 

@@ -20,7 +20,17 @@ from passports.services import PassportError, exports, issuance, keys, status, v
 keys_cli = AppGroup("keys", help="The issuer's signing keys (ES256).")
 passports_cli = AppGroup("passports", help="Issue, list, verify and revoke Skills Passports.")
 
-_STATUS_EXIT = {"genuine": 0}
+# exit codes of `flask passports verify`, one per verdict (docs/passport-token.md §8);
+# 1 and 2 stay click's (an unreadable file, a wrong option)
+VERDICT_EXIT = {
+    "genuine": 0,
+    "invalid": 3,
+    "revoked": 4,
+    "superseded": 5,
+    "expired": 6,
+    "unchecked": 7,
+    "damaged": 8,
+}
 
 
 def _fail(error: PassportError) -> click.ClickException:
@@ -219,7 +229,8 @@ def _read_status(source: str) -> str:
 def verify(url_or_token, jwks_file, status_source, as_json):
     """Verify a passport offline (signature, expiry; revocation with --status).
 
-    Exits 0 when genuine, 1 otherwise.
+    Exits 0 when genuine (which needs --status), else 3 invalid, 4 revoked, 5 superseded,
+    6 expired, 7 unchecked (no usable status list), 8 damaged (a cut-off link).
     """
     from passports.offline import verify_offline
 
@@ -230,7 +241,8 @@ def verify(url_or_token, jwks_file, status_source, as_json):
             status_list = status.read_list(_read_status(status_source), public_keys)
         except PassportError as exc:
             raise _fail(exc) from exc
-    result = verify_offline(url_or_token, public_keys, status_list)
+    max_age = status.max_age().total_seconds()
+    result = verify_offline(url_or_token, public_keys, status_list, max_age=int(max_age))
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -245,7 +257,7 @@ def verify(url_or_token, jwks_file, status_source, as_json):
             click.echo("revocation not checked (give --status with the signed status list)")
         if result.detail:
             click.echo(f"detail:     {result.detail}")
-    sys.exit(0 if result.valid else 1)
+    sys.exit(VERDICT_EXIT[result.status])
 
 
 @passports_cli.command("status-list")

@@ -79,6 +79,23 @@ VERIFY_PAGE_TEXTS = {
         "This code was not issued by the Skills Passport issuer, or it was altered. "
         "Do not rely on it."
     ),
+    "revoked_list_text": _l("This passport was revoked and is no longer valid."),
+    "damaged_title": _l("This link is incomplete"),
+    "damaged_text": _l(
+        "The link was cut off or damaged on the way (for example when it was copied into a "
+        "chat), so the passport cannot be checked from it. Scan the QR code on the passport "
+        "again, or check the passport by its number and verification code."
+    ),
+    "unchecked_title": _l("Signature genuine, status not checked"),
+    "unchecked_text": _l(
+        "The signature is genuine, but we could not check whether it was revoked — check "
+        "again when online, or check by number."
+    ),
+    "check_by_number": _l("Check a passport by its number and verification code"),
+    "list_checked": _l(
+        "The issuer's signed status list of %(date)s says whether it was revoked or replaced."
+    ),
+    "list_unavailable": _l("No recent signed status list of the issuer could be loaded either."),
     "unknown_title": _l("Could not be checked"),
     "unknown_text": _l(
         "Neither this browser nor the server could check the code. Try again when online, or "

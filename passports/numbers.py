@@ -8,6 +8,7 @@ stay compact in the QR token (``26-000123-4``: 11 characters).
 
 A verification code is 8 characters of Crockford's base32 (no I, L, O, U), printed as
 ``ABCD-EFGH``; typing is forgiving: case, spaces and dashes are ignored, and O → 0, I/L → 1.
+A number may be typed with spaces, with any of the dashes in ``DASHES`` or with digits only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ _DAMM = (
 )
 NUMBER_PATTERN = re.compile(r"([0-9]{2})-([0-9]{6,12})-([0-9])")  # not \d: any script's digits
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar,
+# minus sign: what phones, word processors and PDFs turn a typed or copied "-" into
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_DASH = re.compile(f"[{re.escape(DASHES)}]")
+_SPACES_AND_DASHES = re.compile(f"[\\s{re.escape(DASHES)}]+")
 CODE_LENGTH = 8
 _CODE_TYPOS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
@@ -54,7 +60,21 @@ def format_passport_number(year: int, sequence: int) -> str:
 def normalise_number(text: str) -> str:
     """Return a typed number in canonical form (spaces removed, other dashes made ``-``)."""
     cleaned = re.sub(r"\s+", "", text or "")
-    return re.sub(r"[‐‑‒–—―−]", "-", cleaned)
+    return _DASH.sub("-", cleaned)
+
+
+def read_typed_number(text: str) -> str:
+    """Return a passport number as people type it in canonical form, for the manual check.
+
+    Rule: spaces and dashes (``DASHES``) anywhere are ignored when what is left is 9 to 15
+    ASCII digits (``260000253`` → ``26-000025-3``: year, sequence, check digit); any other
+    text is ``normalise_number``'s. Not for search boxes: nine digits there may be part of
+    an IIN.
+    """
+    digits = _SPACES_AND_DASHES.sub("", text or "")
+    if 9 <= len(digits) <= 15 and digits.isascii() and digits.isdigit():
+        return f"{digits[:2]}-{digits[2:-1]}-{digits[-1]}"
+    return normalise_number(text)
 
 
 def parse_passport_number(text: str) -> int | None:
@@ -81,7 +101,7 @@ def format_code(code: str) -> str:
 
 def normalise_code(text: str) -> str | None:
     """Return a typed code in canonical form, or None when it cannot be one."""
-    cleaned = re.sub(r"[\s\-‐‑–—]+", "", text or "").upper().translate(_CODE_TYPOS)
+    cleaned = _SPACES_AND_DASHES.sub("", text or "").upper().translate(_CODE_TYPOS)
     if len(cleaned) != CODE_LENGTH or any(c not in CROCKFORD for c in cleaned):
         return None
     return cleaned

@@ -1,8 +1,10 @@
 """Offline verification: a token or URL, the issuer's keys and optionally a status list. Pure.
 
 No database and no network: what ``flask passports verify`` and any HR system can do with
-the published JWK Set and a downloaded status list. Status precedence is the API's:
-invalid > revoked > superseded > expired > genuine.
+the published JWK Set and a downloaded status list. The verdicts and their precedence are
+docs/passport-token.md §8: damaged (a cut-off link) stands alone; otherwise invalid >
+revoked > superseded > expired > unchecked > genuine, where ``unchecked`` means a genuine
+signature without a usable status list, so ``genuine`` always rests on a status answer.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from passports.numbers import parse_passport_number
 from passports.status_list import StatusList
-from passports.token import PassportClaims, TokenInvalid, token_from_url, verify_token
+from passports.token import (
+    PassportClaims,
+    TokenDamaged,
+    TokenInvalid,
+    normalise_token,
+    token_from_url,
+    verify_token,
+)
 
 _BASE32_HEAD = re.compile(r"[A-Z2-7]{24}")
 _TO_BASE32HEX = str.maketrans(
@@ -46,8 +55,11 @@ def peek_kid(token: str) -> str | None:
 
 
 def token_of(value: str) -> str:
-    """Return the token from a verification URL or the bare token text (TokenInvalid if neither)."""
-    text = (value or "").strip()
+    """Return the token from a verification URL or the bare token text, normalised.
+
+    TokenInvalid when it is neither; see ``normalise_token`` for what is forgiven.
+    """
+    text = normalise_token(value or "")
     if "#" in text or "://" in text:
         return token_from_url(text)
     return text
@@ -93,20 +105,32 @@ def verify_offline(
     keys: Mapping[str, ec.EllipticCurvePublicKey],
     status_list: StatusList | None = None,
     now: int | None = None,
+    max_age: int | None = None,
 ) -> OfflineResult:
-    """Verify signature and expiry, and revocation when a status list is given."""
+    """Verify signature and expiry, and revocation when a status list is given.
+
+    Rule: ``genuine`` needs a status list that covers the passport, has not expired and, when
+    ``max_age`` (seconds) is given, was signed at most that long ago; without one a genuine
+    signature is ``unchecked`` (``expired`` still wins, by precedence).
+    """
     token = ""
     try:
         token = token_of(value)
         claims = verify_token(token, keys, check_expiry=False)
+    except TokenDamaged as exc:
+        return OfflineResult("damaged", detail=str(exc))
     except TokenInvalid as exc:
         return OfflineResult("invalid", kid=peek_kid(token), detail=str(exc))
     kid = peek_kid(token)
-    status, detail, checked = "genuine", "", False
+    status, detail, checked = "unchecked", "no status list given (revocation not checked)", False
     current = int(time.time()) if now is None else now
     expired_list = status_list is not None and status_list.expires_at is not None
     if expired_list and current >= status_list.expires_at:
         detail = "the status list has expired; fetch a fresh one (revocation not checked)"
+        status_list = None
+    signed_at = status_list.signed_at if status_list is not None else None
+    if max_age is not None and signed_at is not None and current - signed_at > max_age:
+        detail = "the status list is too old; fetch a fresh one (revocation not checked)"
         status_list = None
     if status_list is not None:
         index = parse_passport_number(claims.number)
@@ -118,9 +142,9 @@ def verify_offline(
             except IndexError:
                 detail = "the status list is older than this passport"
             else:
-                checked = True
-                if listed != "valid":
-                    status = listed
-    if status == "genuine" and claims.expires_at is not None and current >= claims.expires_at:
+                checked, detail = True, ""
+                status = "genuine" if listed == "valid" else listed
+    expired = claims.expires_at is not None and current >= claims.expires_at
+    if status in ("genuine", "unchecked") and expired:
         status = "expired"
     return OfflineResult(status, claims, kid, detail, checked)

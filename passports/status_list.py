@@ -92,6 +92,8 @@ class StatusList:
     issued_at: str = ""
     # unix time after which the list must not be relied on (None: never said)
     expires_at: int | None = None
+    # unix time it was signed (its ``iat``; None: never said)
+    signed_at: int | None = None
 
     def status(self, index: int) -> str:
         """Return "valid", "revoked" or "superseded" for a passport's sequence number."""

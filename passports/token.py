@@ -10,7 +10,9 @@ module and passports/static/verify.js implement it. In short:
 * URL: ``HTTPS://HOST/V#TOKEN``.
 
 Every encoding is deterministic (RFC 8949 §4.2.1), and decoding re-encodes what it read and
-compares bytes, so one set of signed claims has exactly one valid token text.
+compares bytes, so one set of signed claims has exactly one canonical token text. A link that
+chat apps or OCR lower-cased or broke into lines is brought back to it by ``normalise_token``
+before decoding (``token_from_url`` does this); nothing else is forgiven.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ SIGNATURE_LENGTH = 64
 KID_LENGTH = 8
 # Longest token text accepted or produced; a real passport token is under 300 characters.
 MAX_TOKEN_CHARS = 1024
+# Longest link or token text read at all, before normalising (spaces and %20 may be in it).
+MAX_LINK_CHARS = 4096
 # Integers stay exact in JavaScript (verify.js) up to 2**53 - 1.
 MAX_CLAIM_INT = 2**53 - 1
 VERIFY_PATH = "/V"
@@ -62,10 +66,19 @@ _BASE32_TOKEN = re.compile(r"[A-Z2-7]+")
 # Unpadded base32 never ends with 1, 3 or 6 characters of a final 8-character group.
 _BASE32_VALID_REMAINDERS = frozenset({0, 2, 4, 5, 7})
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+# What chat apps and OCR insert into a link: ASCII space, TAB, CR, LF, also percent-encoded.
+_LINK_BREAKS = re.compile(r"%(?:20|09|0[aAdD])|[ \t\r\n]")
+# ASCII only: str.upper() would turn "ı" and "ſ" into base32 letters and "ß" into "SS".
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_COSE_ARRAY_HEAD = b"\x84"  # array(4)
 
 
 class TokenInvalid(Exception):
     """The token is malformed, non-canonical, signed by an unknown key or not genuine."""
+
+
+class TokenDamaged(TokenInvalid):
+    """The link was cut off: a length base32 cannot have, or CBOR ending inside the COSE array."""
 
 
 class TokenExpired(TokenInvalid):
@@ -301,23 +314,48 @@ def _b32encode(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=")
 
 
-def _b32decode(token: str) -> bytes:
-    """Decode unpadded upper-case base32, refusing non-zero unused trailing bits.
+def normalise_token(text: str) -> str:
+    """Undo what chat apps and OCR do to a link, and nothing else.
 
-    ``int(…, 32)`` over the base32hex digits does the work in C; the standard
-    library's ``b32decode`` is pure Python and dominated verification time.
+    Rule: refuse text longer than MAX_LINK_CHARS (before anything else); remove ASCII space,
+    TAB, CR and LF and their percent-encodings ``%20 %09 %0A %0D`` (hex digits in either
+    case); map ASCII ``a–z`` to ``A–Z``. No Unicode case mapping: ``ı``, ``ſ`` and ``ß`` stay
+    as they are and make the token invalid. verify.js's ``normaliseToken`` is the same rule,
+    tested on the same cases (tests/passports/token_text_cases.json).
+    """
+    if not isinstance(text, str):
+        raise TokenInvalid("token must be a string")
+    if len(text) > MAX_LINK_CHARS:
+        raise TokenInvalid("token is too long")
+    return _LINK_BREAKS.sub("", text).translate(_ASCII_UPPER)
+
+
+def _b32decode_bits(token: str) -> tuple[bytes, bool]:
+    """Decode unpadded upper-case base32; also say whether the unused trailing bits are zero.
+
+    A length unpadded base32 cannot have is a cut-off link (TokenDamaged). ``int(…, 32)``
+    over the base32hex digits does the work in C; the standard library's ``b32decode`` is
+    pure Python and dominated verification time.
     """
     if not isinstance(token, str):
         raise TokenInvalid("token must be a string")
     if len(token) > MAX_TOKEN_CHARS:
         raise TokenInvalid("token is too long")
-    if not _BASE32_TOKEN.fullmatch(token) or len(token) % 8 not in _BASE32_VALID_REMAINDERS:
+    if not _BASE32_TOKEN.fullmatch(token):
         raise TokenInvalid("token is not upper-case unpadded base32")
+    if len(token) % 8 not in _BASE32_VALID_REMAINDERS:
+        raise TokenDamaged("token has a length base32 cannot have: the link is incomplete")
     size, spare = divmod(len(token) * 5, 8)
     value = int(token.translate(_TO_BASE32HEX), 32)
-    if value & ((1 << spare) - 1):
+    return (value >> spare).to_bytes(size, "big"), not value & ((1 << spare) - 1)
+
+
+def _b32decode(token: str) -> bytes:
+    """Decode unpadded upper-case base32, refusing non-zero unused trailing bits."""
+    data, clean = _b32decode_bits(token)
+    if not clean:
         raise TokenInvalid("token is not canonical base32")
-    return (value >> spare).to_bytes(size, "big")
+    return data
 
 
 _TO_BASE32HEX = str.maketrans(
@@ -334,8 +372,21 @@ class _Sign1:
 
 
 def _parse(token: str) -> _Sign1:
-    """Parse the token text down to its parts, strictly, without checking the signature."""
-    message = _cbor_strict(_b32decode(token), "token")
+    """Parse the token text down to its parts, strictly, without checking the signature.
+
+    Rule for a cut-off link (TokenDamaged): the bytes start a COSE array of four items and
+    end before it is complete. Any other failure is TokenInvalid, including non-zero unused
+    bits in the last character of a token whose bytes are complete.
+    """
+    data, clean = _b32decode_bits(token)
+    try:
+        message = _cbor_strict(data, "token")
+    except TokenInvalid as exc:
+        if data[:1] == _COSE_ARRAY_HEAD and isinstance(exc.__cause__, cbor2.CBORDecodeEOF):
+            raise TokenDamaged("token ends inside its COSE array: the link is incomplete") from exc
+        raise
+    if not clean:
+        raise TokenInvalid("token is not canonical base32")
     if not isinstance(message, list) or len(message) != 4:
         raise TokenInvalid("token is not an untagged COSE_Sign1 array of four items")
     protected, unprotected, payload, signature = message
@@ -452,12 +503,13 @@ def verification_url(base_url: str, token: str) -> str:
 def token_from_url(url: str) -> str:
     """Return the token in a verification URL's fragment.
 
-    Scheme and host may be in any case; the path must end with ``/V``, and the fragment must be
-    upper-case unpadded base32 exactly as issued (no percent-encoding, no query).
+    The whole URL is first normalised (``normalise_token``: ASCII letters upper-cased, spaces,
+    tabs and line breaks removed, also as ``%20 %09 %0A %0D``); then the scheme must be http(s),
+    the path end with ``/V``, there is no query, and the fragment is unpadded base32.
     """
-    if not isinstance(url, str) or len(url) > MAX_TOKEN_CHARS + 512:
+    if not isinstance(url, str) or len(url) > MAX_LINK_CHARS:
         raise TokenInvalid("not a passport verification URL")
-    before, sep, fragment = url.partition("#")
+    before, sep, fragment = normalise_token(url).partition("#")
     try:
         parts = urlsplit(before)
     except ValueError as exc:  # e.g. a broken IPv6 literal

@@ -19,9 +19,18 @@ from passports.services import PassportError, keys
 from passports.services.issuance import issuer_url
 
 TTL_MS = 300_000  # verifiers should fetch a fresh list after five minutes
-# an offline verifier refuses to rely on a list older than this (a saved list would
-# otherwise hide every later revocation)
-VALIDITY = timedelta(days=1)
+
+
+def max_age() -> timedelta:
+    """How long a signed list may stand in for the live record (STATUS_LIST_MAX_AGE_HOURS).
+
+    Verifiers (the QR page, ``flask passports verify``) refuse an older list, and the list
+    says so itself: ``validUntil``/``exp`` is its signing time plus this age. A saved list
+    would otherwise hide every later revocation.
+    """
+    return timedelta(hours=current_app.config["STATUS_LIST_MAX_AGE_HOURS"])
+
+
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 
@@ -76,7 +85,7 @@ def credential(session: Session, purpose: str, now: datetime | None = None) -> d
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer_url(),
         "validFrom": _iso(moment),
-        "validUntil": _iso(moment + VALIDITY),
+        "validUntil": _iso(moment + max_age()),
         "credentialSubject": subject,
     }
 
@@ -89,7 +98,7 @@ def signed_list(session: Session, purpose: str, now: datetime | None = None) -> 
     payload.update(
         iss=payload["issuer"],
         iat=int(moment.timestamp()),
-        exp=int((moment + VALIDITY).timestamp()),
+        exp=int((moment + max_age()).timestamp()),
         jti=payload["id"],
     )
     header = {"kid": signer.kid, "typ": "vc+jwt", "cty": "vc"}
@@ -125,10 +134,14 @@ def read_list(
     expires = payload.get("exp")
     if not isinstance(expires, int) or isinstance(expires, bool):
         raise PassportError("status list: no expiry (exp)", "status_list_invalid")
+    signed = payload.get("iat")
+    if not isinstance(signed, int) or isinstance(signed, bool):
+        raise PassportError("status list: no signing time (iat)", "status_list_invalid")
     return bitstring.StatusList(
         purpose,
         bitstring.PURPOSES[purpose],
         bits,
         str(payload.get("validFrom", "")),
         expires_at=expires,
+        signed_at=signed,
     )

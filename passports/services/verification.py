@@ -1,12 +1,15 @@
 """Verifying passports: the server's check of a token, the manual check, public fields.
 
-The server's answer has a ``status``, the first of these that applies:
+The server's answer has a ``status`` (docs/passport-token.md §8): ``damaged`` when the link
+was cut off (nothing else can be said), else the first of these that applies:
 
 ``invalid``     the token is not one we signed (or names no passport we issued);
 ``revoked``     an administrator revoked it, or its holder no longer qualifies;
 ``superseded``  a newer passport replaced it (after a correction);
 ``expired``     past its expiry date;
 ``genuine``     none of the above — ``valid`` is true only then.
+
+The server reads the live record, so it never answers ``unchecked``.
 """
 
 from __future__ import annotations
@@ -21,12 +24,19 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from passports.models import Passport, live_status
-from passports.numbers import normalise_code, normalise_number
+from passports.numbers import normalise_code, normalise_number, read_typed_number
 from passports.offline import peek_kid, token_of
 from passports.services import keys, secrets
-from passports.token import PassportClaims, TokenInvalid, verification_url, verify_token
+from passports.token import (
+    PassportClaims,
+    TokenDamaged,
+    TokenInvalid,
+    verification_url,
+    verify_token,
+)
 
-STATUS_ORDER = ("invalid", "revoked", "superseded", "expired", "genuine")
+# what the API can answer: damaged alone, then by precedence
+API_STATUSES = ("damaged", "invalid", "revoked", "superseded", "expired", "genuine")
 
 
 @dataclass
@@ -108,16 +118,18 @@ _RECORD_QUERY = select(*(Passport.__table__.c[name] for name in RECORD_COLUMNS))
 def verify(session: Session, value: str, now: datetime | None = None) -> Verdict:
     """Check a token (or URL) against the keys and the records; never raises for bad input.
 
-    Rule: invalid when the signature or encoding is wrong, the kid unknown, or no passport
-    has the signed number; then the passport's live status (revoked > superseded > expired);
-    a token that is genuine but differs from the passport's record (other claims) is
-    reported with ``matches_record`` False.
+    Rule: damaged when the link was cut off; invalid when the signature or encoding is wrong,
+    the kid unknown, or no passport has the signed number; then the passport's live status
+    (revoked > superseded > expired); a token that is genuine but differs from the
+    passport's record (other claims) is reported with ``matches_record`` False.
     """
     try:
         token = token_of(value)
         claims = verify_token(
             token, keys.cached_public_keys(session, peek_kid(token)), check_expiry=False
         )
+    except TokenDamaged as exc:
+        return Verdict("damaged", detail=str(exc))
     except TokenInvalid as exc:
         return Verdict("invalid", detail=str(exc))
     passport = _record(session, claims.number)
@@ -135,10 +147,12 @@ def verify(session: Session, value: str, now: datetime | None = None) -> Verdict
 def check_number(session: Session, number: str, code: str) -> Verdict | None:
     """The manual check: a passport number and its verification code.
 
-    Rule: an unknown number, a wrong code and a holder who switched the look-up off all give
-    None, so the form cannot tell them apart (nobody can probe which numbers exist).
+    Rule: the number and code are read as people type them (``read_typed_number``,
+    ``normalise_code``); an unknown number, a wrong code and a holder who switched the
+    look-up off all give None, so the form cannot tell them apart (nobody can probe which
+    numbers exist).
     """
-    wanted = normalise_number(number)
+    wanted = read_typed_number(number)
     typed = normalise_code(code)
     passport = session.scalar(select(Passport).where(Passport.number == wanted)) if wanted else None
     if passport is None or typed is None:

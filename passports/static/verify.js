@@ -2,11 +2,15 @@
 //
 // The token is untagged COSE_Sign1 (ES256) over CWT claims, in upper-case unpadded base32.
 // Decoding is as strict as passports/token.py: one set of signed claims has exactly one
-// valid token text, so anything that is not the canonical encoding is refused before the
-// signature is even looked at.
+// canonical token text, to which the damage chat apps and OCR do (lower case, spaces, line
+// breaks) is first normalised (normaliseToken); anything else that is not the canonical
+// encoding is refused before the signature is even looked at.
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const MAX_TOKEN_CHARS = 1024;
+const MAX_LINK_CHARS = 4096;
+const LINK_BREAKS = /%(?:20|09|0[aAdD])|[ \t\r\n]/g;
+const COSE_ARRAY_HEAD = 0x84;
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
 const HEADER_ALG = 1;
@@ -22,26 +26,44 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const ascii = new TextEncoder();
 
 class Invalid extends Error {
-  constructor(reason, detail) {
+  constructor(reason, detail, endsEarly = false) {
     super(detail);
     this.reason = reason;
+    this.endsEarly = endsEarly;
   }
 }
 
 const malformed = (detail) => new Invalid("malformed", detail);
+const damaged = (detail) => new Invalid("damaged", detail);
 
-/** Decode upper-case unpadded RFC 4648 base32 whose unused trailing bits are zero. */
+/**
+ * Undo what chat apps and OCR do to a link, and nothing else (as token.py's normalise_token):
+ * refuse more than 4096 characters (before anything else); remove ASCII space, TAB, CR, LF and
+ * %20 %09 %0A %0D; map ASCII a–z to A–Z. No Unicode case mapping ("ı", "ſ", "ß" stay).
+ */
+export function normaliseToken(text) {
+  if (typeof text !== "string") throw malformed("token is not a string");
+  // the cap counts characters (code points), as Python's len() does
+  if (text.length > MAX_LINK_CHARS && (text.length > 2 * MAX_LINK_CHARS || [...text].length > MAX_LINK_CHARS)) {
+    throw malformed("token is too long");
+  }
+  return text.replace(LINK_BREAKS, "").replace(/[a-z]/g, (letter) => letter.toUpperCase());
+}
+
+/**
+ * Decode upper-case unpadded RFC 4648 base32 to {bytes, clean}: clean is false when the
+ * unused trailing bits are not zero. A length base32 cannot have is a cut-off link.
+ */
 function base32Decode(text) {
   if (text.length === 0 || text.length > MAX_TOKEN_CHARS) throw malformed("token length");
-  if (![0, 2, 4, 5, 7].includes(text.length % 8)) throw malformed("base32 length");
+  if (!/^[A-Z2-7]+$/.test(text)) throw malformed("not upper-case base32");
+  if (![0, 2, 4, 5, 7].includes(text.length % 8)) throw damaged("a length base32 cannot have");
   const out = new Uint8Array(Math.floor((text.length * 5) / 8));
   let buffer = 0;
   let bits = 0;
   let at = 0;
   for (let i = 0; i < text.length; i++) {
-    const value = ALPHABET.indexOf(text[i]);
-    if (value < 0) throw malformed("not upper-case base32");
-    buffer = (buffer << 5) | value;
+    buffer = (buffer << 5) | ALPHABET.indexOf(text[i]);
     bits += 5;
     if (bits >= 8) {
       bits -= 8;
@@ -49,8 +71,7 @@ function base32Decode(text) {
     }
     buffer &= (1 << bits) - 1;
   }
-  if (buffer !== 0) throw malformed("base32 trailing bits are not zero");
-  return out;
+  return { bytes: out, clean: buffer === 0 };
 }
 
 /**
@@ -65,7 +86,7 @@ class CborReader {
   }
 
   byte() {
-    if (this.at >= this.bytes.length) throw malformed("CBOR ends early");
+    if (this.at >= this.bytes.length) throw new Invalid("malformed", "CBOR ends early", true);
     return this.bytes[this.at++];
   }
 
@@ -98,7 +119,9 @@ class CborReader {
   }
 
   take(length) {
-    if (length > this.bytes.length - this.at) throw malformed("CBOR ends early");
+    if (length > this.bytes.length - this.at) {
+      throw new Invalid("malformed", "CBOR ends early", true);
+    }
     const slice = this.bytes.subarray(this.at, this.at + length);
     this.at += length;
     return slice;
@@ -201,7 +224,18 @@ function goodText(value) {
 }
 
 function parseToken(text) {
-  const message = cborDecode(base32Decode(text));
+  const { bytes, clean } = base32Decode(text);
+  let message;
+  try {
+    message = cborDecode(bytes);
+  } catch (error) {
+    // bytes that start a four-item COSE array and end inside it: a cut-off link
+    if (error instanceof Invalid && error.endsEarly && bytes[0] === COSE_ARRAY_HEAD) {
+      throw damaged("the token ends inside its COSE array");
+    }
+    throw error;
+  }
+  if (!clean) throw malformed("base32 trailing bits are not zero");
   if (!Array.isArray(message) || message.length !== 4) {
     throw malformed("not a COSE_Sign1 array of four items");
   }
@@ -295,8 +329,10 @@ export function webCryptoAvailable() {
 /**
  * Verify a passport token from a URL fragment ("#TOKEN" or "TOKEN") against a JWK Set.
  *
- * Resolves to {ok, reason, claims, kid, detail}. ok is true only for a genuine, unexpired
- * token. reason is null when ok, else one of "malformed", "unknown-key", "bad-signature",
+ * The fragment is normalised first (normaliseToken). Resolves to {ok, reason, claims, kid,
+ * detail}. ok is true only for a genuine, unexpired token (its revocation is another
+ * question). reason is null when ok, else one of "damaged" (a cut-off link: a length base32
+ * cannot have, or the COSE array ends early), "malformed", "unknown-key", "bad-signature",
  * "bad-claims", "expired" (claims are then given: the token is genuine but out of date),
  * "no-webcrypto" (insecure context: ask the server instead) or "error" (unexpected failure). Pass options.now (unix seconds)
  * to check expiry at another moment than the device clock's.
@@ -306,7 +342,7 @@ export async function verifyFragment(fragment, jwks, options = {}) {
   let claims = null;
   try {
     if (typeof fragment !== "string") throw malformed("fragment is not a string");
-    const token = fragment.startsWith("#") ? fragment.slice(1) : fragment;
+    const token = normaliseToken(fragment.startsWith("#") ? fragment.slice(1) : fragment);
     const parts = parseToken(token);
     kid = parts.kid;
     const jwk = findJwk(jwks, kid);
@@ -349,4 +385,141 @@ export async function verifyFragment(fragment, jwks, options = {}) {
     // Never let a surprise turn into a rejected promise on the employer's screen.
     return { ok: false, reason: "error", claims: null, kid, detail: String(error) };
   }
+}
+
+// --- the signed status list (docs/passports.md "Status lists") ------------------------------
+
+const STATUS_PURPOSES = { revocation: 1, message: 2 };
+const STATUS_MESSAGES = ["valid", "revoked", "superseded"];
+const MAX_STATUS_LIST_BYTES = 16 * 1024 * 1024;
+const statusInvalid = (detail) => new Invalid("status-list", detail);
+
+function base64urlBytes(text) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
+    throw statusInvalid("not base64url");
+  }
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+function jsonPart(text) {
+  try {
+    const value = JSON.parse(utf8.decode(base64urlBytes(text)));
+    if (value && typeof value === "object" && !Array.isArray(value)) return value;
+  } catch {
+    // fall through: the same answer for every kind of garbage
+  }
+  throw statusInvalid("a JWS part is not a JSON object");
+}
+
+async function gunzip(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const reader = stream.getReader();
+  const chunks = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > MAX_STATUS_LIST_BYTES) throw statusInvalid("the list is too large");
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof Invalid) throw error;
+    throw statusInvalid("encodedList is not GZIP data");
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * Verify a signed status list (a VC-JWT as /status/message serves it: ES256 with a key of the
+ * JWK Set) and decode it. Resolves to {purpose, size, signedAt, expiresAt, bits} (times in
+ * unix seconds) or rejects with an Invalid whose reason is "status-list".
+ */
+export async function readStatusList(jwt, jwks) {
+  if (typeof jwt !== "string" || jwt.length > 2_000_000) throw statusInvalid("not a compact JWS");
+  const parts = jwt.trim().split(".");
+  if (parts.length !== 3) throw statusInvalid("a compact JWS has three parts");
+  const header = jsonPart(parts[0]);
+  if (header.alg !== "ES256" || header.crit) throw statusInvalid("alg must be ES256");
+  let jwk;
+  try {
+    jwk = findJwk(jwks, header.kid);
+  } catch {
+    jwk = null;
+  }
+  if (!jwk) throw statusInvalid("no published key has this kid");
+  if (!webCryptoAvailable()) throw statusInvalid("crypto.subtle is missing");
+  const signature = base64urlBytes(parts[2]);
+  if (signature.length !== 64) throw statusInvalid("ES256 signature must be 64 bytes");
+  let genuine = false;
+  try {
+    const key = await crypto.subtle.importKey("jwk", jwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+    genuine = await crypto.subtle.verify(
+      { name: "ECDSA", hash: "SHA-256" },
+      key,
+      signature,
+      ascii.encode(`${parts[0]}.${parts[1]}`),
+    );
+  } catch {
+    genuine = false;
+  }
+  if (!genuine) throw statusInvalid("signature does not verify");
+  const payload = jsonPart(parts[1]);
+  const subject = payload.credentialSubject;
+  const types = Array.isArray(payload.type) ? payload.type : [];
+  if (!types.includes("BitstringStatusListCredential") || !subject || typeof subject !== "object") {
+    throw statusInvalid("not a BitstringStatusListCredential");
+  }
+  const purpose = subject.statusPurpose;
+  if (!Object.hasOwn(STATUS_PURPOSES, purpose)) throw statusInvalid("unsupported statusPurpose");
+  const size = STATUS_PURPOSES[purpose];
+  if (purpose === "message" && subject.statusSize !== size) throw statusInvalid("statusSize");
+  if (!Number.isSafeInteger(payload.iat) || !Number.isSafeInteger(payload.exp)) {
+    throw statusInvalid("the list has no signing time (iat) or expiry (exp)");
+  }
+  const encoded = subject.encodedList;
+  if (typeof encoded !== "string" || !encoded.startsWith("u")) throw statusInvalid("encodedList");
+  const bits = await gunzip(base64urlBytes(encoded.slice(1)));
+  return { purpose, size, signedAt: payload.iat, expiresAt: payload.exp, bits };
+}
+
+/** "valid", "revoked" or "superseded" for entry `index` of a list; null past its end. */
+export function listedStatus(list, index) {
+  const position = index * list.size;
+  const byte = Math.floor(position / 8);
+  if (!Number.isSafeInteger(index) || index < 0 || byte >= list.bits.length) return null;
+  const value = (list.bits[byte] >> (8 - (position % 8) - list.size)) & ((1 << list.size) - 1);
+  if (list.purpose === "revocation") return value ? "revoked" : "valid";
+  return STATUS_MESSAGES[value] || "revoked";
+}
+
+// Damm's quasigroup, as passports/numbers.py.
+const DAMM = [
+  [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
+  [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
+  [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
+  [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
+  [6, 1, 2, 3, 0, 4, 5, 9, 7, 8],
+  [3, 6, 7, 4, 2, 0, 9, 5, 8, 1],
+  [5, 8, 6, 9, 7, 2, 0, 1, 3, 4],
+  [8, 9, 4, 5, 3, 6, 2, 0, 1, 7],
+  [9, 4, 3, 8, 6, 1, 7, 2, 0, 5],
+  [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
+];
+
+/** The status-list index of a signed passport number (YY-NNNNNN-C, Damm-checked), else null. */
+export function statusIndex(number) {
+  const match = /^([0-9]{2})-([0-9]{6,12})-([0-9])$/.exec(typeof number === "string" ? number : "");
+  if (!match) return null;
+  let interim = 0;
+  for (const digit of match[1] + match[2]) interim = DAMM[interim][digit.charCodeAt(0) - 48];
+  return interim === Number(match[3]) ? Number(match[2]) : null;
 }

@@ -13,7 +13,11 @@ from passports.numbers import (
     format_passport_number,
     normalise_code,
     parse_passport_number,
+    read_typed_number,
 )
+
+# the dashes the manual check accepts in numbers and codes alike
+DASHES = ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212"]
 
 
 @pytest.mark.parametrize(
@@ -73,3 +77,31 @@ def test_codes_are_forgiving_to_type():
     assert normalise_code("0O1I-L234") == "00111234"
     assert normalise_code("ABCD-EFG") is None
     assert normalise_code("ABCD-EFGU") is None  # U is not in Crockford's alphabet
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["260000253", "26 000025 3", " 26 000 025 3 ", "26-0000253", "26000025-3", "2600\u00a000253"]
+    + [f"26{dash}000025{dash}3" for dash in DASHES],
+)
+def test_a_number_is_read_as_people_type_it(typed):
+    assert read_typed_number(typed) == "26-000025-3"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["26000025", "2600002530000000", "٢٦٠٠٠٠٢٥٣", "26_000025_3", "26.000025.3", "abc"],
+)
+def test_what_is_not_a_typed_number_is_left_to_the_lookup(typed):
+    assert read_typed_number(typed) != "26-000025-3"
+
+
+@pytest.mark.parametrize("dash", DASHES)
+def test_a_code_is_read_with_any_dash_or_none_in_any_case(dash):
+    code = code_from_bytes(bytes(range(1, 6)))
+    for typed in (
+        f"{code[:4]}{dash}{code[4:]}",
+        f"{code[:4]}{dash}{code[4:]}".lower(),
+        code.lower(),
+    ):
+        assert normalise_code(typed) == code

@@ -17,7 +17,7 @@ from pycose.messages import Sign1Message
 
 from passports.offline import verify_offline
 from passports.qr import qr_png, qr_version
-from passports.services import issuance, keys, verification
+from passports.services import issuance, keys, status, verification
 from passports.token import token_from_url
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
@@ -49,7 +49,11 @@ def test_issue_qr_decode_verify(client, session, issued):
     response = client.post("/api/v1/verify", json={"url": scanned})
     assert response.get_json()["status"] == "genuine"
     published = client.get("/.well-known/jwks.json").get_json()
-    assert verify_offline(scanned, keys.public_keys(session)).valid
+    public = keys.public_keys(session)
+    listed = status.read_list(client.get("/status/message").get_data(as_text=True), public)
+    assert verify_offline(scanned, public, listed).valid
+    # without a status list the signature alone is not "genuine"
+    assert verify_offline(scanned, public).status == "unchecked"
     (jwk,) = [k for k in published["keys"] if k["kid"] == passport.kid]
     claims = pycose_verifies(token_from_url(scanned), jwk)
     assert claims[-1] == passport.number and claims[-2] == " ".join(DEMO_NAME)

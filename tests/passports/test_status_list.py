@@ -114,7 +114,9 @@ def test_offline_verification_matches_the_api(client, session, three):
         expected = "genuine" if name == "newer" else name
         assert offline.status == online == expected, name
         assert offline.status_checked
-    assert verify_offline(three["revoked"].token, public).status == "genuine"  # no list: unknown
+    # no list: the signature is genuine, but nothing says whether it was revoked
+    assert verify_offline(three["revoked"].token, public).status == "unchecked"
+    assert verify_offline(three["genuine"].token, public).status == "unchecked"
 
 
 def test_an_expired_status_list_is_not_relied_on(session, three):
@@ -124,6 +126,7 @@ def test_an_expired_status_list_is_not_relied_on(session, three):
     result = verify_offline(three["revoked"].token, public, listed, now=later)
     assert not result.status_checked
     assert "expired" in result.detail
+    assert result.status == "unchecked"
     current = verify_offline(three["revoked"].token, public, listed, now=listed.expires_at - 60)
     assert current.status == "revoked" and current.status_checked
 
@@ -132,9 +135,9 @@ def test_an_expired_status_list_is_not_relied_on(session, three):
     ("name", "exit_code", "shown"),
     [
         ("genuine", 0, "GENUINE"),
-        ("revoked", 1, "REVOKED"),
-        ("superseded", 1, "SUPERSEDED"),
-        ("expired", 1, "EXPIRED"),
+        ("revoked", 4, "REVOKED"),
+        ("superseded", 5, "SUPERSEDED"),
+        ("expired", 6, "EXPIRED"),
     ],
 )
 def test_verify_cli_with_jwks_and_status_files(
@@ -170,17 +173,21 @@ def test_verify_cli_with_jwks_and_status_files(
 def test_verify_cli_without_files_uses_the_deployments_keys(app, session, three, tmp_path):
     runner = app.test_cli_runner()
     token = three["genuine"].token
-    assert runner.invoke(args=["passports", "verify", token]).exit_code == 0
+    # no --status: the signature is genuine, the revocation unknown
+    unchecked = runner.invoke(args=["passports", "verify", token])
+    assert unchecked.exit_code == 7 and unchecked.output.startswith("UNCHECKED")
     tampered = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
     result = runner.invoke(args=["passports", "verify", tampered, "--json"])
-    assert result.exit_code == 1 and json.loads(result.output)["status"] == "invalid"
+    assert result.exit_code == 3 and json.loads(result.output)["status"] == "invalid"
+    cut_off = runner.invoke(args=["passports", "verify", token[:-40], "--json"])
+    assert cut_off.exit_code == 8 and json.loads(cut_off.output)["status"] == "damaged"
     # a JWK Set of another issuer verifies nothing
     other = tmp_path / "other.json"
     from passports.token import key_id, new_signing_key, public_jwk
 
     foreign = new_signing_key()
     other.write_text(json.dumps({"keys": [public_jwk(foreign.public_key(), key_id(foreign))]}))
-    assert runner.invoke(args=["passports", "verify", token, "--jwks", str(other)]).exit_code == 1
+    assert runner.invoke(args=["passports", "verify", token, "--jwks", str(other)]).exit_code == 3
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     result = runner.invoke(args=["passports", "verify", token, "--jwks", str(bad)])
@@ -190,4 +197,5 @@ def test_verify_cli_without_files_uses_the_deployments_keys(app, session, three,
 def test_jwks_from_the_endpoint_verifies_offline(client, three):
     published = client.get("/.well-known/jwks.json").get_json()
     public = {k["kid"]: public_key_from_jwk(k) for k in published["keys"]}
-    assert verify_offline(three["genuine"].token, public).valid
+    result = verify_offline(three["genuine"].token, public)
+    assert result.status == "unchecked" and result.claims is not None

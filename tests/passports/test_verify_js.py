@@ -232,17 +232,55 @@ def test_every_character_change_is_refused(page, token, jwks):
     for i, original in enumerate(token):
         changed.append(token[:i] + ALPHABET[(ALPHABET.index(original) + 1) % 32] + token[i + 1 :])
         changed.append(token[:i] + ALPHABET[(ALPHABET.index(original) + 17) % 32] + token[i + 1 :])
-        if original.isalpha():
-            changed.append(token[:i] + original.lower() + token[i + 1 :])
     results = js_verify_all(page, changed, jwks)
     assert [r["ok"] for r in results] == [False] * len(changed)
-    # A changed kid character names a key nobody published.
+    # A changed kid character names a key nobody published; a changed length byte makes
+    # the CBOR end early, as a cut-off link does.
     assert {r["reason"] for r in results} <= {
         "malformed",
+        "damaged",
         "unknown-key",
         "bad-signature",
         "bad-claims",
     }
+
+
+def test_lower_case_letters_and_line_breaks_are_forgiven(page, token, jwks):
+    chunks = [token[i : i + 37] for i in range(0, len(token), 37)]
+    damaged = [
+        token.lower(),
+        *(token[:i] + token[i].lower() + token[i + 1 :] for i in range(0, len(token), 7)),
+        "\r\n".join(chunks),
+        "%20".join(chunks).lower(),
+        "#" + " ".join(chunks) + "\n",
+        "%0a".join(c.swapcase() for c in chunks),
+    ]
+    results = js_verify_all(page, damaged, jwks)
+    assert [(r["ok"], r["claims"]) for r in results] == [(True, js_claims(demo_claims()))] * len(
+        damaged
+    )
+
+
+def test_normalise_token_on_the_shared_cases(page):
+    cases = token_tests.text_cases()
+    answers = page.evaluate(
+        "(raws) => raws.map((raw) => { try { return window.verifier.normaliseToken(raw); }"
+        " catch (error) { return error.reason === 'malformed' ? null : String(error); } })",
+        [raw for _case, raw, _wanted in cases],
+    )
+    assert {case: got for (case, _raw, _w), got in zip(cases, answers, strict=True)} == {
+        case: wanted for case, _raw, wanted in cases
+    }
+
+
+def test_every_cut_off_token_is_damaged_and_a_forged_signature_invalid(page, token, jwks):
+    results = js_verify_all(page, [token[:n] for n in range(1, len(token))], jwks)
+    assert {r["reason"] for r in results} == {"damaged"}
+    signature = [
+        token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
+        for i in range(len(token) - 100, len(token) - 1)
+    ]
+    assert {r["reason"] for r in js_verify_all(page, signature, jwks)} == {"bad-signature"}
 
 
 def test_every_byte_change_is_refused(page, token, jwks):
@@ -263,34 +301,43 @@ def test_unused_trailing_bits_must_be_zero(page, key, kid, jwks, extra):
     unused = len(token) * 5 - len(token_tests.b32decode(token)) * 8
     last = ALPHABET.index(token[-1])
     changed = [token[:-1] + ALPHABET[last | 1 << bit] for bit in range(unused)]
-    results = js_verify_all(page, [token, *changed], jwks)
-    assert [r["ok"] for r in results] == [True] + [False] * unused
+    lowered = [text.lower() for text in changed]  # normalising does not forgive them either
+    results = js_verify_all(page, [token, *changed, *lowered], jwks)
+    assert [r["ok"] for r in results] == [True] + [False] * unused * 2
     assert {r["reason"] for r in results[1:]} <= {"malformed"}
+
+
+def _swap_first(text: str, letter: str, lookalike: str) -> str:
+    """Put a Unicode look-alike where ``letter`` first is (the claims always hold both)."""
+    at = text.index(letter)
+    return text[:at] + lookalike + text[at + 1 :]
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        str.lower,
         lambda t: t + "=" * (-len(t) % 8),
         lambda t: t + "=",
-        lambda t: t + "\n",
-        lambda t: " " + t,
+        lambda t: t + "\u00a0",
         lambda t: "##" + t,
         lambda t: t.replace("A", "\u0410", 1),
+        lambda t: _swap_first(t.lower(), "i", "\u0131"),
+        lambda t: _swap_first(t.lower(), "s", "\u017f"),
         lambda t: "",
         lambda t: "A" * 2000,
+        lambda t: t + " " * 4000,
     ],
     ids=[
-        "lower",
         "padding",
         "one-pad",
-        "newline",
-        "space",
+        "no-break space",
         "two-hash",
         "cyrillic",
+        "dotless i",
+        "long s",
         "empty",
         "long",
+        "over the cap",
     ],
 )
 def test_text_changes_are_refused(page, token, jwks, change):
@@ -367,3 +414,76 @@ def test_plain_http_host_has_no_webcrypto(browser, site, token, jwks):
         assert (result["ok"], result["reason"], result["claims"]) == (False, "no-webcrypto", None)
     finally:
         page.close()
+
+
+# --- the signed status list, read in the browser when the server does not answer ------------
+
+
+def signed_status_list(key, kid, entries, purpose="message", iat=1_800_000_000) -> str:
+    from passports import jws
+    from passports import status_list as bitstring
+
+    size = bitstring.PURPOSES[purpose]
+    subject = {
+        "type": "BitstringStatusList",
+        "statusPurpose": purpose,
+        "encodedList": bitstring.encode(bitstring.build_bitstring(entries, size)),
+    }
+    if purpose == "message":
+        subject["statusSize"] = size
+    payload = {
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "credentialSubject": subject,
+        "iat": iat,
+        "exp": iat + 86_400,
+    }
+    return jws.sign({"kid": kid, "typ": "vc+jwt"}, payload, key)
+
+
+def js_read_list(page, text, jwks, indexes) -> dict:
+    return page.evaluate(
+        "async ([text, k, indexes]) => { try {"
+        " const list = await window.verifier.readStatusList(text, k);"
+        " return {purpose: list.purpose, signedAt: list.signedAt, expiresAt: list.expiresAt,"
+        " entries: indexes.map((i) => window.verifier.listedStatus(list, i))};"
+        " } catch (error) { return {error: error.reason || String(error)}; } }",
+        [text, jwks, indexes],
+    )
+
+
+def test_the_message_list_tells_revoked_from_superseded(page, key, kid, jwks):
+    text = signed_status_list(key, kid, {3: 1, 4: 2, 131_071: 1})
+    answer = js_read_list(page, text, jwks, [0, 3, 4, 5, 131_071, 131_072])
+    assert answer == {
+        "purpose": "message",
+        "signedAt": 1_800_000_000,
+        "expiresAt": 1_800_086_400,
+        "entries": ["valid", "revoked", "superseded", "valid", "revoked", None],
+    }
+    one_bit = signed_status_list(key, kid, {3: 1}, purpose="revocation")
+    assert js_read_list(page, one_bit, jwks, [3, 4])["entries"] == ["revoked", "valid"]
+
+
+def test_a_status_list_that_does_not_verify_is_refused(page, key, kid, jwks):
+    text = signed_status_list(key, kid, {3: 1})
+    header, payload, signature = text.split(".")
+    other = new_signing_key()
+    cases = {
+        "changed payload": f"{header}.{payload[:-4]}AAAA.{signature}",
+        "other key": signed_status_list(other, kid, {3: 1}),
+        "unknown kid": signed_status_list(other, key_id(other), {3: 1}),
+        "two parts": f"{header}.{payload}",
+        "not base64url": f"{header}.{payload}.{signature}+",
+    }
+    answers = {case: js_read_list(page, value, jwks, [3]) for case, value in cases.items()}
+    assert answers == {case: {"error": "status-list"} for case in cases}
+
+
+def test_status_index_is_the_sequence_of_a_checked_number(page):
+    from passports.numbers import format_passport_number, parse_passport_number
+
+    numbers = [format_passport_number(26, n) for n in (1, 25, 123, 999_999, 1_000_000)]
+    numbers += ["26-000123-0", "26-000123-5", "2025-000123", "26-00123-4", "٢٦-000123-4", ""]
+    answers = page.evaluate("(ns) => ns.map((n) => window.verifier.statusIndex(n))", numbers)
+    assert answers == [parse_passport_number(n) for n in numbers]
+    assert answers[:5] == [1, 25, 123, 999_999, 1_000_000]

@@ -4,11 +4,21 @@
 // 1. verifies the token's signature here, with WebCrypto, against the issuer's JWK Set
 //    (passports/static/verify.js), and
 // 2. asks the server for the live status (revoked, superseded, expired) by POSTing the token
-//    to /api/v1/verify (a body, never a URL),
-// then shows one large verdict and the passport. Every text comes from the page (data-i18n),
-// translated on the server; nothing here is user-visible English.
+//    to /api/v1/verify (a body, never a URL); when the server does not answer, the issuer's
+//    signed status list (the 2-bit message list, no older than data-status-max-age seconds;
+//    fetched now or kept from an earlier visit) stands in for it,
+// then shows one large verdict and the passport. The verdicts, their precedence and colours
+// are docs/passport-token.md §8: "genuine" needs the signature AND a status answer; a
+// genuine signature without one is "unchecked" (amber), never green. Every text comes from
+// the page (data-i18n), translated on the server; nothing here is user-visible English.
 
-import { verifyFragment } from "/static/passports/verify.js";
+import {
+  listedStatus,
+  normaliseToken,
+  readStatusList,
+  statusIndex,
+  verifyFragment,
+} from "/static/passports/verify.js";
 
 const root = document.getElementById("verify");
 const t = JSON.parse(root.dataset.i18n);
@@ -17,14 +27,20 @@ const timeZone = root.dataset.timezone || "Asia/Almaty";
 
 const LOCAL_FORGED = new Set(["malformed", "bad-signature", "bad-claims"]);
 const VERDICT_CLASS = {
-  genuine: "ok",
+  pending: "info",
+  empty: "info",
+  damaged: "info",
+  invalid: "bad",
   revoked: "bad",
   superseded: "warn",
   expired: "warn",
-  invalid: "bad",
-  unknown: "warn",
-  empty: "info",
+  unchecked: "warn",
+  genuine: "ok",
 };
+// what this browser keeps for the next check without a network
+const KEPT_JWKS = "skills-passport:jwks";
+const KEPT_LIST = "skills-passport:status-message";
+const LIST_REFRESH_SECONDS = 3600;
 const MARK = { ok: "✓", bad: "✗", warn: "!", info: "?" };
 
 function fill(template, params) {
@@ -74,6 +90,14 @@ function formatDate(iso) {
     }).format(date);
   } catch {
     return iso.slice(0, 10);
+  }
+}
+
+function formatTime(iso) {
+  try {
+    return new Intl.DateTimeFormat("ru-RU", { timeZone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+  } catch {
+    return "";
   }
 }
 
@@ -195,8 +219,93 @@ function matches(claims, passport) {
 
 async function fetchJson(url, options) {
   const response = await fetch(url, { credentials: "same-origin", ...options });
-  if (!response.ok && response.status !== 200) throw new Error(`HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return response.json();
+}
+
+async function fetchText(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.text();
+}
+
+function keep(name, value) {
+  try {
+    localStorage.setItem(name, JSON.stringify(value));
+  } catch {
+    // private mode or a full store: the next offline check just has less to go on
+  }
+}
+
+function kept(name) {
+  try {
+    return JSON.parse(localStorage.getItem(name));
+  } catch {
+    return null;
+  }
+}
+
+async function loadJwks() {
+  try {
+    const jwks = await fetchJson(root.dataset.jwks);
+    keep(KEPT_JWKS, jwks);
+    return jwks;
+  } catch {
+    const jwks = kept(KEPT_JWKS);
+    return jwks && Array.isArray(jwks.keys) ? jwks : null;
+  }
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** The signed message list if it may stand in for the live record: verified, young enough. */
+async function readYoungList(text, jwks) {
+  const list = await readStatusList(text, jwks);
+  const age = nowSeconds() - list.signedAt;
+  const maxAge = Number(root.dataset.statusMaxAge);
+  // only the 2-bit list tells revoked from superseded
+  if (list.purpose !== "message" || age > maxAge || nowSeconds() >= list.expiresAt) return null;
+  return list;
+}
+
+/** A status list to answer with when the server did not: fetched now, else kept. */
+async function statusListAnswer(jwks) {
+  const texts = [];
+  try {
+    texts.push(await fetchText(root.dataset.statusList));
+  } catch {
+    // offline or refused: try the list kept from an earlier visit
+  }
+  const earlier = kept(KEPT_LIST);
+  if (earlier && typeof earlier.text === "string") texts.push(earlier.text);
+  for (const [i, text] of texts.entries()) {
+    try {
+      const list = await readYoungList(text, jwks);
+      if (list === null) continue;
+      if (i === 0) keep(KEPT_LIST, { text, signedAt: list.signedAt });
+      return list;
+    } catch {
+      // a list that does not verify is no answer
+    }
+  }
+  return null;
+}
+
+/** Keep a fresh list for the next check without a network (at most once an hour). */
+async function refreshKeptList(jwks) {
+  const earlier = kept(KEPT_LIST);
+  if (earlier && nowSeconds() - Number(earlier.signedAt) < LIST_REFRESH_SECONDS) return;
+  try {
+    const text = await fetchText(root.dataset.statusList);
+    const list = await readYoungList(text, jwks);
+    if (list !== null) keep(KEPT_LIST, { text, signedAt: list.signedAt });
+  } catch {
+    // nothing to keep this time
+  }
+}
+
+function checkByNumberLink() {
+  return el("p", {}, el("a", { href: root.dataset.check }, t.check_by_number));
 }
 
 function keepFragmentOnLanguageLinks() {
@@ -209,25 +318,33 @@ async function main() {
   const fragment = location.hash.replace(/^#/, "");
   if (!fragment) {
     showVerdict("empty", t.empty_title, t.empty_text);
+    root.dataset.done = "true";
     return;
   }
   keepFragmentOnLanguageLinks();
 
-  let jwks = null;
-  let local = null;
-  try {
-    jwks = await fetchJson(root.dataset.jwks);
-    local = await verifyFragment(fragment, jwks);
-  } catch {
-    local = { ok: false, reason: "offline", claims: null, kid: null };
+  const jwks = await loadJwks();
+  const local = await verifyFragment(fragment, jwks);
+  if (local.reason === "damaged") {
+    // a cut-off link says nothing about the passport: neither forged nor genuine
+    showVerdict("damaged", t.damaged_title, t.damaged_text, checkByNumberLink());
+    document.getElementById("passport").replaceChildren();
+    root.dataset.done = "true";
+    return;
   }
 
+  let token = fragment;
+  try {
+    token = normaliseToken(fragment);
+  } catch {
+    // too long: the server refuses it as well
+  }
   let server = null;
   try {
     server = await fetchJson(root.dataset.api, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ token: fragment }),
+      body: JSON.stringify({ token }),
     });
     if (!server || typeof server.status !== "string") server = null;
   } catch {
@@ -237,12 +354,25 @@ async function main() {
   const browserVerified = local.reason === null || local.reason === "expired";
   const forged = LOCAL_FORGED.has(local.reason) || (local.reason === "unknown-key" && jwks !== null);
   const passport = server && server.passport ? server.passport : null;
+  const claims = browserVerified ? local.claims : null;
 
+  // the status answer when the server gave none: the signed list, if young enough
+  let list = null;
+  let listed = null;
+  if (!server && browserVerified) {
+    list = await statusListAnswer(jwks);
+    const index = statusIndex(claims.number);
+    listed = list && index !== null ? listedStatus(list, index) : null;
+  }
+
+  // precedence: invalid, revoked, superseded, expired, unchecked, genuine
   let status;
   if (forged) status = "invalid";
   else if (server) status = server.status;
-  else if (browserVerified) status = local.reason === "expired" ? "expired" : "genuine";
-  else status = "unknown";
+  else if (listed === "revoked" || listed === "superseded") status = listed;
+  else if (local.reason === "expired") status = "expired";
+  else if (listed === "valid") status = "genuine";
+  else status = "unchecked";
 
   // what was checked, and where
   if (browserVerified) addCheck("ok", fill(t.sig_browser, { kid: local.kid || "" }));
@@ -252,15 +382,21 @@ async function main() {
   if (server && server.status === "invalid") addCheck("bad", t.server_invalid);
   else if (server) addCheck("ok", t.server_checked);
   else addCheck("warn", t.server_unreachable);
-  const consistent = matches(browserVerified ? local.claims : null, passport) && (!passport || passport.matches_token !== false);
+  if (listed !== null) {
+    const signed = new Date(list.signedAt * 1000).toISOString();
+    addCheck("ok", fill(t.list_checked, { date: `${formatDate(signed)} ${formatTime(signed)}` }));
+  } else if (!server && browserVerified) {
+    addCheck("warn", t.list_unavailable);
+  }
+  const consistent = matches(claims, passport) && (!passport || passport.matches_token !== false);
   if (!consistent && status !== "invalid") addCheck("bad", t.mismatch);
 
-  const claims = browserVerified ? local.claims : null;
   if (status === "genuine") {
     showVerdict("genuine", t.genuine_title, t.genuine_text);
   } else if (status === "revoked") {
     const reason = passport && passport.revocation_reason ? el("p", {}, `${t.reason}: ${passport.revocation_reason}`) : null;
-    showVerdict("revoked", t.revoked_title, fill(t.revoked_text, { date: formatDate(passport && passport.revoked_at) }), reason);
+    const text = passport ? fill(t.revoked_text, { date: formatDate(passport.revoked_at) }) : t.revoked_list_text;
+    showVerdict("revoked", t.revoked_title, text, reason);
   } else if (status === "superseded") {
     const newer = passport && passport.superseded_by;
     const link = newer ? el("p", {}, el("a", { href: newer.url }, fill(t.superseded_link, { number: newer.number }))) : null;
@@ -270,12 +406,18 @@ async function main() {
     showVerdict("expired", t.expired_title, fill(t.expired_text, { date: formatDate(when) }));
   } else if (status === "invalid") {
     showVerdict("invalid", t.invalid_title, t.invalid_text);
+  } else if (status === "damaged") {
+    showVerdict("damaged", t.damaged_title, t.damaged_text, checkByNumberLink());
+  } else if (browserVerified) {
+    showVerdict("unchecked", t.unchecked_title, t.unchecked_text, checkByNumberLink());
   } else {
-    showVerdict("unknown", t.unknown_title, t.unknown_text);
+    // neither the signature nor the status could be checked here
+    showVerdict("unchecked", t.unknown_title, t.unknown_text, checkByNumberLink());
   }
-  if (status !== "invalid") renderPassport(passport, claims);
+  if (status !== "invalid" && status !== "damaged") renderPassport(passport, claims);
   else document.getElementById("passport").replaceChildren();
   root.dataset.done = "true";
+  if (server && jwks) refreshKeptList(jwks);
 }
 
 window.addEventListener("hashchange", () => location.reload());
