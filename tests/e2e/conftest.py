@@ -65,7 +65,8 @@ class LiveServer:
 def live_server(database_server) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
 
-    app = make_app(database_server("e2e_live"), WTF_CSRF_ENABLED=True)
+    # college.test: the plain-http host of the no-WebCrypto test (test_passport_page.py)
+    app = make_app(database_server("e2e_live"), WTF_CSRF_ENABLED=True, TRUSTED_HOSTS="college.test")
     migrate(app)
     server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 from playwright.sync_api import expect
 
-from passports.services import issuance, keys
+from passports.services import issuance, keys, secrets, status
 from tests.e2e.conftest import shot
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
@@ -30,6 +30,8 @@ def tokens(live_server) -> dict[str, str]:
             "genuine": genuine.token,
             "revoked": revoked.token,
             "superseded": superseded.token,
+            "genuine_number": genuine.number,
+            "genuine_code": secrets.printed_code(genuine.number, genuine.code_nonce),
         }
 
 
@@ -106,3 +108,116 @@ def test_without_webcrypto_the_page_says_so_and_relies_on_the_server(live_server
         expect(page.locator("#checks")).not_to_contain_text("Signature verified")
     finally:
         insecure.close()
+
+
+# --- verdicts that never mislead (issue 10) -------------------------------------------------
+
+KEPT_LIST = "skills-passport:status-message"
+
+
+def block(page, *patterns: str) -> None:
+    """Make requests to these URLs fail, as on a dropped network."""
+    for pattern in patterns:
+        page.route(pattern, lambda route: route.abort())
+
+
+def test_status_requests_blocked_a_revoked_passport_is_amber_unchecked(live_server, page, tokens):
+    block(page, "**/api/v1/verify", "**/status/**")
+    open_passport(page, live_server, tokens["revoked"])
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_attribute("data-status", "unchecked")
+    expect(verdict).to_have_class("verdict verdict-warn")
+    expect(verdict).to_contain_text("we could not check whether it was revoked")
+    expect(verdict).not_to_contain_text("Genuine Skills Passport")
+    expect(page.locator(".verdict-ok")).to_have_count(0)
+    expect(page.locator('[data-check="ok"]').first).to_contain_text("Signature verified")
+    verdict.get_by_role("link", name="Check a passport by its number").click()
+    expect(page).to_have_url(live_server("/check"))
+
+
+@pytest.mark.parametrize("name", ["revoked", "superseded", "genuine"])
+def test_without_the_api_the_signed_status_list_answers(live_server, page, tokens, name):
+    block(page, "**/api/v1/verify")
+    open_passport(page, live_server, tokens[name])
+    expect(page.locator("#verdict")).to_have_attribute("data-status", name)
+    expect(page.locator("#checks")).to_contain_text("signed status list")
+
+
+def test_a_status_list_older_than_the_allowed_age_is_not_relied_on(live_server, page, tokens):
+    from datetime import timedelta
+
+    from app.db import utcnow
+
+    hours = live_server.app.config["STATUS_LIST_MAX_AGE_HOURS"]
+    with live_server.session() as session:
+        old = status.signed_list(
+            session, "message", now=utcnow() - timedelta(hours=hours, minutes=5)
+        )
+    block(page, "**/api/v1/verify")
+    page.route(
+        "**/status/message", lambda route: route.fulfill(body=old, content_type="text/plain")
+    )
+    open_passport(page, live_server, tokens["revoked"])
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "unchecked")
+
+
+def test_a_list_kept_from_an_earlier_check_answers_offline(live_server, page, tokens):
+    open_passport(page, live_server, tokens["genuine"])
+    page.wait_for_function(f"() => localStorage.getItem({KEPT_LIST!r}) !== null")
+    block(page, "**/api/v1/verify", "**/status/**", "**/.well-known/jwks.json")
+    page.goto("about:blank")
+    open_passport(page, live_server, tokens["revoked"])
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "revoked")
+    expect(page.locator("#verdict")).to_contain_text("revoked and is no longer valid")
+
+
+def test_a_lower_cased_link_broken_by_a_chat_app_is_genuine(live_server, page, tokens):
+    token = tokens["genuine"].lower()
+    open_passport(page, live_server, token[:90] + "%20" + token[90:180] + "%0A" + token[180:])
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "genuine")
+    expect(page.locator(".holder-name")).to_have_text(" ".join(DEMO_NAME))
+
+
+def test_a_cut_off_link_is_damaged_and_offers_the_manual_check(live_server, page, tokens):
+    open_passport(page, live_server, tokens["genuine"][:-30])
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_attribute("data-status", "damaged")
+    expect(verdict).to_contain_text("This link is incomplete")
+    expect(verdict).not_to_contain_text("Not genuine")
+    expect(page.locator(".holder-name")).to_have_count(0)
+    expect(verdict.get_by_role("link", name="Check a passport by its number")).to_be_visible()
+
+
+def test_a_forged_signature_is_invalid(live_server, page, tokens):
+    token = tokens["genuine"]
+    at = len(token) - 20  # inside the signature's r || s
+    forged = token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1 :]
+    open_passport(page, live_server, forged)
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "invalid")
+    expect(page.locator('[data-check="bad"]').first).to_contain_text("signature check")
+
+
+def test_the_manual_check_accepts_the_number_as_digits_only(live_server, page, tokens):
+    page.goto(live_server("/check"))
+    number = page.get_by_label("Passport number")
+    expect(number).to_have_attribute("inputmode", "numeric")
+    number.fill(tokens["genuine_number"].replace("-", ""))
+    page.get_by_label("Verification code").fill(tokens["genuine_code"].replace("-", "").lower())
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator(".verdict")).to_have_attribute("data-status", "genuine")
+
+
+def test_amber_and_damaged_verdicts_on_a_phone_in_kazakh(live_server, browser, tokens):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="kk-KZ")
+    page = context.new_page()
+    try:
+        block(page, "**/api/v1/verify", "**/status/**")
+        for name, token in (("unchecked", tokens["revoked"]), ("damaged", tokens["genuine"][:-30])):
+            page.goto("about:blank")
+            open_passport(page, live_server, token)
+            expect(page.locator("#verdict")).to_have_attribute("data-status", name)
+            expect(page.locator("html")).to_have_attribute("lang", "kk")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            shot(page, f"passport-{name}-kk-phone")
+    finally:
+        context.close()
