@@ -52,6 +52,10 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_SECONDS": 300,
+    # a signed-in session ends after this long without a request, and this long after
+    # sign-in at the latest (app/auth/sessions.py)
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_LIFETIME_HOURS": 12,
     "PASSWORD_RESET_MAX_AGE": 3600,
     "SMTP_HOST": "",
     "SMTP_PORT": 587,

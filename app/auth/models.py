@@ -52,8 +52,25 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        # the hash fragment logs out every session when the password changes
-        return f"{self.id}:{self.password_hash[-12:]}"
+        # who is signed in is decided by the server-side session row (app/auth/sessions.py)
+        return str(self.id)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One signed-in browser: the cookie holds a random token, the row its SHA-256.
+
+    Deleting the row signs that browser out, whatever copy of the cookie exists.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    user = relationship("User")

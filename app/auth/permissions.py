@@ -11,7 +11,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 PUBLIC_ENDPOINTS = frozenset({"static"})
 
+SESSION_ENDED = _l("Your session has ended. Please sign in again.")
+
 
 def has_permission(user: Any, permission: str) -> bool:
     """Return True when ``user`` is signed in, active and holds ``permission``."""
@@ -66,6 +69,8 @@ def requires(permission: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 if request.path.startswith("/api/"):
                     abort(401)
+                if g.get("session_ended"):
+                    flash(SESSION_ENDED, "info")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if current_user.role not in PERMISSIONS[permission]:
                 abort(403)

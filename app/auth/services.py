@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.auth import sessions
 from app.auth.models import ROLES, User
 from app.db import utcnow
 
@@ -120,20 +121,34 @@ def update_user(
     college_id: int | None,
     active: bool,
 ) -> User:
+    """Change an account; a new role or lost access ends every session of the user."""
     email = normalise_email(email)
     other = find_user(session, email)
     if other is not None and other.id != user.id:
         raise AccountError(f"A user with the email {email} already exists.", "email")
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}.", "role")
+    if (
+        role != user.role
+        or not active
+        or (centre_id, college_id)
+        != (
+            user.centre_id,
+            user.college_id,
+        )
+    ):
+        # what the user may see changes: sign every browser of theirs out
+        sessions.end_user_sessions(session, user)
     user.email, user.name, user.role = email, name.strip(), role
     user.centre_id, user.college_id, user.active = centre_id, college_id, active
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(session: Session, user: User, password: str) -> None:
+    """Set a new password and end every session of the user (their own included)."""
     validate_password(password)
     user.set_password(password)
+    sessions.end_user_sessions(session, user)
     user.failed_logins = 0
     user.locked_until = None
 

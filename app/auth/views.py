@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import mail
-from app.auth import services
+from app.auth import services, sessions
 from app.auth.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -20,7 +32,8 @@ from app.auth.forms import (
 )
 from app.auth.models import ROLES, User
 from app.auth.permissions import public, requires
-from app.db import begin_write
+from app.db import begin_write, utcnow
+from app.errors import DATABASE_UNWRITABLE, database_fault
 from app.extensions import db, limiter, login_manager
 from app.hosts import public_url
 from app.navigation import ROLE_LABELS, add_nav
@@ -31,15 +44,65 @@ bp = Blueprint("auth", __name__)
 add_nav("auth.users", _l("Users"), _l("Accounts and roles"), "users.manage", order=90)
 
 
+SESSION_KEY = "sid"  # the server-side session's token inside Flask's signed cookie
+# requests that need no signed-in user: no session look-up for them
+SESSIONLESS_ENDPOINTS = frozenset({"static", "web.asset", "web.healthz", "web.readyz"})
+
+
+@bp.before_app_request
+def resume_session() -> None:
+    """Find this browser's server-side session; end it when idle or too old, else note activity.
+
+    Runs before any view touches the database, so its commit holds nothing of the view's.
+    """
+    g.pop("_login_user", None)  # decided afresh for every request
+    g.user_session = None
+    token = flask_session.get(SESSION_KEY)
+    if token is None or request.endpoint in SESSIONLESS_ENDPOINTS:
+        return
+    row = sessions.find_session(db.session, token)
+    limits = sessions.SessionLimits.from_config(current_app.config)
+    if row is None or limits.expired(row, utcnow()):
+        if row is not None:
+            db.session.delete(row)
+            _commit_session_change()
+        flask_session.pop(SESSION_KEY, None)
+        flask_session.pop("_user_id", None)
+        g.session_ended = True
+        return
+    if sessions.record_activity(row):
+        _commit_session_change()
+    g.user_session = row
+
+
+def _commit_session_change() -> None:
+    """Commit a session row's change; a database that cannot write loses only the note."""
+    try:
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        if database_fault(exc) != DATABASE_UNWRITABLE:
+            raise
+        # read-only or full disk: the request may still read; the idle clock waits
+        db.session.rollback()
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    ident, _sep, fragment = user_id.partition(":")
-    if not ident.isdigit():
+    row = g.get("user_session")
+    if row is None or str(row.user_id) != user_id:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or user.password_hash[-12:] != fragment:
-        return None
-    return user
+    user = db.session.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def _sign_in(user: User) -> None:
+    """Open a server-side session for ``user`` in this browser (commits)."""
+    limits = sessions.SessionLimits.from_config(current_app.config)
+    sessions.purge_expired(db.session, limits)
+    token = sessions.start_session(db.session, user)
+    db.session.commit()
+    flask_session[SESSION_KEY] = token
+    login_user(user)
 
 
 login_manager.login_view = "auth.login"
@@ -75,7 +138,7 @@ def login():
         if user is None:
             flash(_("Wrong email or password."), "error")
             return render_template("auth/login.html", form=form), 401
-        login_user(user)
+        _sign_in(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form, mail=mail.mail_configured())
 
@@ -83,6 +146,8 @@ def login():
 @bp.post("/logout")
 @requires("staff")
 def logout():
+    sessions.end_session(db.session, flask_session.pop(SESSION_KEY, None))
+    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "success")
     return redirect(url_for("web.home"))
@@ -96,9 +161,10 @@ def change_password():
         if not current_user.check_password(form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
-            services.set_password(current_user, form.password.data)
-            db.session.commit()
-            login_user(current_user)
+            user = current_user._get_current_object()
+            # every session of the user ends, this one too; this browser gets a new one
+            services.set_password(db.session, user, form.password.data)
+            _sign_in(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("web.dashboard"))
     return render_template("auth/change_password.html", form=form)
@@ -134,7 +200,7 @@ def reset_password(token: str):
         return redirect(url_for("auth.login"))
     form = NewPasswordForm()
     if form.validate_on_submit():
-        services.set_password(user, form.password.data)
+        services.set_password(db.session, user, form.password.data)
         db.session.commit()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
         return redirect(url_for("auth.login"))
@@ -230,7 +296,7 @@ def reset_user_password(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = NewPasswordForm(prefix="pw")
     if form.validate_on_submit():
-        services.set_password(user, form.password.data)
+        services.set_password(db.session, user, form.password.data)
         db.session.commit()
         flash(_("The password of %(email)s has been reset.", email=user.email), "success")
         return redirect(url_for("auth.edit_user", user_id=user.id))

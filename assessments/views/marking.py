@@ -74,7 +74,10 @@ def _messages() -> dict[str, str]:
             " retrying",
             count="{count}",
         ),
-        "signedOut": _("You were signed out: sign in again in another tab; entries are kept."),
+        "signedOut": _(
+            "Signed out: %(count)s entries kept on this device — sign in again to send them",
+            count="{count}",
+        ),
         "conflict": _(
             "Conflict: %(who)s changed this to %(value)s at %(time)s — keep yours or theirs?",
             who="{who}",

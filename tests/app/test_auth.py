@@ -50,7 +50,7 @@ def test_password_change_logs_out_other_sessions(app, client, session):
     user = UserFactory()
     login(client, user.email)
     assert client.get("/dashboard").status_code == 200
-    services.set_password(user, "another-long-password")
+    services.set_password(session, user, "another-long-password")
     session.flush()
     # test requests share the test's app context; a real request starts without a cached user
     g.pop("_login_user", None)
@@ -61,7 +61,7 @@ def test_reset_token_works_once(app, session):
     user = UserFactory()
     token = services.reset_token(user)
     assert services.user_for_reset_token(session, token) == user
-    services.set_password(user, "brand-new-password")
+    services.set_password(session, user, "brand-new-password")
     assert services.user_for_reset_token(session, token) is None
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.auth.models import User
+from app.auth.models import User, UserSession
+from app.db import utcnow
 from assessments.models import Aspect, Enrolment, Exam, Mark, MarkingForm
 from assessments.services.marks import entry
 from tests.assessments.marking_setup import build_exam
 from tests.e2e.conftest import shot, sign_in
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -239,3 +242,65 @@ def test_a_conflicting_change_is_shown_and_the_expert_chooses(live_server, page)
     expect(page.locator("#save-status")).to_have_text("All saved", timeout=10_000)
     value = stored(live_server, ids)[(ids["enrolments"][0], ids["aspects"]["A1.1"], 0)]
     assert value[0] == 100
+
+
+def test_entries_typed_after_the_session_ended_are_sent_once_the_expert_signs_in_again(
+    live_server, page
+):
+    ids = make_exam(live_server, serial=7300)
+    sign_in(page, live_server, ids["expert"])
+    page.goto(form_url(live_server, ids))
+    # the session ends on the server while the grid is open (idle longer than allowed)
+    with live_server.session() as session:
+        expert = session.scalar(select(User).where(User.email == ids["expert"]))
+        for row in session.scalars(select(UserSession).where(UserSession.user_id == expert.id)):
+            row.last_seen_at = utcnow() - timedelta(hours=1)
+
+    page.locator("#cell-0-0").focus()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    page.keyboard.type("0,75")
+    page.keyboard.press("Enter")
+    expect(page.locator("#sign-in-again")).to_be_visible()
+    expect(page.locator("#save-status")).to_contain_text("Signed out: 2 entries kept")
+    expect(page.locator("td.cell.pending")).to_have_count(2)
+    assert stored(live_server, ids) == {}
+    shot(page, "marking-form-signed-out")
+
+    page.locator("#sign-in-again-link").click()
+    page.wait_for_url(lambda url: "/login" in url)
+    page.locator("#email").fill(ids["expert"])
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_url(lambda url: url.startswith(form_url(live_server, ids)))
+    expect(page.locator("#save-status")).to_have_text("All saved", timeout=15_000)
+    expect(page.locator("#sign-in-again")).to_be_hidden()
+    values = stored(live_server, ids)
+    first, second, _third = ids["enrolments"]
+    assert values[(first, ids["aspects"]["A1.1"], 0)][0] == 100
+    assert values[(second, ids["aspects"]["A1.1"], 0)][0] == 75
+
+
+def test_signing_in_again_in_another_tab_sends_the_entries_when_the_expert_comes_back(
+    live_server, page
+):
+    ids = make_exam(live_server, serial=7400)
+    sign_in(page, live_server, ids["expert"])
+    page.goto(form_url(live_server, ids))
+    page.locator("#cell-0-0").focus()
+    # signed out in another tab of the same browser
+    other = page.context.new_page()
+    other.goto(live_server("/dashboard"))
+    other.locator("form[action$='/logout'] button").click()
+    other.wait_for_url(lambda url: "/dashboard" not in url)
+
+    page.bring_to_front()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#sign-in-again")).to_be_visible()
+    sign_in(other, live_server, ids["expert"])
+    page.bring_to_front()
+    page.evaluate("window.dispatchEvent(new Event('focus'))")
+    expect(page.locator("#save-status")).to_have_text("All saved", timeout=5_000)
+    first = ids["enrolments"][0]
+    assert stored(live_server, ids)[(first, ids["aspects"]["A1.1"], 0)][0] == 100

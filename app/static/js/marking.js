@@ -8,6 +8,10 @@
  * its Retry-After, and a reload or crashed tab restores and re-sends whatever was not
  * confirmed. A refused value (other 4xx) is not retried: the cell shows why. A 409 answer
  * shows the current value and lets the expert keep theirs or take the other one.
+ * When the session has ended (401: signed out elsewhere, idle too long, its lifetime
+ * reached) the entries stay queued and the grid asks the expert to sign in again; the
+ * sign-in page brings them back here, where the queued entries are sent. Signing in in
+ * another tab works too: the grid tries again as soon as it is looked at again.
  */
 (function () {
   "use strict";
@@ -27,6 +31,7 @@
   var prefix = "skills-passport:mark:" + examId + ":" + formId + ":";
 
   var statusEl = document.getElementById("save-status");
+  var signInAgain = document.getElementById("sign-in-again");
   var conflictsEl = document.getElementById("conflicts");
   var panel = document.getElementById("cell-panel");
   var inputs = Array.prototype.slice.call(grid.querySelectorAll("input.mark"));
@@ -269,6 +274,13 @@
     return isNaN(at) ? 0 : Math.max(0, at - Date.now());
   }
 
+  function setSignedOut(value) {
+    signedOut = value;
+    if (signInAgain) {
+      signInAgain.hidden = !value;
+    }
+  }
+
   function retryLater(retryAfter) {
     attempts += 1;
     var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(attempts - 1, 5)));
@@ -281,7 +293,7 @@
     var entry = pending[key];
     if (status === 200) {
       attempts = 0;
-      signedOut = false;
+      setSignedOut(false);
       serverTrouble = false;
       delete input.dataset.refused;
       input.dataset.version = data.version === null ? "" : String(data.version);
@@ -307,7 +319,7 @@
       return;
     }
     if (status === 401) {
-      signedOut = true;
+      setSignedOut(true);
       retryLater(null);
       return;
     }
@@ -368,7 +380,7 @@
       text = lastError || messages.allSaved;
       state = lastError ? "error" : "";
     } else if (signedOut) {
-      text = messages.signedOut;
+      text = fill(messages.signedOut, { count: waiting });
       state = "error";
     } else if (!navigator.onLine) {
       text = fill(messages.offline, { count: waiting });
@@ -859,6 +871,15 @@
     flushSoon(0);
   });
   window.addEventListener("offline", updateStatus);
+  // signed in again in another tab: send the queue as soon as the expert is back here
+  function retryIfSignedOut() {
+    if (signedOut && !document.hidden) {
+      attempts = 0;
+      flushSoon(0);
+    }
+  }
+  window.addEventListener("focus", retryIfSignedOut);
+  document.addEventListener("visibilitychange", retryIfSignedOut);
   window.addEventListener("pagehide", function () {
     if (active) {
       commit(active);
