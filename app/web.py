@@ -22,6 +22,7 @@ from app.auth.permissions import public
 from app.extensions import db
 from app.i18n import LOCALES
 from app.urls import safe_local_target
+from passports.forms import CheckForm
 
 bp = Blueprint("web", __name__)
 
@@ -34,9 +35,30 @@ ASSET_PACKAGES = {
 @bp.get("/")
 @public
 def home():
+    """Signed out, the page is for a visitor holding a passport: how to check it."""
     if current_user.is_authenticated:
         return redirect(url_for("web.dashboard"))
-    return render_template("home.html")
+    return render_template("home.html", form=CheckForm())
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask the site root for it; the pages also link the SVG icon."""
+    icon = Path(current_app.static_folder or "") / "img" / "favicon.ico"
+    response = current_app.response_class(icon.read_bytes(), mimetype="image/vnd.microsoft.icon")
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return response
+
+
+@bp.app_context_processor
+def link_preview_context() -> dict[str, object]:
+    """``public_url(path)``: an absolute URL under PUBLIC_BASE_URL (link-preview tags)."""
+
+    def public_url(path: str) -> str:
+        return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+    return {"public_url": public_url}
 
 
 @bp.get("/dashboard")

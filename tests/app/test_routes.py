@@ -26,6 +26,7 @@ PUBLIC = "public"
 EXPECTED: dict[str, object] = {
     "static": PUBLIC,
     "web.home": PUBLIC,
+    "web.favicon": PUBLIC,
     "web.dashboard": PUBLIC,  # redirects anonymous visitors to the login page itself
     "web.switch_language": PUBLIC,
     "web.healthz": PUBLIC,
