@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from assessments.iin import make_bin, make_iin
 from assessments.models import Candidate, Centre, College, Competence, Enterprise
 from assessments.personal_data import iin_lookup_hash
-from assessments.services import candidates as candidate_service
 from assessments.services import reference as reference_service
+from assessments.services.candidates.records import save_candidate
 from assessments.translit import transliterate
 
 WORK = (
@@ -509,7 +509,7 @@ def _seed_candidates(session: Session, bins: list[str]) -> int:
     for row in rows:
         if iin_lookup_hash(row["iin"]) in existing:
             continue
-        candidate_service.save_candidate(session, None, row)
+        save_candidate(session, None, row)
         created += 1
     return created
 

@@ -216,15 +216,16 @@ def _experts(session: Session) -> list[User]:
 
 def _candidates(session: Session) -> list[Candidate]:
     """Web-technology candidates in Kazakh alphabetical order: the reference ones, then ours."""
-    from assessments.services import candidates as candidate_service
+    from assessments.services.candidates.records import save_candidate
+    from assessments.services.candidates.scope import find_by_iin
 
     extra: set[str] = set()
     for serial, (last, first, middle, sex, birth) in enumerate(EXTRA_CANDIDATES, start=7001):
         iin = make_iin(birth, sex, serial)
         extra.add(iin_lookup_hash(iin))
-        if candidate_service.find_by_iin(session, iin) is not None:
+        if find_by_iin(session, iin) is not None:
             continue
-        candidate_service.save_candidate(
+        save_candidate(
             session,
             None,
             {

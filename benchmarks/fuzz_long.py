@@ -73,7 +73,7 @@ def _scheme_xlsx(_stack: ExitStack):
 def _tables(_stack: ExitStack):
     from hypothesis import strategies as st
 
-    from assessments.services import candidates
+    from assessments.services.candidates.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
     from assessments.services.marks import bulk_import
     from assessments.services.reference import COLUMNS
     from assessments.tabular import Rejected, read_table
@@ -87,7 +87,7 @@ def _tables(_stack: ExitStack):
     kinds = {
         "candidates": (
             candidate_files(),
-            (candidates.REQUIRED_COLUMNS, candidates.OPTIONAL_COLUMNS),
+            (REQUIRED_COLUMNS, OPTIONAL_COLUMNS),
         ),
         "marks": (mark_files(), (bulk_import.IMPORT_COLUMNS, bulk_import.IMPORT_OPTIONAL)),
         **{kind: (reference_files(kind, ["17"]), COLUMNS[kind]) for kind in COLUMNS},
@@ -151,8 +151,8 @@ def _candidates_import(stack: ExitStack):
     from hypothesis import strategies as st
 
     from assessments.models import Candidate, CandidateAccess
-    from assessments.services import candidates
-    from assessments.services.candidates import Scope
+    from assessments.services.candidates.importing import import_candidates
+    from assessments.services.candidates.scope import ADMIN_SCOPE, Scope
     from assessments.tabular import Rejected
     from tests.fuzz.properties import candidate_files, check_all_or_nothing, seed_imports
 
@@ -163,10 +163,10 @@ def _candidates_import(stack: ExitStack):
 
     def check(value) -> str:
         (filename, data), centre_staff = value
-        scope = Scope(centre_id=world.centre_id) if centre_staff else candidates.ADMIN_SCOPE
+        scope = Scope(centre_id=world.centre_id) if centre_staff else ADMIN_SCOPE
         return check_all_or_nothing(
             session,
-            lambda: candidates.import_candidates(session, filename, data, scope=scope),
+            lambda: import_candidates(session, filename, data, scope=scope),
             (Candidate, CandidateAccess),
             (Rejected,),
             filename,

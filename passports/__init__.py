@@ -16,10 +16,10 @@ def init_app(app: Flask) -> None:
     Idempotent: the hooks are module-level and several apps may be created (tests).
     """
     # imported here, not above, so that ``import passports.token`` stays free of the database
-    from assessments.services import candidates
+    from assessments.services.candidates import personal_data
     from passports.services import issuance
 
-    if issuance.holds_passport not in candidates.PASSPORT_CHECKS:
-        candidates.PASSPORT_CHECKS.append(issuance.holds_passport)
-    if all(key != "passports" for key, _section in candidates.EXPORT_SECTIONS):
-        candidates.EXPORT_SECTIONS.append(("passports", issuance.personal_data))
+    if issuance.holds_passport not in personal_data.PASSPORT_CHECKS:
+        personal_data.PASSPORT_CHECKS.append(issuance.holds_passport)
+    if all(key != "passports" for key, _section in personal_data.EXPORT_SECTIONS):
+        personal_data.EXPORT_SECTIONS.append(("passports", issuance.personal_data))

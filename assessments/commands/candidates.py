@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from assessments.commands.reference import fail, read_file
-from assessments.services import candidates as service
+from assessments.services.candidates.importing import import_candidates
 from assessments.tabular import Rejected
 
 candidates_cli = AppGroup("candidates", help="Candidates (students and graduates).")
@@ -32,7 +32,7 @@ def import_command(file: str, dry_run: bool) -> None:
     """
     data = read_file(file)
     try:
-        summary = service.import_candidates(db.session, file, data)
+        summary = import_candidates(db.session, file, data)
     except Rejected as exc:
         fail(exc.lines())
     if dry_run:

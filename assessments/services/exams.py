@@ -34,7 +34,7 @@ from assessments.models import (
     SubCriterion,
 )
 from assessments.personal_data import iin_lookup_hash
-from assessments.services.candidates import ADMIN_SCOPE, Scope
+from assessments.services.candidates.scope import ADMIN_SCOPE, Scope
 from assessments.services.marks import signoff
 from assessments.services.marks.errors import MarkingError
 from assessments.tabular import Problem, Rejected, Row, read_table

@@ -39,7 +39,21 @@ from app.navigation import add_nav
 from assessments.iin import InvalidIIN, validate_iin
 from assessments.models import Candidate, Centre, College, Enterprise
 from assessments.models.candidates import LEGAL_BASES
-from assessments.services import candidates as service
+from assessments.services.candidates.importing import import_candidates
+from assessments.services.candidates.personal_data import (
+    ErasureRefused,
+    access_log,
+    candidate_has_passport,
+    erase_candidate,
+    export_personal_data,
+    log_access,
+)
+from assessments.services.candidates.records import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    save_candidate,
+)
+from assessments.services.candidates.scope import Scope, find_by_iin, masked_iin, visible_candidates
 from assessments.views.reference import (
     UploadForm,
     import_upload,
@@ -115,8 +129,8 @@ class EraseForm(FlaskForm):
     confirm = BooleanField(_l("I understand that the record cannot be restored"))
 
 
-def scope() -> service.Scope:
-    return service.Scope.for_user(current_user)
+def scope() -> Scope:
+    return Scope.for_user(current_user)
 
 
 def visible_or_404(candidate_id: int) -> Candidate:
@@ -154,12 +168,12 @@ def _form_context() -> dict[str, Any]:
 def index():
     query = request.args.get("q", "").strip()
     page = db.paginate(
-        service.visible_candidates(scope(), query),
+        visible_candidates(scope(), query),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
         max_per_page=200,
     )
-    masked = {c.id: service.masked_iin(c) for c in page.items}
+    masked = {c.id: masked_iin(c) for c in page.items}
     return render_template(
         "candidates/list.html", page=page, masked=masked, q=query, search=SearchForm(q=query)
     )
@@ -178,7 +192,7 @@ def search():
             flash(_("Enter all 12 digits of the IIN to find a candidate by IIN."), "info")
             return redirect(url_for("candidates.index"))
         try:
-            candidate = service.find_by_iin(db.session, validate_iin(digits))
+            candidate = find_by_iin(db.session, validate_iin(digits))
         except InvalidIIN:
             candidate = None
             flash(_("This is not a valid IIN."), "error")
@@ -197,11 +211,11 @@ def search():
 @requires("candidates.view")
 def detail(candidate_id: int):
     candidate = visible_or_404(candidate_id)
-    service.log_access(db.session, candidate, current_user.id, "view")
+    log_access(db.session, candidate, current_user.id, "view")
     db.session.commit()
     log = []
     if has_permission(current_user, "candidates.personal_data"):
-        entries = service.access_log(db.session, candidate)
+        entries = access_log(db.session, candidate)
         users = {
             u.id: u
             for u in db.session.scalars(
@@ -212,12 +226,12 @@ def detail(candidate_id: int):
     return render_template(
         "candidates/detail.html",
         candidate=candidate,
-        masked=service.masked_iin(candidate),
+        masked=masked_iin(candidate),
         legal_basis_labels=LEGAL_BASIS_LABELS,
         action_labels=ACTION_LABELS,
         log=log,
         erase_form=EraseForm(),
-        has_passport=service.candidate_has_passport(db.session, candidate),
+        has_passport=candidate_has_passport(db.session, candidate),
     )
 
 
@@ -240,9 +254,7 @@ def _save(candidate: Candidate | None):
         if scoped:
             # staff of a centre cannot move a record to another centre
             values["centre_code"] = ""
-        return service.save_candidate(
-            db.session, candidate, values, scope=scope(), user_id=current_user.id
-        )
+        return save_candidate(db.session, candidate, values, scope=scope(), user_id=current_user.id)
 
     done, general, status = submit_form(
         form,
@@ -256,13 +268,13 @@ def _save(candidate: Candidate | None):
     iin_typed = bool(form.iin.data)
     form.iin.data = ""
     if candidate is not None and request.method == "GET":
-        service.log_access(db.session, candidate, current_user.id, "view")
+        log_access(db.session, candidate, current_user.id, "view")
         db.session.commit()
     return render_template(
         "candidates/form.html",
         form=form,
         candidate=candidate,
-        masked=service.masked_iin(candidate) if candidate else None,
+        masked=masked_iin(candidate) if candidate else None,
         general=general,
         iin_typed=iin_typed and request.method == "POST",
         scoped=scoped,
@@ -291,7 +303,7 @@ def import_file():
     form = UploadForm()
     done, rejected, status = import_upload(
         form,
-        lambda filename, data: service.import_candidates(
+        lambda filename, data: import_candidates(
             db.session, filename, data, scope=scope(), user_id=current_user.id
         ),
         url_for("candidates.index"),
@@ -302,8 +314,8 @@ def import_file():
         "candidates/import.html",
         form=form,
         rejected=rejected,
-        required=service.REQUIRED_COLUMNS,
-        columns=[*service.REQUIRED_COLUMNS, *service.OPTIONAL_COLUMNS],
+        required=REQUIRED_COLUMNS,
+        columns=[*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS],
         column_help=IMPORT_COLUMN_HELP,
         example=IMPORT_EXAMPLE,
     ), status
@@ -313,7 +325,7 @@ def import_file():
 @requires("candidates.manage")
 def template():
     return send_xlsx_template(
-        [*service.REQUIRED_COLUMNS, "enterprise_bin"], IMPORT_EXAMPLE, "candidates.xlsx"
+        [*REQUIRED_COLUMNS, "enterprise_bin"], IMPORT_EXAMPLE, "candidates.xlsx"
     )
 
 
@@ -325,8 +337,8 @@ def template():
 def export(candidate_id: int):
     """Download everything held about the candidate as JSON (the right of access)."""
     candidate = visible_or_404(candidate_id)
-    service.log_access(db.session, candidate, current_user.id, "export")
-    data = service.export_personal_data(db.session, candidate, current_locale())
+    log_access(db.session, candidate, current_user.id, "export")
+    data = export_personal_data(db.session, candidate, current_locale())
     db.session.commit()
     body = json.dumps(data, ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
@@ -345,8 +357,8 @@ def erase(candidate_id: int):
         return redirect(url_for("candidates.detail", candidate_id=candidate.id))
     name = candidate.full_name
     try:
-        service.erase_candidate(db.session, candidate, current_user.id)
-    except service.ErasureRefused as exc:
+        erase_candidate(db.session, candidate, current_user.id)
+    except ErasureRefused as exc:
         db.session.rollback()
         flash(_(exc.message, **exc.params), "error")
         return redirect(url_for("candidates.detail", candidate_id=candidate_id))

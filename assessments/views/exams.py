@@ -33,7 +33,7 @@ from assessments.models import (
     MarkingScheme,
 )
 from assessments.services import exams as service
-from assessments.services.candidates import Scope
+from assessments.services.candidates.scope import Scope
 from assessments.tabular import Rejected
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")

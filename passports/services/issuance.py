@@ -595,7 +595,7 @@ def has_passport(session: Session, candidate_id: int) -> bool:
 
 
 def holds_passport(session: Session, candidate: Candidate) -> bool:
-    """The erasure check registered with assessments.services.candidates.PASSPORT_CHECKS."""
+    """The erasure check registered in ``candidates.personal_data.PASSPORT_CHECKS``."""
     return has_passport(session, candidate.id)
 
 

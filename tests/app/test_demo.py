@@ -11,7 +11,7 @@ from app.auth.models import ROLES, User
 from assessments import demo_exams
 from assessments.iin import validate_iin
 from assessments.models import Candidate, Centre, College, Competence, Enterprise, WsosSection
-from assessments.services.candidates import candidate_iin
+from assessments.services.candidates.scope import candidate_iin
 from tests.scheme_builder import scheme_json
 
 MODELS = (Competence, WsosSection, Centre, College, Enterprise, Candidate, User)

@@ -12,7 +12,23 @@ from sqlalchemy import func, select, text
 from assessments.iin import make_bin
 from assessments.models import Candidate, CandidateAccess, Enrolment, Exam, MarkingScheme
 from assessments.personal_data import iin_lookup_hash
-from assessments.services import candidates as service
+from assessments.services.candidates import personal_data
+from assessments.services.candidates.importing import import_candidates
+from assessments.services.candidates.personal_data import (
+    ErasureRefused,
+    candidate_has_passport,
+    erase_candidate,
+    export_personal_data,
+)
+from assessments.services.candidates.records import save_candidate
+from assessments.services.candidates.scope import (
+    ADMIN_SCOPE,
+    Scope,
+    candidate_iin,
+    find_by_iin,
+    masked_iin,
+    visible_candidates,
+)
 from assessments.tabular import Rejected
 from tests.assessments.test_reference import count, file_writer, run
 from tests.assessments.test_reference_tabular import xlsx
@@ -77,8 +93,8 @@ def test_import_creates_candidates_with_protected_iin(app, session, files, colle
     assert aigerim.email == "A@example.kz"  # the domain is normalised, the local part kept
     assert aigerim.enterprise_id == enterprise.id
     assert aigerim.legal_basis == "education"
-    assert service.candidate_iin(aigerim) == IIN_A
-    assert service.masked_iin(aigerim) == "••••••••" + IIN_A[-4:]
+    assert candidate_iin(aigerim) == IIN_A
+    assert masked_iin(aigerim) == "••••••••" + IIN_A[-4:]
     assert by_iin(session, IIN_B).enterprise is None
     # every imported record is in the access log, without the IIN
     actions = session.scalars(select(CandidateAccess.action)).all()
@@ -86,7 +102,7 @@ def test_import_creates_candidates_with_protected_iin(app, session, files, colle
 
 
 def test_the_database_row_does_not_hold_the_iin(app, session, college):
-    service.save_candidate(
+    save_candidate(
         session,
         None,
         {
@@ -244,58 +260,56 @@ def values(**changes: str) -> dict[str, str]:
 
 
 def test_transliteration_in_the_style_of_identity_documents(session, college):
-    candidate = service.save_candidate(session, None, values())
+    candidate = save_candidate(session, None, values())
     assert (candidate.last_name_latin, candidate.first_name_latin) == ("NURLANKYZY", "AIGERIM")
 
 
 def test_latin_letters_that_look_cyrillic_are_replaced(session, college):
     # a Latin schwa for Ә and a Latin i for І, as keyboards without Kazakh letters type them
-    candidate = service.save_candidate(session, None, values(last_name="Əлiбекова"))
+    candidate = save_candidate(session, None, values(last_name="Əлiбекова"))
     assert candidate.last_name == "Әлібекова"
     assert candidate.last_name_latin == "ALIBEKOVA"
     # a name wholly in Latin letters is refused, not converted
     with pytest.raises(Rejected) as exc:
-        service.save_candidate(session, None, values(iin=iin_for(8), first_name="Ainur"))
+        save_candidate(session, None, values(iin=iin_for(8), first_name="Ainur"))
     assert [p.format() for p in exc.value.problems] == [
         "first_name: use Cyrillic letters, spaces and hyphens only"
     ]
 
 
 def test_the_holders_own_latin_spelling_wins(session, college):
-    candidate = service.save_candidate(session, None, values(last_name_latin="Nurlankyzy"))
+    candidate = save_candidate(session, None, values(last_name_latin="Nurlankyzy"))
     assert candidate.last_name_latin == "NURLANKYZY"
-    candidate = service.save_candidate(
-        session, candidate, values(iin="", last_name_latin="NURLANQYZY")
-    )
+    candidate = save_candidate(session, candidate, values(iin="", last_name_latin="NURLANQYZY"))
     assert candidate.last_name_latin == "NURLANQYZY"
     # a later change of the Cyrillic name keeps the spelling set by hand…
-    candidate = service.save_candidate(
+    candidate = save_candidate(
         session, candidate, values(iin="", last_name="Нұрланқызы-Әли", last_name_latin="NURLANQYZY")
     )
     assert candidate.last_name_latin == "NURLANQYZY"
     # …while an automatic spelling follows the name
     assert candidate.first_name_latin == "AIGERIM"
-    candidate = service.save_candidate(
+    candidate = save_candidate(
         session, candidate, values(iin="", first_name="Айгерім", first_name_latin="AIGERIM")
     )
     assert candidate.first_name_latin == "AIGERIM"
-    candidate = service.save_candidate(
+    candidate = save_candidate(
         session, candidate, values(iin="", first_name="Гүлнар", first_name_latin="AIGERIM")
     )
     assert candidate.first_name_latin == "GULNAR"
 
 
 def test_iin_is_unique_and_kept_when_editing_without_it(session, college):
-    first = service.save_candidate(session, None, values())
+    first = save_candidate(session, None, values())
     with pytest.raises(Rejected) as exc:
-        service.save_candidate(session, None, values(last_name="Омаров"))
+        save_candidate(session, None, values(last_name="Омаров"))
     assert [p.format() for p in exc.value.problems] == [
         "iin: another candidate already has this IIN"
     ]
-    edited = service.save_candidate(session, first, values(iin="", specialty="Жаңа"))
-    assert service.candidate_iin(edited) == IIN_A
+    edited = save_candidate(session, first, values(iin="", specialty="Жаңа"))
+    assert candidate_iin(edited) == IIN_A
     with pytest.raises(Rejected) as exc:
-        service.save_candidate(session, None, values(iin=""))
+        save_candidate(session, None, values(iin=""))
     assert [p.format() for p in exc.value.problems] == ["iin: is required"]
 
 
@@ -310,12 +324,12 @@ def test_kazakh_order_of_names(session, college):
         "Кәрімов",
         "Ілиясов",
     ):
-        service.save_candidate(
+        save_candidate(
             session,
             None,
             values(iin=iin_for(100 + len(last) * 7 + ord(last[0]) % 50), last_name=last),
         )
-    names = [c.last_name for c in session.scalars(service.visible_candidates(service.ADMIN_SCOPE))]
+    names = [c.last_name for c in session.scalars(visible_candidates(ADMIN_SCOPE))]
     assert names == [
         "Ахметов",
         "Әлиев",
@@ -329,11 +343,11 @@ def test_kazakh_order_of_names(session, college):
 
 
 def test_search_ignores_case_in_cyrillic_and_latin(session, college):
-    service.save_candidate(session, None, values(last_name="Сейтқалиева"))
-    service.save_candidate(session, None, values(iin=iin_for(9), last_name="Омаров"))
+    save_candidate(session, None, values(last_name="Сейтқалиева"))
+    save_candidate(session, None, values(iin=iin_for(9), last_name="Омаров"))
 
     def found(query: str) -> list[str]:
-        statement = service.visible_candidates(service.ADMIN_SCOPE, query)
+        statement = visible_candidates(ADMIN_SCOPE, query)
         return [c.last_name for c in session.scalars(statement)]
 
     assert found("СЕЙТҚАЛ") == ["Сейтқалиева"]
@@ -382,8 +396,8 @@ def test_centre_staff_see_their_centre_only(session, college):
     session.flush()
 
     def visible(user) -> set[int]:
-        scope = service.Scope.for_user(user)
-        return {c.id for c in session.scalars(service.visible_candidates(scope))}
+        scope = Scope.for_user(user)
+        return {c.id for c in session.scalars(visible_candidates(scope))}
 
     assert visible(Staff("admin")) == {registered.id, enrolled.id, elsewhere.id, unplaced.id}
     assert visible(Staff("centre_manager", ours.id)) == {registered.id, enrolled.id}
@@ -397,22 +411,22 @@ def test_centre_staff_import_registers_at_their_centre_and_cannot_touch_others(
 ):
     ours, theirs = CentreFactory(code="OURS"), CentreFactory(code="THEIRS")
     CandidateFactory(iin=IIN_B, centre_id=theirs.id, college=college)
-    scope = service.Scope.for_user(Staff("centre_manager", ours.id))
+    scope = Scope.for_user(Staff("centre_manager", ours.id))
     content = students().encode()
     with pytest.raises(Rejected) as exc:
-        service.import_candidates(session, "students.csv", content, scope=scope)
+        import_candidates(session, "students.csv", content, scope=scope)
     assert exc.value.lines() == [
         "students.csv:3: iin: this candidate is registered by another centre; ask an administrator"
     ]
     one = (HEADER + students().splitlines()[1] + "\n").encode()
-    service.import_candidates(session, "students.csv", one, scope=scope)
+    import_candidates(session, "students.csv", one, scope=scope)
     assert by_iin(session, IIN_A).centre_id == ours.id
     other_centre = (
         "iin,last_name,first_name,middle_name,college_code,specialty,email,centre_code\n"
         f"{iin_for(7)},Омаров,Ерлан,,C01,Бағдарлама,,THEIRS\n"
     ).encode()
     with pytest.raises(Rejected) as exc:
-        service.import_candidates(session, "s.csv", other_centre, scope=scope)
+        import_candidates(session, "s.csv", other_centre, scope=scope)
     assert exc.value.lines() == [
         "s.csv:2: centre_code: you can register candidates only at your own centre"
     ]
@@ -422,8 +436,8 @@ def test_centre_staff_import_registers_at_their_centre_and_cannot_touch_others(
 
 
 def test_export_holds_everything_and_is_logged(session, college):
-    candidate = service.save_candidate(session, None, values(email="a@example.kz"), user_id=None)
-    data = service.export_personal_data(session, candidate)
+    candidate = save_candidate(session, None, values(email="a@example.kz"), user_id=None)
+    data = export_personal_data(session, candidate)
     assert data["candidate"]["iin"] == IIN_A
     assert data["candidate"]["last_name"] == "Нұрланқызы"
     assert data["candidate"]["college"]["code"] == "C01"
@@ -434,24 +448,24 @@ def test_export_holds_everything_and_is_logged(session, college):
 
 
 def test_erase_deletes_the_record_and_keeps_only_the_fact(session, college):
-    candidate = service.save_candidate(session, None, values())
+    candidate = save_candidate(session, None, values())
     candidate_id = candidate.id
-    service.erase_candidate(session, candidate, user_id=None)
+    erase_candidate(session, candidate, user_id=None)
     session.expire_all()
     assert session.get(Candidate, candidate_id) is None
     log = session.scalars(select(CandidateAccess).order_by(CandidateAccess.id)).all()
     assert [(e.action, e.candidate_id) for e in log] == [("create", None), ("erase", None)]
-    assert service.find_by_iin(session, IIN_A) is None
+    assert find_by_iin(session, IIN_A) is None
 
 
 def test_erase_is_refused_for_a_passport_holder(session, college, monkeypatch):
     candidate = CandidateFactory(college=college)
-    monkeypatch.setattr(service, "PASSPORT_CHECKS", [])
-    assert service.candidate_has_passport(session, candidate) is False  # nobody says otherwise
+    monkeypatch.setattr(personal_data, "PASSPORT_CHECKS", [])
+    assert candidate_has_passport(session, candidate) is False  # nobody says otherwise
     # the passports package registers how to tell
-    monkeypatch.setattr(service, "PASSPORT_CHECKS", [lambda s, c: c.id == candidate.id])
-    with pytest.raises(service.ErasureRefused) as exc:
-        service.erase_candidate(session, candidate, user_id=None)
+    monkeypatch.setattr(personal_data, "PASSPORT_CHECKS", [lambda s, c: c.id == candidate.id])
+    with pytest.raises(ErasureRefused) as exc:
+        erase_candidate(session, candidate, user_id=None)
     assert "Skills Passport" in str(exc.value)
     assert session.get(Candidate, candidate.id) is not None
 
@@ -461,7 +475,7 @@ def test_erase_is_refused_while_enrolled_in_an_exam(session, college):
     exam = exam_at(session, CentreFactory(), CompetenceFactory())
     session.add(Enrolment(exam_id=exam.id, candidate_id=candidate.id, workstation=3))
     session.flush()
-    with pytest.raises(service.ErasureRefused) as exc:
-        service.erase_candidate(session, candidate, user_id=None)
+    with pytest.raises(ErasureRefused) as exc:
+        erase_candidate(session, candidate, user_id=None)
     assert exc.value.params == {"count": 1}
     assert session.scalar(select(func.count()).select_from(Candidate)) == 1

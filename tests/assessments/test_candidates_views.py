@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from assessments.models import Candidate, CandidateAccess
-from assessments.services import candidates as service
+from assessments.services.candidates import personal_data
+from assessments.services.candidates.scope import candidate_iin, find_by_iin
 from tests.assessments.test_reference_views import page, sign_in
 from tests.factories import CandidateFactory, CentreFactory, CollegeFactory, iin_for
 
@@ -147,7 +148,7 @@ def test_create_and_edit_through_the_form(client, session, college):
             "centre_code": ""}  # fmt: skip
     response = client.post("/candidates/new", data=form)
     assert response.status_code == 302
-    candidate = service.find_by_iin(session, iin)
+    candidate = find_by_iin(session, iin)
     assert candidate.latin_name == "NURLANKYZY AIGERIM"
     assert candidate.legal_basis == "consent"
     # editing without retyping the IIN keeps it; the Latin spelling from the ID wins
@@ -156,7 +157,7 @@ def test_create_and_edit_through_the_form(client, session, college):
     )
     assert response.status_code == 302
     assert candidate.last_name_latin == "NURLANQYZY"
-    assert service.candidate_iin(candidate) == iin
+    assert candidate_iin(candidate) == iin
     actions = session.scalars(
         select(CandidateAccess.action).where(CandidateAccess.candidate_id == candidate.id)
     ).all()
@@ -184,7 +185,7 @@ def test_centre_manager_sees_and_registers_at_their_centre_only(client, session,
             "centre_code": "THEIRS"}  # fmt: skip
     response = client.post("/candidates/new", data=form)
     assert response.status_code == 302
-    created = service.find_by_iin(session, iin_for(802))
+    created = find_by_iin(session, iin_for(802))
     assert created.centre_id == ours.id  # the centre field is not theirs to choose
     assert "centre_code" not in page(client.get("/candidates/new"))
 
@@ -256,7 +257,7 @@ def test_erase_needs_confirmation_and_is_refused_for_passport_holders(
     assert response.status_code == 302
     assert session.get(Candidate, candidate.id) is not None
 
-    monkeypatch.setattr(service, "candidate_has_passport", lambda session, candidate: True)
+    monkeypatch.setattr(personal_data, "candidate_has_passport", lambda session, candidate: True)
     response = client.post(f"/candidates/{candidate.id}/erase", data={"confirm": "y"})
     assert response.status_code == 302
     assert "holds a Skills Passport" in page(client.get(response.headers["Location"]))

@@ -267,7 +267,7 @@ class ImportWorld:
 
 
 def seed_imports(session) -> ImportWorld:
-    from assessments.services import candidates
+    from assessments.services.candidates.importing import import_candidates
     from tests.assessments.marking_setup import build_exam
     from tests.factories import CentreFactory, CollegeFactory, EnterpriseFactory
 
@@ -279,7 +279,7 @@ def seed_imports(session) -> ImportWorld:
     assert setup.iins == IMPORT_IINS[1:]
     header = "iin,last_name,first_name,middle_name,college_code,specialty,email\n"
     row = f"{IMPORT_IINS[0]},Бекова,Дана,,{IMPORT_COLLEGES[0]},Веб,\n"
-    candidates.import_candidates(session, "seed.csv", (header + row).encode())
+    import_candidates(session, "seed.csv", (header + row).encode())
     session.flush()
     return ImportWorld(setup.exam, setup.chief, setup.exam.competence.code, centre.id)
 

@@ -26,8 +26,9 @@ from assessments.models import (
     WsosSection,
 )
 from assessments.scheme_files.spec import SchemeImportError
-from assessments.services import candidates, reference
-from assessments.services.candidates import Scope
+from assessments.services import reference
+from assessments.services.candidates.importing import import_candidates
+from assessments.services.candidates.scope import ADMIN_SCOPE, Scope
 from assessments.services.marks import bulk_import, errors
 from assessments.services.reference import KINDS
 from assessments.services.schemes.importing import import_scheme
@@ -61,10 +62,10 @@ def seeded(session):
 )
 def test_a_candidate_import_is_all_or_nothing(session, seeded, file, centre_staff):
     filename, data = file
-    scope = Scope(centre_id=seeded.centre_id) if centre_staff else candidates.ADMIN_SCOPE
+    scope = Scope(centre_id=seeded.centre_id) if centre_staff else ADMIN_SCOPE
     check_all_or_nothing(
         session,
-        lambda: candidates.import_candidates(session, filename, data, scope=scope),
+        lambda: import_candidates(session, filename, data, scope=scope),
         CANDIDATE_ROWS,
         (Rejected,),
         filename,

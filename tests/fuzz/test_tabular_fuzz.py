@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from hypothesis import given
 
-from assessments.services import candidates
+from assessments.services.candidates.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from assessments.services.marks import bulk_import
 from assessments.services.reference import COLUMNS
 from assessments.tabular import Rejected, TableError, read_table
@@ -36,7 +36,7 @@ MARK_FILES = mark_files()
 @given(CANDIDATE_FILES)
 def test_any_candidate_table_is_read_or_refused_naming_the_file(file):
     filename, data = file
-    check_read_table(filename, data, candidates.REQUIRED_COLUMNS, candidates.OPTIONAL_COLUMNS)
+    check_read_table(filename, data, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
 
 
 @bounded(50)

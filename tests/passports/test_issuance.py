@@ -190,14 +190,19 @@ def test_reissue_of_a_superseded_passport_is_refused(session, issued):
 
 
 def test_candidate_with_a_passport_cannot_be_erased(session, issued):
-    from assessments.services import candidates
+    from assessments.services.candidates.personal_data import (
+        ErasureRefused,
+        candidate_has_passport,
+        erase_candidate,
+        export_personal_data,
+    )
 
     holder = session.get(Candidate, issued.passport.candidate_id)
-    assert candidates.candidate_has_passport(session, holder)
-    assert not candidates.candidate_has_passport(session, issued.candidate(1))
-    with pytest.raises(candidates.ErasureRefused):
-        candidates.erase_candidate(session, holder, None)
-    exported = candidates.export_personal_data(session, holder)
+    assert candidate_has_passport(session, holder)
+    assert not candidate_has_passport(session, issued.candidate(1))
+    with pytest.raises(ErasureRefused):
+        erase_candidate(session, holder, None)
+    exported = export_personal_data(session, holder)
     assert [p["number"] for p in exported["passports"]] == [issued.passport.number]
 
 

@@ -1,0 +1,338 @@
+"""A candidate's record: one set of field rules (``clean_candidate``) for the web form and
+every import row, and saving one candidate."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.collation import sort_key
+from app.messages import N_
+from assessments.iin import InvalidBIN, InvalidIIN, validate_bin, validate_iin
+from assessments.models import Candidate, Centre, College, Enterprise
+from assessments.models.candidates import LEGAL_BASES
+from assessments.personal_data import encrypt_iin, iin_lookup_hash
+from assessments.services.candidates.personal_data import log_access
+from assessments.services.candidates.scope import ADMIN_SCOPE, Scope, find_by_iin
+from assessments.services.reference import BIN_MESSAGES
+from assessments.tabular import Problem, Rejected, RowChecker
+from assessments.translit import transliterate
+
+REQUIRED_COLUMNS = (
+    "iin",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "college_code",
+    "specialty",
+    "email",
+)
+OPTIONAL_COLUMNS = (
+    "enterprise_bin",
+    "last_name_latin",
+    "first_name_latin",
+    "legal_basis",
+    "centre_code",
+)
+NAME_LENGTH = 100
+
+IIN_MESSAGES = {
+    "not_text": N_("must contain digits only"),
+    "not_digits": N_("must contain digits only"),
+    "century": N_("the 7th digit (century and sex) must be 1 to 6"),
+    "birth_date": N_("the first six digits are not a real birth date (YYMMDD)"),
+    "check_digit": N_("has a wrong check digit (the last digit does not match the others)"),
+    "never_issued": N_("is not a valid IIN: no check digit exists for these digits"),
+}
+
+# Latin letters that look like Cyrillic ones, often typed into Kazakh names by keyboards
+# without Kazakh letters (Latin i for І). Y is left out: it may stand for У or Ү.
+_HOMOGLYPHS = str.maketrans(
+    {
+        "A": "А", "a": "а", "B": "В", "C": "С", "c": "с", "E": "Е", "e": "е", "H": "Н",
+        "h": "һ", "I": "І", "i": "і", "K": "К", "M": "М", "O": "О", "o": "о", "P": "Р",
+        "p": "р", "T": "Т", "X": "Х", "x": "х", "Ə": "Ә", "ə": "ә", "Ɵ": "Ө", "ɵ": "ө",
+    }
+)  # fmt: skip
+_HYPHENS = str.maketrans({c: "-" for c in "‐‑‒–—"} | {"’": "'", "ʼ": "'", "`": "'"})
+_CYRILLIC_NAME_RE = re.compile(r"[\u0400-\u04ff]+(?:[ '-]+[\u0400-\u04ff]+)*")
+_LATIN_NAME_RE = re.compile(r"[A-Z]+(?:[ '-]+[A-Z]+)*")
+
+
+@dataclass
+class Lookups:
+    """Codes the candidate rules resolve: college and centre codes, enterprise BINs."""
+
+    colleges: dict[str, int]
+    enterprises: dict[str, int]
+    centres: dict[str, int]
+
+    @classmethod
+    def load(cls, session: Session) -> Lookups:
+        return cls(
+            colleges=dict(session.execute(select(College.code, College.id)).all()),
+            enterprises=dict(session.execute(select(Enterprise.bin, Enterprise.id)).all()),
+            centres=dict(session.execute(select(Centre.code, Centre.id)).all()),
+        )
+
+
+@dataclass
+class CandidateData:
+    """A checked candidate record; None in the optional fields means "not given"."""
+
+    iin: str | None
+    last_name: str
+    first_name: str
+    middle_name: str
+    last_name_latin: str | None
+    first_name_latin: str | None
+    college_id: int | None
+    specialty: str
+    enterprise_id: int | None
+    email: str
+    legal_basis: str | None
+    centre_id: int | None
+    row: int | None = None
+
+
+def check_iin(check: RowChecker, *, required: bool) -> str | None:
+    raw = check.text("iin", required=required, max_length=40)
+    if not raw:
+        return None
+    try:
+        return validate_iin(raw)
+    except InvalidIIN as exc:
+        if exc.code == "length":
+            count = len("".join(raw.split()))
+            if count == 11:
+                check.add(
+                    "iin",
+                    N_(
+                        "must be 12 digits, got 11; Excel drops a leading zero from numbers:"
+                        " format the column as Text"
+                    ),
+                )
+            else:
+                check.add("iin", N_("must be 12 digits, got %(count)s"), count=count)
+        else:
+            check.add("iin", IIN_MESSAGES.get(exc.code, N_("is not a valid IIN")))
+        return None
+
+
+def clean_cyrillic_name(check: RowChecker, name: str, *, required: bool) -> str:
+    """Read a name in Cyrillic: Kazakh and Russian letters, spaces, hyphens, apostrophes.
+
+    Rule: whitespace collapsed, dashes become hyphens; Latin letters that look like
+    Cyrillic ones (i for і, ə for ә, a, e, o, c, p …) are replaced when the name already
+    has Cyrillic letters; anything else that is not Cyrillic is refused.
+    """
+    value = unicodedata.normalize(
+        "NFC", check.text(name, required=required, max_length=NAME_LENGTH)
+    )
+    value = value.translate(_HYPHENS)
+    if not value:
+        return ""
+    if re.search(r"[\u0400-\u04ff]", value):
+        value = value.translate(_HOMOGLYPHS)
+    if not _CYRILLIC_NAME_RE.fullmatch(value):
+        check.add(name, N_("use Cyrillic letters, spaces and hyphens only"))
+    return value
+
+
+def clean_latin_name(check: RowChecker, name: str) -> str | None:
+    """Read a Latin spelling as on an identity document: A–Z, spaces, hyphens, apostrophes."""
+    value = check.text(name, max_length=NAME_LENGTH).translate(_HYPHENS).upper()
+    if not value:
+        return None
+    if not _LATIN_NAME_RE.fullmatch(value):
+        check.add(name, N_("use Latin letters A–Z, spaces and hyphens only"))
+        return None
+    return value
+
+
+def _email(check: RowChecker) -> str:
+    raw = check.text("email", max_length=254)
+    if not raw:
+        return ""
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError:
+        check.add("email", N_("is not a valid email address"))
+        return ""
+
+
+def clean_candidate(
+    values: Mapping[str, str],
+    lookups: Lookups,
+    row: int | None = None,
+    *,
+    iin_required: bool = True,
+) -> tuple[CandidateData | None, list[Problem]]:
+    """Check one candidate record (a form or an import row); return it and the problems."""
+    check = RowChecker(values, row)
+    iin = check_iin(check, required=iin_required)
+    last_name = clean_cyrillic_name(check, "last_name", required=True)
+    first_name = clean_cyrillic_name(check, "first_name", required=True)
+    middle_name = clean_cyrillic_name(check, "middle_name", required=False)
+    last_latin = clean_latin_name(check, "last_name_latin")
+    first_latin = clean_latin_name(check, "first_name_latin")
+
+    college_code = check.text("college_code", required=True, max_length=20)
+    college_id = lookups.colleges.get(college_code)
+    if college_code and college_id is None:
+        check.add("college_code", N_("no college has the code %(code)s"), code=college_code)
+    specialty = check.text("specialty", required=True, max_length=200)
+
+    enterprise_id = None
+    raw_bin = check.text("enterprise_bin", max_length=40)
+    if raw_bin:
+        try:
+            bin_ = validate_bin(raw_bin)
+        except InvalidBIN as exc:
+            check.add("enterprise_bin", BIN_MESSAGES.get(exc.code, N_("is not a valid BIN")))
+        else:
+            enterprise_id = lookups.enterprises.get(bin_)
+            if enterprise_id is None:
+                check.add("enterprise_bin", N_("no enterprise has the BIN %(bin)s"), bin=bin_)
+
+    email = _email(check)
+    legal_basis = check.text("legal_basis", max_length=20).lower() or None
+    if legal_basis is not None and legal_basis not in LEGAL_BASES:
+        check.add("legal_basis", N_("must be one of %(choices)s"), choices=", ".join(LEGAL_BASES))
+
+    centre_id = None
+    centre_code = check.text("centre_code", max_length=20)
+    if centre_code:
+        centre_id = lookups.centres.get(centre_code)
+        if centre_id is None:
+            check.add(
+                "centre_code", N_("no competence centre has the code %(code)s"), code=centre_code
+            )
+
+    if check.problems:
+        return None, check.problems
+    data = CandidateData(
+        iin=iin,
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
+        last_name_latin=last_latin,
+        first_name_latin=first_latin,
+        college_id=college_id,
+        specialty=specialty,
+        enterprise_id=enterprise_id,
+        email=email,
+        legal_basis=legal_basis,
+        centre_id=centre_id,
+        row=row,
+    )
+    return data, []
+
+
+def _latin(given: str | None, old_latin: str | None, old_cyrillic: str, new_cyrillic: str) -> str:
+    """Choose the Latin spelling of a name.
+
+    Rule: a spelling typed in (different from the stored one) wins; a stored spelling
+    that differs from the transliteration of the stored Cyrillic name was set by hand
+    (from the holder's ID) and is kept; otherwise the new Cyrillic name is transliterated.
+    """
+    if given and given != old_latin:
+        return given
+    if old_latin is not None and old_latin != transliterate(old_cyrillic):
+        return old_latin
+    return transliterate(new_cyrillic)
+
+
+def apply_data(candidate: Candidate, data: CandidateData, scope: Scope) -> None:
+    new = candidate.id is None
+    candidate.last_name_latin = _latin(
+        data.last_name_latin,
+        None if new else candidate.last_name_latin,
+        candidate.last_name or "",
+        data.last_name,
+    )[:NAME_LENGTH]
+    candidate.first_name_latin = _latin(
+        data.first_name_latin,
+        None if new else candidate.first_name_latin,
+        candidate.first_name or "",
+        data.first_name,
+    )[:NAME_LENGTH]
+    if data.iin is not None:
+        candidate.iin_hash = iin_lookup_hash(data.iin)
+        candidate.iin_encrypted = encrypt_iin(data.iin)
+    candidate.last_name = data.last_name
+    candidate.first_name = data.first_name
+    candidate.middle_name = data.middle_name
+    candidate.college_id = data.college_id
+    candidate.specialty = data.specialty
+    candidate.enterprise_id = data.enterprise_id
+    candidate.email = data.email
+    if data.legal_basis is not None:
+        candidate.legal_basis = data.legal_basis
+    elif new:
+        candidate.legal_basis = "education"
+    if data.centre_id is not None:
+        candidate.centre_id = data.centre_id
+    elif new and not scope.everything:
+        candidate.centre_id = scope.centre_id
+    candidate.sort_key = sort_key(data.last_name, data.first_name, data.middle_name)
+    candidate.search_text = " ".join(
+        p
+        for p in (
+            data.last_name,
+            data.first_name,
+            data.middle_name,
+            candidate.last_name_latin,
+            candidate.first_name_latin,
+        )
+        if p
+    ).casefold()
+
+
+def check_centre(data: CandidateData, scope: Scope) -> Problem | None:
+    if scope.everything or data.centre_id is None or data.centre_id == scope.centre_id:
+        return None
+    return Problem(
+        data.row, "centre_code", N_("you can register candidates only at your own centre")
+    )
+
+
+def save_candidate(
+    session: Session,
+    candidate: Candidate | None,
+    values: Mapping[str, str],
+    *,
+    scope: Scope = ADMIN_SCOPE,
+    user_id: int | None = None,
+) -> Candidate:
+    """Create (``candidate`` None) or change a candidate from form values; log the change.
+
+    Rules: as ``clean_candidate``; the IIN is required for a new candidate and, when
+    editing, an empty IIN keeps the stored one; an IIN held by another candidate is
+    refused. Staff of a centre register candidates at their own centre.
+    """
+    lookups = Lookups.load(session)
+    data, problems = clean_candidate(values, lookups, iin_required=candidate is None)
+    if data is not None:
+        if data.iin is not None:
+            other = find_by_iin(session, data.iin)
+            if other is not None and (candidate is None or other.id != candidate.id):
+                problems.append(Problem(None, "iin", N_("another candidate already has this IIN")))
+        centre_problem = check_centre(data, scope)
+        if centre_problem:
+            problems.append(centre_problem)
+    if problems or data is None:
+        raise Rejected(problems)
+    action = "create" if candidate is None else "update"
+    candidate = candidate or Candidate()
+    apply_data(candidate, data, scope)
+    session.add(candidate)
+    session.flush()
+    log_access(session, candidate, user_id, action)
+    return candidate
