@@ -53,6 +53,53 @@ def test_seed_is_idempotent_and_meets_the_brief(app, session):
 
     # one test, one seed: the demo users' password hashing is deliberately slow
     check_demo_centre(session)
+    check_readme_figures(session)
+
+
+def check_readme_figures(session) -> None:
+    """README's description of the demo database states what `flask demo seed` creates."""
+    import re
+    from pathlib import Path
+
+    from assessments.models import Enrolment, Exam, MarkingForm, Result
+    from passports.models import Passport
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+
+    def figure(pattern: str) -> tuple[int, ...]:
+        found = re.search(pattern, readme)
+        assert found, pattern
+        return tuple(int(group) for group in found.groups())
+
+    def count(model, *where) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+    finalised = session.scalar(select(Exam).where(Exam.status == "finalised"))
+    marking = session.scalar(select(Exam).where(Exam.status == "marking"))
+    present = (Enrolment.exam_id == finalised.id, Enrolment.attendance == "present")
+    expected = {
+        r"(\d+) Almaty competence centres": (count(Centre),),
+        r"(\d+) competences with": (count(Competence),),
+        r"(\d+) colleges": (count(College),),
+        r"(\d+) enterprises": (count(Enterprise),),
+        r"(\d+) candidates, (\d+) staff accounts": (count(Candidate), count(User)),
+        r"\((\d+) enrolled, (\d+) present, (\d+) passed\)": (
+            count(Enrolment, Enrolment.exam_id == finalised.id),
+            count(Enrolment, *present),
+            count(Result, Result.exam_id == finalised.id, Result.passed.is_(True)),
+        ),
+        r"(\d+) issued passports": (count(Passport),),
+        r"an exam of (\d+) candidates still being marked": (
+            count(Enrolment, Enrolment.exam_id == marking.id),
+        ),
+        r"the (\d+) forms of module A locked": (
+            count(
+                MarkingForm, MarkingForm.exam_id == marking.id, MarkingForm.locked_at.is_not(None)
+            ),
+        ),
+    }
+    for pattern, figures in expected.items():
+        assert figure(pattern) == figures, pattern
 
 
 def check_demo_centre(session) -> None:
