@@ -21,8 +21,13 @@ from sqlalchemy.orm import Session
 from assessments.iin import make_bin, make_iin
 from assessments.models import Candidate, Centre, College, Competence, Enterprise
 from assessments.personal_data import iin_lookup_hash
-from assessments.services import reference as reference_service
 from assessments.services.candidates.records import save_candidate
+from assessments.services.reference.saving import (
+    save_centre,
+    save_college,
+    save_competence,
+    save_enterprise,
+)
 from assessments.translit import transliterate
 
 WORK = (
@@ -385,7 +390,7 @@ def _seed_competences(session: Session) -> int:
     for code, names, sections in COMPETENCES:
         if code in existing:
             continue
-        reference_service.save_competence(
+        save_competence(
             session,
             None,
             {"code": code, **_names(names)},
@@ -403,9 +408,7 @@ def _seed_colleges(session: Session) -> int:
     created = 0
     for code, names in COLLEGES:
         if code not in existing:
-            reference_service.save_college(
-                session, None, {"code": code, **_names(names), "city": "Алматы"}
-            )
+            save_college(session, None, {"code": code, **_names(names), "city": "Алматы"})
             created += 1
     return created
 
@@ -415,7 +418,7 @@ def _seed_enterprises(session: Session) -> list[str]:
     existing = set(session.scalars(select(Enterprise.bin)))
     for bin_, (_registration, names) in zip(bins, ENTERPRISES, strict=True):
         if bin_ not in existing:
-            reference_service.save_enterprise(session, None, {"bin": bin_, **_names(names)})
+            save_enterprise(session, None, {"bin": bin_, **_names(names)})
     return bins
 
 
@@ -425,7 +428,7 @@ def _seed_centres(session: Session) -> int:
     for code, names, address, workstations, competences in CENTRES:
         if code in existing:
             continue
-        reference_service.save_centre(
+        save_centre(
             session,
             None,
             {

@@ -75,7 +75,7 @@ def _tables(_stack: ExitStack):
 
     from assessments.services.candidates.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
     from assessments.services.marks import bulk_import
-    from assessments.services.reference import COLUMNS
+    from assessments.services.reference.rules import COLUMNS
     from assessments.tabular import Rejected, read_table
     from tests.fuzz.properties import (
         candidate_files,
@@ -179,7 +179,8 @@ def _reference_import(stack: ExitStack):
     from hypothesis import strategies as st
 
     from assessments.models import Centre, College, Competence, Enterprise, WsosSection
-    from assessments.services import reference
+    from assessments.services.reference.importing import import_reference
+    from assessments.services.reference.rules import KINDS
     from assessments.tabular import Rejected
     from tests.fuzz.properties import check_all_or_nothing, reference_files, seed_imports
 
@@ -187,7 +188,7 @@ def _reference_import(stack: ExitStack):
     world = seed_imports(session)
     session.commit()
     codes = [world.competence_code, "17"]
-    strategy = st.sampled_from(reference.KINDS).flatmap(
+    strategy = st.sampled_from(KINDS).flatmap(
         lambda kind: st.tuples(st.just(kind), reference_files(kind, codes))
     )
 
@@ -195,7 +196,7 @@ def _reference_import(stack: ExitStack):
         kind, (filename, data) = value
         return check_all_or_nothing(
             session,
-            lambda: reference.import_reference(session, kind, filename, data),
+            lambda: import_reference(session, kind, filename, data),
             (Competence, WsosSection, Centre, College, Enterprise),
             (Rejected,),
             filename,

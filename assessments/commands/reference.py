@@ -16,7 +16,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
-from assessments.services import reference as service
+from assessments.services.reference.importing import import_reference
+from assessments.services.reference.listing import list_reference
+from assessments.services.reference.rules import KINDS
 from assessments.tabular import Rejected
 
 reference_cli = AppGroup(
@@ -41,7 +43,7 @@ def read_file(path: str) -> bytes:
 
 
 @reference_cli.command("import")
-@click.argument("kind", type=click.Choice(service.KINDS))
+@click.argument("kind", type=click.Choice(KINDS))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check the file and report; store nothing.")
 def import_command(kind: str, file: str, dry_run: bool) -> None:
@@ -52,7 +54,7 @@ def import_command(kind: str, file: str, dry_run: bool) -> None:
     """
     data = read_file(file)
     try:
-        summary = service.import_reference(db.session, kind, file, data)
+        summary = import_reference(db.session, kind, file, data)
     except Rejected as exc:
         fail(exc.lines())
     if dry_run:
@@ -64,12 +66,12 @@ def import_command(kind: str, file: str, dry_run: bool) -> None:
 
 
 @reference_cli.command("list")
-@click.argument("kind", type=click.Choice(service.KINDS))
+@click.argument("kind", type=click.Choice(KINDS))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of objects.")
 def list_command(kind: str, as_json: bool) -> None:
     """List KIND: code and name in DEFAULT_LOCALE, or every field with --json."""
     locale = current_app.config["DEFAULT_LOCALE"]
-    records = service.list_reference(db.session, kind, locale)
+    records = list_reference(db.session, kind, locale)
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return

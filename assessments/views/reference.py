@@ -38,7 +38,21 @@ from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
 from assessments.models import Centre, College, Competence, Enterprise
-from assessments.services import reference as service
+from assessments.services.reference.importing import import_reference
+from assessments.services.reference.listing import load
+from assessments.services.reference.rules import (
+    COLUMNS,
+    KINDS,
+    NAME_COLUMNS,
+    SECTION_COLUMNS,
+    plain_decimal,
+)
+from assessments.services.reference.saving import (
+    save_centre,
+    save_college,
+    save_competence,
+    save_enterprise,
+)
 from assessments.tabular import Problem, Rejected
 
 bp = Blueprint("reference", __name__, url_prefix="/admin/reference")
@@ -107,7 +121,7 @@ EXAMPLES: dict[str, list[list[str]]] = {
 def columns(kind: str) -> list[str]:
     """The columns of the kind's import file in the order a template shows them."""
     order = {
-        "competences": ["code", "name_kk", "name_ru", "name_en", *service.SECTION_COLUMNS],
+        "competences": ["code", "name_kk", "name_ru", "name_en", *SECTION_COLUMNS],
         "centres": [
             "code", "name_kk", "name_ru", "name_en", "city", "address", "workstations",
             "competences",
@@ -297,7 +311,7 @@ def index():
 @bp.get("/competences")
 @requires("reference.view")
 def competences():
-    rows = service.load(db.session, "competences")
+    rows = load(db.session, "competences")
     return render_template("reference/competences.html", competences=rows)
 
 
@@ -324,7 +338,7 @@ def _section_rows(form: CompetenceForm, competence: Competence | None) -> None:
                     "section_name_kk": section.name_kk,
                     "section_name_ru": section.name_ru,
                     "section_name_en": section.name_en,
-                    "weight": service._plain(section.weight),
+                    "weight": plain_decimal(section.weight),
                 }
             )
     filled = sum(1 for e in form.sections.entries if any((f.data or "").strip() for f in e.form))
@@ -344,12 +358,12 @@ def edit_competence(competence_id: int | None = None):
         form.code.data = item.code
 
     def save() -> Competence:
-        head = form_values(form, ["code", *service.NAME_COLUMNS])
+        head = form_values(form, ["code", *NAME_COLUMNS])
         sections = [
-            {name: (entry.form[name].data or "") for name in service.SECTION_COLUMNS}
+            {name: (entry.form[name].data or "") for name in SECTION_COLUMNS}
             for entry in form.sections.entries
         ]
-        return service.save_competence(db.session, item, head, sections)
+        return save_competence(db.session, item, head, sections)
 
     done, general, status = submit_form(
         form,
@@ -371,7 +385,7 @@ def edit_competence(competence_id: int | None = None):
 @bp.get("/centres")
 @requires("reference.view")
 def centres():
-    rows = service.load(db.session, "centres")
+    rows = load(db.session, "centres")
     return render_template("reference/centres.html", centres=rows)
 
 
@@ -383,17 +397,17 @@ def edit_centre(centre_id: int | None = None):
     if centre_id is not None:
         item = db.session.get(Centre, centre_id) or abort(404)
     form = CentreForm(obj=item if request.method == "GET" else None)
-    all_competences = service.load(db.session, "competences")
+    all_competences = load(db.session, "competences")
     form.competences.choices = [(c.code, f"{c.code} — {localized(c)}") for c in all_competences]
     if request.method == "GET" and item is not None:
         form.competences.data = [c.code for c in item.competences]
         form.workstations.data = str(item.workstations)
 
     def save() -> Centre:
-        values = form_values(form, ["code", *service.NAME_COLUMNS, "city", "address"])
+        values = form_values(form, ["code", *NAME_COLUMNS, "city", "address"])
         values["workstations"] = form.workstations.data or ""
         values["competences"] = " ".join(form.competences.data or [])
-        return service.save_centre(db.session, item, values)
+        return save_centre(db.session, item, values)
 
     done, general, status = submit_form(
         form,
@@ -468,8 +482,8 @@ def edit_college(college_id: int | None = None):
         College,
         CollegeForm,
         college_id,
-        ["code", *service.NAME_COLUMNS, "city"],
-        lambda item, values: service.save_college(db.session, item, values),
+        ["code", *NAME_COLUMNS, "city"],
+        lambda item, values: save_college(db.session, item, values),
         lambda saved: _("College %(code)s saved.", code=saved.code),
     )
 
@@ -489,8 +503,8 @@ def edit_enterprise(enterprise_id: int | None = None):
         Enterprise,
         EnterpriseForm,
         enterprise_id,
-        ["bin", *service.NAME_COLUMNS],
-        lambda item, values: service.save_enterprise(db.session, item, values),
+        ["bin", *NAME_COLUMNS],
+        lambda item, values: save_enterprise(db.session, item, values),
         lambda saved: _("Enterprise %(bin)s saved.", bin=saved.bin),
     )
 
@@ -501,17 +515,17 @@ def edit_enterprise(enterprise_id: int | None = None):
 @bp.route("/<kind>/import", methods=["GET", "POST"])
 @requires("reference.manage")
 def import_file(kind: str):
-    if kind not in service.KINDS:
+    if kind not in KINDS:
         abort(404)
     form = UploadForm()
     done, rejected, status = import_upload(
         form,
-        lambda filename, data: service.import_reference(db.session, kind, filename, data),
+        lambda filename, data: import_reference(db.session, kind, filename, data),
         url_for(f"reference.{kind}"),
     )
     if done is not None:
         return done
-    required = service.COLUMNS[kind][0]
+    required = COLUMNS[kind][0]
     return render_template(
         "reference/import.html",
         form=form,
@@ -557,6 +571,6 @@ def send_xlsx_template(
 @bp.get("/<kind>/template.xlsx")
 @requires("reference.view")
 def template(kind: str):
-    if kind not in service.KINDS:
+    if kind not in KINDS:
         abort(404)
     return send_xlsx_template(columns(kind), EXAMPLES[kind], f"{kind}.xlsx")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assessments.models import Centre, College, Competence, Enterprise, WsosSection
-from assessments.services import reference as service
+from assessments.services.reference.saving import save_college, save_competence
 from assessments.tabular import Rejected
 from tests.assessments.test_reference_tabular import xlsx
 from tests.factories import CentreFactory, CollegeFactory, CompetenceFactory, EnterpriseFactory
@@ -331,7 +331,7 @@ def test_list_name_follows_default_locale(app, session, monkeypatch):
 
 def test_save_competence_reports_section_rows_by_index(session):
     with pytest.raises(Rejected) as exc:
-        service.save_competence(
+        save_competence(
             session,
             None,
             {"code": "17", "name_kk": "Веб"},
@@ -346,7 +346,7 @@ def test_save_competence_reports_section_rows_by_index(session):
     ]
 
     with pytest.raises(Rejected) as exc:
-        service.save_competence(
+        save_competence(
             session,
             None,
             {"code": "17", "name_kk": "Веб"},
@@ -365,10 +365,10 @@ def test_codes_must_stay_unique(session):
     CollegeFactory(code="C01")
     other = CollegeFactory(code="C02")
     with pytest.raises(Rejected) as exc:
-        service.save_college(session, other, {"code": "C01", "name_kk": "Х", "city": "Алматы"})
+        save_college(session, other, {"code": "C01", "name_kk": "Х", "city": "Алматы"})
     assert [p.format() for p in exc.value.problems] == [
         "code: another college already has this code"
     ]
     # keeping its own code is fine
-    service.save_college(session, other, {"code": "C02", "name_kk": "Жаңа", "city": "Алматы"})
+    save_college(session, other, {"code": "C02", "name_kk": "Жаңа", "city": "Алматы"})
     assert other.name_kk == "Жаңа"

@@ -26,11 +26,11 @@ from assessments.models import (
     WsosSection,
 )
 from assessments.scheme_files.spec import SchemeImportError
-from assessments.services import reference
 from assessments.services.candidates.importing import import_candidates
 from assessments.services.candidates.scope import ADMIN_SCOPE, Scope
 from assessments.services.marks import bulk_import, errors
-from assessments.services.reference import KINDS
+from assessments.services.reference.importing import import_reference
+from assessments.services.reference.rules import COLUMNS, KINDS
 from assessments.services.schemes.importing import import_scheme
 from assessments.tabular import Rejected
 from tests.fuzz.properties import (
@@ -79,7 +79,7 @@ def test_a_reference_import_is_all_or_nothing(session, seeded, data, kind):
     filename, content = data.draw(files, label="file")
     check_all_or_nothing(
         session,
-        lambda: reference.import_reference(session, kind, filename, content),
+        lambda: import_reference(session, kind, filename, content),
         REFERENCE_ROWS,
         (Rejected,),
         filename,
@@ -150,10 +150,10 @@ def test_found_by_fuzzing_a_judge_score_of_5000_digits_is_refused(session, seede
 def test_found_by_fuzzing_a_whole_number_of_5000_digits_is_refused(session, seeded, column):
     # the length problem was reported, then int() of the 5000 digits raised ValueError
     kind = "competences" if column == "section" else "centres"
-    required, _optional = reference.COLUMNS[kind]
+    required, _optional = COLUMNS[kind]
     values = {name: "1" for name in required} | {column: "9" * 5000}
     values |= {"code": "NEW", "name_kk": "Жаңа", "city": "Алматы", "weight": "100"}
     data = (",".join(required) + "\n" + ",".join(values[n] for n in required) + "\n").encode()
     with pytest.raises(Rejected) as refused:
-        reference.import_reference(session, kind, "ref.csv", data)
+        import_reference(session, kind, "ref.csv", data)
     assert f"ref.csv:2: {column}: must be at most 20 characters long" in refused.value.lines()

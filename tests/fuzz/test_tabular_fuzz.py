@@ -17,7 +17,7 @@ from hypothesis import given
 
 from assessments.services.candidates.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from assessments.services.marks import bulk_import
-from assessments.services.reference import COLUMNS
+from assessments.services.reference.rules import COLUMNS
 from assessments.tabular import Rejected, TableError, read_table
 from tests.fuzz.properties import (
     IMPORT_IINS,

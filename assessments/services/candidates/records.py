@@ -20,7 +20,7 @@ from assessments.models.candidates import LEGAL_BASES
 from assessments.personal_data import encrypt_iin, iin_lookup_hash
 from assessments.services.candidates.personal_data import log_access
 from assessments.services.candidates.scope import ADMIN_SCOPE, Scope, find_by_iin
-from assessments.services.reference import BIN_MESSAGES
+from assessments.services.reference.rules import BIN_MESSAGES
 from assessments.tabular import Problem, Rejected, RowChecker
 from assessments.translit import transliterate
 
