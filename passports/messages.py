@@ -128,6 +128,7 @@ VERIFY_PAGE_TEXTS = {
     "total": _l("Total mark"),
     "total_of": _l("%(total)s of %(max)s (%(percent)s %%)"),
     "grade": _l("Grade"),
+    "grade_of": _l("%(grade)s of %(top)s"),
     "centre": _l("Competence centre"),
     "college": _l("College"),
     "exam_dates": _l("Exam date"),

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from app.extensions import db
 from app.i18n import current_locale, format_number
+from assessments import scoring
 from assessments.charts import Bar
 from assessments.charts import profile_chart as chart
 from passports.messages import STATUS_BADGES, STATUS_LABELS, SUPERSEDE_REASONS
@@ -91,6 +92,7 @@ def passport_context(passport: Passport, current_status: str | None = None) -> d
         "names": localized_names,
         "numbers": {key: Decimal(fields["result"][key]) for key in ("total", "max", "percent")},
         "dates": issuance.exam_dates(passport.snapshot),
+        "top_grade": scoring.TOP_GRADE,
     }
 
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, current_app, render_template
 from app import metrics
 from app.auth.permissions import public
 from app.extensions import db, limiter
+from assessments import scoring
 from passports.forms import CheckForm
 from passports.messages import VERIFY_PAGE_TEXTS
 from passports.services import PassportError, keys, status, verification
@@ -41,7 +42,9 @@ def _check_limit() -> str:
 def verify_page():
     """The page a QR code opens; the token is in the fragment, never sent here."""
     texts = {key: str(value) for key, value in VERIFY_PAGE_TEXTS.items()}
-    response = Response(render_template("passports/verify.html", texts=texts))
+    response = Response(
+        render_template("passports/verify.html", texts=texts, top_grade=scoring.TOP_GRADE)
+    )
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Vary"] = "Cookie, Accept-Language"
     return response

@@ -50,6 +50,7 @@ def test_a_passport_url_shows_signature_verified_in_the_browser(live_server, pag
     )
     expect(page.locator(".holder-name")).to_have_text(" ".join(DEMO_NAME))
     expect(page.locator("#passport")).to_contain_text("87.50 of 100.00")
+    expect(page.locator("#passport")).to_contain_text("5 of 5")  # the grade with its scale
     shot(page, "passport-genuine")
     page.set_viewport_size({"width": 390, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -42,15 +42,15 @@ def phone(browser, request):
 
 
 @pytest.mark.parametrize(
-    ("lang", "check", "genuine"),
+    ("lang", "check", "genuine", "grade"),
     [
-        ("kk", "Паспортты тексеру", "Түпнұсқа Дағдылар паспорты"),
-        ("ru", "Проверить паспорт", "Подлинный Паспорт навыков"),
-        ("en", "Check the passport", "Genuine Skills Passport"),
+        ("kk", "Паспортты тексеру", "Түпнұсқа Дағдылар паспорты", "5 ішінен 5"),
+        ("ru", "Проверить паспорт", "Подлинный Паспорт навыков", "5 из 5"),
+        ("en", "Check the passport", "Genuine Skills Passport", "5 of 5"),
     ],
 )
 def test_visitor_checks_a_passport_from_the_home_page_on_a_phone(
-    live_server, phone, printed, lang, check, genuine
+    live_server, phone, printed, lang, check, genuine, grade
 ):
     number, code = printed
     phone.goto(live_server(f"/?lang={lang}"))
@@ -66,5 +66,6 @@ def test_visitor_checks_a_passport_from_the_home_page_on_a_phone(
     expect(verdict).to_have_attribute("data-status", "genuine")
     expect(verdict).to_contain_text(genuine)
     expect(phone.locator(".holder-name")).to_have_text(" ".join(HOLDER))
+    expect(phone.locator(".passport-card")).to_contain_text(grade)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(phone, f"visitor-verdict-{lang}-phone")

@@ -24,6 +24,7 @@ const root = document.getElementById("verify");
 const t = JSON.parse(root.dataset.i18n);
 const locale = root.dataset.locale || "kk";
 const timeZone = root.dataset.timezone || "Asia/Almaty";
+const topGrade = root.dataset.topGrade || "5"; // the national scale's best grade: "4 of 5"
 
 const LOCAL_FORGED = new Set(["malformed", "bad-signature", "bad-claims"]);
 const VERDICT_CLASS = {
@@ -171,7 +172,7 @@ function renderPassport(passport, claims) {
           [t.number, passport.number],
           [t.competence, `${passport.competence.code} — ${pick(passport.competence.name)}`],
           [t.result, fill(t.total_of, { total: num(result.total), max: num(result.max), percent: num(result.percent) })],
-          [t.grade, String(result.grade)],
+          [t.grade, fill(t.grade_of, { grade: String(result.grade), top: topGrade })],
           [t.centre, pick(passport.centre.name)],
           [t.college, pick(passport.college.name)],
           [t.exam_dates, dates],
@@ -194,7 +195,7 @@ function renderPassport(passport, claims) {
           [t.number, claims.number],
           [t.competence, claims.competenceCode],
           [t.total, num(hundredths(claims.totalHundredths))],
-          [t.grade, String(claims.grade)],
+          [t.grade, fill(t.grade_of, { grade: String(claims.grade), top: topGrade })],
           [t.issued, formatDate(new Date(claims.issuedAt * 1000).toISOString())],
           [
             t.valid_until,

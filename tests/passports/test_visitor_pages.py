@@ -1,4 +1,4 @@
-"""Link previews (what a messenger shows for a shared link) and the site icon.
+"""What a visitor with a passport in hand meets: the home page, the verdict, link previews.
 
 Messengers read the og: tags of the page a link opens. The tags point at files this app
 serves, by absolute URL under PUBLIC_BASE_URL, and never carry a holder's name or result.
@@ -96,14 +96,14 @@ def test_private_and_shared_pages_preview_without_name_or_result(client, issued,
 
 
 @pytest.mark.parametrize(
-    ("lang", "scan", "staff"),
+    ("lang", "scan", "staff", "grade"),
     [
-        ("kk", "QR кодты сканерлеңіз", "жүйеге кіру"),
-        ("ru", "Отсканируйте QR-код", "вход в систему"),
-        ("en", "Scan the QR code", "sign in"),
+        ("kk", "QR кодты сканерлеңіз", "жүйеге кіру", "5 ішінен 5"),
+        ("ru", "Отсканируйте QR-код", "вход в систему", "5 из 5"),
+        ("en", "Scan the QR code", "sign in", "5 of 5"),
     ],
 )
-def test_home_page_is_for_the_visitor_with_a_passport(client, issued, lang, scan, staff):
+def test_home_page_is_for_the_visitor_with_a_passport(client, issued, lang, scan, staff, grade):
     """Signed out: scan or number + code first, statistics next, signing in last."""
     from passports.services import secrets
 
@@ -115,4 +115,10 @@ def test_home_page_is_for_the_visitor_with_a_passport(client, issued, lang, scan
     passport = issued.passport
     code = secrets.printed_code(passport.number, passport.code_nonce)
     checked = client.post("/check", data={"number": passport.number, "code": code})
-    assert 'data-status="genuine"' in checked.get_data(as_text=True)
+    verdict = checked.get_data(as_text=True)
+    assert 'data-status="genuine"' in verdict
+    # the grade says what it means: "5 of 5", not a bare digit
+    assert passport.snapshot["result"]["grade"] == 5
+    assert f"<dd>{grade}</dd>" in verdict
+    share = client.get(f"/s/{passport.share_slug}").get_data(as_text=True)
+    assert f"<dd>{grade}</dd>" in share
