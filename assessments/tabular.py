@@ -28,6 +28,10 @@ from app.messages import N_, TranslatableMessage
 from assessments.xlsx_guard import UnsafeWorkbook, check_xlsx_archive
 
 DELIMITERS = (",", ";", "\t")
+# characters no name, code or address holds: control characters (C0 but tab, LF and CR,
+# which text() turns into spaces; DEL; C1) and the bidirectional embeddings, overrides and
+# isolates that make a text display in another order than its letters
+HIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_END = re.compile(r"\r\n?|\n")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
@@ -251,8 +255,24 @@ class RowChecker:
         self.problems.append(Problem(self.row, field_name, message, params))
 
     def text(self, name: str, *, required: bool = False, max_length: int = 300) -> str:
-        """Return the field with runs of whitespace collapsed; check presence and length."""
-        value = " ".join((self.values.get(name) or "").split())
+        """Return the field with runs of whitespace collapsed; check presence and length.
+
+        A control character or a text-direction override refuses the field: it would make
+        the stored text differ from what people see.
+        """
+        raw = self.values.get(name) or ""
+        hidden = HIDDEN_CHARACTERS.search(raw)
+        if hidden:
+            self.add(
+                name,
+                N_(
+                    "contains an invisible control or text-direction character (%(code)s);"
+                    " type the value again"
+                ),
+                code=f"U+{ord(hidden.group()):04X}",
+            )
+            return ""
+        value = " ".join(raw.split())
         if required and not value:
             self.add(name, N_("is required"))
         elif len(value) > max_length:

@@ -10,6 +10,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.spreadsheets import set_cell
 from assessments.scheme_files.spec import SchemeSpec
 from assessments.scheme_files.xlsx import CRITERIA_HEADER, CRITERIA_SHEET, SHEET_TITLE, XLSX_HEADER
 
@@ -17,10 +18,8 @@ from assessments.scheme_files.xlsx import CRITERIA_HEADER, CRITERIA_SHEET, SHEET
 def _put(sheet: Worksheet, row: int, column: int, value: Any) -> None:
     if value is None or value == "":
         return
-    cell = sheet.cell(row=row, column=column)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"  # text such as "=5 points" must stay text, never become a formula
+    # text such as "=5 points" must stay text, never become a formula
+    set_cell(sheet.cell(row=row, column=column), value)
 
 
 def _number(value: Decimal) -> int | float:

@@ -13,7 +13,6 @@ the exact fraction; rounding (two decimals, half up) happens only for display an
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from app.db import utcnow
+from app.spreadsheets import csv_text, write_only_cell
 from assessments import scoring
 from assessments.models import (
     Aspect,
@@ -450,13 +450,12 @@ def _machine(value: Any) -> Any:
 
 
 def to_csv(header: list[str], rows: list[list[Any]]) -> str:
-    """Write an export as CSV text (RFC 4180: commas, CRLF line ends); marks with a dot."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_machine(v) for v in row])
-    return buffer.getvalue()
+    """Write an export as CSV text (RFC 4180: commas, CRLF line ends); marks with a dot.
+
+    Text that a spreadsheet would run as a formula gets a leading apostrophe
+    (app/spreadsheets.py).
+    """
+    return csv_text(header, ([_machine(v) for v in row] for row in rows))
 
 
 def to_json(header: list[str], rows: list[list[Any]]) -> str:
@@ -471,7 +470,6 @@ def to_json(header: list[str], rows: list[list[Any]]) -> str:
 def to_xlsx(header: list[str], rows: list[list[Any]], *, title: str = "Results") -> bytes:
     """Write an export as XLSX: marks as numbers shown with two decimals, the IIN as text."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -479,14 +477,15 @@ def to_xlsx(header: list[str], rows: list[list[Any]], *, title: str = "Results")
     bold = Font(bold=True)
     heading = []
     for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = write_only_cell(sheet, name)
         cell.font = bold
         heading.append(cell)
     sheet.append(heading)
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
+            # text is always a string cell: a name like "=HYPERLINK(…)" never becomes a formula
+            cell = write_only_cell(sheet, value)
             if isinstance(value, Decimal):
                 cell.number_format = "0.00"
             cells.append(cell)

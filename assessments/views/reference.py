@@ -37,6 +37,7 @@ from app.collation import kazakh_sorted
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
+from app.spreadsheets import set_cell
 from assessments.models import Centre, College, Competence, Enterprise
 from assessments.services.reference.importing import import_reference
 from assessments.services.reference.listing import load
@@ -548,6 +549,7 @@ def xlsx_template(headers: Sequence[str], examples: Sequence[Sequence[str]]) -> 
         sheet.append(list(row))
     for column in sheet.columns:
         for cell in column:
+            set_cell(cell, cell.value)  # text stays text, never a formula
             cell.number_format = "@"  # text: Excel keeps leading zeros of IINs and BINs
         sheet.column_dimensions[column[0].column_letter].width = max(12, len(column[0].value) + 4)
     buffer = io.BytesIO()

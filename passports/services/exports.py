@@ -3,12 +3,10 @@ order, and the CSV of the graduates' private links."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.spreadsheets import csv_text
 from assessments.models import Candidate, Exam
 from passports.models import Passport
 from passports.services import issuance, verification
@@ -36,15 +34,20 @@ def links_csv(passports: list[Passport], public_base_url: str) -> str:
     No IIN and no contacts: number, names, college, private link and QR URL.
     """
     base = public_base_url.rstrip("/")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["number", "last_name", "first_name", "middle_name", "college", "private_link", "qr_url"]
-    )
+    header = [
+        "number",
+        "last_name",
+        "first_name",
+        "middle_name",
+        "college",
+        "private_link",
+        "qr_url",
+    ]
+    rows = []
     for passport in passports:
         holder = passport.snapshot["holder"]
         token = issuance.private_link_token(passport)
-        writer.writerow(
+        rows.append(
             [
                 passport.number,
                 holder["last_name"],
@@ -55,4 +58,5 @@ def links_csv(passports: list[Passport], public_base_url: str) -> str:
                 verification.passport_url(passport),
             ]
         )
-    return out.getvalue()
+    # names reach a spreadsheet: formula-like text behind an apostrophe (app/spreadsheets.py)
+    return csv_text(header, rows, lineterminator="\n")

