@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from assessments.models import Candidate, College
-from assessments.services import candidates, reference
+from assessments.services.candidates import importing as candidates
+from assessments.services.reference import importing as reference
 from assessments.tabular import Rejected
 from tests.assessments.test_reference_tabular import xlsx
 from tests.factories import CollegeFactory, iin_for
