@@ -12,6 +12,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale, refresh
 
 from app.extensions import babel
+from assessments.scoring import hundredths_decimal, round_half_up
 
 LOCALES = ("kk", "ru", "en")
 LOCALE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -50,8 +51,6 @@ def format_number(value: Decimal | Fraction | int | float | None, places: int = 
     """Format a number for display: decimal comma and grouped thousands in kk/ru."""
     if value is None:
         return ""
-    from assessments.scoring import round_half_up
-
     if isinstance(value, int):
         return format_decimal(value, locale=current_locale(), group_separator=True)
     rounded = round_half_up(value if not isinstance(value, float) else Decimal(str(value)), places)
@@ -83,6 +82,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
         number=format_number,
+        hundredths=hundredths_decimal,
         localdt=format_datetime,
         localdate=format_date,
         localized=localized,

@@ -24,7 +24,6 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -44,6 +43,7 @@ from assessments.models import (
     SubCriterion,
 )
 from assessments.personal_data import decrypt_iin, iin_lookup_hash
+from assessments.scoring import hundredths_text
 from assessments.tabular import Row
 
 SCHEME_DIR = Path(__file__).resolve().parent / "demo_data"
@@ -334,7 +334,7 @@ def _marks_for(
         else:
             value = 0
             reason = rng.choice(NOT_DONE_REASONS)
-        score = str(Decimal(value).scaleb(-2))
+        score = hundredths_text(value)
         rows.append({"iin": iin, "aspect": address, "judge": "", "score": score, "reason": reason})
     return rows
 

@@ -9,7 +9,6 @@ The IIN never appears on paper.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.i18n import format_date, format_datetime, format_number, localized
+from assessments import scoring
 from assessments.models import Enrolment, Exam, MarkingScheme, SubCriterion
 from assessments.services import results as results_service
 
@@ -72,10 +72,6 @@ class _Document(FPDF):
         page = _("Page %(page)s of %(pages)s", page=self.page_no(), pages="{nb}")
         self.cell(0, 4, f"{self.footer_text} · {page}", align="C")
         self.set_text_color(0, 0, 0)
-
-
-def _mark(value: Fraction | int) -> str:
-    return format_number(Fraction(value))
 
 
 def _dates(exam: Exam) -> str:
@@ -269,7 +265,7 @@ def marking_forms_pdf(
                         f"{sub.code}.{aspect.position}",
                         aspect.kind,
                         _aspect_text(aspect),
-                        _mark(Fraction(aspect.max_hundredths, 100)),
+                        format_number(scoring.hundredths_decimal(aspect.max_hundredths)),
                     ] + [judge_lines if aspect.kind == "J" else "" for _slot in range(slots)]
                     table.row(cells)
             pdf.set_auto_page_break(auto=True, margin=PAGE_MARGIN)
@@ -324,7 +320,7 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
     pdf.ln(2)
     facts = [
         *_exam_facts(exam),
-        (_("Maximum mark"), _mark(shape.mark(shape.max_units))),
+        (_("Maximum mark"), format_number(shape.mark(shape.max_units))),
         (
             _("Candidates"),
             _(
@@ -341,18 +337,19 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
 
     def table_rows(criteria: Sequence[Any]) -> list[list[str]]:
         heading = [_("Rank"), _("WS"), _("Candidate")]
-        heading += [f"{p.key}\n/{_mark(shape.mark(p.max_units))}" for p in criteria]
+        heading += [f"{p.key}\n/{format_number(shape.mark(p.max_units))}" for p in criteria]
         heading += [_("Total"), "%", _("Grade"), _("Result")]
         rows = [heading]
         for result in stored:
             denominator = result.denominator
             row = [str(result.rank), str(result.enrolment.workstation), result.candidate.full_name]
             row += [
-                _mark(Fraction(result.by_criterion.get(p.key, 0), denominator)) for p in criteria
+                format_number(scoring.two_decimals(result.by_criterion.get(p.key, 0), denominator))
+                for p in criteria
             ]
             row += [
-                _mark(Fraction(result.total_units, denominator)),
-                _mark(Fraction(result.percent_hundredths, 100)),
+                format_number(scoring.two_decimals(result.total_units, denominator)),
+                format_number(scoring.hundredths_decimal(result.percent_hundredths)),
                 str(result.grade),
                 _("passed") if result.passed else _("not passed"),
             ]

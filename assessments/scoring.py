@@ -14,6 +14,13 @@ expressed in *units* over one common denominator per scheme::
 
 Totals are sums of units; percentages and grades are decided on the exact value and
 rounding (two decimals, half up) happens only for display.
+
+This module is the one home of these rules. Where production runs a rule in SQL (the
+results aggregate adds units with ``SUM`` in the database), the SQLAlchemy expression is
+built here, by a ``*_sql`` function beside the Python function it mirrors;
+tests/assessments/test_scoring_sql.py proves the two agree on random exams on SQLite and
+PostgreSQL. Display helpers (``two_decimals``, ``hundredths_text``…) live here too, so a
+mark is turned into text by one rule everywhere.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from itertools import pairwise
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, and_, case, or_
 
 K = TypeVar("K", bound=Hashable)
 
@@ -112,6 +121,56 @@ def units_to_fraction(units: int, judges: int) -> Fraction:
     return Fraction(units, denominator(judges))
 
 
+def counts(kind: str, seat: int, judges: int) -> bool:
+    """Tell whether a stored mark row counts towards a total.
+
+    Rule: a measurement (``M``) mark counts at seat 0; a judge's score on a judgement
+    (``J``) aspect counts at seats 1 … ``judges``. Any other row (a score at a seat beyond
+    the scheme's judges, say) counts for nothing.
+    """
+    if kind == "M":
+        return seat == 0
+    return kind == "J" and 1 <= seat <= judges
+
+
+def counts_sql(kind: Any, seat: Any, judges: int) -> ColumnElement[bool]:
+    """Return the SQL condition of ``counts`` over the columns ``kind`` and ``seat``.
+
+    Mirrors ``counts`` (the results aggregate filters marks with it).
+    """
+    return or_(
+        and_(kind == "M", seat == 0),
+        and_(kind == "J", seat >= 1, seat <= judges),
+    )
+
+
+def mark_units(kind: str, value: int, max_hundredths: int, judges: int) -> int:
+    """Return the units one counted mark row adds to a total.
+
+    Rule: an ``M`` mark of ``value`` hundredths is ``measurement_units(value, judges)``
+    (value × 3 × judges); one judge's score ``value`` on a ``J`` aspect of maximum
+    ``max_hundredths`` is value × max_hundredths, so the judges' rows of an aspect add up to
+    ``judgement_units``. Rows that do not ``counts`` must be left out by the caller.
+    """
+    if kind == "M":
+        return measurement_units(value, judges)
+    _check_hundredths("max_hundredths", max_hundredths)
+    _check_scores([value], 1)
+    return value * max_hundredths
+
+
+def mark_units_sql(kind: Any, value: Any, max_hundredths: Any, judges: int) -> ColumnElement[int]:
+    """Return the SQL expression of ``mark_units`` over columns ``kind``, ``value``, maximum.
+
+    Mirrors ``mark_units``: integer products only, so ``SUM`` of it is exact on SQLite and
+    PostgreSQL alike.
+    """
+    return case(
+        (kind == "M", value * (MAX_JUDGE_SCORE * judges)),
+        else_=value * max_hundredths,
+    )
+
+
 def _to_fraction(value: Exact) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, Fraction | Decimal | int):
         raise TypeError(f"expected an exact number (Fraction, Decimal or int), got {value!r}")
@@ -132,6 +191,44 @@ def round_half_up(value: Exact, places: int = 2) -> Decimal:
     scaled = _to_fraction(value) * 10**places
     rounded = (scaled + Fraction(1, 2)).__floor__()
     return Decimal(f"{rounded}E-{places}")
+
+
+def round_units(units: int, denominator: int) -> int:
+    """Return ``units / denominator`` rounded half up to whole hundredths, as an integer.
+
+    Rule: the same as ``round_half_up(Fraction(units, denominator), 2)`` in hundredths
+    (a tie goes up), in integer arithmetic fast enough to run many times per passport;
+    ``denominator`` must be positive.
+    """
+    if denominator <= 0:
+        raise ValueError(f"denominator must be positive, got {denominator}")
+    quotient, remainder = divmod(units * HUNDREDTHS, denominator)
+    return quotient + (2 * remainder >= denominator)
+
+
+def hundredths_decimal(hundredths: int) -> Decimal:
+    """Return a value held in integer hundredths as an exact Decimal with two places.
+
+    Rule: ``125`` → ``Decimal("1.25")``, ``100`` → ``Decimal("1.00")``; nothing is rounded.
+    """
+    return Decimal(f"{hundredths}E-2")  # scaleb() would round past the context's 28 digits
+
+
+def hundredths_text(hundredths: int) -> str:
+    """Return a value held in integer hundredths as machine text with two decimals and a point.
+
+    Rule: ``125`` → ``"1.25"``, ``5`` → ``"0.05"`` (exports, the API, the CLI and signed
+    snapshots; pages format numbers for the reader's locale instead).
+    """
+    return str(hundredths_decimal(hundredths))
+
+
+def two_decimals(units: int, denominator: int) -> Decimal:
+    """Return a mark in units as a Decimal rounded half up to two places.
+
+    Rule: ``round_units`` – 3525 units over 900 → ``Decimal("3.92")``.
+    """
+    return hundredths_decimal(round_units(units, denominator))
 
 
 def percent(total_units: int, max_units: int) -> Fraction:
@@ -201,6 +298,38 @@ def passes(grade: int, min_grade: int = 3) -> bool:
     Rule: ``grade >= min_grade`` (3, "satisfactory", unless the scheme says otherwise).
     """
     return grade >= min_grade
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a total earns: the exact percent, its stored display form, grade and pass."""
+
+    percent: Fraction
+    percent_hundredths: int
+    grade: int
+    passed: bool
+
+
+def outcome(
+    total_units: int,
+    max_units: int,
+    bands: GradeBands = DEFAULT_BANDS,
+    pass_min_grade: int = 3,
+) -> Outcome:
+    """Return the result fields a total earns against its maximum.
+
+    Rule: percent = ``percent(total, maximum)`` exactly; the grade from ``bands`` and the
+    pass from ``pass_min_grade`` are decided on that exact percent; ``percent_hundredths``
+    is the percent rounded half up to two decimals (``round_units``), for display only.
+    """
+    pct = percent(total_units, max_units)
+    earned = grade(pct, bands)
+    return Outcome(
+        percent=pct,
+        percent_hundredths=round_units(100 * total_units, max_units),
+        grade=earned,
+        passed=passes(earned, pass_min_grade),
+    )
 
 
 def judge_spread(scores: Sequence[int]) -> int:
@@ -294,7 +423,7 @@ def validate_measurement(value: str | Decimal | int | float, max_hundredths: int
     if hundredths < 0:
         raise MarkError(f"mark {number} is below 0", "below_zero")
     if hundredths > max_hundredths:
-        maximum = Decimal(f"{max_hundredths}E-2")
+        maximum = hundredths_decimal(max_hundredths)
         raise MarkError(f"mark {number} is above the maximum {maximum}", "above_maximum")
     return hundredths
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from assessments.scoring import hundredths_text
 from passports.numbers import parse_passport_number
 from passports.status_list import StatusList
 from passports.token import (
@@ -85,7 +86,7 @@ class OfflineResult:
                 "number": c.number,
                 "holder_name": c.holder_name,
                 "competence_code": c.competence_code,
-                "total": f"{c.total_hundredths // 100}.{c.total_hundredths % 100:02d}",
+                "total": hundredths_text(c.total_hundredths),
                 "grade": c.grade,
                 "issued_at": c.issued_at,
                 "expires_at": c.expires_at,

@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 from app.extensions import db
 from assessments.models import MarkingScheme
 from assessments.scheme_files.spec import SchemeImportError
+from assessments.scoring import hundredths_text, round_half_up
 from assessments.services.schemes.errors import SchemeError
 from assessments.services.schemes.export import export_xlsx
 from assessments.services.schemes.importing import import_scheme
@@ -25,15 +26,10 @@ from assessments.services.schemes.reading import (
     scheme_counts,
     section_table,
     summary,
-    two_places,
 )
 from assessments.services.schemes.settings import update_settings
 
 schemes_cli = AppGroup("schemes", help="Import, inspect and export marking schemes.")
-
-
-def _two(hundredths: int) -> str:
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
 def _load(scheme_id: int) -> MarkingScheme:
@@ -116,7 +112,7 @@ def list_command(competence_code: str | None, as_json: bool):
             "aspects": counts[scheme.id].aspects,
             "measurement": counts[scheme.id].measurement,
             "judgement": counts[scheme.id].judgement,
-            "max_total": _two(scheme.max_total_hundredths),
+            "max_total": hundredths_text(scheme.max_total_hundredths),
             "frozen": scheme.frozen,
             "warnings": len(scheme.warnings or []),
         }
@@ -159,14 +155,14 @@ def show_command(scheme_id: int):
         label = f" {criterion.name}" if criterion.name else ""
         lines.append(
             f"  {criterion.letter}{label}: {len(criterion.sub_criteria)} sub-criteria, "
-            f"max {_two(total)}"
+            f"max {hundredths_text(total)}"
         )
     lines.append("marks per WSOS section (share of total / competence weight):")
     for row in section_table(scheme):
         weight = f"{row.weight:.2f} %" if row.weight is not None else "not in the competence"
         flag = "  <-- more than 5 points off" if row.flagged else ""
         lines.append(
-            f"  {row.number}: {row.marks:.2f} ({two_places(row.share)} %) / {weight}{flag}"
+            f"  {row.number}: {row.marks:.2f} ({round_half_up(row.share, 2)} %) / {weight}{flag}"
         )
     for warning in scheme.warnings or []:
         lines.append(f"warning: {warning}")

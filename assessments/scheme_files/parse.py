@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from assessments.scheme_files.cells import FileResult, Report
 from assessments.scheme_files.json_format import read_json
@@ -15,13 +15,9 @@ from assessments.scheme_files.spec import (
     SchemeSpec,
 )
 from assessments.scheme_files.xlsx import F_ID, F_SECTION, read_xlsx
+from assessments.scoring import round_half_up
 
-_HUNDREDTH = Decimal("0.01")
 _MAX_LETTERS = 26
-
-
-def _fmt2(number: Decimal) -> str:
-    return str(number.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP))
 
 
 def _position_letter(index: int) -> str:
@@ -141,8 +137,8 @@ def _weight_warnings(spec: SchemeSpec, sections: list[CompetenceSection]) -> lis
                     "",
                     "",
                     F_SECTION,
-                    f"WSOS section {section.number}: {_fmt2(share)} % of the marks, "
-                    f"competence weight {_fmt2(section.weight)} % "
+                    f"WSOS section {section.number}: {round_half_up(share, 2)} % of the marks, "
+                    f"competence weight {round_half_up(section.weight, 2)} % "
                     f"(differs by more than {WEIGHT_TOLERANCE} points)",
                 )
             )

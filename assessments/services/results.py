@@ -21,7 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from app.db import utcnow
@@ -93,7 +93,6 @@ def layout(session: Session, exam: Exam) -> Layout:
     lacks. Maxima are Σ max mark × 3 × judges units.
     """
     scheme = exam.scheme
-    factor = scoring.MAX_JUDGE_SCORE * scheme.judges
     rows = session.execute(
         select(
             Criterion.letter, Criterion.name, Aspect.wsos_section, func.sum(Aspect.max_hundredths)
@@ -107,9 +106,10 @@ def layout(session: Session, exam: Exam) -> Layout:
     names: dict[str, str] = {}
     by_section: dict[int, int] = {}
     for letter, name, section, hundredths in rows:
-        by_criterion[letter] = by_criterion.get(letter, 0) + int(hundredths) * factor
+        maximum = scoring.max_units(int(hundredths), scheme.judges)
+        by_criterion[letter] = by_criterion.get(letter, 0) + maximum
         names[letter] = name or ""
-        by_section[section] = by_section.get(section, 0) + int(hundredths) * factor
+        by_section[section] = by_section.get(section, 0) + maximum
     known = {s.number: s for s in exam.competence.sections}
     numbers = sorted(set(known) | set(by_section))
     return Layout(
@@ -128,21 +128,14 @@ def _aggregate(
 ) -> Iterator[tuple[int, dict[str, int], dict[str, int]]]:
     """Yield (enrolment id, units per criterion, units per section) summed in the database.
 
-    Only values that count are added: a measurement mark at seat 0 and judge scores at seats
-    1 … judges; an M mark of h hundredths is h × 3 × judges units, a judge's score s on an
-    aspect of maximum m hundredths is s × m units. One pass over the exam's marks grouped by
-    enrolment, with a conditional sum per criterion and per section (the covering index
-    ``ix_marks_exam_totals`` makes it an index-only scan in enrolment order on SQLite).
+    Only rows that ``scoring.counts`` are added, each worth ``scoring.mark_units``; both rules
+    run here as the SQL expressions scoring builds beside them. One pass over the exam's marks
+    grouped by enrolment, with a conditional sum per criterion and per section (the covering
+    index ``ix_marks_exam_totals`` makes it an index-only scan in enrolment order on SQLite).
     """
     judges = exam.scheme.judges
-    units = case(
-        (Aspect.kind == "M", Mark.value * (scoring.MAX_JUDGE_SCORE * judges)),
-        else_=Mark.value * Aspect.max_hundredths,
-    )
-    counted = or_(
-        and_(Aspect.kind == "M", Mark.seat == 0),
-        and_(Aspect.kind == "J", Mark.seat >= 1, Mark.seat <= judges),
-    )
+    units = scoring.mark_units_sql(Aspect.kind, Mark.value, Aspect.max_hundredths, judges)
+    counted = scoring.counts_sql(Aspect.kind, Mark.seat, judges)
     letters = [p.key for p in shape.criteria]
     numbers = [p.key for p in shape.sections if p.max_units > 0]
     columns = [func.sum(case((Criterion.letter == letter, units), else_=0)) for letter in letters]
@@ -212,8 +205,8 @@ def compute_results(session: Session, exam: Exam) -> list[Result]:
         if total > shape.max_units:
             raise ResultsError(
                 f"exam {exam.id}, enrolment {enrolment_id}: total "
-                f"{two_decimals(total, shape.denominator)} exceeds the maximum "
-                f"{two_decimals(shape.max_units, shape.denominator)}",
+                f"{scoring.two_decimals(total, shape.denominator)} exceeds the maximum "
+                f"{scoring.two_decimals(shape.max_units, shape.denominator)}",
                 "above_maximum",
             )
     ranks = scoring.rank(totals)
@@ -228,8 +221,7 @@ def compute_results(session: Session, exam: Exam) -> list[Result]:
     updates: list[dict[str, Any]] = []
     for enrolment_id in ranks:
         total = totals[enrolment_id]
-        pct = scoring.percent(total, shape.max_units)
-        grade = scoring.grade(pct, bands)
+        earned = scoring.outcome(total, shape.max_units, bands, scheme.pass_min_grade)
         values = {
             "exam_id": exam.id,
             "enrolment_id": enrolment_id,
@@ -237,9 +229,9 @@ def compute_results(session: Session, exam: Exam) -> list[Result]:
             "total_units": total,
             "max_units": shape.max_units,
             "denominator": shape.denominator,
-            "percent_hundredths": int(scoring.round_half_up(pct, 2) * 100),
-            "grade": grade,
-            "passed": scoring.passes(grade, scheme.pass_min_grade),
+            "percent_hundredths": earned.percent_hundredths,
+            "grade": earned.grade,
+            "passed": earned.passed,
             "rank": ranks[enrolment_id],
             "by_criterion": dict(criteria[enrolment_id]),
             "by_section": dict(sections[enrolment_id]),
@@ -362,11 +354,6 @@ def mean_profile(session: Session, exam: Exam, shape: Layout) -> tuple[dict, dic
 # --- export -----------------------------------------------------------------------------
 
 
-def two_decimals(units: int, denominator: int) -> Decimal:
-    """Return a mark in units as a Decimal rounded half up to two places (``Decimal("87.50")``)."""
-    return scoring.round_half_up(Fraction(units, denominator), 2)
-
-
 def export_columns(shape: Layout, *, include_iin: bool) -> list[str]:
     """Return the export header: base columns, ``crit_<letter>``, ``wsos_<n>``."""
     base = list(BASE_COLUMNS) if include_iin else list(BASE_COLUMNS[1:])
@@ -431,14 +418,16 @@ def export_rows(
         row += [
             last_name,
             first_name,
-            two_decimals(total, denominator),
-            two_decimals(maximum, denominator),
-            Decimal(percent_hundredths).scaleb(-2),
+            scoring.two_decimals(total, denominator),
+            scoring.two_decimals(maximum, denominator),
+            scoring.hundredths_decimal(percent_hundredths),
             grade,
             bool(passed),
         ]
-        row += [two_decimals(by_criterion.get(p.key, 0), denominator) for p in shape.criteria]
-        row += [two_decimals(by_section.get(p.key, 0), denominator) for p in shape.sections]
+        row += [
+            scoring.two_decimals(by_criterion.get(p.key, 0), denominator) for p in shape.criteria
+        ]
+        row += [scoring.two_decimals(by_section.get(p.key, 0), denominator) for p in shape.sections]
         rows.append(row)
     return header, rows
 

@@ -16,7 +16,8 @@ from wtforms.validators import DataRequired, Length
 from app.auth.models import User
 from app.auth.permissions import requires
 from app.extensions import db
-from assessments import access
+from app.i18n import format_number
+from assessments import access, scoring
 from assessments.api import run_write
 from assessments.models import Exam, MarkingForm
 from assessments.services.marks import cells, errors, signoff
@@ -54,15 +55,11 @@ def cell_text(kind: str, mark: Any) -> str:
         return ""
     if kind == "J":
         return str(mark.value)
-    from app.i18n import format_number
-
-    return format_number(Decimal(mark.value).scaleb(-2))
+    return format_number(scoring.hundredths_decimal(mark.value))
 
 
 def _messages() -> dict[str, str]:
     """Texts the script shows, in the user's language (placeholders filled in by the script)."""
-    from app.i18n import format_number
-
     return {
         "decimal": format_number(Decimal("1.5"), 1)[1],
         "allSaved": _("All saved"),

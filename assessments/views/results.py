@@ -8,7 +8,6 @@ logged per candidate as a personal-data access, and never cached.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from flask import (
@@ -31,7 +30,7 @@ from app.auth.permissions import has_permission, requires
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
-from assessments import access, paperwork
+from assessments import access, paperwork, scoring
 from assessments.charts import Bar, profile_chart
 from assessments.models import Candidate, Enrolment, Exam, Result, SubCriterion
 from assessments.services import results as service
@@ -64,14 +63,6 @@ def _exam_or_abort(exam_id: int) -> Exam:
     if not access.can_view_exam(current_user, exam):
         abort(403)
     return exam
-
-
-def _mark(units: int, denominator: int) -> Fraction:
-    return Fraction(units, denominator)
-
-
-def _percent(hundredths: int) -> Fraction:
-    return Fraction(hundredths, 100)
 
 
 def criterion_label(part: service.Part) -> str:
@@ -117,8 +108,7 @@ def _sub_criteria(exam: Exam) -> list[SubCriterion]:
 def _page_context(exam: Exam) -> dict[str, Any]:
     return {
         "exam": exam,
-        "mark": _mark,
-        "percent": _percent,
+        "mark": scoring.two_decimals,
         "grade_labels": GRADE_LABELS,
         "criterion_label": criterion_label,
         "section_label": section_label,

@@ -27,6 +27,7 @@ from app.auth.permissions import has_permission, requires
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
+from assessments import scoring
 from assessments.models import Competence, MarkingScheme
 from assessments.scheme_files.spec import WEIGHT_TOLERANCE, SchemeImportError
 from assessments.services.schemes.errors import SchemeError
@@ -113,11 +114,6 @@ def _competence_choices() -> list[SelectChoice]:
     return [SelectChoice(c.id, f"{c.code} — {localized(c)}") for c in competences]
 
 
-def _mark(hundredths: int) -> Decimal:
-    """Return integer hundredths as an exact Decimal mark for the ``number`` filter."""
-    return Decimal(hundredths) / 100
-
-
 def _load(scheme_id: int) -> MarkingScheme:
     return get_scheme(db.session, scheme_id) or abort(404)
 
@@ -177,7 +173,7 @@ def _detail(
     counts = scheme_counts(db.session, [scheme])[scheme.id]
     sections = section_table(scheme)
     criterion_totals = {
-        criterion.id: _mark(
+        criterion.id: scoring.hundredths_decimal(
             sum(a.max_hundredths for s in criterion.sub_criteria for a in s.aspects)
         )
         for criterion in scheme.criteria
@@ -196,7 +192,6 @@ def _detail(
             tolerance=WEIGHT_TOLERANCE,
             band_errors=band_errors or [],
             grade_bands=[(Decimal(str(t)), g) for t, g in scheme.grade_bands],
-            mark=_mark,
         ),
         status,
     )

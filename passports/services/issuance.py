@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
+from assessments import scoring
 from assessments.models import Candidate, College, Enrolment, Exam, Result
 from assessments.services import results as results_service
 from passports.models import Passport
@@ -62,19 +63,8 @@ class IssueSummary:
 # --- snapshot ---------------------------------------------------------------------------
 
 
-def _hundredths(units: int, denominator: int) -> int:
-    """``units / denominator`` in hundredths, rounded half up (marks are never negative).
-
-    Integer arithmetic giving what ``scoring.round_half_up(Fraction(units, denominator), 2)``
-    gives, fast enough to run a dozen times per passport for thousands of passports.
-    """
-    quotient, remainder = divmod(units * 100, denominator)
-    return quotient + (2 * remainder >= denominator)
-
-
 def _two(units: int, denominator: int) -> str:
-    value = _hundredths(units, denominator)
-    return f"{value // 100}.{value % 100:02d}"
+    return str(scoring.two_decimals(units, denominator))
 
 
 def _names(obj: Any) -> dict[str, str]:
@@ -216,7 +206,7 @@ def build_snapshot(
 
 def total_hundredths(snapshot: dict[str, Any]) -> int:
     result = snapshot["result"]
-    return _hundredths(result["total_units"], result["denominator"])
+    return scoring.round_units(result["total_units"], result["denominator"])
 
 
 def _add_years(moment: datetime, years: int) -> datetime:

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.collation import sort_key
+from assessments import scoring
 from assessments.models import (
     Aspect,
     Candidate,
@@ -210,7 +211,7 @@ def test_hand_computed_example(session):
     assert result.total_units == 900 + 450 + 7 * 150 + 1125 == 3525
     assert Fraction(result.total_units, result.denominator) == Fraction(47, 12)
     assert result.max_units == 4500
-    assert results.two_decimals(result.total_units, 900) == Decimal("3.92")
+    assert scoring.two_decimals(result.total_units, 900) == Decimal("3.92")
     assert result.percent_hundredths == 7833  # 78.333… %
     assert (result.grade, result.passed, result.rank) == (5, True, 1)
     assert result.by_criterion == {"A": 1350, "B": 2175}

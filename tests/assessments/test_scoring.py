@@ -11,18 +11,26 @@ from assessments.scoring import (
     DEFAULT_BANDS,
     GradeBands,
     MarkError,
+    Outcome,
+    counts,
     denominator,
     grade,
+    hundredths_decimal,
+    hundredths_text,
     judge_spread,
     judgement_units,
+    mark_units,
     max_units,
     measurement_units,
     needs_rescoring,
+    outcome,
     passes,
     percent,
     rank,
     round_half_up,
+    round_units,
     sum_units,
+    two_decimals,
     units_to_fraction,
     validate_judgement,
     validate_measurement,
@@ -203,6 +211,28 @@ def test_round_half_up_refuses_floats() -> None:
 def test_round_half_up_rejects_bad_places(places: object) -> None:
     with pytest.raises(ValueError, match="places"):
         round_half_up(1, places)  # type: ignore[arg-type]
+
+
+@given(st.integers(-(10**9), 10**9), st.integers(1, 10**6))
+def test_round_units_is_round_half_up_in_hundredths(units: int, denominator: int) -> None:
+    expected = round_half_up(Fraction(units, denominator), 2)
+    assert round_units(units, denominator) == expected * 100
+    assert two_decimals(units, denominator) == expected
+    assert str(two_decimals(units, denominator)) == str(expected)
+
+
+def test_round_units_needs_a_positive_denominator() -> None:
+    with pytest.raises(ValueError, match="denominator"):
+        round_units(1, 0)
+
+
+@pytest.mark.parametrize(
+    ("hundredths", "text"),
+    [(125, "1.25"), (100, "1.00"), (5, "0.05"), (0, "0.00"), (10**30 + 7, f"{10**28}.07")],
+)
+def test_hundredths_text(hundredths: int, text: str) -> None:
+    assert hundredths_text(hundredths) == text
+    assert hundredths_decimal(hundredths) == Decimal(text)
 
 
 # --- percent and grade ------------------------------------------------------------------------
@@ -410,3 +440,41 @@ def test_validate_judgement_rejects(value: object, code: str) -> None:
     with pytest.raises(MarkError) as caught:
         validate_judgement(value)  # type: ignore[arg-type]
     assert caught.value.code == code
+
+
+# --- result fields and mark rows ------------------------------------------------------------
+
+
+def test_outcome_decides_on_the_exact_percent_and_rounds_for_display() -> None:
+    # 69.995 % shows as 70.00 but is a 4
+    earned = outcome(69995, 100000)
+    assert earned == Outcome(Fraction(69995, 1000), 7000, 4, True)
+    assert outcome(3525, 4500) == Outcome(Fraction(235, 3), 7833, 5, True)
+    assert outcome(0, 900, pass_min_grade=3).passed is False
+    assert outcome(900, 900, GradeBands(((90, 5),), fallback=2), pass_min_grade=5).grade == 5
+
+
+@pytest.mark.parametrize(
+    ("kind", "seat", "judges", "expected"),
+    [
+        ("M", 0, 3, True),
+        ("M", 1, 3, False),
+        ("J", 0, 3, False),
+        ("J", 1, 3, True),
+        ("J", 3, 3, True),
+        ("J", 4, 3, False),
+        ("J", 2, 2, True),
+        ("J", 3, 2, False),
+        ("X", 0, 3, False),
+    ],
+)
+def test_counts(kind: str, seat: int, judges: int, expected: bool) -> None:
+    assert counts(kind, seat, judges) is expected
+
+
+def test_mark_units_add_up_to_the_aspect_rules() -> None:
+    assert mark_units("M", 125, 200, 3) == measurement_units(125, 3)
+    scores = [2, 2, 3]
+    assert sum(mark_units("J", s, 150, 3) for s in scores) == judgement_units(scores, 150)
+    with pytest.raises(ValueError):
+        mark_units("J", 4, 150, 3)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from assessments.models import Candidate, Enrolment, Exam, Mark, MarkingForm
+from assessments.scoring import hundredths_text
 
 
 def format_value(kind: str, value: int | None) -> str:
@@ -17,7 +18,7 @@ def format_value(kind: str, value: int | None) -> str:
     if value is None:
         return ""
     if kind == "M":
-        return f"{value // 100}.{value % 100:02d}"
+        return hundredths_text(value)
     return str(value)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from assessments.models import Aspect, Competence, Criterion, MarkingScheme, SubCriterion
 from assessments.scheme_files.spec import WEIGHT_TOLERANCE
+from assessments.scoring import round_half_up
 
 _HUNDRED = Decimal(100)
-_CENT = Decimal("0.01")
 
 
 def get_scheme(session: Session, scheme_id: int) -> MarkingScheme | None:
@@ -114,11 +114,6 @@ def scheme_counts(session: Session, schemes: Iterable[MarkingScheme]) -> dict[in
     return result
 
 
-def two_places(value: Decimal) -> str:
-    """Return value rounded half-up to two decimals, as text ('100.00')."""
-    return str(value.quantize(_CENT, rounding=ROUND_HALF_UP))
-
-
 def summary(session: Session, scheme: MarkingScheme) -> dict[str, Any]:
     """Return the machine-readable summary printed by ``flask schemes import --json``.
 
@@ -132,7 +127,7 @@ def summary(session: Session, scheme: MarkingScheme) -> dict[str, Any]:
         "aspects": counts.aspects,
         "measurement": counts.measurement,
         "judgement": counts.judgement,
-        "max_total": two_places(counts.max_total),
+        "max_total": str(round_half_up(counts.max_total, 2)),
     }
 
 
