@@ -17,9 +17,9 @@ def init_app(app: Flask) -> None:
     """
     # imported here, not above, so that ``import passports.token`` stays free of the database
     from assessments.services.candidates import personal_data
-    from passports.services import issuance
+    from passports.services import holders
 
-    if issuance.holds_passport not in personal_data.PASSPORT_CHECKS:
-        personal_data.PASSPORT_CHECKS.append(issuance.holds_passport)
+    if holders.holds_passport not in personal_data.PASSPORT_CHECKS:
+        personal_data.PASSPORT_CHECKS.append(holders.holds_passport)
     if all(key != "passports" for key, _section in personal_data.EXPORT_SECTIONS):
-        personal_data.EXPORT_SECTIONS.append(("passports", issuance.personal_data))
+        personal_data.EXPORT_SECTIONS.append(("passports", holders.personal_data))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from assessments.models import Centre, Competence, Exam
 from passports.models import Passport
-from passports.services import PassportError, issuance, keys, verification
+from passports.services import PassportError, holders, issuance, keys, verification
 
 DEMO_HOLDER = "Әлібекова Айгерім Нұрланқызы"
 
@@ -64,7 +64,7 @@ def demo_lines(session: Session) -> list[str]:
     if passport is None:
         return []
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    token = issuance.private_link_token(passport)
+    token = holders.private_link_token(passport)
     lines = [
         f"Demo passport {passport.number} ({passport.holder_name}):",
         f"  verify (QR):   {verification.passport_url(passport)}",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.spreadsheets import csv_text
 from assessments.models import Candidate, Exam
 from passports.models import Passport
-from passports.services import issuance, verification
+from passports.services import holders, verification
 
 
 def exam_passports(session: Session, exam: Exam) -> list[Passport]:
@@ -46,7 +46,7 @@ def links_csv(passports: list[Passport], public_base_url: str) -> str:
     rows = []
     for passport in passports:
         holder = passport.snapshot["holder"]
-        token = issuance.private_link_token(passport)
+        token = holders.private_link_token(passport)
         rows.append(
             [
                 passport.number,

@@ -12,7 +12,7 @@ from app.extensions import db
 from passports.credentials import linkedin_url, signed_credential
 from passports.forms import HolderChoicesForm
 from passports.models import Passport
-from passports.services import PassportError, issuance, verification
+from passports.services import PassportError, holders, verification
 from passports.views.common import no_store, passport_context, pdf_or_error
 from passports.views.public import bp
 
@@ -34,7 +34,7 @@ def holder(token: str):
         else {"share_enabled": passport.share_enabled, "lookup_enabled": passport.lookup_enabled}
     )
     if form.validate_on_submit():
-        issuance.set_holder_choices(
+        holders.set_holder_choices(
             db.session,
             passport,
             share_enabled=form.share_enabled.data,

@@ -36,7 +36,7 @@ from passports.forms import ConfirmForm, RevokeForm, SearchForm
 from passports.messages import STATUS_BADGES, STATUS_LABELS, error_text
 from passports.models import Passport, SigningKey
 from passports.pdf import passports_pdf
-from passports.services import PassportError, exports, issuance, keys, verification
+from passports.services import PassportError, exports, holders, issuance, keys, verification
 from passports.services.search import may_hold_an_iin, search_query, typed_iin
 from passports.views.common import no_store, passport_context, pdf_or_error, pdf_response
 
@@ -289,7 +289,7 @@ def detail(number: str):
         )
     )
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    link = issuance.private_link_token(passport)
+    link = holders.private_link_token(passport)
     context = passport_context(passport)
     context.update(
         history=history,
@@ -353,7 +353,7 @@ def regenerate_link(number: str):
     passport = _visible_passport(number)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    issuance.regenerate_link(db.session, passport)
+    holders.regenerate_link(db.session, passport)
     db.session.commit()
     flash(_("A new private link was made; the old one no longer works."), "success")
     return redirect(url_for("passport_admin.detail", number=passport.number))

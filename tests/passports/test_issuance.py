@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from assessments.models import Candidate
 from passports.models import Passport
-from passports.services import PassportError, issuance, secrets, verification
+from passports.services import PassportError, holders, issuance, secrets, verification
 from passports.token import PassportClaims, public_key_from_jwk, verify_token
 from tests.passports.factories import Sitting, finalised_exam, store_result
 
@@ -149,7 +149,7 @@ def test_absent_after_correction_revokes_with_that_reason(session, issued):
 
 def test_name_correction_reissues_and_the_private_link_moves(session, issued):
     old = issued.passport
-    link = issuance.private_link_token(old)
+    link = holders.private_link_token(old)
     old.share_enabled = False
     candidate: Candidate = session.get(Candidate, old.candidate_id)
     candidate.last_name = "Серікова"

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from passports import jws
 from passports.credentials import credential_id
 from passports.models import Passport
-from passports.services import issuance, keys, verification
+from passports.services import holders, keys, verification
 from tests.factories import CentreFactory
 from tests.passports.conftest import sign_in
 from tests.passports.factories import finalised_exam
@@ -30,7 +30,7 @@ def test_verify_page_loads_the_browser_verifier_and_needs_no_token(client):
 
 def test_graduate_page_shows_the_passport_and_the_credential(client, session, issued):
     passport = issued.passport
-    token = issuance.private_link_token(passport)
+    token = holders.private_link_token(passport)
     page = client.get(f"/my/{token}")
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
@@ -63,11 +63,11 @@ def test_graduate_page_shows_the_passport_and_the_credential(client, session, is
 
 
 def test_graduate_link_regenerated_by_an_admin_replaces_the_old_one(client, session, issued):
-    old = issuance.private_link_token(issued.passport)
+    old = holders.private_link_token(issued.passport)
     sign_in(client, "admin")
     response = client.post(f"/passports/{issued.passport.number}/link")
     assert response.status_code == 302
-    new = issuance.private_link_token(issued.passport)
+    new = holders.private_link_token(issued.passport)
     assert new != old
     assert client.get(f"/my/{old}").status_code == 404
     assert client.get(f"/my/{new}").status_code == 200

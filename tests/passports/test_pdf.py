@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from passports import pdf as passport_pdf
-from passports.services import PassportError, issuance, secrets
+from passports.services import PassportError, holders, issuance, secrets
 
 
 def text_of(data: bytes) -> tuple[PdfReader, str]:
@@ -71,7 +71,7 @@ def test_cli_writes_one_or_all_of_an_exam(app, session, issued, tmp_path):
 def test_downloads(client, session, issued):
     from tests.passports.conftest import sign_in
 
-    token = issuance.private_link_token(issued.passport)
+    token = holders.private_link_token(issued.passport)
     response = client.get(f"/my/{token}/passport.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert issued.passport.number in response.headers["Content-Disposition"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from assessments.personal_data import decrypt_iin
-from passports.services import issuance, secrets, verification
+from passports.services import holders, issuance, secrets, verification
 from passports.token import token_from_url
 from tests.passports.factories import finalised_exam
 
@@ -162,7 +162,7 @@ def test_the_iin_is_never_in_public_output(client, session, issued):
     iin = decrypt_iin(issued.candidate(0).iin_encrypted)
     passport = issued.passport
     code = secrets.printed_code(passport.number, passport.code_nonce)
-    token = issuance.private_link_token(passport)
+    token = holders.private_link_token(passport)
     outputs = [
         api(client, {"token": passport.token}).get_data(as_text=True),
         client.get("/V").get_data(as_text=True),
@@ -244,7 +244,7 @@ def test_share_page_and_holder_switching_it_off(client, session, issued):
     body = page.get_data(as_text=True)
     assert "Әлібекова Айгерім Нұрланқызы" in body and 'data-status="genuine"' in body
     assert "<svg" in body  # QR code and skills profile chart
-    token = issuance.private_link_token(passport)
+    token = holders.private_link_token(passport)
     response = client.post(f"/my/{token}", data={"lookup_enabled": "y"})
     assert response.status_code == 302
     assert passport.share_enabled is False and passport.lookup_enabled is True

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from passports.services import issuance
+from passports.services import holders
 
 BASE = "https://skills.example.kz"
 
@@ -85,7 +85,7 @@ def _private_texts(issued) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
 def test_private_and_shared_pages_preview_without_name_or_result(client, issued, lang):
-    token = issuance.private_link_token(issued.passport)
+    token = holders.private_link_token(issued.passport)
     pages = [f"/my/{token}", f"/s/{issued.passport.share_slug}", "/V"]
     for page in pages:
         head = head_of(client.get(f"{page}?lang={lang}"))
