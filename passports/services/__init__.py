@@ -24,3 +24,10 @@ class PassportError(Exception):
 
 class SigningKeyError(PassportError):
     """No key can sign, or a stored key cannot be decrypted with the configured secret."""
+
+
+class ShareLinkOff(PassportError):
+    """The holder switched the public share link off; the QR on the passport still verifies."""
+
+    def __init__(self) -> None:
+        super().__init__("the holder switched this share link off", "share_link_off")

@@ -26,7 +26,7 @@ from app.db import utcnow
 from passports.models import Passport, live_status
 from passports.numbers import normalise_code, normalise_number, read_typed_number
 from passports.offline import peek_kid, token_of
-from passports.services import keys, secrets
+from passports.services import ShareLinkOff, keys, secrets
 from passports.token import (
     PassportClaims,
     TokenDamaged,
@@ -167,12 +167,18 @@ def check_number(session: Session, number: str, code: str) -> Verdict | None:
 
 
 def find_by_share_slug(session: Session, slug: str) -> Passport | None:
-    """The passport of a public share link, None when unknown or switched off by the holder."""
+    """The passport of a public share link; None when no passport has this link.
+
+    Raises ShareLinkOff when the holder switched the link off. Saying so tells nothing
+    beyond what the link itself does: only who holds the link (80 random bits) can ask.
+    """
     if not slug or len(slug) > 32:
         return None
     passport = session.scalar(select(Passport).where(Passport.share_slug == slug))
-    if passport is None or not passport.share_enabled:
+    if passport is None:
         return None
+    if not passport.share_enabled:
+        raise ShareLinkOff
     return passport
 
 

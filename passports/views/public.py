@@ -8,18 +8,24 @@ graduate's private pages (``passports.views.holder``) are on this blueprint too.
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded, RequestLimit
 
 from app import metrics
 from app.auth.permissions import public
+from app.errors import render_error
 from app.extensions import db, limiter
 from assessments import scoring
 from passports.forms import CheckForm
 from passports.messages import VERIFY_PAGE_TEXTS
-from passports.services import PassportError, keys, status, verification
+from passports.services import PassportError, ShareLinkOff, keys, status, verification
 from passports.views.common import decimal_text, no_store, passport_context
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -77,9 +83,27 @@ def status_list(purpose: str):
     return response
 
 
+def _remember_retry(limit: RequestLimit) -> None:
+    """Keep when the breached check limit resets, for the page that says so."""
+    g.check_retry_at = limit.reset_at
+
+
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(exc: RateLimitExceeded):
+    """Over the check limit: the same form with what was typed, and how long to wait."""
+    if request.endpoint != "passports.check":
+        return render_error(429)
+    seconds = max(1, math.ceil(g.get("check_retry_at", time.time() + 60) - time.time()))
+    form = CheckForm()  # bound to the posted values, so nothing typed is lost
+    context = {"form": form, "checked": False, "retry_after": seconds}
+    response = no_store(Response(render_template("passports/check.html", **context), status=429))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @bp.route("/check", methods=["GET", "POST"])
 @public
-@limiter.limit(_check_limit, methods=["POST"])
+@limiter.limit(_check_limit, methods=["POST"], on_breach=_remember_retry)
 def check():
     """Manual check: passport number + verification code (misses all look the same)."""
     form = CheckForm()
@@ -96,11 +120,36 @@ def check():
     return no_store(Response(render_template("passports/check.html", **context)))
 
 
+SHARE_OFF_TITLE = _l("The holder has switched this link off")
+SHARE_OFF_TEXT = _l(
+    "The passport's holder no longer shares it through this link. The QR code on the "
+    "passport still verifies: scan it, or check the passport by its number and "
+    "verification code."
+)
+
+
+def _share_link_off() -> Response:
+    """Say in all three languages that the holder switched the link off; no passport data.
+
+    404: the page is not there now (the holder may switch it back on, so not 410).
+    """
+    notices = []
+    for code in ("kk", "ru", "en"):
+        with force_locale(code):
+            notices.append((code, str(SHARE_OFF_TITLE), str(SHARE_OFF_TEXT)))
+    page = render_template("passports/share_off.html", notices=notices)
+    response = no_store(Response(page, status=404))
+    return response
+
+
 @bp.get("/s/<slug>")
 @public
 def share(slug: str):
     """The holder's public share link."""
-    passport = verification.find_by_share_slug(db.session, slug)
+    try:
+        passport = verification.find_by_share_slug(db.session, slug)
+    except ShareLinkOff:
+        return _share_link_off()
     if passport is None:
         abort(404)
     response = Response(render_template("passports/share.html", **passport_context(passport)))

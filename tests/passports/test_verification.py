@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -248,8 +249,26 @@ def test_share_page_and_holder_switching_it_off(client, session, issued):
     response = client.post(f"/my/{token}", data={"lookup_enabled": "y"})
     assert response.status_code == 302
     assert passport.share_enabled is False and passport.lookup_enabled is True
-    assert client.get(f"/s/{passport.share_slug}").status_code == 404
-    assert client.get("/s/unknownslug").status_code == 404
+    switched_off = client.get(f"/s/{passport.share_slug}")
+    assert switched_off.status_code == 404
+    assert switched_off.headers["Cache-Control"] == "no-store"
+    body = switched_off.get_data(as_text=True)
+    # in all three languages, whatever the page language, and that the QR still verifies
+    for said in (
+        "Паспорт иесі бұл сілтемені өшіріп қойған",
+        "Владелец отключил эту ссылку",
+        "The holder has switched this link off",
+        "QR код бұрынғыдай тексеріледі",
+        "QR-код на паспорте по-прежнему проверяется",
+        "The QR code on the passport still verifies",
+    ):
+        assert said in body
+    # and nothing of the passport
+    for private in (passport.number, "Әлібекова", passport.token[:20], "<svg"):
+        assert private not in body
+    unknown = client.get("/s/unknownslug")
+    assert unknown.status_code == 404
+    assert "switched this link off" not in unknown.get_data(as_text=True)
     # the QR still verifies
     assert api(client, {"token": passport.token}).get_json()["status"] == "genuine"
 
@@ -287,3 +306,20 @@ def _check_limits(client) -> None:
     ]
     assert checks == [200, 200, 429]
     assert client.get("/check").status_code == 200  # the form itself stays reachable
+    # over the limit: the same form with what was typed, and how long to wait, translated
+    typed = {"number": "26 000001 0", "code": "abcd-efgh"}
+    waits = {
+        "kk": r"(\d+) секундтан кейін қайталап көріңіз\.",
+        "ru": r"Повторите попытку через (\d+) секунд[уы]?\.",
+        "en": r"Try again in (\d+) seconds?\.",
+    }
+    for language, wait in waits.items():
+        page = client.post("/check", data=typed, headers={"Accept-Language": language})
+        assert page.status_code == 429
+        body = page.get_data(as_text=True)
+        seconds = re.search(wait, body)
+        assert seconds is not None, language
+        assert 1 <= int(seconds.group(1)) <= 60
+        assert page.headers["Retry-After"] == seconds.group(1)
+        assert 'value="26 000001 0"' in body and 'value="abcd-efgh"' in body
+        assert '<form method="post"' in body and page.headers["Cache-Control"] == "no-store"
