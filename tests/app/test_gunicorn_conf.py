@@ -9,13 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from tests.processes import ProcessLog
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONF = PROJECT_ROOT / "gunicorn.conf.py"
@@ -73,15 +74,12 @@ def _verify(url: str) -> int:
         return exc.code
 
 
-def _ready(base: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310 (loopback)
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("gunicorn did not start")
+def _ready(base: str, log: ProcessLog) -> None:
+    """Return once gunicorn's worker answers: booted (its log says so), then serving."""
+    log.wait_for("Booting worker")
+    # the socket is bound before the worker boots: this request waits until it is served
+    with urllib.request.urlopen(f"{base}/healthz", timeout=120):  # noqa: S310 (loopback)
+        pass
 
 
 def test_gunicorn_holds_the_limit_across_the_instance(request, tmp_path):
@@ -107,13 +105,15 @@ def test_gunicorn_holds_the_limit_across_the_instance(request, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    log = ProcessLog(server.stderr)
     try:
-        _ready(base)
+        _ready(base, log)
         with ThreadPoolExecutor(max_workers=6) as pool:
             statuses = list(pool.map(_verify, [f"{base}/api/v1/verify"] * 40))
     finally:
         server.send_signal(signal.SIGTERM)
-        errors = server.communicate(timeout=30)[1].decode()
+        server.wait(timeout=30)
+        errors = log.text()
     assert statuses.count(429) == 30, statuses
     assert "running 1 worker instead of 3" in errors
     assert "Traceback" not in errors, errors

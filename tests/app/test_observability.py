@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -29,6 +28,7 @@ from passports.services import holders
 from tests.assessments.marking_setup import build_exam
 from tests.factories import PASSWORD, UserFactory
 from tests.passports import conftest as passport_fixtures
+from tests.processes import ProcessLog
 
 # an issued passport (tests/passports/conftest.py)
 issued = passport_fixtures.issued
@@ -374,7 +374,7 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 (loopback)
         return response.read().decode()
 
 
@@ -394,19 +394,6 @@ def _totals_from_text(text: str) -> dict[tuple, float]:
 def _worker_pids(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return [int(pid) for pid in children]
-
-
-def _wait(predicate, seconds: float = 20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("gave up waiting")
 
 
 def _burst(url: str, count: int) -> None:
@@ -439,8 +426,11 @@ def test_gunicorn_workers_add_up_and_exited_workers_counts_survive(request, tmp_
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    log = ProcessLog(server.stderr)
     try:
-        _wait(lambda: len(_worker_pids(server.pid)) == 2 and _get(f"{base}/healthz"))
+        log.wait_for("Booting worker", count=2)
+        assert len(_worker_pids(server.pid)) == 2
+        _get(f"{base}/healthz")  # waits, queued on the bound socket, until a worker serves it
         _burst(f"{base}/healthz", 29)
         assert _healthz_count(base) == 30
         # every worker that served them exits at once (as when gunicorn recycles them or
@@ -448,7 +438,8 @@ def test_gunicorn_workers_add_up_and_exited_workers_counts_survive(request, tmp_
         exited = set(_worker_pids(server.pid))
         for pid in exited:
             os.kill(pid, signal.SIGTERM)
-        _wait(lambda: len(set(_worker_pids(server.pid)) - exited) == 2)
+        log.wait_for("Booting worker", count=4)  # the master replaced both
+        assert len(set(_worker_pids(server.pid)) - exited) == 2
         _burst(f"{base}/healthz", 10)
         assert _healthz_count(base) == 40
         left = {p.name for p in folder.glob("*.db")}
@@ -457,5 +448,6 @@ def test_gunicorn_workers_add_up_and_exited_workers_counts_survive(request, tmp_
         assert server.poll() is None  # the master lives on
     finally:
         server.send_signal(signal.SIGTERM)
-        errors = server.communicate(timeout=30)[1].decode()
+        server.wait(timeout=30)
+        errors = log.text()
     assert "Traceback" not in errors, errors

@@ -10,11 +10,11 @@ import logging
 import shutil
 import socket
 import subprocess
-import time
 
 import pytest
 
 from tests.conftest import make_app
+from tests.processes import ProcessLog
 
 LOGIN_LIMIT = "3 per minute"
 
@@ -37,25 +37,21 @@ def redis_url(tmp_path_factory):
     server = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
          "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )  # fmt: skip
+    log = ProcessLog(server.stdout)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     try:
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("redis-server did not start")
+        log.wait_for("Ready to accept connections")
+        assert client.ping()
         yield url
     finally:
         client.close()
         server.terminate()
         server.wait(timeout=10)
+        log.text()  # read to the end: the pipe is closed
 
 
 @pytest.fixture

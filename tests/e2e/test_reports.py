@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import shot, sign_in
 from tests.factories import UserFactory
@@ -15,7 +18,8 @@ def choose(page, kind: str, year: str) -> None:
     page.locator("#kind").select_option(kind)
     page.locator("#year").fill(year)
     page.get_by_role("button", name="Show").click()
-    page.wait_for_load_state()
+    # the form is sent by GET: the page of that period is the one whose URL names it
+    page.wait_for_url(lambda url: f"kind={kind}" in url and f"year={year}" in url)
 
 
 def test_dashboard_period_changes_the_numbers(live_server, page):
@@ -28,16 +32,16 @@ def test_dashboard_period_changes_the_numbers(live_server, page):
         competence_id = data.competences["K1"].id
     sign_in(page, live_server, "e2e-reports@example.kz")
     page.get_by_role("link", name="Reports", exact=True).click()
-    page.wait_for_load_state()
+    expect(page).to_have_url(re.compile(r"/reports/?$"))
     sat = page.locator('[data-figure="sat"]')
 
     choose(page, "calendar", "2025")
-    assert sat.inner_text() == "5"
-    assert page.locator('[data-figure="pass_rate"]').inner_text() == "80.00 %"
+    expect(sat).to_have_text("5")
+    expect(page.locator('[data-figure="pass_rate"]')).to_have_text("80.00 %")
     shot(page, "reports-dashboard-2025")
 
     choose(page, "academic", "2024")  # September 2024 – August 2025: X1 only
-    assert sat.inner_text() == "3"
+    expect(sat).to_have_text("3")
     assert "academic" in page.url
 
     # sortable table: sorting the college table by "Sat" puts the larger group first
@@ -56,9 +60,9 @@ def test_dashboard_period_changes_the_numbers(live_server, page):
     page.get_by_role("link", name="Skills profile of a competence").click()
     page.locator("#competence").select_option(str(competence_id))
     page.get_by_role("button", name="Show").first.click()
-    page.wait_for_load_state()
-    assert "Candidates with a result: 3" in page.locator("main").inner_text()  # a b c of X1
-    assert page.locator("svg.chart").count() == 2
+    page.wait_for_url(lambda url: f"competence={competence_id}" in url)
+    expect(page.locator("main")).to_contain_text("Candidates with a result: 3")  # a b c of X1
+    expect(page.locator("svg.chart")).to_have_count(2)
     shot(page, "reports-profile-phone")
 
 

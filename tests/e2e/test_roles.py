@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask_babel import force_locale, gettext
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import shot, sign_in
 from tests.factories import UserFactory
@@ -25,11 +26,10 @@ def test_role_signs_in_and_switches_to_kazakh(live_server, page, role):
     sign_in(page, live_server, f"e2e-{role}@example.kz")
     assert page.locator(".userbox").inner_text().startswith("Сынақ")
     page.get_by_role("link", name="KK", exact=True).click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "kk"
+    expect(page.locator("html")).to_have_attribute("lang", "kk")
     sign_out = kazakh(live_server, "Sign out")
     assert sign_out != "Sign out", "the Kazakh catalog lacks 'Sign out'"
-    assert page.get_by_role("button", name=sign_out).is_visible()
+    expect(page.get_by_role("button", name=sign_out)).to_be_visible()
     menu = page.locator("nav .nav").inner_text()
     assert menu.strip(), "signed-in users see a menu"
     shot(page, f"role-{role}-kk-desktop")
@@ -46,4 +46,4 @@ def test_wrong_password_shows_an_error_in_the_users_language(live_server, page):
     page.locator("#password").press("Enter")
     with live_server.app.test_request_context(), force_locale("ru"):
         expected = gettext("Wrong email or password.")
-    assert page.get_by_text(expected).is_visible()
+    expect(page.get_by_text(expected)).to_be_visible()
