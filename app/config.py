@@ -166,6 +166,9 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     if app.config["DEFAULT_LOCALE"] not in ("kk", "ru", "en"):
         raise ConfigError("DEFAULT_LOCALE must be one of kk, ru, en")
+    age = app.config["STATUS_LIST_MAX_AGE_HOURS"]
+    if type(age) is not int or not 1 <= age <= 24 * 366:
+        raise ConfigError("STATUS_LIST_MAX_AGE_HOURS must be a whole number of hours, 1 to 8784")
     check_secrets(app)
 
 

@@ -222,3 +222,27 @@ def test_amber_and_damaged_verdicts_on_a_phone_in_kazakh(live_server, browser, t
             shot(page, f"passport-{name}-kk-phone")
     finally:
         context.close()
+
+
+def test_a_share_link_switched_off_says_so_in_three_languages(live_server, browser, tokens):
+    from sqlalchemy import select
+
+    from passports.models import Passport
+
+    with live_server.session() as session:
+        passport = session.scalar(select(Passport).where(Passport.token == tokens["superseded"]))
+        passport.share_enabled = False
+        slug, number = passport.share_slug, passport.number
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="kk-KZ")
+    page = context.new_page()
+    try:
+        response = page.goto(live_server(f"/s/{slug}"))
+        assert response.status == 404
+        notices = page.locator(".share-off")
+        expect(notices).to_have_count(3)
+        expect(notices.nth(1)).to_contain_text("QR-код на паспорте по-прежнему проверяется")
+        expect(page.locator("main")).not_to_contain_text(number)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, "share-link-off-kk-phone")
+    finally:
+        context.close()

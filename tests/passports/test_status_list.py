@@ -199,3 +199,31 @@ def test_jwks_from_the_endpoint_verifies_offline(client, three):
     public = {k["kid"]: public_key_from_jwk(k) for k in published["keys"]}
     result = verify_offline(three["genuine"].token, public)
     assert result.status == "unchecked" and result.claims is not None
+
+
+def test_the_list_is_valid_for_the_allowed_age_and_older_ones_are_not_relied_on(
+    app, session, three, monkeypatch
+):
+    monkeypatch.setitem(app.config, "STATUS_LIST_MAX_AGE_HOURS", 6)
+    public = keys.public_keys(session)
+    listed = status.read_list(status.signed_list(session, "message"), public)
+    assert listed.expires_at - listed.signed_at == 6 * 3600
+    token = three["revoked"].token
+    fresh = verify_offline(token, public, listed, now=listed.signed_at + 3600, max_age=3 * 3600)
+    assert (fresh.status, fresh.status_checked) == ("revoked", True)
+    stale = verify_offline(token, public, listed, now=listed.signed_at + 4 * 3600, max_age=3 * 3600)
+    assert (stale.status, stale.status_checked) == ("unchecked", False)
+    assert "too old" in stale.detail
+
+
+@pytest.mark.parametrize("hours", [0, -1, "24"])
+def test_the_allowed_age_must_be_whole_hours(hours):
+    from flask import Flask
+
+    from app.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="STATUS_LIST_MAX_AGE_HOURS"):
+        load_config(
+            Flask(__name__),
+            {"STATUS_LIST_MAX_AGE_HOURS": hours, "DATABASE_URL": "sqlite://"},
+        )
