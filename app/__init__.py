@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import extensions
 from app.config import PROJECT_ROOT, load_config
+from app.json_limits import BoundedJSONProvider, BoundedRequest
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -22,6 +23,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    # a deeply nested JSON body is bad input (400), never a RecursionError (500)
+    app.json = BoundedJSONProvider(app)
+    app.request_class = BoundedRequest
     if config and config.get("TESTING"):
         app.testing = True
     load_config(app, config)
