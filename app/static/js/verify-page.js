@@ -317,7 +317,13 @@ function keepFragmentOnLanguageLinks() {
 
 async function main() {
   const fragment = location.hash.replace(/^#/, "");
-  if (!fragment) {
+  let token = fragment;
+  try {
+    token = normaliseToken(fragment);
+  } catch {
+    // too long: verifyFragment and the server refuse it
+  }
+  if (!token) {
     showVerdict("empty", t.empty_title, t.empty_text);
     root.dataset.done = "true";
     return;
@@ -334,12 +340,6 @@ async function main() {
     return;
   }
 
-  let token = fragment;
-  try {
-    token = normaliseToken(fragment);
-  } catch {
-    // too long: the server refuses it as well
-  }
   let server = null;
   try {
     server = await fetchJson(root.dataset.api, {
