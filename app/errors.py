@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.messages import DomainError
 
 TITLES = {
     400: _l("The request could not be understood"),
@@ -194,6 +195,14 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc: CSRFError):
         detail = _l("The form expired or was sent from elsewhere; reload the page and try again.")
         return render_error(400, str(detail))
+
+    @app.errorhandler(DomainError)
+    def refused(exc: DomainError):
+        # a refusal no page turned into a form error: nothing was saved, say why
+        db.session.rollback()
+        if wants_problem_json():
+            return problem(422, exc.translated(), code=exc.code)
+        return render_error(422, exc.translated())
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -41,7 +41,7 @@ from app.db import begin_write
 from app.errors import problem
 from app.extensions import db
 from app.i18n import format_datetime
-from app.messages import N_
+from app.messages import N_, DomainError
 from assessments import access
 from assessments.models import Aspect, Enrolment, Exam, MarkingForm, SubCriterion
 from assessments.schemas import (
@@ -130,9 +130,22 @@ def _load(schema: Schema, data: Any) -> dict[str, Any]:
 
 
 def _invalid(errors: dict[str, Any]):
-    return problem(422, "The data is not valid.", code="invalid", errors=errors)
+    return problem(422, _("The data is not valid."), code="invalid", errors=errors)
 
 
+@bp.errorhandler(ValidationError)
+def invalid_body(exc: ValidationError):
+    """A request body that does not fit its schema: 422 ``invalid``, errors by field."""
+    return _invalid(exc.messages)
+
+
+@bp.errorhandler(DomainError)
+def refused(exc: DomainError):
+    """Any other refused operation: 422 with its code, in the request's language."""
+    return problem(422, exc.translated(), code=exc.code)
+
+
+@bp.errorhandler(errors.MarkingError)
 def error_response(exc: errors.MarkingError):
     """Map a refused marking operation to its HTTP status and problem body."""
     detail = exc.translated()
@@ -304,10 +317,7 @@ def mark_json(mark, aspect: Aspect, enrolment_id: int, seat: int) -> dict[str, A
 @xhr_only
 def put_mark(exam_id: int):
     """Save one cell with optimistic concurrency (``expected_version``)."""
-    try:
-        data = _load(MarkWriteSchema(), request.get_json(silent=True))
-    except ValidationError as exc:
-        return _invalid(exc.messages)
+    data = _load(MarkWriteSchema(), request.get_json(silent=True))
     exam_key, enrolment_key = exam_id, data["enrolment_id"]
 
     def unit():
@@ -334,10 +344,7 @@ def put_mark(exam_id: int):
         )
         return mark_json(mark, aspect, enrolment.id, data["seat"])
 
-    try:
-        answer = run_write(unit)
-    except errors.MarkingError as exc:
-        return error_response(exc)
+    answer = run_write(unit)
     metrics.count_marks_saved("grid", 1)
     return answer
 
@@ -385,7 +392,9 @@ def mark_history(exam_id: int):
 # --- import -------------------------------------------------------------------------
 
 
-def _rejected(exc: Rejected):
+@bp.errorhandler(Rejected)
+def rejected(exc: Rejected):
+    """An import refused as a whole: 422 ``rejected`` listing every problem."""
     problems = exc.problems[:MAX_LISTED_PROBLEMS]
     return problem(
         422,
@@ -420,10 +429,7 @@ def import_marks(exam_id: int):
             return _invalid(
                 {"_schema": [_("Send a multipart 'file' (CSV or XLSX) or a JSON list of rows.")]}
             )
-        try:
-            items = ImportRowSchema(many=True).load(body)
-        except ValidationError as exc:
-            return _invalid(exc.messages)
+        items = ImportRowSchema(many=True).load(body)
         filename, payload, rows = "JSON", b"", import_rows(items)
 
     def unit():
@@ -433,12 +439,7 @@ def import_marks(exam_id: int):
             return bulk_import.import_marks(db.session, exam, filename, payload, user)
         return bulk_import.import_rows(db.session, exam, rows, user, source=filename)
 
-    try:
-        summary = run_write(unit)
-    except Rejected as exc:
-        return _rejected(exc)
-    except errors.MarkingError as exc:
-        return error_response(exc)
+    summary = run_write(unit)
     cells = summary.created + summary.updated
     metrics.count_marks_saved("upload" if rows is None else "json", cells)
     return summary.as_dict()
@@ -459,10 +460,7 @@ def lock(exam_id: int, sub_criterion_id: int):
         signoff.lock_form(db.session, form, db.session.get(User, current_user.id))
         return {"locked": True, "locked_at": form.locked_at.isoformat()}
 
-    try:
-        return run_write(unit)
-    except errors.MarkingError as exc:
-        return error_response(exc)
+    return run_write(unit)
 
 
 @bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/unlock")
@@ -470,10 +468,7 @@ def lock(exam_id: int, sub_criterion_id: int):
 @xhr_only
 def unlock(exam_id: int, sub_criterion_id: int):
     """Unlock a form for a correction (chief expert, with a written reason)."""
-    try:
-        data = _load(ReasonSchema(), request.get_json(silent=True))
-    except ValidationError as exc:
-        return _invalid(exc.messages)
+    data = _load(ReasonSchema(), request.get_json(silent=True))
 
     def unit():
         exam = _exam(exam_id)
@@ -481,10 +476,7 @@ def unlock(exam_id: int, sub_criterion_id: int):
         signoff.unlock_form(db.session, form, db.session.get(User, current_user.id), data["reason"])
         return {"locked": False}
 
-    try:
-        return run_write(unit)
-    except errors.MarkingError as exc:
-        return error_response(exc)
+    return run_write(unit)
 
 
 @bp.put("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/seats/<int:seat>")
@@ -492,10 +484,7 @@ def unlock(exam_id: int, sub_criterion_id: int):
 @xhr_only
 def put_seat(exam_id: int, sub_criterion_id: int, seat: int):
     """Record which expert sits in a judge seat of the form (chief expert)."""
-    try:
-        data = _load(SeatSchema(), request.get_json(silent=True))
-    except ValidationError as exc:
-        return _invalid(exc.messages)
+    data = _load(SeatSchema(), request.get_json(silent=True))
 
     def unit():
         exam = _exam(exam_id)
@@ -509,10 +498,7 @@ def put_seat(exam_id: int, sub_criterion_id: int, seat: int):
         seated = cells.seat_expert(db.session, form, seat)
         return {"seat": seat, "user_id": seated.id if seated else None}
 
-    try:
-        return run_write(unit)
-    except errors.MarkingError as exc:
-        return error_response(exc)
+    return run_write(unit)
 
 
 def init_app(app) -> None:

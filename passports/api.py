@@ -7,12 +7,14 @@ put in a URL or a log line.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app import metrics
 from app.auth.permissions import public
 from app.errors import problem
 from app.extensions import csrf, db, limiter
+from app.messages import N_, DomainError
 from passports.services import verification
 
 bp = Blueprint("passports_api", __name__, url_prefix="/api/v1")
@@ -29,7 +31,7 @@ class VerifyRequest(Schema):
     @validates_schema
     def one_of(self, data, **kwargs):
         if ("url" in data) == ("token" in data):
-            raise ValidationError("give exactly one of url and token", "_schema")
+            raise ValidationError(_("Give exactly one of url and token."), "_schema")
 
 
 REQUEST_SCHEMA = VerifyRequest()  # stateless: one instance serves every request
@@ -39,6 +41,27 @@ def _limit() -> str:
     return current_app.config["VERIFY_API_RATE_LIMIT"]
 
 
+class BadRequest(DomainError):
+    """The body is not a JSON object."""
+
+    code = "bad_request"
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(exc: BadRequest):
+    return problem(400, exc.translated(), code=exc.code)
+
+
+@bp.errorhandler(ValidationError)
+def invalid_request(exc: ValidationError):
+    return problem(422, _("The request is not valid."), code="invalid", errors=exc.messages)
+
+
+@bp.errorhandler(DomainError)
+def refused(exc: DomainError):
+    return problem(422, exc.translated(), code=exc.code)
+
+
 @bp.post("/verify")
 @public
 @csrf.exempt
@@ -46,11 +69,8 @@ def _limit() -> str:
 def verify():
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return problem(400, 'send a JSON object: {"url": …} or {"token": …}', code="bad_request")
-    try:
-        data = REQUEST_SCHEMA.load(payload)
-    except ValidationError as exc:
-        return problem(422, "the request is not valid", code="invalid", errors=exc.messages)
+        raise BadRequest(N_('Send a JSON object: {"url": …} or {"token": …}.'))
+    data = REQUEST_SCHEMA.load(payload)
     verdict = verification.verify(db.session, data.get("token") or data["url"])
     # the QR verification page calls from our own origin; everyone else is an API client
     page = request.headers.get("Sec-Fetch-Site") == "same-origin"

@@ -188,12 +188,16 @@ def reissue(number):
     """Issue a new passport from the current records (e.g. the holder's corrected name)."""
     passport = _passport(number)
     try:
-        new = issuance.reissue(db.session, passport)
+        outcome = issuance.reissue(db.session, passport)
     except PassportError as exc:
-        db.session.commit() if exc.code == "no_longer_eligible" else db.session.rollback()
+        db.session.rollback()
         raise _fail(exc) from exc
     db.session.commit()
-    click.echo(f"issued {new.number}; {passport.number} is superseded")
+    if outcome.new is None:
+        raise click.ClickException(
+            f"passport {passport.number}: its holder no longer qualifies, so it was revoked"
+        )
+    click.echo(f"issued {outcome.new.number}; {passport.number} is superseded")
 
 
 def _load_jwks(path: str | None) -> dict:

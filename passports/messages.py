@@ -1,10 +1,9 @@
-"""Translatable texts of the passports package: statuses, reasons and service errors."""
+"""Translatable texts of the passports package: statuses and reasons (service errors keep
+theirs beside their codes, in passports/services)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-
-from passports.services import PassportError
 
 STATUS_LABELS = {
     "genuine": _l("Genuine"),
@@ -32,27 +31,6 @@ SUPERSEDE_REASONS = {
     "name_changed": _l("The holder's name was corrected."),
     "reissued": _l("The passport was re-issued."),
 }
-
-ERRORS = {
-    "not_finalised": _l("Passports are issued only for a finalised exam."),
-    "no_key": _l("There is no signing key yet. Create one under Signing keys."),
-    "key_undecryptable": _l(
-        "The signing key cannot be decrypted: the KEY_ENCRYPTION_SECRET setting has changed."
-    ),
-    "reason_required": _l("Give the reason for revoking the passport."),
-    "reason_too_long": _l("The reason is longer than 500 characters."),
-    "already_revoked": _l("This passport is already revoked."),
-    "superseded": _l("This passport was superseded; revoke the current one."),
-    "not_current": _l("Only a current passport (neither revoked nor superseded) can be re-issued."),
-    "no_longer_eligible": _l("The holder no longer qualifies, so the passport was revoked."),
-}
-
-
-def error_text(error: PassportError) -> str:
-    """The error in the request's language (falls back to the English sentence)."""
-    message = ERRORS.get(error.code)
-    return str(message) if message is not None else str(error)
-
 
 # texts the verification page's script shows (passed to it through data-i18n)
 VERIFY_PAGE_TEXTS = {

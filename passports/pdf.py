@@ -126,10 +126,7 @@ def font_paths() -> dict[str, Path]:
             source = folder / name
             if not source.is_file():
                 raise PassportError(
-                    f"font file {source} is missing; install DejaVu fonts (Debian: "
-                    "fonts-dejavu-core) or set PDF_FONT_DIR to a folder with "
-                    + ", ".join(FONT_FILES.values()),
-                    "font_missing",
+                    "font_missing", path=str(source), files=", ".join(FONT_FILES.values())
                 )
             stat = source.stat()
             digest = hashlib.sha256(
@@ -149,7 +146,7 @@ def font_paths() -> dict[str, Path]:
                 target = candidate
                 break
             if target is None:
-                raise PassportError("no writable folder for the PDF font cache", "font_missing")
+                raise PassportError("font_cache_unwritable")
             paths[style] = target
     return paths
 

@@ -12,16 +12,22 @@ from sqlalchemy.orm import Session
 from app.auth import sessions
 from app.auth.models import ROLES, User
 from app.db import utcnow
+from app.messages import N_, DomainError
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """A user-facing problem with account data; ``field`` names the input at fault."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+    code = "invalid"
+
+
+PASSWORD_TOO_SHORT = N_("The password must have at least %(count)s characters.")
+EMAIL_INVALID = N_("Enter a valid email address.")
+EMAIL_TAKEN = N_("A user with the email %(email)s already exists.")
+ROLE_UNKNOWN = N_("Unknown role %(role)s; use one of %(roles)s.")
+NAME_MISSING = N_("Enter the user's name.")
 
 
 class LoginLocked(Exception):
@@ -68,9 +74,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 def validate_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", "password"
-        )
+        raise AccountError(PASSWORD_TOO_SHORT, "password", count=MIN_PASSWORD_LENGTH)
 
 
 def create_user(
@@ -87,13 +91,13 @@ def create_user(
     """Create an account after checking email, role and password."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AccountError("Enter a valid email address.", "email")
+        raise AccountError(EMAIL_INVALID, "email")
     if find_user(session, email) is not None:
-        raise AccountError(f"A user with the email {email} already exists.", "email")
+        raise AccountError(EMAIL_TAKEN, "email", email=email)
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.", "role")
+        raise AccountError(ROLE_UNKNOWN, "role", role=role, roles=", ".join(ROLES))
     if not (name or "").strip():
-        raise AccountError("Enter the user's name.", "name")
+        raise AccountError(NAME_MISSING, "name")
     validate_password(password)
     user = User(
         email=email,
@@ -125,9 +129,9 @@ def update_user(
     email = normalise_email(email)
     other = find_user(session, email)
     if other is not None and other.id != user.id:
-        raise AccountError(f"A user with the email {email} already exists.", "email")
+        raise AccountError(EMAIL_TAKEN, "email", email=email)
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}.", "role")
+        raise AccountError(ROLE_UNKNOWN, "role", role=role, roles=", ".join(ROLES))
     if (
         role != user.role
         or not active

@@ -247,7 +247,7 @@ def create_user():
                 active=form.active.data,
             )
         except services.AccountError as exc:
-            getattr(form, exc.field or "email").errors.append(str(exc))
+            getattr(form, exc.field or "email").errors.append(exc.translated())
         else:
             db.session.commit()
             flash(_("User %(email)s created.", email=form.email.data), "success")
@@ -280,7 +280,7 @@ def edit_user(user_id: int):
                     active=form.active.data,
                 )
             except services.AccountError as exc:
-                getattr(form, exc.field or "email").errors.append(str(exc))
+                getattr(form, exc.field or "email").errors.append(exc.translated())
             else:
                 db.session.commit()
                 flash(_("Changes saved."), "success")

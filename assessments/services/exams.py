@@ -420,7 +420,7 @@ def finalise(session: Session, exam: Exam, user: User | None) -> Exam:
     try:
         results.compute_results(session, exam)
     except results.ResultsError as exc:
-        raise ExamError(str(exc), "results") from exc
+        raise ExamError(exc.message, "results", **exc.params) from exc
     audit.append(session, exam, user, "finalise", old=exam.status, new="finalised")
     exam.audit_head, exam.audit_count = audit.chain_head(session, exam.id)
     exam.finalised_at = utcnow()

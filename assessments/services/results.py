@@ -25,6 +25,7 @@ from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from app.db import utcnow
+from app.messages import N_, DomainError
 from app.spreadsheets import csv_text, write_only_cell
 from assessments import scoring
 from assessments.models import (
@@ -53,12 +54,24 @@ BASE_COLUMNS = (
 )
 
 
-class ResultsError(Exception):
-    """Results cannot be computed or exported; ``code`` names the reason for translation."""
+# every reason results cannot be computed or exported, by its code
+MESSAGES = {
+    "empty_scheme": N_("The marking scheme of exam %(exam)s has no aspects."),
+    "above_maximum": N_(
+        "Exam %(exam)s, enrolment %(enrolment)s: the total %(total)s exceeds the maximum %(max)s."
+    ),
+    "not_finalised": N_(
+        "Exam %(exam)s is not finalised: results are exported only after finalisation."
+    ),
+    "format": N_("Unknown export format %(format)s."),
+}
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+class ResultsError(DomainError):
+    """Results cannot be computed or exported; ``code`` (a key of ``MESSAGES``) names why."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(MESSAGES[code], code=code, **params)
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,7 @@ def compute_results(session: Session, exam: Exam) -> list[Result]:
     """
     shape = layout(session, exam)
     if shape.max_units <= 0:
-        raise ResultsError(f"exam {exam.id}: the marking scheme has no aspects", "empty_scheme")
+        raise ResultsError("empty_scheme", exam=exam.id)
     scheme = exam.scheme
     bands = grade_bands(exam)
 
@@ -204,10 +217,11 @@ def compute_results(session: Session, exam: Exam) -> list[Result]:
     for enrolment_id, total in totals.items():
         if total > shape.max_units:
             raise ResultsError(
-                f"exam {exam.id}, enrolment {enrolment_id}: total "
-                f"{scoring.two_decimals(total, shape.denominator)} exceeds the maximum "
-                f"{scoring.two_decimals(shape.max_units, shape.denominator)}",
                 "above_maximum",
+                exam=exam.id,
+                enrolment=enrolment_id,
+                total=scoring.two_decimals(total, shape.denominator),
+                max=scoring.two_decimals(shape.max_units, shape.denominator),
             )
     ranks = scoring.rank(totals)
 
@@ -373,11 +387,7 @@ def export_rows(
     administrators' export at the server).
     """
     if exam.status != "finalised":
-        raise ResultsError(
-            f"exam {exam.id} is not finalised (status {exam.status}); results are exported "
-            "only after finalisation",
-            "not_finalised",
-        )
+        raise ResultsError("not_finalised", exam=exam.id)
     shape = layout(session, exam)
     header = export_columns(shape, include_iin=include_iin)
     statement = (
@@ -490,7 +500,7 @@ def export_results(session: Session, exam: Exam, fmt: str, *, include_iin: bool)
     Rule: CSV and JSON are UTF-8 without a byte-order mark.
     """
     if fmt not in EXPORT_FORMATS:
-        raise ResultsError(f"unknown export format {fmt!r}", "format")
+        raise ResultsError("format", format=fmt)
     header, rows = export_rows(session, exam, include_iin=include_iin)
     if fmt == "csv":
         return to_csv(header, rows).encode("utf-8")

@@ -360,7 +360,7 @@ def erase(candidate_id: int):
         erase_candidate(db.session, candidate, current_user.id)
     except ErasureRefused as exc:
         db.session.rollback()
-        flash(_(exc.message, **exc.params), "error")
+        flash(exc.translated(), "error")
         return redirect(url_for("candidates.detail", candidate_id=candidate_id))
     db.session.commit()
     flash(_("The record of %(name)s has been erased.", name=name), "success")

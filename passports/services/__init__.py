@@ -8,18 +8,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.messages import N_, DomainError
 
-class PassportError(Exception):
-    """A passport operation cannot be done.
+# every reason a passport operation is refused, by its code
+MESSAGES = {
+    "not_finalised": N_(
+        "Exam %(exam)s is not finalised: passports are issued only for a finalised exam."
+    ),
+    "no_key": N_(
+        "There is no signing key yet. Create one under Signing keys "
+        "(or with the command flask keys generate)."
+    ),
+    "key_undecryptable": N_(
+        "The signing key %(kid)s cannot be decrypted: the KEY_ENCRYPTION_SECRET setting "
+        "has changed."
+    ),
+    "key_not_ec": N_("The signing key %(kid)s is not an EC key."),
+    "reason_required": N_("Give the reason for revoking the passport."),
+    "reason_too_long": N_("The reason is longer than 500 characters."),
+    "already_revoked": N_("This passport is already revoked."),
+    "superseded": N_("This passport was superseded; revoke the current one."),
+    "not_current": N_("Only a current passport (neither revoked nor superseded) can be re-issued."),
+    "unknown_purpose": N_("Unknown status list purpose %(purpose)s."),
+    "status_list_invalid": N_("The status list is not valid: %(reason)s."),
+    "font_missing": N_(
+        "The font file %(path)s is missing: install DejaVu fonts (Debian: fonts-dejavu-core) "
+        "or set PDF_FONT_DIR to a folder with %(files)s."
+    ),
+    "font_cache_unwritable": N_("No folder for the PDF font cache can be written."),
+}
 
-    ``str()`` is an English sentence for the command line; ``code`` names the reason so pages
-    can show it translated (passports/messages.py), with ``params`` filled in.
-    """
 
-    def __init__(self, message: str, code: str, **params: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+class PassportError(DomainError):
+    """A passport operation cannot be done; ``code`` (a key of ``MESSAGES``) names why."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(MESSAGES[code], code=code, **params)
 
 
 class SigningKeyError(PassportError):

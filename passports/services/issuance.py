@@ -286,12 +286,7 @@ def issue_for_exam(
     """
     status = _lock_exam(session, exam)
     if status != "finalised":
-        raise PassportError(
-            f"exam {exam.id} is not finalised (status {status}); passports are issued only "
-            "for finalised exams",
-            "not_finalised",
-            exam=exam.id,
-        )
+        raise PassportError("not_finalised", exam=exam.id)
     signer = keys.signer(session)
     facts = exam_facts(session, exam)
     pass_grade = exam.scheme.pass_min_grade
@@ -483,37 +478,39 @@ def revoke(session: Session, passport: Passport, reason: str, user: User | None 
     """
     reason = " ".join((reason or "").split())
     if not reason:
-        raise PassportError("give the reason for revoking the passport", "reason_required")
+        raise PassportError("reason_required")
     if len(reason) > 500:
-        raise PassportError("the reason is longer than 500 characters", "reason_too_long")
+        raise PassportError("reason_too_long")
     if passport.revoked_at is not None:
-        raise PassportError(
-            f"passport {passport.number} is already revoked",
-            "already_revoked",
-            number=passport.number,
-        )
+        raise PassportError("already_revoked", number=passport.number)
     if passport.superseded_by_id is not None:
-        raise PassportError(
-            f"passport {passport.number} was superseded; revoke the current one",
-            "superseded",
-            number=passport.number,
-        )
+        raise PassportError("superseded", number=passport.number)
     _revoke(passport, "manual", reason, user, utcnow().replace(microsecond=0))
     session.flush()
     return passport
 
 
-def reissue(session: Session, passport: Passport, user: User | None = None) -> Passport:
+@dataclass(frozen=True)
+class Reissue:
+    """What a re-issue did: ``new`` supersedes ``old``; or, when the holder no longer
+    qualifies, ``new`` is None and ``old`` was revoked (a change to commit, not a refusal)."""
+
+    old: Passport
+    new: Passport | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.new is None
+
+
+def reissue(session: Session, passport: Passport, user: User | None = None) -> Reissue:
     """Issue a new passport from the current records (e.g. after a name correction).
 
-    Rule: the passport must be current and its exam finalised; the old one is superseded.
+    Rule: the passport must be current and its exam finalised; the old one is superseded, or
+    revoked when its holder no longer qualifies (the outcome says which).
     """
     if not passport.current:
-        raise PassportError(
-            f"passport {passport.number} is not current (revoked or superseded)",
-            "not_current",
-            number=passport.number,
-        )
+        raise PassportError("not_current", number=passport.number)
     exam = session.get(Exam, passport.exam_id)
     summary = issue_for_exam(
         session,
@@ -522,13 +519,7 @@ def reissue(session: Session, passport: Passport, user: User | None = None) -> P
         candidate_ids={passport.candidate_id},
         force_candidates={passport.candidate_id},
     )
-    if not summary.new_passports:
-        raise PassportError(
-            f"passport {passport.number}: its holder no longer qualifies, so it was revoked",
-            "no_longer_eligible",
-            number=passport.number,
-        )
-    return summary.new_passports[0]
+    return Reissue(passport, summary.new_passports[0] if summary.new_passports else None)
 
 
 def reissue_for_candidate(

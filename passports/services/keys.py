@@ -60,15 +60,10 @@ def open_private_key(sealed: str, kid: str) -> ec.EllipticCurvePrivateKey:
         raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
         pem = AESGCM(_key_encryption_key()).decrypt(raw[:12], raw[12:], kid.encode())
     except (InvalidTag, ValueError) as exc:
-        raise SigningKeyError(
-            f"signing key {kid} cannot be decrypted: KEY_ENCRYPTION_SECRET is not the one it "
-            "was stored with",
-            "key_undecryptable",
-            kid=kid,
-        ) from exc
+        raise SigningKeyError("key_undecryptable", kid=kid) from exc
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise SigningKeyError(f"signing key {kid} is not an EC key", "key_undecryptable", kid=kid)
+        raise SigningKeyError("key_not_ec", kid=kid)
     return key
 
 
@@ -139,9 +134,7 @@ def signer(session: Session) -> Signer:
     """Decrypt the active key for signing; SigningKeyError when there is none."""
     key = active_key(session, lock=True)
     if key is None:
-        raise SigningKeyError(
-            "no active signing key: run `flask keys generate` (or `flask keys ensure`)", "no_key"
-        )
+        raise SigningKeyError("no_key")
     return Signer(key.kid, open_private_key(key.private_key_encrypted, key.kid))
 
 

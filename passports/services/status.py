@@ -58,7 +58,7 @@ def entries(session: Session) -> dict[int, str]:
 def credential(session: Session, purpose: str, now: datetime | None = None) -> dict[str, Any]:
     """The unsigned BitstringStatusListCredential for ``purpose`` (revocation or message)."""
     if purpose not in bitstring.PURPOSES:
-        raise PassportError(f"unknown status purpose {purpose!r}", "unknown_purpose")
+        raise PassportError("unknown_purpose", purpose=purpose)
     size = bitstring.PURPOSES[purpose]
     values = {
         index: (1 if purpose == "revocation" else bitstring.STATUS_VALUES[status])
@@ -115,28 +115,24 @@ def read_list(
     try:
         _header, payload = jws.verify(text.strip(), public_keys)
     except jws.JWSInvalid as exc:
-        raise PassportError(f"status list: {exc}", "status_list_invalid") from exc
+        raise PassportError("status_list_invalid", reason=str(exc)) from exc
     subject = payload.get("credentialSubject")
     types = payload.get("type") or []
     if "BitstringStatusListCredential" not in types or not isinstance(subject, dict):
-        raise PassportError(
-            "status list: not a BitstringStatusListCredential", "status_list_invalid"
-        )
+        raise PassportError("status_list_invalid", reason="not a BitstringStatusListCredential")
     purpose = subject.get("statusPurpose")
     if purpose not in bitstring.PURPOSES:
-        raise PassportError(
-            f"status list: unsupported statusPurpose {purpose!r}", "status_list_invalid"
-        )
+        raise PassportError("status_list_invalid", reason=f"unsupported statusPurpose {purpose!r}")
     try:
         bits = bitstring.decode(subject.get("encodedList"))
     except bitstring.StatusListInvalid as exc:
-        raise PassportError(f"status list: {exc}", "status_list_invalid") from exc
+        raise PassportError("status_list_invalid", reason=str(exc)) from exc
     expires = payload.get("exp")
     if not isinstance(expires, int) or isinstance(expires, bool):
-        raise PassportError("status list: no expiry (exp)", "status_list_invalid")
+        raise PassportError("status_list_invalid", reason="no expiry (exp)")
     signed = payload.get("iat")
     if not isinstance(signed, int) or isinstance(signed, bool):
-        raise PassportError("status list: no signing time (iat)", "status_list_invalid")
+        raise PassportError("status_list_invalid", reason="no signing time (iat)")
     return bitstring.StatusList(
         purpose,
         bitstring.PURPOSES[purpose],

@@ -33,7 +33,7 @@ from app.navigation import add_nav
 from assessments import access
 from assessments.models import Exam, Result
 from passports.forms import ConfirmForm, RevokeForm, SearchForm
-from passports.messages import STATUS_BADGES, STATUS_LABELS, error_text
+from passports.messages import STATUS_BADGES, STATUS_LABELS
 from passports.models import Passport, SigningKey
 from passports.pdf import passports_pdf
 from passports.services import PassportError, exports, holders, issuance, keys, verification
@@ -193,7 +193,7 @@ def issue(exam_id: int):
         summary = issuance.issue_for_exam(db.session, exam, user=current_user)
     except PassportError as exc:
         db.session.rollback()
-        flash(error_text(exc), "error")
+        flash(exc.translated(), "error")
         return redirect(url_for("passport_admin.exam", exam_id=exam.id))
     db.session.commit()
     metrics.count_passports_issued("exam", summary.issued)
@@ -317,7 +317,7 @@ def revoke(number: str):
         issuance.revoke(db.session, passport, form.reason.data, current_user)
     except PassportError as exc:
         db.session.rollback()
-        flash(error_text(exc), "error")
+        flash(exc.translated(), "error")
     else:
         db.session.commit()
         flash(_("Passport %(number)s is revoked.", number=passport.number), "success")
@@ -331,15 +331,16 @@ def reissue(number: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        new = issuance.reissue(db.session, passport, current_user)
+        outcome = issuance.reissue(db.session, passport, current_user)
     except PassportError as exc:
-        if exc.code == "no_longer_eligible":
-            db.session.commit()
-        else:
-            db.session.rollback()
-        flash(error_text(exc), "error")
+        db.session.rollback()
+        flash(exc.translated(), "error")
         return redirect(url_for("passport_admin.detail", number=passport.number))
     db.session.commit()
+    if outcome.new is None:
+        flash(_("The holder no longer qualifies, so the passport was revoked."), "error")
+        return redirect(url_for("passport_admin.detail", number=passport.number))
+    new = outcome.new
     metrics.count_passports_issued("reissue", 1)
     flash(
         _("Issued %(new)s; %(old)s is superseded.", new=new.number, old=passport.number), "success"

@@ -60,7 +60,7 @@ def three(app, session, signing_key):
     exam = finalised_exam()
     genuine, revoked, superseded = issuance.issue_for_exam(session, exam.exam).new_passports
     issuance.revoke(session, revoked, "Подлог")
-    newer = issuance.reissue(session, superseded)
+    newer = issuance.reissue(session, superseded).new
     app.config["PASSPORT_VALIDITY_YEARS"] = 1
     try:
         expired = issuance.issue_for_exam(

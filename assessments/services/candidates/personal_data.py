@@ -13,20 +13,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.i18n import localized
-from app.messages import N_
+from app.messages import N_, DomainError
 from assessments.models import Candidate, CandidateAccess, Enrolment
 from assessments.services.candidates.scope import candidate_iin
 
 ACCESS_ACTIONS = ("view", "create", "update", "import", "export", "erase")
 
 
-class ErasureRefused(Exception):
-    """The candidate cannot be erased; ``message`` (translatable) says why."""
+class ErasureRefused(DomainError):
+    """The candidate cannot be erased; the message says why."""
 
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
-        self.params = params
+    code = "erasure_refused"
 
 
 def log_access(session: Session, candidate: Candidate, user_id: int | None, action: str) -> None:
