@@ -147,6 +147,18 @@ def test_absent_after_correction_revokes_with_that_reason(session, issued):
     assert issued.passport.revocation_kind == "not_present"
 
 
+def test_reissue_for_a_holder_who_no_longer_qualifies_revokes_and_says_so(session, issued):
+    issued.enrolments[0].attendance = "absent"
+    from assessments.models import Result
+
+    session.delete(session.query(Result).filter_by(enrolment_id=issued.enrolments[0].id).one())
+    session.flush()
+    outcome = issuance.reissue(session, issued.passport)
+    assert outcome.revoked and outcome.new is None and outcome.old is issued.passport
+    assert issued.passport.revocation_kind == "not_present"
+    assert session.query(Passport).count() == 1
+
+
 def test_name_correction_reissues_and_the_private_link_moves(session, issued):
     old = issued.passport
     link = holders.private_link_token(old)
