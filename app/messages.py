@@ -54,7 +54,3 @@ class DomainError(TranslatableMessage, Exception):
         if code is not None:
             self.code = code
         super().__init__(self.text)
-
-
-# the name the first services used for the same base
-TranslatableError = DomainError

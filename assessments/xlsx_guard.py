@@ -18,7 +18,7 @@ import zipfile
 
 from flask import current_app, has_app_context, has_request_context
 
-from app.messages import N_, TranslatableError
+from app.messages import N_, DomainError
 
 #: Default of the ``MAX_XLSX_UNPACKED_BYTES`` setting: all parts together, unpacked.
 DEFAULT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
@@ -33,7 +33,7 @@ _CENTRAL_DIRECTORY_ENTRY = b"PK\x01\x02"
 _MEGABYTE = 1024 * 1024
 
 
-class UnsafeWorkbook(TranslatableError, ValueError):
+class UnsafeWorkbook(DomainError, ValueError):
     """An XLSX upload refused before unpacking. The message names no file: callers add it."""
 
     def localized(self) -> str:

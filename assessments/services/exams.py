@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
-from app.messages import N_, TranslatableError
+from app.messages import N_, DomainError
 from assessments.iin import InvalidIIN, validate_iin
 from assessments.models import (
     ATTENDANCE,
@@ -43,7 +43,7 @@ REASON_REQUIRED = frozenset({"disqualified"})
 EXPERT_ROLES = frozenset({"expert", "chief_expert"})
 
 
-class ExamError(TranslatableError, ValueError):
+class ExamError(DomainError, ValueError):
     """A request about an exam that breaks a rule; ``field`` names the input at fault.
 
     The message is English with ``%(name)s`` placeholders (marked ``N_``): the command line

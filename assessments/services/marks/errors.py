@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.messages import N_, TranslatableError
+from app.messages import N_, DomainError
 from assessments.services.marks.cells import CellState, Incomplete
 
 
-class MarkingError(TranslatableError):
+class MarkingError(DomainError):
     """A marking operation refused; ``code`` names the rule, ``field`` the input at fault."""
 
     code = "refused"
