@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from passports import jws
 from passports.models import Passport
 from passports.services import keys
-from passports.services.issuance import issuer_url
+from passports.services.snapshot import issuer_url
 from passports.services.status import list_url
 from passports.services.verification import passport_url
 

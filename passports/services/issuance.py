@@ -15,29 +15,29 @@ A candidate whose passport an administrator revoked by hand is not re-issued aut
 
 from __future__ import annotations
 
-import calendar
-import hashlib
-import json
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
-from assessments import scoring
 from assessments.models import Candidate, College, Enrolment, Exam, Result
-from assessments.services import results as results_service
 from passports.models import Passport
 from passports.numbers import format_passport_number
 from passports.services import PassportError, keys, secrets
-from passports.token import PassportClaims, sign_token
-
-SNAPSHOT_VERSION = 1
+from passports.services.snapshot import (
+    basis_hash,
+    build_snapshot,
+    certified,
+    claims_for,
+    exam_facts,
+    expiry_for,
+    holder_names,
+)
+from passports.token import sign_token
 
 
 @dataclass
@@ -58,184 +58,6 @@ class IssueSummary:
             "not_eligible": self.not_eligible,
             "superseded": self.superseded,
         }
-
-
-# --- snapshot ---------------------------------------------------------------------------
-
-
-def _two(units: int, denominator: int) -> str:
-    return str(scoring.two_decimals(units, denominator))
-
-
-def _names(obj: Any) -> dict[str, str]:
-    return {"kk": obj.name_kk or "", "ru": obj.name_ru or "", "en": obj.name_en or ""}
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", " ".join((text or "").split()))
-
-
-def holder_names(candidate: Any) -> dict[str, str]:
-    """The holder's names as printed: Cyrillic parts, full name, Latin transliteration."""
-    last, first, middle = (
-        _nfc(candidate.last_name),
-        _nfc(candidate.first_name),
-        _nfc(candidate.middle_name or ""),
-    )
-    last_latin, first_latin = _nfc(candidate.last_name_latin), _nfc(candidate.first_name_latin)
-    return {
-        "last_name": last,
-        "first_name": first,
-        "middle_name": middle,
-        "name": " ".join(p for p in (last, first, middle) if p),
-        "last_name_latin": last_latin,
-        "first_name_latin": first_latin,
-        "name_latin": " ".join(p for p in (last_latin, first_latin) if p),
-    }
-
-
-@dataclass(frozen=True)
-class ExamFacts:
-    """What every passport of one exam shares: competence, centre, dates, result layout."""
-
-    exam: Exam
-    shape: results_service.Layout
-    common: dict[str, Any]
-
-
-def exam_facts(session: Session, exam: Exam) -> ExamFacts:
-    shape = results_service.layout(session, exam)
-    competence, centre = exam.competence, exam.centre
-    common = {
-        "competence": {"code": competence.code, "name": _names(competence)},
-        "centre": {"code": centre.code, "name": _names(centre), "city": centre.city},
-        "exam": {
-            "id": exam.id,
-            "start_date": exam.start_date.isoformat(),
-            "end_date": exam.end_date.isoformat(),
-        },
-        "issuer": issuer(),
-    }
-    return ExamFacts(exam, shape, common)
-
-
-def issuer() -> dict[str, Any]:
-    """The issuer as configured: names in kk/ru/en and URL."""
-    config = current_app.config
-    return {
-        "name": {
-            "kk": config["ISSUER_NAME_KK"],
-            "ru": config["ISSUER_NAME_RU"],
-            "en": config["ISSUER_NAME_EN"],
-        },
-        "url": issuer_url(),
-    }
-
-
-def issuer_url() -> str:
-    config = current_app.config
-    return (config["ISSUER_URL"] or config["PUBLIC_BASE_URL"]).rstrip("/")
-
-
-def certified(holder: dict[str, str], result: Any) -> dict[str, Any]:
-    """The part of a passport whose change calls for a new one: names and the exact result."""
-    return {
-        "holder": holder,
-        "total_units": result.total_units,
-        "max_units": result.max_units,
-        "denominator": result.denominator,
-        "grade": result.grade,
-        "by_criterion": {str(k): int(v) for k, v in result.by_criterion.items()},
-        "by_section": {str(k): int(v) for k, v in result.by_section.items()},
-    }
-
-
-def basis_hash(content: dict[str, Any]) -> str:
-    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
-
-
-def build_snapshot(
-    facts: ExamFacts, holder: dict[str, str], college: dict[str, Any], result: Any, pass_grade: int
-) -> dict[str, Any]:
-    """Freeze what the passport certifies (no IIN, birth date or contacts: it is public)."""
-    denominator = result.denominator
-    criteria = [
-        {
-            "key": part.key,
-            "name": part.label,
-            "units": int(result.by_criterion.get(part.key, 0)),
-            "max_units": part.max_units,
-            "mark": _two(int(result.by_criterion.get(part.key, 0)), denominator),
-            "max": _two(part.max_units, denominator),
-        }
-        for part in facts.shape.criteria
-    ]
-    sections = [
-        {
-            "key": part.key,
-            "name": _names(part.section) if part.section is not None else {},
-            "weight": str(part.section.weight) if part.section is not None else "",
-            "units": int(result.by_section.get(part.key, 0)),
-            "max_units": part.max_units,
-            "mark": _two(int(result.by_section.get(part.key, 0)), denominator),
-            "max": _two(part.max_units, denominator),
-        }
-        for part in facts.shape.sections
-        if part.max_units > 0
-    ]
-    return {
-        "version": SNAPSHOT_VERSION,
-        "holder": holder,
-        "college": college,
-        **facts.common,
-        "result": {
-            "total_units": result.total_units,
-            "max_units": result.max_units,
-            "denominator": denominator,
-            "total": _two(result.total_units, denominator),
-            "max": _two(result.max_units, denominator),
-            "percent": _two(100 * result.total_units, result.max_units),
-            "grade": result.grade,
-            "pass_min_grade": pass_grade,
-        },
-        "criteria": criteria,
-        "sections": sections,
-    }
-
-
-def total_hundredths(snapshot: dict[str, Any]) -> int:
-    result = snapshot["result"]
-    return scoring.round_units(result["total_units"], result["denominator"])
-
-
-def _add_years(moment: datetime, years: int) -> datetime:
-    year = moment.year + years
-    day = min(moment.day, calendar.monthrange(year, moment.month)[1])
-    return moment.replace(year=year, day=day)
-
-
-def expiry_for(issued_at: datetime) -> datetime | None:
-    """Expiry from the ``PASSPORT_VALIDITY_YEARS`` setting (0: never)."""
-    years = int(current_app.config["PASSPORT_VALIDITY_YEARS"])
-    return _add_years(issued_at, years) if years > 0 else None
-
-
-def claims_for(passport: Passport) -> PassportClaims:
-    """The claims the QR token of ``passport`` signs."""
-    snapshot = passport.snapshot
-    return PassportClaims(
-        number=passport.number,
-        holder_name=snapshot["holder"]["name"],
-        competence_code=snapshot["competence"]["code"],
-        total_hundredths=total_hundredths(snapshot),
-        grade=int(snapshot["result"]["grade"]),
-        issued_at=int(passport.issued_at.timestamp()),
-        expires_at=int(passport.expires_at.timestamp()) if passport.expires_at else None,
-    )
-
-
-# --- issuing ----------------------------------------------------------------------------
 
 
 def _lock_exam(session: Session, exam: Exam) -> str:
@@ -541,8 +363,3 @@ def reissue_for_candidate(
         summary = issue_for_exam(session, exam, user=user, candidate_ids={candidate.id})
         issued.extend(summary.new_passports)
     return issued
-
-
-def exam_dates(snapshot: dict[str, Any]) -> tuple[date, date]:
-    exam = snapshot["exam"]
-    return date.fromisoformat(exam["start_date"]), date.fromisoformat(exam["end_date"])

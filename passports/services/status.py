@@ -16,7 +16,7 @@ from passports import jws
 from passports import status_list as bitstring
 from passports.models import Passport
 from passports.services import PassportError, keys
-from passports.services.issuance import issuer_url
+from passports.services.snapshot import issuer_url
 
 TTL_MS = 300_000  # verifiers should fetch a fresh list after five minutes
 

@@ -27,6 +27,7 @@ from passports.models import Passport, live_status
 from passports.numbers import normalise_code, normalise_number, read_typed_number
 from passports.offline import peek_kid, token_of
 from passports.services import ShareLinkOff, keys, secrets
+from passports.services.snapshot import claims_for
 from passports.token import (
     PassportClaims,
     TokenDamaged,
@@ -62,8 +63,6 @@ def passport_url(passport: Passport) -> str:
 def _claims_match(claims: PassportClaims, passport: Passport, token: str) -> bool:
     if token == passport.token:
         return True
-    from passports.services.issuance import claims_for
-
     expected = claims_for(passport)
     return (
         claims.number == expected.number

@@ -21,7 +21,8 @@ from passports.messages import STATUS_BADGES, STATUS_LABELS, SUPERSEDE_REASONS
 from passports.models import Passport
 from passports.pdf import passport_pdf
 from passports.qr import qr_svg
-from passports.services import PassportError, issuance, verification
+from passports.services import PassportError, verification
+from passports.services.snapshot import exam_dates
 
 
 @lru_cache(maxsize=256)
@@ -91,7 +92,7 @@ def passport_context(passport: Passport, current_status: str | None = None) -> d
         "chart_criteria": profile_chart(passport, "criteria"),
         "names": localized_names,
         "numbers": {key: Decimal(fields["result"][key]) for key in ("total", "max", "percent")},
-        "dates": issuance.exam_dates(passport.snapshot),
+        "dates": exam_dates(passport.snapshot),
         "top_grade": scoring.TOP_GRADE,
     }
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from assessments.models import Candidate
 from passports.models import Passport
-from passports.services import PassportError, holders, issuance, secrets, verification
+from passports.services import PassportError, holders, issuance, secrets, snapshot, verification
 from passports.token import PassportClaims, public_key_from_jwk, verify_token
 from tests.passports.factories import Sitting, finalised_exam, store_result
 
@@ -274,4 +274,4 @@ def test_marks_are_rounded_half_up_exactly(units, denominator):
     from assessments.scoring import round_half_up
 
     expected = round_half_up(Fraction(units, denominator), 2)
-    assert issuance._two(units, denominator) == str(expected)
+    assert snapshot._two(units, denominator) == str(expected)
