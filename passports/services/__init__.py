@@ -36,6 +36,7 @@ MESSAGES = {
         "or set PDF_FONT_DIR to a folder with %(files)s."
     ),
     "font_cache_unwritable": N_("No folder for the PDF font cache can be written."),
+    "share_link_off": N_("The holder switched this share link off."),
 }
 
 
@@ -54,4 +55,4 @@ class ShareLinkOff(PassportError):
     """The holder switched the public share link off; the QR on the passport still verifies."""
 
     def __init__(self) -> None:
-        super().__init__("the holder switched this share link off", "share_link_off")
+        super().__init__("share_link_off")
