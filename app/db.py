@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 NAMING_CONVENTION = {
@@ -44,6 +45,27 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class StrEnumType(TypeDecorator):
+    """A ``StrEnum`` kept in a plain VARCHAR as its member's string value.
+
+    The schema sees only ``String(length)``, so turning a column of known strings into an
+    enum needs no migration; values read back are members, unknown values are refused.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
 
 
 def utcnow() -> datetime:

@@ -43,7 +43,7 @@ from app.extensions import db
 from app.i18n import format_datetime
 from app.messages import N_, DomainError
 from assessments import access
-from assessments.models import Aspect, Enrolment, Exam, MarkingForm, SubCriterion
+from assessments.models import Aspect, Enrolment, Exam, ExamStatus, MarkingForm, SubCriterion
 from assessments.schemas import (
     ImportRowSchema,
     MarkWriteSchema,
@@ -289,7 +289,7 @@ def grid_json(grid: Grid) -> dict[str, Any]:
         "missing": grid.missing,
         "rescore": grid.rescore,
         "unexplained_deductions": grid.unexplained_deductions,
-        "can_mark": grid.can_mark and not form.locked and grid.exam.status != "finalised",
+        "can_mark": grid.can_mark and not form.locked and grid.exam.status != ExamStatus.FINALISED,
         "is_chief": grid.is_chief,
     }
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.i18n import format_date, format_datetime, format_number, localized
 from assessments import scoring
-from assessments.models import Enrolment, Exam, MarkingScheme, SubCriterion
+from assessments.models import Enrolment, Exam, ExamStatus, MarkingScheme, SubCriterion
 from assessments.services import results as results_service
 
 FONT_FILES = {
@@ -302,7 +302,7 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
     """
     from assessments.services import audit
 
-    if exam.status != "finalised":
+    if exam.status != ExamStatus.FINALISED:
         raise PaperworkError(
             f"exam {exam.id} is not finalised; the protocol is printed after finalisation",
             "not_finalised",

@@ -6,7 +6,7 @@ from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assessments.models import Centre, Competence, Exam
+from assessments.models import Centre, Competence, Exam, ExamStatus
 from passports.models import Passport
 from passports.services import PassportError, holders, issuance, keys, verification
 
@@ -24,7 +24,7 @@ def _demo_exams(session: Session) -> list[Exam]:
             .where(
                 Centre.code == demo_exams.CENTRE,
                 Competence.code == demo_exams.COMPETENCE,
-                Exam.status == "finalised",
+                Exam.status == ExamStatus.FINALISED,
             )
             .order_by(Exam.id)
         )

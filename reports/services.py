@@ -40,6 +40,7 @@ from assessments.models import (
     Competence,
     Enterprise,
     Exam,
+    ExamStatus,
     Result,
 )
 from assessments.services.results import layout
@@ -162,7 +163,7 @@ def median_of_histogram(histogram: dict[int, int]) -> Fraction | None:
 
 
 def _exam_filter(statement: Select, period: Period, centre_id: int | None) -> Select:
-    statement = statement.where(Exam.status == "finalised")
+    statement = statement.where(Exam.status == ExamStatus.FINALISED)
     if period.start is not None:
         statement = statement.where(Exam.start_date >= period.start)
     if period.end is not None:

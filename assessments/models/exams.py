@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -18,13 +19,25 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import UTCDateTime, utcnow
+from app.db import StrEnumType, UTCDateTime, utcnow
 from app.extensions import db
 from assessments.models.candidates import Candidate
 from assessments.models.reference import Centre, Competence
 from assessments.models.schemes import Aspect, MarkingScheme, SubCriterion
 
-EXAM_STATUSES = ("planned", "marking", "finalised")
+
+class ExamStatus(StrEnum):
+    """Where an exam stands: planned → marking (first mark) → finalised (reopen: → marking).
+
+    Members are the strings stored in ``exams.status`` and compare equal to them.
+    """
+
+    PLANNED = "planned"
+    MARKING = "marking"
+    FINALISED = "finalised"
+
+
+EXAM_STATUSES = tuple(ExamStatus)
 ATTENDANCE = ("present", "absent", "withdrawn", "disqualified")
 
 
@@ -33,7 +46,9 @@ class Exam(db.Model):
 
     __tablename__ = "exams"
     __table_args__ = (
-        CheckConstraint("status IN ('planned', 'marking', 'finalised')", "status"),
+        CheckConstraint(
+            "status IN ({})".format(", ".join(f"'{status}'" for status in ExamStatus)), "status"
+        ),
         CheckConstraint("end_date >= start_date", "dates_ordered"),
         Index("ix_exams_start_date_centre", "start_date", "centre_id"),
     )
@@ -44,7 +59,9 @@ class Exam(db.Model):
     scheme_id: Mapped[int] = mapped_column(ForeignKey("marking_schemes.id"), index=True)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default="planned")
+    status: Mapped[ExamStatus] = mapped_column(
+        StrEnumType(ExamStatus, 12), default=ExamStatus.PLANNED
+    )
     chief_expert_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # head of the audit hash chain, recorded when the exam is finalised
     audit_head: Mapped[str | None] = mapped_column(String(64))

@@ -35,6 +35,7 @@ from assessments.models import (
     Criterion,
     Enrolment,
     Exam,
+    ExamStatus,
     Mark,
     Result,
     SubCriterion,
@@ -386,7 +387,7 @@ def export_rows(
     is not finalised. The IIN is decrypted only when ``include_iin`` is set (the
     administrators' export at the server).
     """
-    if exam.status != "finalised":
+    if exam.status != ExamStatus.FINALISED:
         raise ResultsError("not_finalised", exam=exam.id)
     shape = layout(session, exam)
     header = export_columns(shape, include_iin=include_iin)

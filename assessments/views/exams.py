@@ -30,6 +30,7 @@ from assessments.models import (
     Competence,
     Enrolment,
     Exam,
+    ExamStatus,
     MarkingScheme,
 )
 from assessments.services import exams as service
@@ -37,13 +38,15 @@ from assessments.services.candidates.scope import Scope
 from assessments.tabular import Rejected
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
+# templates compare an exam's status with ExamStatus members, never with string literals
+bp.add_app_template_global(ExamStatus, "ExamStatus")
 
 add_nav("exams.view", _l("Exams"), _l("Demonstration exams and their marking"), "exams.view", 30)
 
 STATUS_LABELS = {
-    "planned": _l("Planned"),
-    "marking": _l("Marking"),
-    "finalised": _l("Finalised"),
+    ExamStatus.PLANNED: _l("Planned"),
+    ExamStatus.MARKING: _l("Marking"),
+    ExamStatus.FINALISED: _l("Finalised"),
 }
 ATTENDANCE_LABELS = {
     "present": _l("Present"),
@@ -153,6 +156,7 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         f.id: optional_url("marking.form", exam_id=exam.id, sub_criterion_id=f.sub_criterion_id)
         for f in forms
     }
+    finalised = exam.status == ExamStatus.FINALISED
     context = {
         "exam": exam,
         "statuses": EXAM_STATUSES,
@@ -171,9 +175,9 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         else None,
         "blank_forms_url": optional_url("results.marking_forms", exam_id=exam.id),
         "can_manage": _can_manage(exam),
-        "can_attendance": _can_record_attendance(exam) and exam.status != "finalised",
-        "can_finalise": access.is_chief(current_user, exam) and exam.status != "finalised",
-        "can_reopen": has_permission(current_user, "exams.reopen") and exam.status == "finalised",
+        "can_attendance": _can_record_attendance(exam) and not finalised,
+        "can_finalise": access.is_chief(current_user, exam) and not finalised,
+        "can_reopen": has_permission(current_user, "exams.reopen") and finalised,
         "attendance_form": AttendanceForm(formdata=None),
         "finalise_form": FinaliseForm(formdata=None),
         **extra,

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.i18n import format_number
 from assessments import access, scoring
 from assessments.api import run_write
-from assessments.models import Exam, MarkingForm
+from assessments.models import Exam, ExamStatus, MarkingForm
 from assessments.services.marks import cells, errors, signoff
 from assessments.services.marks.grid import Grid, form_grid
 
@@ -116,7 +116,7 @@ def _context(exam: Exam, marking_form: MarkingForm, grid: Grid) -> dict[str, Any
     position = next(i for i, f in enumerate(forms) if f.id == marking_form.id)
     previous_form = forms[position - 1] if position > 0 else None
     next_form = forms[position + 1] if position + 1 < len(forms) else None
-    editable = grid.can_mark and not marking_form.locked and exam.status != "finalised"
+    editable = grid.can_mark and not marking_form.locked and exam.status != ExamStatus.FINALISED
     people = [exam.chief_expert] if exam.chief_expert else []
     people += [link.user for link in exam.experts if link.user_id != exam.chief_expert_id]
     has_judgement = any(a.kind == "J" for a in grid.aspects)

@@ -32,7 +32,7 @@ from app.i18n import localized
 from app.navigation import add_nav
 from assessments import access, paperwork, scoring
 from assessments.charts import Bar, profile_chart
-from assessments.models import Candidate, Enrolment, Exam, Result, SubCriterion
+from assessments.models import Candidate, Enrolment, Exam, ExamStatus, Result, SubCriterion
 from assessments.services import results as service
 
 bp = Blueprint("results", __name__)
@@ -112,7 +112,7 @@ def _page_context(exam: Exam) -> dict[str, Any]:
         "grade_labels": GRADE_LABELS,
         "criterion_label": criterion_label,
         "section_label": section_label,
-        "can_protocol": exam.status == "finalised",
+        "can_protocol": exam.status == ExamStatus.FINALISED,
     }
 
 
@@ -126,7 +126,7 @@ def index():
     visible = access.visible_exams(current_user).with_only_columns(Exam.id)
     exams = db.session.scalars(
         access.visible_exams(current_user)
-        .where(Exam.status == "finalised")
+        .where(Exam.status == ExamStatus.FINALISED)
         .order_by(Exam.start_date.desc(), Exam.id.desc())
     ).unique()
     figures = {
@@ -169,7 +169,7 @@ def exam(exam_id: int):
         charts=charts,
         mean=mean,
         sub_criteria=sub_criteria,
-        reopened=exam.status != "finalised" and summary.results > 0,
+        reopened=exam.status != ExamStatus.FINALISED and summary.results > 0,
         **_page_context(exam),
     )
 

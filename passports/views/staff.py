@@ -31,7 +31,7 @@ from app.auth.permissions import has_permission, requires
 from app.extensions import db
 from app.navigation import add_nav
 from assessments import access
-from assessments.models import Exam, Result
+from assessments.models import Exam, ExamStatus, Result
 from passports.forms import ConfirmForm, RevokeForm, SearchForm
 from passports.messages import STATUS_BADGES, STATUS_LABELS
 from passports.models import Passport, SigningKey
@@ -81,7 +81,7 @@ def _index_page(query: str = "", page: Any = None, found: list[Passport] | None 
     """The passports page; ``page`` holds a listed search, ``found`` an IIN search's hits."""
     exams_query = (
         access.visible_exams(current_user)
-        .where(Exam.status == "finalised")
+        .where(Exam.status == ExamStatus.FINALISED)
         .order_by(Exam.start_date.desc(), Exam.id.desc())
         .limit(100)
     )
