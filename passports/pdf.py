@@ -60,6 +60,8 @@ BRAND = (11, 92, 173)
 TRACK = (227, 232, 239)
 HEAD_FILL = (238, 242, 246)
 LEADING = 0.45  # line height in mm per point of font size
+ROW_SIZES = (8.0, 7.2, 6.5, 6.0)  # type sizes tried for the profile and module rows
+MIN_GAP = 0.8  # mm between rows at the least
 
 LABELS = {
     "title": _l("Skills Passport"),
@@ -280,7 +282,8 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
     """Add one page with the passport to ``pdf``.
 
     Every label and name wraps within its column instead of being cut, so the page grows
-    downwards into the space above the footer; row spacing shrinks when a long scheme needs it.
+    downwards into the space above the footer; a long scheme gets tighter rows and smaller
+    type, and only one that still does not fit continues on a second page.
     """
     snapshot = passport.snapshot
     page = _Page(pdf)
@@ -381,19 +384,43 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
         f"{section['key']}. " + (_names(section["name"])[0] if section["name"] else "")
         for section in sections
     ]
-    heights = [page.height(label_w - 2, 8, label) for label in section_labels]
-    heights += [page.height(columns[1][0] - 2, 8, c["name"]) for c in criteria]
     head_h = max(page.height(w - 2, 7.5, _stacked(k), bold=True) for w, k, _a in columns if k)
     top = max(facts_bottom, qr_bottom) + 4
     titles_h = page.height(width, 10, tri("profile"), bold=True) + page.height(
         width, 10, tri("modules"), bold=True
     )
-    needed = sum(heights) + head_h + titles_h + 14
-    gap = max(1.2, min(3.4, (footer_top - top - needed) / max(len(heights) + 1, 1)))
+    # a long scheme (many sections and modules with long names) gets a smaller type, never cuts
+    for size in ROW_SIZES:
+        heights = [page.height(label_w - 2, size, label) for label in section_labels]
+        heights += [page.height(columns[1][0] - 2, size, c["name"]) for c in criteria]
+        needed = sum(heights) + head_h + titles_h + 14
+        room = (footer_top - top - needed) / max(len(heights) + 1, 1)
+        if room >= MIN_GAP:
+            break
+    else:  # does not fit one page at any size: the normal type, continued on a second page
+        size = ROW_SIZES[0]
+        heights = [page.height(label_w - 2, size, label) for label in section_labels]
+        heights += [page.height(columns[1][0] - 2, size, c["name"]) for c in criteria]
+        room = 1.6
+    gap = max(MIN_GAP, min(3.4, room))
+
+    def footer() -> None:
+        pdf.set_draw_color(*TRACK)
+        pdf.line(MARGIN, footer_top, PAGE_W - MARGIN, footer_top)
+        page.text(MARGIN, footer_top + 1.5, width, 6.5, how, color=MUTED)
+
+    def room(y: float, height: float) -> float:
+        """``y``, or the top of a continuation page when ``height`` no longer fits."""
+        if y + height <= footer_top - 1:
+            return y
+        footer()
+        pdf.add_page()
+        return MARGIN
 
     y = page.text(MARGIN, top, width, 10, tri("profile"), bold=True) + 2.5
     for label, height, section in zip(section_labels, heights, sections, strict=False):
-        page.text(MARGIN, y, label_w - 2, 8, label)
+        y = room(y, height)
+        page.text(MARGIN, y, label_w - 2, size, label)
         share = Fraction(section["units"], section["max_units"]) if section["max_units"] else 0
         pdf.set_fill_color(*TRACK)
         pdf.rect(MARGIN + label_w, y + 0.2, track_w, 3.2, "F")
@@ -404,13 +431,13 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
             MARGIN + label_w + track_w + 2,
             y,
             mark_w,
-            8,
+            size,
             f"{number(section['mark'])} / {number(section['max'])}",
             color=MUTED,
         )
         y += height + gap
 
-    y += 2
+    y = room(y + 2, 12 + head_h + (heights[len(sections)] if criteria else 0))
     y = page.text(MARGIN, y, width, 10, tri("modules"), bold=True) + 2.5
     pdf.set_fill_color(*HEAD_FILL)
     pdf.rect(MARGIN, y - 1, width, head_h + 2, "F")
@@ -421,6 +448,7 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
         x += w
     y += head_h + 1 + gap
     for criterion, height in zip(criteria, heights[len(sections) :], strict=True):
+        y = room(y, height)
         percent = (
             Fraction(100 * criterion["units"], criterion["max_units"])
             if criterion["max_units"]
@@ -435,16 +463,12 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
         ]
         x = MARGIN
         for (w, _key, align), value in zip(columns, cells, strict=True):
-            page.text(x + 1, y, w - 2, 8, value, align=align)
+            page.text(x + 1, y, w - 2, size, value, align=align)
             x += w
         y += height + gap
         pdf.set_draw_color(*TRACK)
         pdf.line(MARGIN, y - gap / 2 - 0.4, PAGE_W - MARGIN, y - gap / 2 - 0.4)
-
-    # footer
-    pdf.set_draw_color(*TRACK)
-    pdf.line(MARGIN, footer_top, PAGE_W - MARGIN, footer_top)
-    page.text(MARGIN, footer_top + 1.5, width, 6.5, how, color=MUTED)
+    footer()
 
 
 def _new_document(title: str, created: datetime) -> FPDF:

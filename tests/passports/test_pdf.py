@@ -153,3 +153,35 @@ def test_nothing_is_cut_short(long_names):
     ):
         assert label in flat, label
     assert f"{passport.snapshot['result']['grade']} / 5" in flat  # the grade with its scale
+
+
+def test_a_very_long_scheme_continues_on_a_second_page_rather_than_overprint(session, issued):
+    """Eight long sections and eight long modules: smaller type first, then a second page."""
+    import copy
+
+    passport = issued.passport
+    snapshot = copy.deepcopy(passport.snapshot)
+    section, criterion = snapshot["sections"][0], snapshot["criteria"][0]
+    long_section = (
+        "Коммуникация және тұлғааралық дағдылар, жұмысты ұйымдастыру және өзін-өзі басқару"
+    )
+    long_module = "Серверлік бағдарламалау және деректер қорын жобалау, қауіпсіздік талаптары"
+    snapshot["sections"] = [
+        dict(section, key=str(n), name={"kk": f"{long_section} {n}"}) for n in range(1, 9)
+    ]
+    snapshot["criteria"] = [
+        dict(criterion, key=letter, name=f"{long_module} {letter}") for letter in "ABCDEFGH"
+    ]
+    passport.snapshot = snapshot
+    passport_pdf._cache.clear()
+    reader, _text = text_of(passport_pdf.passport_pdf(passport))
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    assert len(pages) == 2
+    flat = " ".join(pages)
+    assert "…" not in flat
+    for n in range(1, 9):
+        assert f"{n}. {long_section} {n}" in flat
+    for letter in "ABCDEFGH":
+        assert f"{long_module} {letter}" in flat
+    for page in pages:  # the footer with the check instructions closes every page
+        assert page.rstrip().endswith("enter the passport number and verification code.")
