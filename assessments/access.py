@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from assessments.models import Candidate, Exam, ExamExpert
@@ -29,6 +30,16 @@ def can_view_exam(user: User, exam: Exam) -> bool:
     if user.role == "centre_manager":
         return user.centre_id is not None and exam.centre_id == user.centre_id
     return is_chief(user, exam) or is_assigned_expert(user, exam)
+
+
+def visible_exam(session: Session, user: User, exam_id: int) -> Exam | None:
+    """The exam ``exam_id`` when ``user`` may see it, else None.
+
+    An exam that exists but is not the user's gets the same answer as one that does not
+    exist (views answer 404 to both), so exam ids do not reveal other centres' exams.
+    """
+    exam = session.get(Exam, exam_id)
+    return exam if exam is not None and can_view_exam(user, exam) else None
 
 
 def can_manage_exam(user: User, exam: Exam) -> bool:

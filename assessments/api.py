@@ -91,10 +91,7 @@ def xhr_only(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None or not access.can_view_exam(current_user, exam):
-        abort(404)
-    return exam
+    return access.visible_exam(db.session, current_user, exam_id) or abort(404)
 
 
 def _form(exam: Exam, sub_criterion_id: int) -> MarkingForm:

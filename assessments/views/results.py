@@ -58,11 +58,8 @@ DOWNLOAD_TYPES = {
 
 
 def _exam_or_abort(exam_id: int) -> Exam:
-    """Return the exam, 404 when it does not exist, 403 when the user may not see it."""
-    exam = db.session.get(Exam, exam_id) or abort(404)
-    if not access.can_view_exam(current_user, exam):
-        abort(403)
-    return exam
+    """Return the exam; 404 when it does not exist or the user may not see it."""
+    return access.visible_exam(db.session, current_user, exam_id) or abort(404)
 
 
 def criterion_label(part: service.Part) -> str:

@@ -52,21 +52,16 @@ add_nav(
 
 
 def _visible_exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        abort(404)
-    if not access.can_view_exam(current_user, exam):
-        abort(403)
-    return exam
+    """Return the exam; 404 when it does not exist or the user may not see it."""
+    return access.visible_exam(db.session, current_user, exam_id) or abort(404)
 
 
 def _visible_passport(number: str) -> Passport:
     passport = verification.find_by_number(db.session, number)
     if passport is None:
         abort(404)
-    exam = db.session.get(Exam, passport.exam_id)
-    if exam is None or not access.can_view_exam(current_user, exam):
-        abort(403)
+    if access.visible_exam(db.session, current_user, passport.exam_id) is None:
+        abort(404)  # the same answer as a number that does not exist
     return passport
 
 

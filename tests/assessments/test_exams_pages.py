@@ -47,11 +47,12 @@ def text(response) -> str:
     [
         ("admin", 200),
         ("own_manager", 200),
-        ("other_manager", 403),
+        # an exam that is not theirs: the same 404 as an exam that does not exist
+        ("other_manager", 404),
         ("chief", 200),
         ("assigned_expert", 200),
-        ("other_expert", 403),
-        ("other_chief", 403),
+        ("other_expert", 404),
+        ("other_chief", 404),
     ],
 )
 def test_exam_page_is_scoped(client, session, world, exam, who, status):
@@ -68,6 +69,22 @@ def test_exam_page_is_scoped(client, session, world, exam, who, status):
     }
     sign_in(client, users[who])
     assert client.get(f"/exams/{exam.id}").status_code == status
+
+
+@pytest.mark.parametrize(
+    "suffix", ["", "/results", "/forms/1", "/protocol.pdf", "/marking-forms.pdf"]
+)
+def test_another_centres_exam_looks_exactly_like_a_missing_one(
+    client, session, world, exam, suffix
+):
+    sign_in(client, UserFactory(role="centre_manager", centre_id=CentreFactory().id))
+    missing_id = exam.id + 100000
+    elsewhere = client.get(f"/exams/{exam.id}{suffix}")
+    missing = client.get(f"/exams/{missing_id}{suffix}")
+    assert elsewhere.status_code == missing.status_code == 404
+    # the pages differ only where they repeat the address asked for (language links)
+    seen = elsewhere.get_data(as_text=True).replace(f"/exams/{exam.id}", "/exams/N")
+    assert seen == missing.get_data(as_text=True).replace(f"/exams/{missing_id}", "/exams/N")
 
 
 def test_list_shows_only_visible_exams_and_filters_by_status(client, session, world, exam):
@@ -187,7 +204,7 @@ def test_manager_of_another_centre_cannot_enrol(client, session, world, exam):
         data={"file": (io.BytesIO(csv_bytes("iin", iin_for(1))), "g.csv")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 403
+    assert response.status_code == 404  # not their centre's exam: as if it did not exist
 
 
 # --- attendance -------------------------------------------------------------------------------
@@ -237,7 +254,7 @@ def test_finalise_refused_shows_the_incomplete_list(client, session, world, exam
 
 def test_only_the_chief_of_the_exam_finalises(client, session, world, exam):
     sign_in(client, UserFactory(role="chief_expert"))
-    assert client.post(f"/exams/{exam.id}/finalise").status_code == 403
+    assert client.post(f"/exams/{exam.id}/finalise").status_code == 404  # not their exam
 
 
 def test_finalise_then_reopen_with_a_reason(client, session, world, exam):

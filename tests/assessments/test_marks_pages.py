@@ -117,4 +117,4 @@ def test_experts_cannot_lock_and_outsiders_cannot_open_the_form(client, session,
     login(client, setup.experts[0])
     assert client.post(url(setup, "A1", "lock")).status_code == 403
     login(client, UserFactory(role="expert"))
-    assert client.get(url(setup)).status_code == 403
+    assert client.get(url(setup)).status_code == 404  # not their exam: as if it did not exist

@@ -147,8 +147,10 @@ def test_centre_managers_see_their_centres_passports_only(client, session, issue
     assert client.post(f"/passports/exams/{issued.exam.id}/issue").status_code == 403
     client.post("/logout")
     sign_in(client, "centre_manager", centre_id=CentreFactory().id)
-    assert client.get(f"/passports/{number}").status_code == 403
-    assert client.get(f"/passports/exams/{issued.exam.id}/links.csv").status_code == 403
+    # another centre's passport or exam: the same 404 as one that does not exist
+    assert client.get(f"/passports/{number}").status_code == 404
+    assert client.get(f"/passports/exams/{issued.exam.id}/links.csv").status_code == 404
+    assert client.get("/passports/NO-SUCH-NUMBER").status_code == 404
     search = client.get("/passports/", query_string={"q": number}).get_data(as_text=True)
     assert f'href="/passports/{number}"' not in search
 
