@@ -363,3 +363,43 @@ def reissue_for_candidate(
         summary = issue_for_exam(session, exam, user=user, candidate_ids={candidate.id})
         issued.extend(summary.new_passports)
     return issued
+
+
+def issuable_counts(session: Session, exam_ids: list[int]) -> dict[int, int]:
+    """Return {exam id: candidates who would get a new passport if it were issued now}.
+
+    Rule, the one ``issue_for_exam`` follows: present with a passing stored result, and no
+    current passport; a holder whose latest passport an administrator revoked by hand is
+    not counted (only that administrator re-issues it). Exams with none are left out.
+    """
+    if not exam_ids:
+        return {}
+    latest: dict[tuple[int, int], tuple[bool, str | None]] = {}
+    for row in session.execute(
+        select(
+            Passport.exam_id,
+            Passport.candidate_id,
+            Passport.revoked_at,
+            Passport.superseded_by_id,
+            Passport.revocation_kind,
+        )
+        .where(Passport.exam_id.in_(exam_ids))
+        .order_by(Passport.id)
+    ):
+        current = row.revoked_at is None and row.superseded_by_id is None
+        latest[(row.exam_id, row.candidate_id)] = (current, row.revocation_kind)
+    counts: dict[int, int] = {}
+    for exam_id, candidate_id in session.execute(
+        select(Enrolment.exam_id, Enrolment.candidate_id)
+        .join(Result, Result.enrolment_id == Enrolment.id)
+        .where(
+            Enrolment.exam_id.in_(exam_ids),
+            Enrolment.attendance == "present",
+            Result.passed.is_(True),
+        )
+    ):
+        current, kind = latest.get((exam_id, candidate_id), (False, None))
+        if current or kind == "manual":
+            continue
+        counts[exam_id] = counts.get(exam_id, 0) + 1
+    return counts

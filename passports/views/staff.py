@@ -100,6 +100,7 @@ def _index_page(query: str = "", page: Any = None, found: list[Passport] | None 
             .group_by(Passport.exam_id)
         ).all()
     )
+    to_issue = issuance.issuable_counts(db.session, ids)
     return render_template(
         "passports/admin/index.html",
         # never bound to the posted form: a typed IIN is not sent back to the browser
@@ -111,6 +112,7 @@ def _index_page(query: str = "", page: Any = None, found: list[Passport] | None 
         exams=exams,
         passed=passed,
         current=current,
+        to_issue=to_issue,
         status_labels=STATUS_LABELS,
         badges=STATUS_BADGES,
     )

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from fractions import Fraction
 from urllib.parse import parse_qs, urlsplit
 
 from passports import jws
 from passports.credentials import credential_id
 from passports.models import Passport
-from passports.services import holders, keys, verification
+from passports.services import holders, issuance, keys, verification
 from tests.factories import CentreFactory
 from tests.passports.conftest import sign_in
-from tests.passports.factories import finalised_exam
+from tests.passports.factories import Sitting, finalised_exam, store_result
 
 
 def test_verify_page_loads_the_browser_verifier_and_needs_no_token(client):
@@ -164,3 +165,38 @@ def test_keys_page_and_rotation(client, session, signing_key):
     client.post("/logout")
     sign_in(client, "centre_manager")
     assert client.get("/passports/keys").status_code == 403
+
+
+def test_passports_list_counts_only_what_can_be_issued_now(client, session, issued):
+    """After a revocation the list no longer asks to issue what issuing would not give."""
+    two = finalised_exam(
+        [
+            Sitting(share=Fraction(9, 10)),
+            Sitting(share=Fraction(8, 10)),
+            Sitting(share=Fraction(1, 10)),
+        ]
+    )
+    assert issuance.issuable_counts(session, [issued.exam.id, two.exam.id]) == {two.exam.id: 2}
+    sign_in(client, "admin")
+    assert "2 to issue" in client.get("/passports/").get_data(as_text=True)
+
+    issuance.issue_for_exam(session, two.exam)
+    assert issuance.issuable_counts(session, [two.exam.id]) == {}
+    number = issued.passport.number
+    client.post(f"/passports/{number}/revoke", data={"reason": "Қате берілген"})
+    assert issued.passport.status() == "revoked"
+    # revoked by hand: issuing again would not give it back, so nothing is "to issue"
+    assert issuance.issuable_counts(session, [issued.exam.id, two.exam.id]) == {}
+    body = client.get("/passports/").get_data(as_text=True)
+    assert "to issue" not in body
+    assert issuance.issue_for_exam(session, issued.exam).issued == 0
+
+    # revoked automatically because a correction made it fail: passing again counts again
+    second = issuance.issue_for_exam(session, two.exam)
+    assert second.issued == 0
+    store_result(two.enrolments[1], Fraction(1, 10), two.scheme)
+    issuance.issue_for_exam(session, two.exam)
+    assert issuance.issuable_counts(session, [two.exam.id]) == {}
+    store_result(two.enrolments[1], Fraction(8, 10), two.scheme)
+    assert issuance.issuable_counts(session, [two.exam.id]) == {two.exam.id: 1}
+    assert issuance.issue_for_exam(session, two.exam).issued == 1
