@@ -11,11 +11,12 @@ The actor is hashed by e-mail address, not by user id: ``user_id`` is a convenie
 link that the database nulls when an account is deleted, and that must not break the
 chain.
 
-Concurrency: ``append`` takes the exam row lock (``SELECT … FOR UPDATE`` on
-PostgreSQL; SQLite serialises writers) so two writers of one exam queue up and never
-fork its chain, while experts of different exams never wait on each other. The
-UNIQUE(exam_id, seq) constraint is the last line of defence: a race that slipped
-past the lock fails with IntegrityError and the request is retried.
+Concurrency: the callers of ``append`` and ``append_many`` hold the exam row lock
+(``exams.lock_exam``: ``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers)
+so two writers of one exam queue up and never fork its chain, while experts of
+different exams never wait on each other. The UNIQUE(exam_id, seq) constraint is the
+last line of defence: a race that slipped past the lock fails with IntegrityError and
+the request is retried.
 """
 
 from __future__ import annotations
@@ -34,17 +35,6 @@ from app.db import utcnow
 from assessments.models import AuditEntry, Exam
 
 GENESIS = "0" * 64
-
-
-def lock_exam(session: Session, exam_id: int) -> str | None:
-    """Take the exam's row lock for the rest of the transaction; return its current status.
-
-    PostgreSQL: ``SELECT … FOR UPDATE`` queues writers of the same exam only.
-    SQLite ignores FOR UPDATE: it serialises all writers (see ``begin_write``).
-    """
-    return session.execute(
-        select(Exam.status).where(Exam.id == exam_id).with_for_update()
-    ).scalar_one_or_none()
 
 
 def _iso(at: datetime) -> str:
@@ -142,10 +132,9 @@ def append(
     """Append one entry to the exam's chain and return it (flushed, not committed).
 
     Rule: seq = previous seq + 1 (1 for the first), prev_hash = previous hash (64 zeros
-    for the first), hash = ``entry_hash`` of the entry. The exam row is locked first so
-    concurrent writers of the same exam append one after the other.
+    for the first), hash = ``entry_hash`` of the entry. The caller holds the exam row lock
+    (``exams.lock_exam``), so concurrent writers of the same exam append one after the other.
     """
-    lock_exam(session, exam.id)
     session.flush()  # entries added earlier in this transaction are part of the chain
     prev_hash, seq = chain_head(session, exam.id)
     user_id, actor = _actor(user)
@@ -198,7 +187,7 @@ def append_many(
 
     The same chain as repeated ``append`` calls (one timestamp for the batch), computed
     in Python and written with driver-level executemany in chunks; the caller holds the
-    exam lock (``lock_exam``).
+    exam lock (``exams.lock_exam``).
     """
     session.flush()
     prev_hash, seq = chain_head(session, exam.id)

@@ -3,6 +3,10 @@
 Status flows ``planned`` → ``marking`` (first mark saved or imported) → ``finalised``
 (every form locked, results stored, audit chain head recorded); an administrator may
 reopen a finalised exam with a written reason, which puts it back to ``marking``.
+
+This module owns those changes (``start_marking``, ``finalise``, ``reopen``) and the exam
+row lock (``lock_exam``) that every writer of an exam takes first: marks, sign-off,
+attendance, finalisation and passport issuance.
 """
 
 from __future__ import annotations
@@ -29,13 +33,16 @@ from assessments.models import (
     Enrolment,
     Exam,
     ExamExpert,
+    ExamStatus,
     MarkingForm,
     MarkingScheme,
     SubCriterion,
 )
 from assessments.personal_data import iin_lookup_hash
+from assessments.services import audit, results
 from assessments.services.candidates.scope import ADMIN_SCOPE, Scope
-from assessments.services.marks import signoff
+from assessments.services.marks import rules
+from assessments.services.marks.completeness import completeness, lock_forms
 from assessments.services.marks.errors import MarkingError
 from assessments.tabular import Problem, Rejected, Row, read_table
 
@@ -128,7 +135,7 @@ def create_exam(
         scheme=scheme,
         start_date=start,
         end_date=end,
-        status="planned",
+        status=ExamStatus.PLANNED,
         chief_expert=chief,
     )
     session.add(exam)
@@ -147,7 +154,7 @@ def _check_chief(user: User) -> None:
 
 
 def _require_not_finalised(exam: Exam) -> None:
-    if exam.status == "finalised":
+    if exam.status == ExamStatus.FINALISED:
         raise ExamError(
             N_("The exam is finalised; an administrator must reopen it first."), "status"
         )
@@ -343,9 +350,8 @@ def set_attendance(
     first; every change goes to the exam's audit log. Only present candidates need marks
     and get results.
     """
-    from assessments.services import audit
-
     exam = enrolment.exam
+    lock_exam(session, exam.id)  # the audit chain grows under the exam row lock
     _require_not_finalised(exam)
     if status not in ATTENDANCE:
         raise ExamError(
@@ -379,14 +385,33 @@ def set_attendance(
 # --- status flow -------------------------------------------------------------
 
 
-def start_marking(session: Session, exam: Exam) -> Exam:
-    """Move a planned exam to marking (called when the first mark is saved or imported).
+def lock_exam(session: Session, exam_id: int) -> ExamStatus | None:
+    """Take the exam's row lock for the rest of the transaction; return its current status.
 
-    Rule: planned → marking; an exam already in marking stays; a finalised exam refuses.
+    Every writer of an exam takes it first – mark entry and import, sign-off, attendance,
+    finalise, reopen, passport issuance – so writers of one exam queue up (and its audit
+    chain never forks) while writers of different exams never wait on each other.
+    PostgreSQL: ``SELECT … FOR UPDATE``. SQLite ignores FOR UPDATE: it serialises all
+    writers (see ``begin_write``). None when there is no such exam.
     """
-    _require_not_finalised(exam)
-    if exam.status == "planned":
-        exam.status = "marking"
+    return session.execute(
+        select(Exam.status).where(Exam.id == exam_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def start_marking(session: Session, exam: Exam) -> Exam:
+    """Start marking: called whenever marks are saved or imported, the first one moves the exam.
+
+    Rule: planned → marking; an exam in marking stays; a finalised exam refuses. Decided on
+    the status read under the exam row lock, so two first marks move it once.
+    """
+    status = lock_exam(session, exam.id)
+    if status == ExamStatus.FINALISED:
+        raise ExamError(
+            N_("The exam is finalised; an administrator must reopen it first."), "status"
+        )
+    if status == ExamStatus.PLANNED:
+        exam.status = ExamStatus.MARKING
         session.flush()
     return exam
 
@@ -399,32 +424,32 @@ def finalise(session: Session, exam: Exam, user: User | None) -> Exam:
     """Lock every form, store the results and record the audit chain head.
 
     Rules: nothing may be missing or need re-scoring for a present candidate (else
-    ``ExamIncomplete`` lists every such cell by candidate and aspect address); at least one
-    candidate is present; the finalisation itself is the last audited entry before the
-    head is recorded.
+    ``ExamIncomplete`` lists every such cell by candidate and aspect address), checked once,
+    under the exam row lock that queues mark writers, so nothing changes between the check
+    and the locking of the forms; at least one candidate is present; the chief expert of
+    the exam (``user`` None: the server's command line) finalises; the finalisation itself
+    is the last audited entry before the head is recorded.
     """
-    from assessments.services import audit, results
-
-    # the exam row lock queues mark writers, so nothing changes between check and lock
-    if audit.lock_exam(session, exam.id) == "finalised" or exam.status == "finalised":
+    if lock_exam(session, exam.id) == ExamStatus.FINALISED or exam.status == ExamStatus.FINALISED:
         raise ExamError(N_("The exam is already finalised."), "status")
     if not present_enrolments(exam):
         raise ExamError(N_("No candidate is present; there is nothing to finalise."), "status")
-    items = list(signoff.completeness(session, exam))
+    items = completeness(session, exam)
     if items:
         raise ExamIncomplete(exam, items)
     try:
-        signoff.lock_all_forms(session, exam, user)
+        rules.check_chief(user, exam, allow_system=True)
     except MarkingError as exc:
         raise ExamError(exc.message, exc.field, **exc.params) from exc
+    lock_forms(session, exam, marking_forms(session, exam), user)
     try:
         results.compute_results(session, exam)
     except results.ResultsError as exc:
-        raise ExamError(exc.message, "results", **exc.params) from exc
-    audit.append(session, exam, user, "finalise", old=exam.status, new="finalised")
+        raise ExamError(str(exc), "results") from exc
+    audit.append(session, exam, user, "finalise", old=exam.status, new=ExamStatus.FINALISED)
     exam.audit_head, exam.audit_count = audit.chain_head(session, exam.id)
     exam.finalised_at = utcnow()
-    exam.status = "finalised"
+    exam.status = ExamStatus.FINALISED
     session.flush()
     return exam
 
@@ -436,17 +461,23 @@ def reopen(session: Session, exam: Exam, user: User | None, reason: str) -> Exam
     written reason is required and audited; forms stay locked — the chief expert unlocks
     the ones to correct; stored results stay until the exam is finalised again.
     """
-    from assessments.services import audit
-
     if user is not None and user.role != "admin":
         raise NotAllowed(N_("Only an administrator can reopen an exam."), "user")
-    if audit.lock_exam(session, exam.id) != "finalised":
+    if lock_exam(session, exam.id) != ExamStatus.FINALISED:
         raise ExamError(N_("Only a finalised exam can be reopened."), "status")
     reason = (reason or "").strip()
     if not reason:
         raise ExamError(N_("Give the reason for reopening the exam."), "reason")
-    audit.append(session, exam, user, "reopen", old="finalised", new="marking", reason=reason)
-    exam.status = "marking"
+    audit.append(
+        session,
+        exam,
+        user,
+        "reopen",
+        old=ExamStatus.FINALISED,
+        new=ExamStatus.MARKING,
+        reason=reason,
+    )
+    exam.status = ExamStatus.MARKING
     exam.finalised_at = None
     session.flush()
     return exam
@@ -523,7 +554,7 @@ def forms_progress(session: Session, exam: Exam) -> list[FormProgress]:
     forms = marking_forms(session, exam)
     missing: Counter[str] = Counter()
     rescore: Counter[str] = Counter()
-    for item in signoff.completeness(session, exam):
+    for item in completeness(session, exam):
         code = item.address.split(".", 1)[0]
         (missing if item.kind == "missing" else rescore)[code] += 1
     candidates = len(present_enrolments(exam))

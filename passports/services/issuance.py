@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
-from assessments.models import Candidate, College, Enrolment, Exam, Result
+from assessments.models import Candidate, College, Enrolment, Exam, ExamStatus, Result
+from assessments.services import exams
 from passports.models import Passport
 from passports.numbers import format_passport_number
 from passports.services import PassportError, keys, secrets
@@ -58,13 +59,6 @@ class IssueSummary:
             "not_eligible": self.not_eligible,
             "superseded": self.superseded,
         }
-
-
-def _lock_exam(session: Session, exam: Exam) -> str:
-    """Lock the exam row (PostgreSQL) so two issuers queue; return its current status."""
-    return session.execute(
-        select(Exam.status).where(Exam.id == exam.id).with_for_update()
-    ).scalar_one()
 
 
 def next_sequence(session: Session) -> int:
@@ -106,8 +100,8 @@ def issue_for_exam(
     ``force_candidates`` re-issues their current passports even when nothing changed.
     Raises PassportError when the exam is not finalised or no key can sign.
     """
-    status = _lock_exam(session, exam)
-    if status != "finalised":
+    # two issuers of one exam queue on its row lock
+    if exams.lock_exam(session, exam.id) != ExamStatus.FINALISED:
         raise PassportError("not_finalised", exam=exam.id)
     signer = keys.signer(session)
     facts = exam_facts(session, exam)

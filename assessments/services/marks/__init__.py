@@ -15,7 +15,7 @@ scores of a judgement aspect.
 - ``bulk_import``: marks recorded elsewhere, from CSV/XLSX or JSON rows;
 - ``grid``: everything one marking form shows.
 
-Writers of one exam are serialised by the exam row lock (``audit.lock_exam``), so a
+Writers of one exam are serialised by the exam row lock (``exams.lock_exam``), so a
 read-compare-write of a cell cannot interleave with another one; on SQLite the write
 transaction is opened with ``BEGIN IMMEDIATE`` (``begin_write``), so it waits for the
 write lock instead of failing on a stale snapshot.

@@ -19,8 +19,7 @@ from assessments.iin import InvalidIIN, validate_iin
 from assessments.models import Aspect, Candidate, Enrolment, Exam, Mark, MarkingForm, SubCriterion
 from assessments.personal_data import iin_lookup_hash
 from assessments.scoring import MarkError, validate_judgement, validate_measurement
-from assessments.services import audit
-from assessments.services.exams import start_marking
+from assessments.services import audit, exams
 from assessments.services.marks import rules
 from assessments.services.marks.cells import cell_target, format_value
 from assessments.tabular import Problem, Rejected, Row, read_table, sniff_delimiter
@@ -180,7 +179,7 @@ def import_rows(
     and audit entries are written with multi-row INSERT/UPDATE statements in chunks.
     """
     rules.check_can_mark(user, exam)
-    status = audit.lock_exam(session, exam.id)
+    status = exams.lock_exam(session, exam.id)
     rules.check_open(exam, status, None, "")
     if not rows:
         raise Rejected([Problem(None, None, N_("has no mark rows"))], source)
@@ -195,8 +194,8 @@ def import_rows(
     for start in range(0, len(updates), BULK_CHUNK):
         writer.update(UPDATE_COLUMNS, "id", updates[start : start + BULK_CHUNK])
     head, seq = audit.append_many(session, exam, user, prepared.changes)
-    if prepared.changes and status == "planned":
-        start_marking(session, exam)
+    if prepared.changes:
+        exams.start_marking(session, exam)
     # ORM objects loaded before the bulk statements must not shadow the new values
     session.expire_all()
     return ImportSummary(

@@ -17,8 +17,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.messages import N_
 from assessments.models import Aspect, AuditEntry, Enrolment, Exam, Mark
-from assessments.services import audit
-from assessments.services.exams import start_marking
+from assessments.services import audit, exams
 from assessments.services.marks import rules
 from assessments.services.marks.cells import CellState, cell_target, form_for, format_value
 from assessments.services.marks.errors import MarkConflict, MarkInvalid, NotPresent
@@ -49,7 +48,7 @@ def save_mark(
         raise MarkInvalid(N_("the candidate is not enrolled in this exam"), "enrolment_id")
     if aspect.scheme_id != exam.scheme_id:
         raise MarkInvalid(N_("the aspect is not part of this exam's marking scheme"), "aspect")
-    status = audit.lock_exam(session, exam.id)
+    status = exams.lock_exam(session, exam.id)
     form = form_for(session, exam, aspect.sub_criterion_id)
     code = aspect.sub_criterion.code
     rules.check_open(exam, status, form, code)
@@ -121,8 +120,7 @@ def save_mark(
         new=format_value(aspect.kind, new_value),
         reason=reason,
     )
-    if status == "planned":
-        start_marking(session, exam)
+    exams.start_marking(session, exam)
     return mark
 
 

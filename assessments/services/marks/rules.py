@@ -8,7 +8,7 @@ from app.auth.models import User
 from app.i18n import localized
 from app.messages import N_
 from assessments import access
-from assessments.models import Aspect, Candidate, Exam, MarkingForm
+from assessments.models import Aspect, Candidate, Exam, ExamStatus, MarkingForm
 from assessments.scoring import MarkError, validate_judgement, validate_measurement
 from assessments.services.marks.cells import format_value, seat_expert
 from assessments.services.marks.errors import (
@@ -84,7 +84,7 @@ def check_seat(aspect: Aspect, seat: int, judges: int) -> None:
 
 
 def check_open(exam: Exam, status: str | None, form: MarkingForm | None, code: str) -> None:
-    if status == "finalised":
+    if status == ExamStatus.FINALISED:
         raise ExamClosed(N_("The exam is finalised; an administrator must reopen it first."))
     if form is not None and form.locked:
         raise FormLocked(

@@ -8,7 +8,7 @@ from app.auth.models import User
 from app.messages import N_
 from assessments import access
 from assessments.models import MarkingForm
-from assessments.services import audit
+from assessments.services import audit, exams
 from assessments.services.marks import rules
 from assessments.services.marks.cells import exam_of, seat_expert
 from assessments.services.marks.errors import MarkInvalid
@@ -32,7 +32,7 @@ def assign_seat(
     judges = exam.scheme.judges
     if not 1 <= seat <= judges:
         raise MarkInvalid(N_("must be a judge seat from 1 to %(judges)s"), "seat", judges=judges)
-    status = audit.lock_exam(session, exam.id)
+    status = exams.lock_exam(session, exam.id)
     session.refresh(form)
     rules.check_open(exam, status, form, form.sub_criterion.code)
     seats = {str(k): v for k, v in (form.seats or {}).items()}

@@ -1,0 +1,91 @@
+"""What blocks sign-off of a form or an exam, and stamping forms locked once nothing does.
+
+Below both the sign-off pages (``signoff``) and finalisation (``exams.finalise``): neither
+takes the exam row lock here, the callers hold it (``exams.lock_exam``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.db import utcnow
+from assessments.models import Aspect, Criterion, Exam, Mark, MarkingForm, SubCriterion
+from assessments.services import audit
+from assessments.services.marks.cells import Incomplete, present_enrolments
+
+
+def completeness(
+    session: Session, exam: Exam, sub_criterion_id: int | None = None
+) -> list[Incomplete]:
+    """List what blocks sign-off, by candidate (workstation, name) then aspect order.
+
+    Rules: only present candidates count. An M aspect needs its seat-0 mark. A J aspect
+    needs a score in every seat 1 … ``scheme.judges`` ("missing" names the empty seats);
+    when all are there, a spread (highest − lowest) above ``scheme.allowed_spread`` needs
+    re-scoring.
+    """
+    scheme = exam.scheme
+    aspect_query = (
+        select(Aspect.id, Aspect.kind, Aspect.position, SubCriterion.code)
+        .join(SubCriterion, Aspect.sub_criterion_id == SubCriterion.id)
+        .join(Criterion, SubCriterion.criterion_id == Criterion.id)
+        .where(Aspect.scheme_id == scheme.id)
+        .order_by(Criterion.letter, SubCriterion.position, Aspect.position)
+    )
+    if sub_criterion_id is not None:
+        aspect_query = aspect_query.where(Aspect.sub_criterion_id == sub_criterion_id)
+    aspects = session.execute(aspect_query).all()
+    enrolments = present_enrolments(session, exam)
+    if not aspects or not enrolments:
+        return []
+    aspect_ids = [a.id for a in aspects]
+    mark_query = select(Mark.enrolment_id, Mark.aspect_id, Mark.seat, Mark.value).where(
+        Mark.exam_id == exam.id
+    )
+    if sub_criterion_id is not None:
+        mark_query = mark_query.where(Mark.aspect_id.in_(aspect_ids))
+    values: dict[tuple[int, int], dict[int, int]] = {}
+    for row in session.execute(mark_query):
+        values.setdefault((row.enrolment_id, row.aspect_id), {})[row.seat] = row.value
+    judges = scheme.judges
+    all_seats = tuple(range(1, judges + 1))
+    items: list[Incomplete] = []
+    for enrolment in enrolments:
+        for aspect in aspects:
+            cell = values.get((enrolment.id, aspect.id), {})
+            address = f"{aspect.code}.{aspect.position}"
+            if aspect.kind == "M":
+                if 0 not in cell:
+                    items.append(Incomplete(enrolment.candidate, enrolment, address, "missing"))
+                continue
+            empty = tuple(s for s in all_seats if s not in cell)
+            if empty:
+                items.append(Incomplete(enrolment.candidate, enrolment, address, "missing", empty))
+            else:
+                scores = [cell[s] for s in all_seats]
+                if max(scores) - min(scores) > scheme.allowed_spread:
+                    items.append(
+                        Incomplete(enrolment.candidate, enrolment, address, "rescore", all_seats)
+                    )
+    return items
+
+
+def lock_forms(
+    session: Session, exam: Exam, forms: list[MarkingForm], user: User | None
+) -> list[MarkingForm]:
+    """Stamp every unlocked form of ``forms`` locked by ``user`` and audit each; return them.
+
+    Rule: the caller holds the exam row lock and has found nothing incomplete; a form
+    locked already keeps its stamp.
+    """
+    now = utcnow()
+    for form in forms:
+        if form.locked:
+            continue
+        form.locked_at = now
+        form.locked_by_id = user.id if user else None
+        audit.append(session, exam, user, "form.locked", target=f"form:{form.sub_criterion.code}")
+    session.flush()
+    return forms
