@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.log_paths import loggable_request_path
 from app.messages import DomainError
 
 TITLES = {
@@ -119,9 +120,6 @@ def _classify(exc: BaseException | None) -> str | None:
 
 def _where() -> str:
     """Method and route for a log line; never the raw path, which can hold a private link."""
-    # imported here because app.observability imports app.metrics, which imports this module
-    from app.observability import loggable_request_path
-
     return f"{request.method} {loggable_request_path()}"
 
 

@@ -39,6 +39,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 
 from app.auth.permissions import public
@@ -118,8 +119,6 @@ def exposition() -> bytes:
     path = os.environ.get(MULTIPROC_ENV)
     if not path:
         return generate_latest(REGISTRY)
-    from prometheus_client import multiprocess
-
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=path)
     with collect_lock(path):

@@ -28,6 +28,7 @@ from flask.wrappers import Response
 
 from app import metrics
 from app.config import ConfigError
+from app.log_paths import loggable_path
 
 LOGGER_NAME = "skills_passport.request"
 LOG_FORMATS = ("json", "text")
@@ -37,13 +38,6 @@ UNMATCHED = metrics.UNMATCHED
 # an incoming request id is kept only when it is a short, plain token (a proxy's or a
 # load balancer's id, a UUID); anything else is replaced by one of ours
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-# path segments of unmatched requests that are blanked: the one after a prefix whose
-# routes carry a secret, long runs of digits (an IIN), and long opaque strings (tokens)
-_SECRET_PREFIXES = frozenset({"my", "s"})
-_DIGITS = re.compile(r"\d{6,}")
-_LONGEST_SEGMENT = 24
-_LONGEST_PATH = 200
-_REDACTED = "<redacted>"
 _STARTED = "skills_passport.started"
 
 
@@ -87,27 +81,9 @@ def request_id(incoming: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def loggable_path(path: str) -> str:
-    """A path that matched no route, with every segment that could hold a secret blanked."""
-    parts = path.split("/")
-    for index, part in enumerate(parts):
-        after_secret = index > 0 and parts[index - 1] in _SECRET_PREFIXES and part
-        if after_secret or len(part) > _LONGEST_SEGMENT or _DIGITS.search(part):
-            parts[index] = _REDACTED
-    shown = "/".join(parts)
-    return shown if len(shown) <= _LONGEST_PATH else shown[:_LONGEST_PATH] + "…"
-
-
 def _route() -> str:
     rule = request.url_rule
     return rule.rule if rule is not None else UNMATCHED
-
-
-def loggable_request_path() -> str:
-    """The current request's route for an error log line: the URL rule (``/my/<token>``),
-    or for a path no route matched, that path with its secret-looking segments blanked."""
-    rule = request.url_rule
-    return rule.rule if rule is not None else loggable_path(request.path)
 
 
 def _user_id() -> int | None:
