@@ -1,12 +1,22 @@
-"""Declarative base, naming convention and column types shared by every package."""
+"""Declarative base, naming convention and column types shared by every package; the write
+boundary (``run_write``) through which pages, the API and the CLI commit."""
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+
+T = TypeVar("T")
+WRITE_ATTEMPTS = 5
+_AFTER_COMMIT = "skills_passport.after_commit"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,3 +95,57 @@ def begin_write(session: Session | scoped_session) -> None:
         session = session()
     if not session.in_transaction():
         session.connection(execution_options={"sqlite_immediate": True})
+
+
+def _plain(session: Session | scoped_session) -> Session:
+    return session() if isinstance(session, scoped_session) else session
+
+
+def after_commit(session: Session | scoped_session, action: Callable[[], None]) -> None:
+    """Do ``action`` (send an e-mail, write a file) once the current write unit has committed.
+
+    A unit run by ``run_write`` may be rolled back and run again; what it asks for here
+    happens once, after the commit that kept its changes, and never for an attempt that
+    was rolled back.
+    """
+    pending = _plain(session).info.get(_AFTER_COMMIT)
+    if pending is None:
+        raise RuntimeError("after_commit() is for a unit run by app.db.run_write")
+    pending.append(action)
+
+
+def run_write(
+    session: Session | scoped_session, unit: Callable[[], T], *, attempts: int = WRITE_ATTEMPTS
+) -> T:
+    """Run one write unit in its own transaction and commit it, retrying lost races.
+
+    The transaction open so far (loading the signed-in user, say) is committed first, so
+    the unit's transaction can take the write lock up front (``begin_write``). A
+    unique-constraint race (two writers creating the same row) or a database busy/deadlock
+    error rolls back and runs the unit again: it then sees the winner's write and answers
+    accordingly. Any other error rolls back and propagates. Actions the unit registered
+    with ``after_commit`` run after the commit, once; a rolled-back attempt drops its own.
+    """
+    info = _plain(session).info
+    for attempt in range(attempts):
+        session.commit()
+        begin_write(session)
+        info[_AFTER_COMMIT] = []
+        try:
+            result = unit()
+            session.commit()
+        except (IntegrityError, OperationalError):
+            session.rollback()
+            info.pop(_AFTER_COMMIT, None)
+            if attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+            continue
+        except BaseException:
+            session.rollback()
+            info.pop(_AFTER_COMMIT, None)
+            raise
+        for action in info.pop(_AFTER_COMMIT, []):
+            action()
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -18,12 +18,10 @@ Errors are ``application/problem+json`` with a machine-readable ``code``:
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, abort, request
 from flask_babel import gettext as _
@@ -31,13 +29,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app import metrics
 from app.auth.models import User
 from app.auth.permissions import public, requires
 from app.config import PROJECT_ROOT
-from app.db import begin_write
+from app.db import run_write
 from app.errors import problem
 from app.extensions import db
 from app.i18n import format_datetime
@@ -58,11 +55,9 @@ from assessments.tabular import Rejected
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 OPENAPI_FILE = Path(PROJECT_ROOT) / "docs" / "openapi.yaml"
-WRITE_ATTEMPTS = 5
 MAX_LISTED_PROBLEMS = 500
 MAX_DB_ID = 2**31 - 1
 MAX_SEAT = 9  # as MarkWriteSchema
-T = TypeVar("T")
 
 LOCKED_TITLE = _l("The form or exam is locked")
 
@@ -176,33 +171,6 @@ def cell_json(state: cells.CellState) -> dict[str, Any]:
         "updated_at": state.updated_at.isoformat() if state.updated_at else None,
         "updated_at_display": format_datetime(state.updated_at),
     }
-
-
-def run_write(unit: Callable[[], T]) -> T:
-    """Run one write unit in its own transaction and commit it, retrying lost races.
-
-    The read transaction opened by loading the signed-in user is closed first, so the
-    unit's transaction can take the write lock up front (``app.db.begin_write``). A
-    unique-constraint race (two writers creating the same cell or audit seq) or a
-    database busy/deadlock error rolls back and runs the unit again: it then sees the
-    winner's write and answers accordingly (usually 409).
-    """
-    for attempt in range(WRITE_ATTEMPTS):
-        db.session.commit()
-        begin_write(db.session)
-        try:
-            result = unit()
-            db.session.commit()
-            return result
-        except (IntegrityError, OperationalError):
-            db.session.rollback()
-            if attempt == WRITE_ATTEMPTS - 1:
-                raise
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-        except Exception:
-            db.session.rollback()
-            raise
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- documentation ------------------------------------------------------------------
@@ -341,7 +309,7 @@ def put_mark(exam_id: int):
         )
         return mark_json(mark, aspect, enrolment.id, data["seat"])
 
-    answer = run_write(unit)
+    answer = run_write(db.session, unit)
     metrics.count_marks_saved("grid", 1)
     return answer
 
@@ -436,7 +404,7 @@ def import_marks(exam_id: int):
             return bulk_import.import_marks(db.session, exam, filename, payload, user)
         return bulk_import.import_rows(db.session, exam, rows, user, source=filename)
 
-    summary = run_write(unit)
+    summary = run_write(db.session, unit)
     cells = summary.created + summary.updated
     metrics.count_marks_saved("upload" if rows is None else "json", cells)
     return summary.as_dict()
@@ -457,7 +425,7 @@ def lock(exam_id: int, sub_criterion_id: int):
         signoff.lock_form(db.session, form, db.session.get(User, current_user.id))
         return {"locked": True, "locked_at": form.locked_at.isoformat()}
 
-    return run_write(unit)
+    return run_write(db.session, unit)
 
 
 @bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/unlock")
@@ -473,7 +441,7 @@ def unlock(exam_id: int, sub_criterion_id: int):
         signoff.unlock_form(db.session, form, db.session.get(User, current_user.id), data["reason"])
         return {"locked": False}
 
-    return run_write(unit)
+    return run_write(db.session, unit)
 
 
 @bp.put("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/seats/<int:seat>")
@@ -495,7 +463,7 @@ def put_seat(exam_id: int, sub_criterion_id: int, seat: int):
         seated = cells.seat_expert(db.session, form, seat)
         return {"seat": seat, "user_id": seated.id if seated else None}
 
-    return run_write(unit)
+    return run_write(db.session, unit)
 
 
 def init_app(app) -> None:

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.db import run_write
 from app.extensions import db
 from assessments.models import Exam
 from passports.models import Passport
@@ -120,11 +121,9 @@ def issue(exam_id, as_json):
     """Issue the passports of a finalised exam (idempotent; re-issues after corrections)."""
     exam = _exam(exam_id)
     try:
-        summary = issuance.issue_for_exam(db.session, exam)
+        summary = run_write(db.session, lambda: issuance.issue_for_exam(db.session, exam))
     except PassportError as exc:
-        db.session.rollback()
         raise _fail(exc) from exc
-    db.session.commit()
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
         return
@@ -175,10 +174,9 @@ def revoke(number, reason):
     """Revoke a passport."""
     passport = _passport(number)
     try:
-        issuance.revoke(db.session, passport, reason)
+        run_write(db.session, lambda: issuance.revoke(db.session, passport, reason))
     except PassportError as exc:
         raise _fail(exc) from exc
-    db.session.commit()
     click.echo(f"revoked {passport.number}")
 
 
@@ -188,11 +186,9 @@ def reissue(number):
     """Issue a new passport from the current records (e.g. the holder's corrected name)."""
     passport = _passport(number)
     try:
-        outcome = issuance.reissue(db.session, passport)
+        outcome = run_write(db.session, lambda: issuance.reissue(db.session, passport))
     except PassportError as exc:
-        db.session.rollback()
         raise _fail(exc) from exc
-    db.session.commit()
     if outcome.new is None:
         raise click.ClickException(
             f"passport {passport.number}: its holder no longer qualifies, so it was revoked"

@@ -32,7 +32,7 @@ from app.auth.forms import (
 )
 from app.auth.models import ROLES, User
 from app.auth.permissions import public, requires
-from app.db import begin_write, utcnow
+from app.db import run_write, utcnow
 from app.errors import DATABASE_UNWRITABLE, database_fault
 from app.extensions import db, limiter, login_manager
 from app.hosts import public_url
@@ -126,15 +126,19 @@ def login():
         return redirect(url_for("web.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        # reads then writes the failure counter: take the write lock first (SQLite)
-        begin_write(db.session)
-        try:
-            user = services.authenticate(db.session, form.email.data, form.password.data)
-        except services.LoginLocked:
-            db.session.commit()
+        email, password = form.email.data, form.password.data
+
+        def unit() -> tuple[User | None, bool]:
+            # reads then writes the failure counter: one write unit (lock taken up front)
+            try:
+                return services.authenticate(db.session, email, password), False
+            except services.LoginLocked:
+                return None, True
+
+        user, locked = run_write(db.session, unit)
+        if locked:
             flash(_("Too many failed attempts. Wait a few minutes and try again."), "error")
             return render_template("auth/login.html", form=form), 429
-        db.session.commit()
         if user is None:
             flash(_("Wrong email or password."), "error")
             return render_template("auth/login.html", form=form), 401

@@ -14,7 +14,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.db import begin_write
+from app.db import run_write
 from app.extensions import db
 from assessments.models import Exam
 from assessments.services import audit
@@ -41,27 +41,26 @@ def import_command(exam_id: int, path: str, as_json: bool):
 
     All or nothing: any problem prints FILE:ROW: field: message lines and imports nothing.
     """
-    begin_write(db.session)
-    exam = _load_exam(exam_id)
     filename = Path(path).name
     data = Path(path).read_bytes()
+
+    def unit():
+        return bulk_import.import_marks(db.session, _load_exam(exam_id), filename, data, None)
+
     try:
-        summary = bulk_import.import_marks(db.session, exam, filename, data, None)
+        summary = run_write(db.session, unit)
     except Rejected as exc:
-        db.session.rollback()
         for line in exc.lines():
             click.echo(line, err=True)
         click.echo(f"nothing imported: {len(exc.problems)} problems", err=True)
         sys.exit(1)
     except errors.MarkingError as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
     else:
         click.echo(
-            f"imported {summary.rows} rows into exam {exam.id}: {summary.created} new, "
+            f"imported {summary.rows} rows into exam {exam_id}: {summary.created} new, "
             f"{summary.updated} changed, {summary.unchanged} unchanged; "
             f"audit head {summary.audit_head} (seq {summary.audit_seq})"
         )

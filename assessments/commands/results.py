@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.db import run_write
 from app.extensions import db
 
 results_cli = AppGroup("results", help="Exam results: exports for the college's records.")
@@ -48,19 +49,22 @@ def export(exam_id: int, fmt: str, output: Path | None) -> None:
         raise click.ClickException(f"EXAM: no exam with id {exam_id}")
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         raise click.ClickException("--format xlsx writes a binary file: give -o FILE")
+
+    def unit() -> tuple[bytes, int]:
+        exported = export_results(db.session, exam, fmt, include_iin=True)
+        return exported, record_personal_data_export(db.session, exam)
+
     try:
-        data = export_results(db.session, exam, fmt, include_iin=True)
+        # the access log is committed before a single IIN leaves the server
+        data, logged = run_write(db.session, unit)
     except ResultsError as exc:
         raise click.ClickException(str(exc)) from exc
-    logged = record_personal_data_export(db.session, exam)
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
         output.write_bytes(data)
-    db.session.commit()
-    if output is not None:
         click.echo(f"wrote {output} ({logged} candidates)", err=True)
 
 

@@ -15,10 +15,10 @@ from wtforms.validators import DataRequired, Length
 
 from app.auth.models import User
 from app.auth.permissions import requires
+from app.db import run_write
 from app.extensions import db
 from app.i18n import format_number
 from assessments import access, scoring
-from assessments.api import run_write
 from assessments.models import Exam, ExamStatus, MarkingForm
 from assessments.services.marks import cells, errors, signoff
 from assessments.services.marks.grid import Grid, form_grid
@@ -166,7 +166,7 @@ def lock(exam_id: int, sub_criterion_id: int):
         signoff.lock_form(db.session, marking_form, db.session.get(User, user_id))
 
     try:
-        run_write(unit)
+        run_write(db.session, unit)
     except errors.FormIncomplete as exc:
         lines = ", ".join(f"{i.candidate.full_name}: {i.address}" for i in exc.items[:10])
         more = len(exc.items) - 10
@@ -198,7 +198,7 @@ def unlock(exam_id: int, sub_criterion_id: int):
         signoff.unlock_form(db.session, marking_form, db.session.get(User, user_id), reason)
 
     try:
-        run_write(unit)
+        run_write(db.session, unit)
     except errors.MarkingError as exc:
         flash(exc.translated(), "error")
         return _back(exam, marking_form)

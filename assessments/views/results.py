@@ -27,6 +27,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 
 from app.auth.permissions import has_permission, requires
+from app.db import run_write
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
@@ -235,18 +236,23 @@ def download_with_iin(exam_id: int):
     fmt = request.form.get("format", "")
     if fmt not in DOWNLOAD_TYPES:
         abort(400)
+    user_id = current_user.id
+
+    def unit() -> tuple[bytes, int]:
+        exported = service.export_results(db.session, exam, fmt, include_iin=True)
+        return exported, service.record_personal_data_export(db.session, exam, user_id, "export")
+
     try:
-        data = service.export_results(db.session, exam, fmt, include_iin=True)
+        # the access log is committed before the file is sent
+        data, logged = run_write(db.session, unit)
     except service.ResultsError:
         flash(_("Results can be downloaded once the exam is finalised."), "error")
         return redirect(url_for("results.exam", exam_id=exam.id))
-    logged = service.record_personal_data_export(db.session, exam, current_user.id, "export")
-    db.session.commit()
     current_app.logger.info(
         "results export with IINs: exam %s, %s candidates, user %s",
         exam.id,
         logged,
-        current_user.id,
+        user_id,
     )
     return _attachment(data, DOWNLOAD_TYPES[fmt], f"exam-{exam.id}-results-with-iin.{fmt}")
 

@@ -28,6 +28,7 @@ from sqlalchemy import Select, func, select
 
 from app import metrics
 from app.auth.permissions import has_permission, requires
+from app.db import run_write
 from app.extensions import db
 from app.navigation import add_nav
 from assessments import access
@@ -187,12 +188,12 @@ def issue(exam_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        summary = issuance.issue_for_exam(db.session, exam, user=current_user)
+        summary = run_write(
+            db.session, lambda: issuance.issue_for_exam(db.session, exam, user=current_user)
+        )
     except PassportError as exc:
-        db.session.rollback()
         flash(exc.translated(), "error")
         return redirect(url_for("passport_admin.exam", exam_id=exam.id))
-    db.session.commit()
     metrics.count_passports_issued("exam", summary.issued)
     flash(
         _(
@@ -310,13 +311,12 @@ def revoke(number: str):
     if not form.validate_on_submit():
         flash(_("Give the reason for revoking the passport."), "error")
         return redirect(url_for("passport_admin.detail", number=passport.number))
+    reason = form.reason.data
     try:
-        issuance.revoke(db.session, passport, form.reason.data, current_user)
+        run_write(db.session, lambda: issuance.revoke(db.session, passport, reason, current_user))
     except PassportError as exc:
-        db.session.rollback()
         flash(exc.translated(), "error")
     else:
-        db.session.commit()
         flash(_("Passport %(number)s is revoked.", number=passport.number), "success")
     return redirect(url_for("passport_admin.detail", number=passport.number))
 
@@ -328,12 +328,12 @@ def reissue(number: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        outcome = issuance.reissue(db.session, passport, current_user)
+        outcome = run_write(
+            db.session, lambda: issuance.reissue(db.session, passport, current_user)
+        )
     except PassportError as exc:
-        db.session.rollback()
         flash(exc.translated(), "error")
         return redirect(url_for("passport_admin.detail", number=passport.number))
-    db.session.commit()
     if outcome.new is None:
         flash(_("The holder no longer qualifies, so the passport was revoked."), "error")
         return redirect(url_for("passport_admin.detail", number=passport.number))
