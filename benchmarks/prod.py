@@ -606,7 +606,6 @@ def bench_exams(
                             name=f"Bench Expert {n}-{k}",
                             role="expert",
                             active=True,
-                            failed_logins=0,
                             password_hash=password_hash,
                         )
                     )

@@ -116,7 +116,6 @@ class UserFactory(Base):
     name = factory.Sequence(lambda n: f"Пайдаланушы {n}")
     role = "expert"
     active = True
-    failed_logins = 0
     password_hash = factory.LazyFunction(lambda: _hash(PASSWORD))
 
 

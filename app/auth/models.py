@@ -33,8 +33,6 @@ class User(UserMixin, db.Model):
         ForeignKey("colleges.id", ondelete="SET NULL"), index=True
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -74,3 +72,19 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     user = relationship("User")
+
+
+class LoginThrottle(db.Model):
+    """Consecutive failed sign-ins for one e-mail address typed from one client address.
+
+    ``key`` is a keyed hash of both (app/auth/services.py), so the table holds neither the
+    addresses typed (which need not belong to any account) nor the client addresses.
+    """
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.auth import sessions
-from app.auth.models import ROLES, User
+from app.auth.models import ROLES, LoginThrottle, User
 from app.db import utcnow
 from app.messages import N_, DomainError
 
 MIN_PASSWORD_LENGTH = 10
+FORGET_AFTER = timedelta(days=1)
 
 
 class AccountError(DomainError, ValueError):
@@ -46,28 +50,65 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Return the user for valid credentials; count failures and lock after too many.
+@dataclass(frozen=True)
+class LoginLimits:
+    """LOGIN_MAX_FAILURES wrong attempts lock the pair for LOGIN_LOCKOUT_SECONDS."""
 
-    After LOGIN_MAX_FAILURES consecutive failures the account refuses every
-    attempt (even a correct one) for LOGIN_LOCKOUT_SECONDS.
+    max_failures: int
+    lockout: timedelta
+    secret: str  # keys the hash of (e-mail, client address)
+
+    @classmethod
+    def from_config(cls, config) -> LoginLimits:
+        return cls(
+            max_failures=config["LOGIN_MAX_FAILURES"],
+            lockout=timedelta(seconds=config["LOGIN_LOCKOUT_SECONDS"]),
+            secret=config["SECRET_KEY"],
+        )
+
+
+def throttle_key(limits: LoginLimits, email: str, address: str) -> str:
+    message = f"{normalise_email(email)}\n{address}".encode()
+    return hmac.new(limits.secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def authenticate(
+    session: Session, email: str, password: str, address: str, limits: LoginLimits
+) -> User | None:
+    """Return the user for valid credentials; count failures per e-mail and client address.
+
+    Rule: after ``limits.max_failures`` consecutive failures for one e-mail address typed
+    from one client address, that pair is refused (even the right password) for
+    ``limits.lockout``. Other addresses can still sign in to the account, so nobody can
+    lock someone else out; and an e-mail address with no account counts and locks exactly
+    like one with an account, so neither the answers nor their timing tell which exist.
     """
+    now = utcnow()
+    key = throttle_key(limits, email, address)
+    throttle = session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
+    if throttle is not None and throttle.locked_until and throttle.locked_until > now:
+        raise LoginLocked(throttle.locked_until)
     user = find_user(session, email)
     if user is None:
         # same work as a real check, so timing does not reveal which emails exist
         User(password_hash=_DUMMY_HASH).check_password(password)
+        good = False
+    else:
+        good = user.check_password(password) and user.active
+    if not good:
+        if throttle is None:
+            throttle = LoginThrottle(key=key, failures=0)
+            session.add(throttle)
+        throttle.failures = (throttle.failures or 0) + 1
+        throttle.last_failure_at = now
+        if throttle.failures >= limits.max_failures:
+            throttle.locked_until = now + limits.lockout
+            throttle.failures = 0
         return None
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        raise LoginLocked(user.locked_until)
-    if not user.check_password(password) or not user.active:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCKOUT_SECONDS"])
-            user.failed_logins = 0
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+    if throttle is not None:
+        session.delete(throttle)
+    # failures older than a day are forgotten (a lock lasts minutes)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - FORGET_AFTER))
     user.last_login_at = now
     return user
 
@@ -106,7 +147,6 @@ def create_user(
         centre_id=centre_id,
         college_id=college_id,
         active=active,
-        failed_logins=0,
     )
     user.set_password(password)
     session.add(user)
@@ -153,8 +193,6 @@ def set_password(session: Session, user: User, password: str) -> None:
     validate_password(password)
     user.set_password(password)
     sessions.end_user_sessions(session, user)
-    user.failed_logins = 0
-    user.locked_until = None
 
 
 def _serializer() -> URLSafeTimedSerializer:

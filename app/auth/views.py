@@ -127,11 +127,13 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         email, password = form.email.data, form.password.data
+        address = request.remote_addr or ""
+        limits = services.LoginLimits.from_config(current_app.config)
 
         def unit() -> tuple[User | None, bool]:
             # reads then writes the failure counter: one write unit (lock taken up front)
             try:
-                return services.authenticate(db.session, email, password), False
+                return services.authenticate(db.session, email, password, address, limits), False
             except services.LoginLocked:
                 return None, True
 

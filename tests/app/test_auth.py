@@ -2,8 +2,10 @@ from datetime import timedelta
 
 import pytest
 from flask import g
+from sqlalchemy import select
 
 from app.auth import services
+from app.auth.models import LoginThrottle
 from app.db import utcnow
 from tests.factories import PASSWORD, UserFactory
 
@@ -30,13 +32,14 @@ def test_wrong_password_is_refused_without_saying_which_part(client):
     assert unknown.status_code == 401
 
 
-def test_repeated_failures_lock_the_account(app, client, session):
+def test_repeated_failures_lock_the_account_for_that_address(app, client, session):
     user = UserFactory()
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         assert login(client, user.email, "wrong-password!").status_code == 401
     # even the right password is refused while locked
     assert login(client, user.email).status_code == 429
-    user.locked_until = utcnow() - timedelta(seconds=1)
+    for throttle in session.scalars(select(LoginThrottle)):
+        throttle.locked_until = utcnow() - timedelta(seconds=1)
     session.flush()
     assert login(client, user.email).status_code == 302
 
