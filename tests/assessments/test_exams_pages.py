@@ -159,7 +159,10 @@ def test_planning_errors_are_shown_on_the_form(client, session, world):
     sign_in(client, world.admin)
     response = client.post("/exams/new", data=_form(world, end="2026-05-01"))
     assert response.status_code == 422
-    assert "The last day is before the first day." in text(response)
+    page = text(response)
+    summary = page[page.index("data-error-summary") : page.index("</section>")]
+    assert page.index("data-error-summary") < page.index("<h1>")
+    assert '<a href="#end">Last day: The last day is before the first day.</a>' in summary
     assert session.scalars(select(Exam)).first() is None
 
 
@@ -187,6 +190,13 @@ def test_enrol_upload_shows_an_error_table_and_stores_nothing(client, session, w
     assert "must be a whole number from 1 to 3" in page
     assert iin_for(7) not in page
     assert not session.scalars(select(Enrolment).where(Enrolment.exam_id == exam.id)).all()
+    # the summary comes before the page's own content and links to the rows of the table
+    summary = page[page.index("data-error-summary") : page.index("</section>")]
+    assert page.index("data-error-summary") < page.index("<h1>")
+    assert "group.csv was not enrolled" in summary
+    assert '<a href="#enrol-problem-2">row 3, iin: no candidate with this IIN' in summary
+    assert '<a href="#enrol-problem-1">row 3, workstation:' in summary
+    assert 'id="enrol-problem-2"' in page
 
     ok = client.post(
         f"/exams/{exam.id}/enrol",
