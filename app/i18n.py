@@ -47,6 +47,20 @@ def localized(obj: object, field: str = "name", locale: str | None = None) -> st
     return ""
 
 
+class LocalizedName:
+    """A record's name put into a message: shown in the language of whoever reads it.
+
+    Services pass it as a message parameter instead of choosing a language themselves;
+    the text is picked when the message is formatted, at the edge.
+    """
+
+    def __init__(self, obj: object, field: str = "name") -> None:
+        self.obj, self.field = obj, field
+
+    def __str__(self) -> str:
+        return localized(self.obj, self.field)
+
+
 def format_number(value: Decimal | Fraction | int | float | None, places: int = 2) -> str:
     """Format a number for display: decimal comma and grouped thousands in kk/ru."""
     if value is None:

@@ -53,4 +53,9 @@ class DomainError(TranslatableMessage, Exception):
         self.params = params
         if code is not None:
             self.code = code
-        super().__init__(self.text)
+        # the text is formatted when read, so a parameter shown in the reader's language
+        # (app.i18n.LocalizedName) is resolved at the edge, not where the error was raised
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.text

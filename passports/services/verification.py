@@ -74,21 +74,8 @@ def _claims_match(claims: PassportClaims, passport: Passport, token: str) -> boo
 
 
 def _record(session: Session, number: str) -> Any:
-    """The passport row for ``number`` as a plain row (no ORM unit of work: this is the hot path).
-
-    Read on a connection of its own from the engine, without starting an ORM session; when
-    the session is bound to one connection (the test suite's rolled-back transaction), on
-    that connection.
-    """
-    query, params = _RECORD_QUERY, {"number": number}
-    factory = getattr(session, "session_factory", None)
-    bound = factory.kw.get("bind") if factory is not None else None
-    if bound is None:
-        from app.extensions import db
-
-        with db.engine.connect() as connection:
-            return connection.execute(query, params).first()
-    return session.execute(query, params).first()
+    """The passport row for ``number`` as a plain row (no ORM objects: this is the hot path)."""
+    return session.execute(_RECORD_QUERY, {"number": number}).first()
 
 
 RECORD_COLUMNS = (

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 from flask import g
+from flask_babel import force_locale
 
 from app.auth import services
+from app.i18n import LocalizedName
+from app.messages import N_, DomainError
 from tests.assessments.marking_setup import build_exam
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, CollegeFactory, UserFactory
 
 KAZAKH = {"Accept-Language": "kk"}
 XHR = {"X-Requested-With": "XMLHttpRequest"}
@@ -89,3 +92,14 @@ def test_the_command_line_keeps_english(session):
         )
     assert str(caught.value) == "A user with the email taken@example.kz already exists."
     assert (caught.value.code, caught.value.field) == ("invalid", "email")
+
+
+def test_a_name_in_a_refusal_is_shown_in_the_readers_language(app, session):
+    college = CollegeFactory(name_kk="Политехникалық колледж", name_ru="Политехнический колледж")
+    # raised where no language is chosen (a service), read in two languages at the edge
+    refusal = DomainError(N_("Compatriot marking: %(college)s"), college=LocalizedName(college))
+    with app.test_request_context("/"):
+        with force_locale("ru"):
+            assert refusal.translated().endswith("Политехнический колледж")
+        with force_locale("kk"):
+            assert refusal.translated().endswith("Политехникалық колледж")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.i18n import localized
+from app.i18n import LocalizedName
 from app.messages import N_
 from assessments import access
 from assessments.models import Aspect, Candidate, Exam, ExamStatus, MarkingForm
@@ -29,9 +29,9 @@ MARK_MESSAGES = {
 }
 
 
-def _college_name(candidate: Candidate) -> str:
+def _college_name(candidate: Candidate) -> LocalizedName | str:
     college = candidate.college
-    return localized(college) if college is not None else str(candidate.college_id)
+    return LocalizedName(college) if college is not None else str(candidate.college_id)
 
 
 def exclusion(
