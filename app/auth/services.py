@@ -6,8 +6,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,36 @@ EMAIL_INVALID = N_("Enter a valid email address.")
 EMAIL_TAKEN = N_("A user with the email %(email)s already exists.")
 ROLE_UNKNOWN = N_("Unknown role %(role)s; use one of %(roles)s.")
 NAME_MISSING = N_("Enter the user's name.")
+
+
+@dataclass(frozen=True)
+class ResetTokens:
+    """Password-reset tokens signed with ``secret_key``, valid for ``max_age`` seconds."""
+
+    secret_key: str
+    max_age: int
+
+    @classmethod
+    def from_config(cls, config: Any) -> ResetTokens:
+        return cls(secret_key=config["SECRET_KEY"], max_age=config["PASSWORD_RESET_MAX_AGE"])
+
+    def _serializer(self) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self.secret_key, salt="password-reset")
+
+    def issue(self, user: User) -> str:
+        """Return a signed token that resets this password once (it dies with the old hash)."""
+        return self._serializer().dumps({"id": user.id, "h": user.password_hash[-12:]})
+
+    def user_for(self, session: Session, token: str) -> User | None:
+        """The active user a valid, unused, unexpired token names; None otherwise."""
+        try:
+            data = self._serializer().loads(token, max_age=self.max_age)
+        except (BadSignature, SignatureExpired):
+            return None
+        user = session.get(User, data.get("id"))
+        if user is None or not user.active or user.password_hash[-12:] != data.get("h"):
+            return None
+        return user
 
 
 class LoginLocked(Exception):
@@ -193,26 +223,6 @@ def set_password(session: Session, user: User, password: str) -> None:
     validate_password(password)
     user.set_password(password)
     sessions.end_user_sessions(session, user)
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
-
-
-def reset_token(user: User) -> str:
-    """Return a signed token that resets this password once (it dies with the old hash)."""
-    return _serializer().dumps({"id": user.id, "h": user.password_hash[-12:]})
-
-
-def user_for_reset_token(session: Session, token: str) -> User | None:
-    try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except (BadSignature, SignatureExpired):
-        return None
-    user = session.get(User, data.get("id"))
-    if user is None or not user.active or user.password_hash[-12:] != data.get("h"):
-        return None
-    return user
 
 
 _DUMMY_HASH = (

@@ -187,7 +187,10 @@ def forgot_password():
         user = services.find_user(db.session, form.email.data)
         if user is not None and user.active:
             # the link's host comes from PUBLIC_BASE_URL, never from the request's Host
-            link = public_url("auth.reset_password", token=services.reset_token(user))
+            link = public_url(
+                "auth.reset_password",
+                token=services.ResetTokens.from_config(current_app.config).issue(user),
+            )
             body = _("To set a new password for Skills Passport, open this link:") + f"\n\n{link}\n"
             # sent after the response: a known address answers as fast as an unknown one
             mail.send_after_response(user.email, _("Password reset"), body)
@@ -200,7 +203,7 @@ def forgot_password():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @public
 def reset_password(token: str):
-    user = services.user_for_reset_token(db.session, token)
+    user = services.ResetTokens.from_config(current_app.config).user_for(db.session, token)
     if user is None:
         flash(_("This reset link is not valid any more. Ask for a new one."), "error")
         return redirect(url_for("auth.login"))

@@ -62,10 +62,11 @@ def test_password_change_logs_out_other_sessions(app, client, session):
 
 def test_reset_token_works_once(app, session):
     user = UserFactory()
-    token = services.reset_token(user)
-    assert services.user_for_reset_token(session, token) == user
+    tokens = services.ResetTokens.from_config(app.config)
+    token = tokens.issue(user)
+    assert tokens.user_for(session, token) == user
     services.set_password(session, user, "brand-new-password")
-    assert services.user_for_reset_token(session, token) is None
+    assert tokens.user_for(session, token) is None
 
 
 @pytest.mark.parametrize("password", ["", "short"])

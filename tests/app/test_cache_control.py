@@ -56,6 +56,7 @@ def test_anonymous_public_pages_keep_their_caching(client):
 
 def test_the_password_reset_page_is_no_store(app, client, session):
     user = UserFactory()
-    page = client.get(f"/password/reset/{services.reset_token(user)}")
+    token = services.ResetTokens.from_config(app.config).issue(user)
+    page = client.get(f"/password/reset/{token}")
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
