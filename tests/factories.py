@@ -10,7 +10,24 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from app.auth.models import User
 from app.extensions import db
-from assessments.models import Candidate, Centre, College, Competence, Enterprise, WsosSection
+from assessments.models import (
+    Aspect,
+    Candidate,
+    Centre,
+    College,
+    Competence,
+    Criterion,
+    Enrolment,
+    Enterprise,
+    Exam,
+    ExamExpert,
+    Mark,
+    MarkingForm,
+    MarkingScheme,
+    Result,
+    SubCriterion,
+    WsosSection,
+)
 
 PASSWORD = "correct-horse-battery"
 
@@ -117,6 +134,178 @@ class UserFactory(Base):
     role = "expert"
     active = True
     password_hash = factory.LazyFunction(lambda: _hash(PASSWORD))
+
+
+# --- marking schemes, exams, enrolments, marks, results -------------------------------
+
+# sub-criterion code (its letter names the criterion) -> aspects, each
+# (kind, max mark in hundredths) or (kind, max mark in hundredths, WSOS section)
+DEFAULT_LAYOUT = {
+    "A1": (("M", 100), ("M", 50), ("J", 200)),
+    "A2": (("M", 125),),
+}
+LEVELS = ("Төмен", "Сәйкес", "Жоғары", "Өте жоғары")
+
+
+class MarkingSchemeFactory(Base):
+    """A marking scheme with its criteria, sub-criteria and aspects.
+
+    Pass ``layout`` (see DEFAULT_LAYOUT) for its shape, ``criterion_names`` ({"A": …}) to
+    name criteria, ``levels`` for the four level descriptions of every J aspect, and
+    ``sub_name`` / ``description`` (formats of ``code`` and ``index``) to name
+    sub-criteria and aspects. The maximum total is the sum of the aspects' maxima.
+    """
+
+    class Meta:
+        model = MarkingScheme
+
+    competence = factory.SubFactory(CompetenceFactory)
+    name = "Тест схемасы"
+    judges = 3
+    allowed_spread = 1
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        layout = kwargs.pop("layout", DEFAULT_LAYOUT)
+        names = kwargs.pop("criterion_names", {})
+        levels = list(kwargs.pop("levels", LEVELS))
+        sub_name = kwargs.pop("sub_name", "Бөлім {code}")
+        description = kwargs.pop("description", "{code} аспект {index}")
+        scheme = model_class(*args, **kwargs)
+        db.session.add(scheme)
+        db.session.flush()
+        criteria: dict[str, Criterion] = {}
+        total = 0
+        for position, (code, aspects) in enumerate(layout.items(), start=1):
+            letter = code[0]
+            if letter not in criteria:
+                criteria[letter] = Criterion(
+                    scheme_id=scheme.id, letter=letter, name=names.get(letter, f"Модуль {letter}")
+                )
+                db.session.add(criteria[letter])
+                db.session.flush()
+            sub = SubCriterion(
+                scheme_id=scheme.id,
+                criterion_id=criteria[letter].id,
+                code=code,
+                name=sub_name.format(code=code),
+                day=1,
+                position=position,
+            )
+            db.session.add(sub)
+            db.session.flush()
+            for index, (kind, maximum, *section) in enumerate(aspects, start=1):
+                db.session.add(
+                    Aspect(
+                        scheme_id=scheme.id,
+                        sub_criterion_id=sub.id,
+                        position=index,
+                        kind=kind,
+                        description=description.format(code=code, index=index),
+                        wsos_section=section[0] if section else 1,
+                        max_hundredths=maximum,
+                        levels=levels if kind == "J" else [],
+                    )
+                )
+                total += maximum
+        scheme.max_total_hundredths = total
+        db.session.flush()
+        db.session.refresh(scheme)
+        return scheme
+
+
+def scheme_aspects(scheme: MarkingScheme) -> dict[str, Aspect]:
+    """The scheme's aspects by address ("A1.2"), in scheme order."""
+    found = {}
+    for criterion in scheme.criteria:
+        for sub in criterion.sub_criteria:
+            for aspect in sub.aspects:
+                found[f"{sub.code}.{aspect.position}"] = aspect
+    return found
+
+
+class ExamFactory(Base):
+    """An exam of a centre accredited for the scheme's competence (one day by default).
+
+    ``experts=[user, …]`` joins them to the expert group; ``forms=True`` opens one
+    marking form per sub-criterion (as planning an exam through the service does).
+    """
+
+    class Meta:
+        model = Exam
+
+    scheme = factory.SubFactory(MarkingSchemeFactory)
+    competence = factory.LazyAttribute(lambda o: o.scheme.competence)
+    centre = factory.SubFactory(CentreFactory)
+    start_date = date(2026, 5, 20)
+    end_date = factory.LazyAttribute(lambda o: o.start_date)
+    status = "planned"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        experts = kwargs.pop("experts", ())
+        forms = kwargs.pop("forms", False)
+        exam = model_class(*args, **kwargs)
+        if exam.competence not in exam.centre.competences:
+            exam.centre.competences.append(exam.competence)
+        db.session.add(exam)
+        db.session.flush()
+        for person in experts:
+            db.session.add(ExamExpert(exam_id=exam.id, user_id=person.id))
+        if forms:
+            for criterion in exam.scheme.criteria:
+                for sub in criterion.sub_criteria:
+                    db.session.add(MarkingForm(exam_id=exam.id, sub_criterion_id=sub.id, seats={}))
+        db.session.flush()
+        return exam
+
+
+class EnrolmentFactory(Base):
+    """A candidate (CandidateFactory) enrolled in an exam, present, at the next workstation."""
+
+    class Meta:
+        model = Enrolment
+
+    exam = factory.SubFactory(ExamFactory)
+    candidate = factory.SubFactory(CandidateFactory)
+    workstation = factory.Sequence(lambda n: n + 1)
+    attendance = "present"
+
+
+class MarkFactory(Base):
+    """One mark: ``value`` in hundredths (M) or the judge's score 0-3 (J) on ``seat``."""
+
+    class Meta:
+        model = Mark
+
+    exam_id = factory.LazyAttribute(lambda o: o.enrolment.exam_id)
+    enrolment_id = factory.LazyAttribute(lambda o: o.enrolment.id)
+    aspect = None  # an Aspect of the exam's scheme: pass it
+    seat = 0
+    value = 0
+
+    class Params:
+        enrolment = factory.SubFactory(EnrolmentFactory)
+
+
+class ResultFactory(Base):
+    """A stored result of an enrolment; pass the figures the test is about."""
+
+    class Meta:
+        model = Result
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    exam_id = factory.LazyAttribute(lambda o: o.enrolment.exam_id)
+    candidate_id = factory.LazyAttribute(lambda o: o.enrolment.candidate_id)
+    total_units = 0
+    max_units = 1
+    denominator = 1
+    percent_hundredths = 0
+    grade = 2
+    passed = False
+    rank = 1
+    by_criterion = factory.LazyFunction(dict)
+    by_section = factory.LazyFunction(dict)
 
 
 def _bin(n: int) -> str:

@@ -10,84 +10,54 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from app.collation import sort_key
 from assessments.models import (
     Aspect,
     AuditEntry,
     Candidate,
-    Criterion,
     Enrolment,
     MarkingForm,
     MarkingScheme,
     Result,
     SubCriterion,
 )
-from assessments.personal_data import encrypt_iin, iin_lookup_hash
+from assessments.personal_data import iin_lookup_hash
 from assessments.services import audit
 from assessments.services import exams as service
 from assessments.services.marks import entry
-from assessments.translit import transliterate
-from tests.factories import CentreFactory, CollegeFactory, CompetenceFactory, UserFactory, iin_for
+from tests.factories import (
+    CandidateFactory,
+    CentreFactory,
+    CollegeFactory,
+    CompetenceFactory,
+    MarkingSchemeFactory,
+    UserFactory,
+    iin_for,
+)
 
-# --- builders (local: the shared factories hold no schemes or candidates yet) -----------
+# --- builders ---------------------------------------------------------------------------
 
 
 def make_candidate(session, n: int, last: str, first: str, college=None) -> Candidate:
-    iin = iin_for(n)
-    candidate = Candidate(
-        iin_hash=iin_lookup_hash(iin),
-        iin_encrypted=encrypt_iin(iin),
+    return CandidateFactory(
+        iin=iin_for(n),
         last_name=last,
         first_name=first,
         middle_name="",
-        last_name_latin=transliterate(last),
-        first_name_latin=transliterate(first),
-        sort_key=sort_key(last, first),
+        search_text="",
         college=college or CollegeFactory(),
         specialty="Веб-технологиялар",
     )
-    session.add(candidate)
-    session.flush()
-    return candidate
 
 
 def make_scheme(session, competence, layout=(("A1", "MJ"), ("A2", "M"))) -> MarkingScheme:
     """A scheme of criterion A: each sub-criterion gets aspects of the given kinds."""
-    scheme = MarkingScheme(competence=competence, name="Демо схема", judges=3, allowed_spread=1)
-    session.add(scheme)
-    session.flush()
-    criterion = Criterion(scheme_id=scheme.id, letter="A", name="Модуль А")
-    session.add(criterion)
-    session.flush()
-    total = 0
-    for position, (code, kinds) in enumerate(layout, start=1):
-        sub = SubCriterion(
-            scheme_id=scheme.id,
-            criterion_id=criterion.id,
-            code=code,
-            name=f"Бөлім {code}",
-            day=1,
-            position=position,
-        )
-        session.add(sub)
-        session.flush()
-        for index, kind in enumerate(kinds, start=1):
-            session.add(
-                Aspect(
-                    scheme_id=scheme.id,
-                    sub_criterion_id=sub.id,
-                    position=index,
-                    kind=kind,
-                    description=f"{code} аспект {index}",
-                    wsos_section=1,
-                    max_hundredths=200,
-                    levels=["0", "1", "2", "3"] if kind == "J" else [],
-                )
-            )
-            total += 200
-    scheme.max_total_hundredths = total
-    session.flush()
-    return scheme
+    return MarkingSchemeFactory(
+        competence=competence,
+        name="Демо схема",
+        layout={code: tuple((kind, 200) for kind in kinds) for code, kinds in layout},
+        criterion_names={"A": "Модуль А"},
+        levels=("0", "1", "2", "3"),
+    )
 
 
 class World:
