@@ -152,8 +152,9 @@ class MarkingSchemeFactory(Base):
 
     Pass ``layout`` (see DEFAULT_LAYOUT) for its shape, ``criterion_names`` ({"A": …}) to
     name criteria, ``levels`` for the four level descriptions of every J aspect, and
-    ``sub_name`` / ``description`` (formats of ``code`` and ``index``) to name
-    sub-criteria and aspects. The maximum total is the sum of the aspects' maxima.
+    ``sub_name`` (a format of ``code`` and ``criterion``, its name) and ``description``
+    (of ``code``, ``letter`` and ``index``) to name sub-criteria and aspects. The maximum
+    total is the sum of the aspects' maxima.
     """
 
     class Meta:
@@ -188,7 +189,7 @@ class MarkingSchemeFactory(Base):
                 scheme_id=scheme.id,
                 criterion_id=criteria[letter].id,
                 code=code,
-                name=sub_name.format(code=code),
+                name=sub_name.format(code=code, criterion=criteria[letter].name),
                 day=1,
                 position=position,
             )
@@ -201,7 +202,7 @@ class MarkingSchemeFactory(Base):
                         sub_criterion_id=sub.id,
                         position=index,
                         kind=kind,
-                        description=description.format(code=code, index=index),
+                        description=description.format(code=code, letter=letter, index=index),
                         wsos_section=section[0] if section else 1,
                         max_hundredths=maximum,
                         levels=levels if kind == "J" else [],

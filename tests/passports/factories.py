@@ -12,14 +12,20 @@ from assessments import scoring
 from assessments.models import (
     Aspect,
     Candidate,
-    Criterion,
     Enrolment,
     Exam,
     MarkingScheme,
     Result,
-    SubCriterion,
 )
-from tests.factories import CandidateFactory, CentreFactory, CompetenceFactory
+from tests.factories import (
+    CandidateFactory,
+    CompetenceFactory,
+    EnrolmentFactory,
+    ExamFactory,
+    MarkingSchemeFactory,
+    ResultFactory,
+    scheme_aspects,
+)
 
 JUDGES = 3
 # criterion letter -> (criterion name, aspects as (WSOS section, max mark in hundredths))
@@ -67,45 +73,21 @@ class FinalisedExam:
 
 
 def _scheme(competence) -> tuple[MarkingScheme, list[Aspect]]:
-    scheme = MarkingScheme(
+    scheme = MarkingSchemeFactory(
         competence=competence,
         name="Demo scheme",
         judges=JUDGES,
         allowed_spread=1,
         pass_min_grade=3,
-        max_total_hundredths=sum(m for _n, aspects in LAYOUT.values() for _s, m in aspects),
+        layout={
+            f"{letter}1": tuple(("M", maximum, section) for section, maximum in aspects)
+            for letter, (_name, aspects) in LAYOUT.items()
+        },
+        criterion_names={letter: name for letter, (name, _aspects) in LAYOUT.items()},
+        sub_name="{criterion} 1",
+        description="Аспект {letter}{index}",
     )
-    db.session.add(scheme)
-    db.session.flush()
-    aspects = []
-    for position, (letter, (name, layout)) in enumerate(LAYOUT.items(), start=1):
-        criterion = Criterion(scheme_id=scheme.id, letter=letter, name=name)
-        db.session.add(criterion)
-        db.session.flush()
-        sub = SubCriterion(
-            scheme_id=scheme.id,
-            criterion_id=criterion.id,
-            code=f"{letter}1",
-            name=f"{name} 1",
-            day=1,
-            position=position,
-        )
-        db.session.add(sub)
-        db.session.flush()
-        for index, (section, maximum) in enumerate(layout, start=1):
-            aspect = Aspect(
-                scheme_id=scheme.id,
-                sub_criterion_id=sub.id,
-                position=index,
-                kind="M",
-                description=f"Аспект {letter}{index}",
-                wsos_section=section,
-                max_hundredths=maximum,
-            )
-            db.session.add(aspect)
-            aspects.append(aspect)
-    db.session.flush()
-    return scheme, aspects
+    return scheme, list(scheme_aspects(scheme).values())
 
 
 def store_result(enrolment: Enrolment, share: Fraction, scheme: MarkingScheme) -> Result:
@@ -136,8 +118,7 @@ def store_result(enrolment: Enrolment, share: Fraction, scheme: MarkingScheme) -
     }
     result = db.session.query(Result).filter_by(enrolment_id=enrolment.id).first()
     if result is None:
-        result = Result(exam_id=enrolment.exam_id, enrolment_id=enrolment.id, **values)
-        db.session.add(result)
+        result = ResultFactory(enrolment=enrolment, **values)
     else:
         for name, value in values.items():
             setattr(result, name, value)
@@ -150,20 +131,8 @@ def finalised_exam(
 ) -> FinalisedExam:
     """A finalised exam whose present candidates have stored results (default: 3 who pass)."""
     sittings = sittings if sittings is not None else [Sitting(), Sitting(), Sitting()]
-    competence = CompetenceFactory()
-    centre = CentreFactory()
-    centre.competences.append(competence)
-    scheme, aspects = _scheme(competence)
-    exam = Exam(
-        centre_id=centre.id,
-        competence_id=competence.id,
-        scheme_id=scheme.id,
-        start_date=start,
-        end_date=start,
-        status="finalised",
-    )
-    db.session.add(exam)
-    db.session.flush()
+    scheme, aspects = _scheme(CompetenceFactory())
+    exam = ExamFactory(scheme=scheme, start_date=start, end_date=start, status="finalised")
     enrolments = []
     for number, sitting in enumerate(sittings, start=1):
         extra = {}
@@ -171,14 +140,9 @@ def finalised_exam(
             last, first, middle = sitting.names
             extra = {"last_name": last, "first_name": first, "middle_name": middle}
         candidate = CandidateFactory(iin=unique_iin(), **extra)
-        enrolment = Enrolment(
-            exam_id=exam.id,
-            candidate_id=candidate.id,
-            workstation=number,
-            attendance=sitting.attendance,
+        enrolment = EnrolmentFactory(
+            exam=exam, candidate=candidate, workstation=number, attendance=sitting.attendance
         )
-        db.session.add(enrolment)
-        db.session.flush()
         if sitting.attendance == "present":
             store_result(enrolment, sitting.share, scheme)
         enrolments.append(enrolment)
