@@ -124,6 +124,38 @@ def session(db):
     return db.session
 
 
+@pytest.fixture
+def sign_in(app, client):
+    """Sign a test client in through the login form, and return the user.
+
+    ``sign_in(user)``, or ``sign_in("admin", **attrs)`` for a new ``UserFactory`` user of
+    that role. ``client=`` signs in another client (default: the test's ``client``),
+    ``lang=`` sets the language cookie first, ``password=`` another password. Signing in
+    again on a client signs its user out first.
+    """
+    from flask import g
+
+    from tests.factories import PASSWORD, UserFactory
+
+    signed_in: set[int] = set()
+
+    def sign_in(who, *, client=client, password: str = PASSWORD, lang: str | None = None, **attrs):
+        user = UserFactory(role=who, **attrs) if isinstance(who, str) else who
+        if id(client) in signed_in:
+            client.post("/logout")
+        # test requests share the test's app context: flask-login's cached user lives in g
+        g.pop("_login_user", None)
+        if lang:
+            client.set_cookie("lang", lang)
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code in (302, 303), response.get_data(as_text=True)
+        g.pop("_login_user", None)
+        signed_in.add(id(client))
+        return user
+
+    return sign_in
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 

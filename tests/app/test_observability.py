@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from flask import g
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import metrics_store
@@ -55,13 +54,6 @@ def log_lines(capsys) -> list[str]:
 
 def json_lines(capsys) -> list[dict]:
     return [json.loads(line) for line in log_lines(capsys)]
-
-
-def login(client, user) -> None:
-    g.pop("_login_user", None)  # test requests share the test's app context
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    g.pop("_login_user", None)
 
 
 # --- request log ----------------------------------------------------------------------
@@ -103,7 +95,7 @@ def test_an_incoming_request_id_is_kept_only_when_it_is_a_short_plain_token(inco
 
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_log_lines_hold_no_iin_token_query_or_form_data(
-    app, client, session, issued, capsys, monkeypatch, fmt
+    sign_in, app, client, session, issued, capsys, monkeypatch, fmt
 ):
     monkeypatch.setitem(app.config, "LOG_FORMAT", fmt)
     passport = issued.passport
@@ -112,7 +104,7 @@ def test_log_lines_hold_no_iin_token_query_or_form_data(
     admin = UserFactory(role="admin")
     capsys.readouterr()
 
-    login(client, admin)
+    sign_in(admin)
     holder = client.get(f"/my/{link}?iin={iin}&token={passport.token}")
     assert holder.status_code == 200
     assert client.get(f"/my/{link}/").status_code == 404  # matches no route
@@ -242,11 +234,11 @@ def test_metrics_count_verifications_by_channel_and_verdict(client, session, iss
     )
 
 
-def test_metrics_count_marks_saved_by_source(client, session):
+def test_metrics_count_marks_saved_by_source(sign_in, client, session):
     setup = build_exam(session)
     url = f"/api/v1/exams/{setup.exam.id}/marks"
     before = scrape(client)
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     cell = {"enrolment_id": setup.enrolments[0].id, "aspect": "A1.1", "seat": 0}
     saved = client.put(url, json={**cell, "value": "1", "expected_version": None}, headers=XHR)
     assert saved.status_code == 200

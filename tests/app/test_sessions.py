@@ -17,11 +17,6 @@ from tests.factories import PASSWORD, UserFactory
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
 
-def sign_in(client, user, password=PASSWORD):
-    response = client.post("/login", data={"email": user.email, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
 def signed_in(client) -> bool:
     return client.get("/account/password").status_code == 200
 
@@ -40,9 +35,9 @@ def rows_of(session, user) -> list[UserSession]:
     return session.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
 
 
-def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(app, client, session):
+def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(sign_in, app, client, session):
     user = UserFactory()
-    sign_in(client, user)
+    sign_in(user)
     thief = copy_of(app, client)
     assert signed_in(thief)
     assert client.post("/logout").status_code == 302
@@ -51,9 +46,9 @@ def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(app, client, ses
     assert rows_of(session, user) == []
 
 
-def test_the_cookie_holds_a_token_whose_hash_only_is_stored(app, client, session):
+def test_the_cookie_holds_a_token_whose_hash_only_is_stored(sign_in, app, client, session):
     user = UserFactory()
-    sign_in(client, user)
+    sign_in(user)
     [row] = rows_of(session, user)
     with client.session_transaction() as cookie_session:
         token = cookie_session["sid"]
@@ -61,22 +56,22 @@ def test_the_cookie_holds_a_token_whose_hash_only_is_stored(app, client, session
     assert sessions.find_session(session, token) == row
 
 
-def test_each_sign_in_is_its_own_session(app, client, session):
+def test_each_sign_in_is_its_own_session(sign_in, app, client, session):
     user = UserFactory()
-    sign_in(client, user)
+    sign_in(user)
     laptop = app.test_client()
-    sign_in(laptop, user)
+    sign_in(user, client=laptop)
     assert len(rows_of(session, user)) == 2
     laptop.post("/logout")
     assert signed_in(client)
     assert not signed_in(laptop)
 
 
-def test_changing_ones_password_ends_every_other_session(app, client, session):
+def test_changing_ones_password_ends_every_other_session(sign_in, app, client, session):
     user = UserFactory()
-    sign_in(client, user)
+    sign_in(user)
     other_browser = app.test_client()
-    sign_in(other_browser, user)
+    sign_in(user, client=other_browser)
     copied = copy_of(app, client)
     response = client.post(
         "/account/password",
@@ -102,13 +97,13 @@ def test_changing_ones_password_ends_every_other_session(app, client, session):
     ],
 )
 def test_an_administrator_changing_role_or_access_ends_the_users_sessions(
-    app, client, session, change
+    sign_in, app, client, session, change
 ):
     admin = UserFactory(role="admin")
     user = UserFactory(role="expert")
     victim = app.test_client()
-    sign_in(victim, user)
-    sign_in(client, admin)
+    sign_in(user, client=victim)
+    sign_in(admin)
     form = {"email": user.email, "name": "Renamed", "role": "expert", "centre_id": 0,
             "college_id": 0, "active": "y", **change}  # fmt: skip
     if change.get("active") == "":
@@ -119,12 +114,14 @@ def test_an_administrator_changing_role_or_access_ends_the_users_sessions(
     assert signed_in(victim) == (change == {})
 
 
-def test_an_administrator_resetting_a_password_ends_the_users_sessions(app, client, session):
+def test_an_administrator_resetting_a_password_ends_the_users_sessions(
+    sign_in, app, client, session
+):
     admin = UserFactory(role="admin")
     user = UserFactory()
     victim = app.test_client()
-    sign_in(victim, user)
-    sign_in(client, admin)
+    sign_in(user, client=victim)
+    sign_in(admin)
     response = client.post(
         f"/admin/users/{user.id}/password",
         data={"pw-password": "reset-by-admin-123", "pw-confirm": "reset-by-admin-123"},
@@ -144,9 +141,9 @@ def _age(session, user, *, idle=None, age=None):
     return row
 
 
-def test_an_idle_session_ends_after_the_idle_time(app, client, session):
+def test_an_idle_session_ends_after_the_idle_time(sign_in, app, client, session):
     user = UserFactory()
-    sign_in(client, user)
+    sign_in(user)
     _age(session, user, idle=timedelta(minutes=29))
     assert signed_in(client)  # 29 minutes idle: still open, and the clock starts again
     _age(session, user, idle=timedelta(minutes=30, seconds=1))
@@ -155,31 +152,31 @@ def test_an_idle_session_ends_after_the_idle_time(app, client, session):
     assert rows_of(session, user) == []
 
 
-def test_the_idle_time_is_a_setting(app, client, session, monkeypatch):
+def test_the_idle_time_is_a_setting(sign_in, app, client, session, monkeypatch):
     monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 5)
     user = UserFactory()
-    sign_in(client, user)
+    sign_in(user)
     _age(session, user, idle=timedelta(minutes=6))
     assert not signed_in(client)
 
 
-def test_a_session_ends_at_its_lifetime_however_busy(app, client, session, monkeypatch):
+def test_a_session_ends_at_its_lifetime_however_busy(sign_in, app, client, session, monkeypatch):
     user = UserFactory()
-    sign_in(client, user)
+    sign_in(user)
     _age(session, user, idle=timedelta(minutes=1), age=timedelta(hours=11, minutes=59))
     assert signed_in(client)
     _age(session, user, age=timedelta(hours=12))
     assert not signed_in(client)
     monkeypatch.setitem(app.config, "SESSION_LIFETIME_HOURS", 24)
-    sign_in(client, user)
+    sign_in(user)
     _age(session, user, age=timedelta(hours=23))
     assert signed_in(client)
 
 
-def test_saving_marks_counts_as_activity(app, client, session):
+def test_saving_marks_counts_as_activity(sign_in, app, client, session):
     setup = build_exam(session)
     expert = setup.experts[0]
-    sign_in(client, expert)
+    sign_in(expert)
     row = _age(session, expert, idle=timedelta(minutes=25))
     body = {"enrolment_id": setup.enrolments[0].id, "aspect": "A1.1", "seat": 0, "value": "1",
             "expected_version": None}  # fmt: skip
@@ -194,10 +191,10 @@ def test_saving_marks_counts_as_activity(app, client, session):
     assert again.status_code == 200, again.json
 
 
-def test_an_ended_session_gets_401_from_the_api(app, client, session):
+def test_an_ended_session_gets_401_from_the_api(sign_in, app, client, session):
     setup = build_exam(session)
     expert = setup.experts[0]
-    sign_in(client, expert)
+    sign_in(expert)
     _age(session, expert, idle=timedelta(hours=1))
     body = {"enrolment_id": setup.enrolments[0].id, "aspect": "A1.1", "seat": 0, "value": "1",
             "expected_version": None}  # fmt: skip
@@ -206,10 +203,10 @@ def test_an_ended_session_gets_401_from_the_api(app, client, session):
     assert response.mimetype == "application/problem+json"
 
 
-def test_signing_in_clears_other_peoples_expired_sessions(app, client, session):
+def test_signing_in_clears_other_peoples_expired_sessions(sign_in, app, client, session):
     stale, fresh = UserFactory(), UserFactory()
-    sign_in(client, stale)
+    sign_in(stale)
     _age(session, stale, idle=timedelta(hours=2))
-    sign_in(app.test_client(), fresh)
+    sign_in(fresh, client=app.test_client())
     assert rows_of(session, stale) == []
     assert len(rows_of(session, fresh)) == 1

@@ -7,7 +7,6 @@ import re
 
 import pytest
 import yaml
-from flask import g
 from sqlalchemy import select
 
 from app.config import PROJECT_ROOT
@@ -16,7 +15,7 @@ from assessments.services import audit
 from assessments.services.marks import seats, signoff
 from assessments.services.marks.entry import save_mark
 from tests.assessments.marking_setup import build_exam
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -24,15 +23,6 @@ XHR = {"X-Requested-With": "XMLHttpRequest"}
 @pytest.fixture
 def setup(session):
     return build_exam(session)
-
-
-def login(client, user):
-    """Sign in as ``user``, signing out whoever was signed in on this client."""
-    client.post("/logout")
-    g.pop("_login_user", None)  # test requests share the test's app context
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    g.pop("_login_user", None)
 
 
 def put(client, setup, address="A1.1", value="1", *, index=0, seat=0, expected=None, **extra):
@@ -47,8 +37,8 @@ def put(client, setup, address="A1.1", value="1", *, index=0, seat=0, expected=N
     return client.put(f"/api/v1/exams/{setup.exam.id}/marks", json=body, headers=XHR)
 
 
-def test_a_mark_is_saved_and_returned_with_its_version(client, session, setup):
-    login(client, setup.experts[0])
+def test_a_mark_is_saved_and_returned_with_its_version(sign_in, client, session, setup):
+    sign_in(setup.experts[0])
     response = put(client, setup, "A1.2", "0,25", reason="two fields missing")
     assert response.status_code == 200, response.json
     body = response.json
@@ -58,8 +48,8 @@ def test_a_mark_is_saved_and_returned_with_its_version(client, session, setup):
     assert (second.status_code, second.json["version"]) == (200, 2)
 
 
-def test_a_stale_version_gets_409_with_the_current_value(client, session, setup):
-    login(client, setup.experts[0])
+def test_a_stale_version_gets_409_with_the_current_value(sign_in, client, session, setup):
+    sign_in(setup.experts[0])
     put(client, setup, "A1.3", 2, seat=1)
     put(client, setup, "A1.3", 3, seat=1, expected=1)
     response = put(client, setup, "A1.3", 0, seat=1, expected=1)
@@ -76,10 +66,10 @@ def test_a_stale_version_gets_409_with_the_current_value(client, session, setup)
     assert empty_believer.status_code == 409
 
 
-def test_conflict_of_interest_is_403_for_the_user(client, session, setup):
+def test_conflict_of_interest_is_403_for_the_user(sign_in, client, session, setup):
     setup.experts[0].college_id = setup.candidate(0).college_id
     session.flush()
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     response = put(client, setup)
     assert response.status_code == 403
     assert response.json["code"] == "conflict_of_interest"
@@ -87,12 +77,12 @@ def test_conflict_of_interest_is_403_for_the_user(client, session, setup):
     assert session.scalars(select(Mark)).all() == []
 
 
-def test_conflict_of_interest_is_403_for_the_judge_seats_expert(client, session, setup):
+def test_conflict_of_interest_is_403_for_the_judge_seats_expert(sign_in, client, session, setup):
     judge = setup.experts[1]
     seats.assign_seat(session, setup.forms["A1"], 3, judge, setup.chief)
     judge.college_id = setup.candidate(0).college_id
     session.flush()
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     response = put(client, setup, "A1.3", 2, seat=3)
     assert response.status_code == 403
     assert response.json["code"] == "conflict_of_interest"
@@ -100,10 +90,10 @@ def test_conflict_of_interest_is_403_for_the_judge_seats_expert(client, session,
     assert put(client, setup, "A1.3", 2, seat=1).status_code == 200
 
 
-def test_locked_form_is_423(client, session, setup):
+def test_locked_form_is_423(sign_in, client, session, setup):
     setup.forms["A1"].locked_at = setup.exam.created_at
     session.flush()
-    login(client, setup.chief)
+    sign_in(setup.chief)
     response = put(client, setup)
     assert response.status_code == 423
     assert response.json["code"] == "form_locked"
@@ -125,8 +115,8 @@ def test_locked_form_is_423(client, session, setup):
         ({"aspect": "A1.3", "seat": 1, "value": "9" * 5000}, "value"),
     ],
 )
-def test_invalid_input_is_422_naming_the_field(client, session, setup, body, field):
-    login(client, setup.experts[0])
+def test_invalid_input_is_422_naming_the_field(sign_in, client, session, setup, body, field):
+    sign_in(setup.experts[0])
     payload = {
         "enrolment_id": setup.enrolments[0].id,
         "aspect": "A1.1",
@@ -140,18 +130,18 @@ def test_invalid_input_is_422_naming_the_field(client, session, setup, body, fie
     assert field in response.json["errors"]
 
 
-def test_expected_version_must_be_sent(client, setup):
-    login(client, setup.experts[0])
+def test_expected_version_must_be_sent(sign_in, client, setup):
+    sign_in(setup.experts[0])
     body = {"enrolment_id": setup.enrolments[0].id, "aspect": "A1.1", "value": "1"}
     response = client.put(f"/api/v1/exams/{setup.exam.id}/marks", json=body, headers=XHR)
     assert response.status_code == 422
     assert "expected_version" in response.json["errors"]
 
 
-def test_writes_need_the_custom_header_and_a_session(client, session, setup):
+def test_writes_need_the_custom_header_and_a_session(sign_in, client, session, setup):
     anonymous = put(client, setup)
     assert anonymous.status_code == 401
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     body = {
         "enrolment_id": setup.enrolments[0].id,
         "aspect": "A1.1",
@@ -164,9 +154,9 @@ def test_writes_need_the_custom_header_and_a_session(client, session, setup):
     assert session.scalars(select(Mark)).all() == []
 
 
-def test_other_exams_are_invisible_and_outsiders_cannot_mark(client, session, setup):
+def test_other_exams_are_invisible_and_outsiders_cannot_mark(sign_in, client, session, setup):
     outsider = UserFactory(role="expert")
-    login(client, outsider)
+    sign_in(outsider)
     assert put(client, setup).status_code == 404
     assert (
         client.get(
@@ -176,10 +166,10 @@ def test_other_exams_are_invisible_and_outsiders_cannot_mark(client, session, se
     )
 
 
-def test_the_grid_lists_cells_and_who_is_excluded(client, session, setup):
+def test_the_grid_lists_cells_and_who_is_excluded(sign_in, client, session, setup):
     setup.experts[0].college_id = setup.candidate(0).college_id
     session.flush()
-    login(client, setup.chief)
+    sign_in(setup.chief)
     put(client, setup, "A1.1", "1")
     response = client.get(
         f"/api/v1/exams/{setup.exam.id}/forms/{setup.forms['A1'].sub_criterion_id}"
@@ -193,7 +183,7 @@ def test_the_grid_lists_cells_and_who_is_excluded(client, session, setup):
     assert [c["seat"] for c in first["cells"]] == [0, 0, 1, 2, 3]
     assert body["is_chief"] and body["can_mark"]
     assert "iin" not in response.get_data(as_text=True).lower()
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     excluded = client.get(
         f"/api/v1/exams/{setup.exam.id}/forms/{setup.forms['A1'].sub_criterion_id}"
     ).json
@@ -204,10 +194,10 @@ def _form_url(setup, code, action):
     return f"/api/v1/exams/{setup.exam.id}/forms/{setup.forms[code].sub_criterion_id}/{action}"
 
 
-def test_lock_needs_the_chief_and_a_complete_form(client, session, setup):
-    login(client, setup.experts[0])
+def test_lock_needs_the_chief_and_a_complete_form(sign_in, client, session, setup):
+    sign_in(setup.experts[0])
     assert client.post(_form_url(setup, "A2", "lock"), headers=XHR).status_code == 403
-    login(client, setup.chief)
+    sign_in(setup.chief)
     incomplete = client.post(_form_url(setup, "A2", "lock"), headers=XHR)
     assert incomplete.status_code == 409
     assert [i["address"] for i in incomplete.json["incomplete"]] == ["A2.1"] * 3
@@ -218,7 +208,7 @@ def test_lock_needs_the_chief_and_a_complete_form(client, session, setup):
     assert put(client, setup, "A2.1", "1", expected=1).status_code == 423
 
 
-def test_unlock_needs_the_chief_and_a_reason(client, session, setup):
+def test_unlock_needs_the_chief_and_a_reason(sign_in, client, session, setup):
     for index in range(3):
         save_mark(
             session,
@@ -232,9 +222,9 @@ def test_unlock_needs_the_chief_and_a_reason(client, session, setup):
         )
     signoff.lock_form(session, setup.forms["A2"], setup.chief)
     url = _form_url(setup, "A2", "unlock")
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     assert client.post(url, json={"reason": "typo"}, headers=XHR).status_code == 403
-    login(client, setup.chief)
+    sign_in(setup.chief)
     assert client.post(url, json={}, headers=XHR).status_code == 422
     assert client.post(url, json={"reason": ""}, headers=XHR).status_code == 422
     response = client.post(url, json={"reason": "Workstation 3 re-measured"}, headers=XHR)
@@ -244,11 +234,11 @@ def test_unlock_needs_the_chief_and_a_reason(client, session, setup):
     assert put(client, setup, "A2.1", "0,5", expected=1).status_code == 200
 
 
-def test_seats_are_set_by_the_chief(client, session, setup):
+def test_seats_are_set_by_the_chief(sign_in, client, session, setup):
     url = _form_url(setup, "A1", "seats/1")
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     assert client.put(url, json={"user_id": setup.experts[0].id}, headers=XHR).status_code == 403
-    login(client, setup.chief)
+    sign_in(setup.chief)
     response = client.put(url, json={"user_id": setup.experts[0].id}, headers=XHR)
     assert response.status_code == 200, response.json
     assert response.json == {"seat": 1, "user_id": setup.experts[0].id}
@@ -258,14 +248,14 @@ def test_seats_are_set_by_the_chief(client, session, setup):
     assert again.status_code == 422 and "user_id" in again.json["errors"]
 
 
-def test_history_is_for_the_chief(client, session, setup):
-    login(client, setup.experts[0])
+def test_history_is_for_the_chief(sign_in, client, session, setup):
+    sign_in(setup.experts[0])
     put(client, setup, "A1.1", "1")
     put(client, setup, "A1.1", "0", expected=1, reason="broken link")
     query = f"?enrolment_id={setup.enrolments[0].id}&aspect=A1.1&seat=0"
     url = f"/api/v1/exams/{setup.exam.id}/marks/history{query}"
     assert client.get(url).status_code == 403
-    login(client, setup.chief)
+    sign_in(setup.chief)
     entries = client.get(url).json["entries"]
     assert [(e["old"], e["new"], e["reason"]) for e in entries] == [
         ("", "1.00", ""),
@@ -284,17 +274,17 @@ def test_history_is_for_the_chief(client, session, setup):
         "enrolment_id={enrolment}&aspect=A1.1&seat=-1",
     ],
 )
-def test_history_of_a_cell_that_cannot_exist_is_422(client, session, setup, query):
+def test_history_of_a_cell_that_cannot_exist_is_422(sign_in, client, session, setup, query):
     # found by tests/app/test_openapi_fuzz.py: such numbers used to reach the database (400)
-    login(client, setup.chief)
+    sign_in(setup.chief)
     query = query.format(enrolment=setup.enrolments[0].id)
     response = client.get(f"/api/v1/exams/{setup.exam.id}/marks/history?{query}")
     assert response.status_code == 422
     assert response.json["code"] == "invalid"
 
 
-def test_a_seat_for_a_user_id_beyond_the_database_is_422(client, session, setup):
-    login(client, setup.chief)
+def test_a_seat_for_a_user_id_beyond_the_database_is_422(sign_in, client, session, setup):
+    sign_in(setup.chief)
     response = client.put(_form_url(setup, "A1", "seats/1"), json={"user_id": 2**63}, headers=XHR)
     assert response.status_code == 422 and "user_id" in response.json["errors"]
 
@@ -307,9 +297,9 @@ def test_a_seat_for_a_user_id_beyond_the_database_is_422(client, session, setup)
         b"iin,aspect,judge,score\r1,A1.1,,1\r",  # old Mac line ends
     ],
 )
-def test_an_unreadable_csv_upload_is_422_not_500(client, session, setup, content):
+def test_an_unreadable_csv_upload_is_422_not_500(sign_in, client, session, setup, content):
     # found by tests/app/test_openapi_fuzz.py: a CR in the first line crashed the sniffer
-    login(client, setup.chief)
+    sign_in(setup.chief)
     response = client.post(
         f"/api/v1/exams/{setup.exam.id}/marks/import",
         data={"file": (io.BytesIO(content), "marks.csv")},
@@ -321,8 +311,8 @@ def test_an_unreadable_csv_upload_is_422_not_500(client, session, setup, content
     assert session.scalars(select(Mark)).all() == []
 
 
-def test_import_by_upload_and_by_json_is_all_or_nothing(client, session, setup):
-    login(client, setup.chief)
+def test_import_by_upload_and_by_json_is_all_or_nothing(sign_in, client, session, setup):
+    sign_in(setup.chief)
     url = f"/api/v1/exams/{setup.exam.id}/marks/import"
     bad = f"iin,aspect,judge,score\n{setup.iins[0]},A1.1,,1\n{setup.iins[1]},A1.3,,2\n"
     response = client.post(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from assessments.models import Candidate, CandidateAccess
 from assessments.services.candidates import personal_data
 from assessments.services.candidates.scope import candidate_iin, find_by_iin
-from tests.assessments.test_reference_views import page, sign_in
+from tests.assessments.test_reference_views import page
 from tests.factories import CandidateFactory, CentreFactory, CollegeFactory, iin_for
 
 
@@ -31,8 +31,8 @@ def assert_no_plain_iin(body: str, *iins: str) -> None:
         assert iin[:8] not in body  # no longer prefix either (only the last four may show)
 
 
-def test_list_is_in_kazakh_order_with_masked_iins(client, session, college):
-    sign_in(client, "admin")
+def test_list_is_in_kazakh_order_with_masked_iins(sign_in, client, session, college):
+    sign_in("admin")
     names = [
         "Яковлев",
         "Әлиев",
@@ -65,8 +65,8 @@ def test_list_is_in_kazakh_order_with_masked_iins(client, session, college):
     assert_no_plain_iin(body, *iins.values())
 
 
-def test_list_pages_and_searches_by_name(app, client, session, college):
-    sign_in(client, "admin")
+def test_list_pages_and_searches_by_name(sign_in, app, client, session, college):
+    sign_in("admin")
     app.config["PAGE_SIZE"] = 2
     try:
         for i, name in enumerate(["Ахметов", "Бекұлы", "Оспанов"]):
@@ -83,8 +83,8 @@ def test_list_pages_and_searches_by_name(app, client, session, college):
     assert "Оспанов" in found and "Ахметов" not in found
 
 
-def test_search_by_iin_is_posted_and_never_in_a_url(client, session, college):
-    sign_in(client, "admin")
+def test_search_by_iin_is_posted_and_never_in_a_url(sign_in, client, session, college):
+    sign_in("admin")
     iin = iin_for(400)
     candidate = CandidateFactory(iin=iin, college=college)
     response = client.post("/candidates/search", data={"q": f"  {iin[:6]} {iin[6:]} "})
@@ -103,8 +103,8 @@ def test_search_by_iin_is_posted_and_never_in_a_url(client, session, college):
     assert iin[:6] not in response.headers["Location"]
 
 
-def test_detail_is_logged_and_shows_the_iin_masked_only(client, session, college):
-    user = sign_in(client, "admin")
+def test_detail_is_logged_and_shows_the_iin_masked_only(sign_in, client, session, college):
+    user = sign_in("admin")
     iin = iin_for(500)
     candidate = CandidateFactory(iin=iin, college=college)
     body = page(client.get(f"/candidates/{candidate.id}"))
@@ -116,8 +116,8 @@ def test_detail_is_logged_and_shows_the_iin_masked_only(client, session, college
     assert [(e.action, e.user_id) for e in log] == [("view", user.id)]
 
 
-def test_no_candidate_page_shows_the_iin(client, session, college):
-    sign_in(client, "admin")
+def test_no_candidate_page_shows_the_iin(sign_in, client, session, college):
+    sign_in("admin")
     iin = iin_for(600)
     candidate = CandidateFactory(iin=iin, college=college, last_name="Қасымова")
     for path in ("/candidates", f"/candidates/{candidate.id}", f"/candidates/{candidate.id}/edit",
@@ -139,8 +139,8 @@ def test_no_candidate_page_shows_the_iin(client, session, college):
     assert "type it once more" in body
 
 
-def test_create_and_edit_through_the_form(client, session, college):
-    sign_in(client, "admin")
+def test_create_and_edit_through_the_form(sign_in, client, session, college):
+    sign_in("admin")
     iin = iin_for(700)
     form = {"iin": iin, "last_name": "Нұрланқызы", "first_name": "Әйгерім", "middle_name": "",
             "last_name_latin": "", "first_name_latin": "", "college_code": "C01",
@@ -164,9 +164,9 @@ def test_create_and_edit_through_the_form(client, session, college):
     assert actions == ["create", "update"]
 
 
-def test_centre_manager_sees_and_registers_at_their_centre_only(client, session, college):
+def test_centre_manager_sees_and_registers_at_their_centre_only(sign_in, client, session, college):
     ours, theirs = CentreFactory(code="OURS"), CentreFactory(code="THEIRS")
-    sign_in(client, "centre_manager", centre_id=ours.id)
+    sign_in("centre_manager", centre_id=ours.id)
     mine = CandidateFactory(centre_id=ours.id, college=college, last_name="Ахметова")
     other = CandidateFactory(
         centre_id=theirs.id, college=college, last_name="Омарова", iin=iin_for(801)
@@ -190,9 +190,9 @@ def test_centre_manager_sees_and_registers_at_their_centre_only(client, session,
     assert "centre_code" not in page(client.get("/candidates/new"))
 
 
-def test_chief_expert_reads_but_does_not_change(client, session, college):
+def test_chief_expert_reads_but_does_not_change(sign_in, client, session, college):
     centre = CentreFactory()
-    sign_in(client, "chief_expert", centre_id=centre.id)
+    sign_in("chief_expert", centre_id=centre.id)
     candidate = CandidateFactory(centre_id=centre.id, college=college)
     assert client.get(f"/candidates/{candidate.id}").status_code == 200
     assert client.get(f"/candidates/{candidate.id}/edit").status_code == 403
@@ -200,13 +200,13 @@ def test_chief_expert_reads_but_does_not_change(client, session, college):
     assert client.post(f"/candidates/{candidate.id}/export").status_code == 403
 
 
-def test_expert_has_no_candidate_pages(client):
-    sign_in(client, "expert")
+def test_expert_has_no_candidate_pages(sign_in, client):
+    sign_in("expert")
     assert client.get("/candidates").status_code == 403
 
 
-def test_upload_shows_the_problems_and_imports_nothing(client, session, college):
-    sign_in(client, "admin")
+def test_upload_shows_the_problems_and_imports_nothing(sign_in, client, session, college):
+    sign_in("admin")
     header = "iin,last_name,first_name,middle_name,college_code,specialty,email\n"
     bad = (
         header + f"{iin_for(900)},Омаров,Ерлан,,C01,Бағдарлама,\n{iin_for(900)},Омаров,,,C77,Б,x\n"
@@ -233,8 +233,8 @@ def test_upload_shows_the_problems_and_imports_nothing(client, session, college)
     assert "1 created, 0 updated" in page(client.get(response.headers["Location"]))
 
 
-def test_admin_exports_personal_data_as_json(client, session, college):
-    sign_in(client, "admin")
+def test_admin_exports_personal_data_as_json(sign_in, client, session, college):
+    sign_in("admin")
     iin = iin_for(950)
     candidate = CandidateFactory(iin=iin, college=college)
     response = client.post(f"/candidates/{candidate.id}/export")
@@ -248,9 +248,9 @@ def test_admin_exports_personal_data_as_json(client, session, college):
 
 
 def test_erase_needs_confirmation_and_is_refused_for_passport_holders(
-    client, session, college, monkeypatch
+    sign_in, client, session, college, monkeypatch
 ):
-    sign_in(client, "admin")
+    sign_in("admin")
     candidate = CandidateFactory(college=college)
     session.commit()  # stored earlier: a refused erasure rolls back only its own request
     response = client.post(f"/candidates/{candidate.id}/erase", data={})
@@ -270,9 +270,9 @@ def test_erase_needs_confirmation_and_is_refused_for_passport_holders(
     assert session.get(Candidate, candidate.id) is None
 
 
-def test_centre_manager_cannot_export_or_erase(client, session, college):
+def test_centre_manager_cannot_export_or_erase(sign_in, client, session, college):
     centre = CentreFactory()
-    sign_in(client, "centre_manager", centre_id=centre.id)
+    sign_in("centre_manager", centre_id=centre.id)
     candidate = CandidateFactory(centre_id=centre.id, college=college)
     assert client.post(f"/candidates/{candidate.id}/export").status_code == 403
     assert (

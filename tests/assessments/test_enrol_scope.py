@@ -9,18 +9,12 @@ from sqlalchemy import select
 
 from assessments.models import Enrolment
 from tests.assessments.test_exams import World, csv_bytes, make_candidate
-from tests.factories import PASSWORD, CentreFactory, UserFactory, iin_for
+from tests.factories import CentreFactory, UserFactory, iin_for
 
 
 @pytest.fixture
 def world(session):
     return World(session)
-
-
-def sign_in(client, user):
-    client.set_cookie("lang", "en")
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
 
 
 def upload(client, exam, iin: str):
@@ -35,12 +29,14 @@ def enrolled(session, exam) -> int:
     return len(session.scalars(select(Enrolment).where(Enrolment.exam_id == exam.id)).all())
 
 
-def test_an_iin_registered_elsewhere_looks_like_one_registered_nowhere(client, session, world):
+def test_an_iin_registered_elsewhere_looks_like_one_registered_nowhere(
+    sign_in, client, session, world
+):
     exam = world.exam()
     elsewhere = make_candidate(session, 1, "Бекова", "Дана")
     elsewhere.centre_id = CentreFactory().id
     session.flush()
-    sign_in(client, UserFactory(role="centre_manager", centre_id=world.centre.id))
+    sign_in(UserFactory(role="centre_manager", centre_id=world.centre.id), lang="en")
 
     registered, unregistered = upload(client, exam, iin_for(1)), upload(client, exam, iin_for(2))
     assert registered.status_code == unregistered.status_code == 422
@@ -54,7 +50,7 @@ def test_an_iin_registered_elsewhere_looks_like_one_registered_nowhere(client, s
 
 
 @pytest.mark.parametrize("how", ["registered_here", "enrolled_here_before"])
-def test_a_manager_enrols_the_candidates_they_can_see(client, session, world, how):
+def test_a_manager_enrols_the_candidates_they_can_see(sign_in, client, session, world, how):
     exam = world.exam()
     candidate = make_candidate(session, 1, "Бекова", "Дана")
     if how == "registered_here":
@@ -71,17 +67,19 @@ def test_a_manager_enrols_the_candidates_they_can_see(client, session, world, ho
             )
         )
     session.flush()
-    sign_in(client, UserFactory(role="centre_manager", centre_id=world.centre.id))
+    sign_in(UserFactory(role="centre_manager", centre_id=world.centre.id), lang="en")
     assert upload(client, exam, iin_for(1)).status_code == 302
     assert enrolled(session, exam) == 1
 
 
-def test_an_administrator_enrols_anyone_and_hears_when_nobody_has_the_iin(client, session, world):
+def test_an_administrator_enrols_anyone_and_hears_when_nobody_has_the_iin(
+    sign_in, client, session, world
+):
     exam = world.exam()
     candidate = make_candidate(session, 1, "Бекова", "Дана")
     candidate.centre_id = CentreFactory().id
     session.flush()
-    sign_in(client, world.admin)
+    sign_in(world.admin, lang="en")
     assert "no candidate with this IIN is registered" in upload(client, exam, iin_for(2)).get_data(
         as_text=True
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from assessments.models import Enrolment, Exam
 from assessments.services import exams as service
 from tests.assessments.test_exams import World, _fill, csv_bytes, make_candidate
-from tests.factories import PASSWORD, CentreFactory, CollegeFactory, UserFactory, iin_for
+from tests.factories import CentreFactory, CollegeFactory, UserFactory, iin_for
 
 
 @pytest.fixture
@@ -27,12 +27,6 @@ def exam(session, world):
     make_candidate(session, 3, "Абаев", "Нұрлан")
     service.enrol_file(session, exam, "g.csv", csv_bytes("iin", iin_for(1), iin_for(2), iin_for(3)))
     return exam
-
-
-def sign_in(client, user):
-    client.set_cookie("lang", "en")
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
 
 
 def text(response) -> str:
@@ -55,7 +49,7 @@ def text(response) -> str:
         ("other_chief", 404),
     ],
 )
-def test_exam_page_is_scoped(client, session, world, exam, who, status):
+def test_exam_page_is_scoped(sign_in, client, session, world, exam, who, status):
     expert = UserFactory(role="expert")
     service.assign(session, exam, world.chief.email, [expert.email])
     users = {
@@ -67,7 +61,7 @@ def test_exam_page_is_scoped(client, session, world, exam, who, status):
         "other_expert": UserFactory(role="expert"),
         "other_chief": UserFactory(role="chief_expert"),
     }
-    sign_in(client, users[who])
+    sign_in(users[who], lang="en")
     assert client.get(f"/exams/{exam.id}").status_code == status
 
 
@@ -75,9 +69,9 @@ def test_exam_page_is_scoped(client, session, world, exam, who, status):
     "suffix", ["", "/results", "/forms/1", "/protocol.pdf", "/marking-forms.pdf"]
 )
 def test_another_centres_exam_looks_exactly_like_a_missing_one(
-    client, session, world, exam, suffix
+    sign_in, client, session, world, exam, suffix
 ):
-    sign_in(client, UserFactory(role="centre_manager", centre_id=CentreFactory().id))
+    sign_in(UserFactory(role="centre_manager", centre_id=CentreFactory().id), lang="en")
     missing_id = exam.id + 100000
     elsewhere = client.get(f"/exams/{exam.id}{suffix}")
     missing = client.get(f"/exams/{missing_id}{suffix}")
@@ -87,28 +81,30 @@ def test_another_centres_exam_looks_exactly_like_a_missing_one(
     assert seen == missing.get_data(as_text=True).replace(f"/exams/{missing_id}", "/exams/N")
 
 
-def test_list_shows_only_visible_exams_and_filters_by_status(client, session, world, exam):
+def test_list_shows_only_visible_exams_and_filters_by_status(sign_in, client, session, world, exam):
     other_centre = CentreFactory(code="OTHER1")
     other_centre.competences.append(world.competence)
     elsewhere = world.exam(centre=other_centre)
     service.start_marking(session, elsewhere)
     manager = UserFactory(role="centre_manager", centre_id=world.centre.id)
-    sign_in(client, manager)
+    sign_in(manager, lang="en")
     page = text(client.get("/exams"))
     assert f"/exams/{exam.id}" in page and f"/exams/{elsewhere.id}" not in page
 
     client.post("/logout")
-    sign_in(client, world.admin)
+    sign_in(world.admin, lang="en")
     page = text(client.get("/exams?status=marking"))
     assert f"/exams/{elsewhere.id}" in page and f'/exams/{exam.id}"' not in page
     assert client.get("/exams?status=bogus").status_code == 200
 
 
-def test_exam_page_lists_candidates_in_kazakh_order_and_conflicts(client, session, world, exam):
+def test_exam_page_lists_candidates_in_kazakh_order_and_conflicts(
+    sign_in, client, session, world, exam
+):
     college = exam.enrolments[0].candidate.college
     expert = UserFactory(role="expert", name="Ерлан Сарапшы", college_id=college.id)
     service.assign(session, exam, world.chief.email, [expert.email])
-    sign_in(client, world.admin)
+    sign_in(world.admin, lang="en")
     page = text(client.get(f"/exams/{exam.id}"))
     # Kazakh order: А < Ә < Б
     assert page.index("Абаев Нұрлан") < page.index("Әлібекова Айгерім") < page.index("Бекова Дана")
@@ -138,9 +134,9 @@ def _form(world, **overrides):
     return data
 
 
-def test_centre_manager_plans_an_exam_at_their_centre_only(client, session, world):
+def test_centre_manager_plans_an_exam_at_their_centre_only(sign_in, client, session, world):
     manager = UserFactory(role="centre_manager", centre_id=world.centre.id)
-    sign_in(client, manager)
+    sign_in(manager, lang="en")
     page = text(client.get("/exams/new"))
     other = CentreFactory()
     assert world.centre.code in page and other.code not in page
@@ -155,8 +151,8 @@ def test_centre_manager_plans_an_exam_at_their_centre_only(client, session, worl
     assert session.scalars(select(Exam).where(Exam.centre_id == other.id)).first() is None
 
 
-def test_planning_errors_are_shown_on_the_form(client, session, world):
-    sign_in(client, world.admin)
+def test_planning_errors_are_shown_on_the_form(sign_in, client, session, world):
+    sign_in(world.admin, lang="en")
     response = client.post("/exams/new", data=_form(world, end="2026-05-01"))
     assert response.status_code == 422
     page = text(response)
@@ -166,18 +162,18 @@ def test_planning_errors_are_shown_on_the_form(client, session, world):
     assert session.scalars(select(Exam)).first() is None
 
 
-def test_experts_cannot_plan_exams(client, world):
-    sign_in(client, world.chief)
+def test_experts_cannot_plan_exams(sign_in, client, world):
+    sign_in(world.chief, lang="en")
     assert client.get("/exams/new").status_code == 403
 
 
 # --- enrol upload --------------------------------------------------------------------------
 
 
-def test_enrol_upload_shows_an_error_table_and_stores_nothing(client, session, world):
+def test_enrol_upload_shows_an_error_table_and_stores_nothing(sign_in, client, session, world):
     exam = world.exam()
     make_candidate(session, 1, "Бекова", "Дана")
-    sign_in(client, world.admin)
+    sign_in(world.admin, lang="en")
     data = csv_bytes("iin,workstation", f"{iin_for(1)},1", f"{iin_for(7)},9")
     response = client.post(
         f"/exams/{exam.id}/enrol",
@@ -207,8 +203,8 @@ def test_enrol_upload_shows_an_error_table_and_stores_nothing(client, session, w
     assert len(session.scalars(select(Enrolment).where(Enrolment.exam_id == exam.id)).all()) == 1
 
 
-def test_manager_of_another_centre_cannot_enrol(client, session, world, exam):
-    sign_in(client, UserFactory(role="centre_manager", centre_id=CentreFactory().id))
+def test_manager_of_another_centre_cannot_enrol(sign_in, client, session, world, exam):
+    sign_in(UserFactory(role="centre_manager", centre_id=CentreFactory().id), lang="en")
     response = client.post(
         f"/exams/{exam.id}/enrol",
         data={"file": (io.BytesIO(csv_bytes("iin", iin_for(1))), "g.csv")},
@@ -221,10 +217,10 @@ def test_manager_of_another_centre_cannot_enrol(client, session, world, exam):
 
 
 def test_chief_records_attendance_and_a_disqualification_needs_a_reason(
-    client, session, world, exam
+    sign_in, client, session, world, exam
 ):
     enrolment = exam.enrolments[0]
-    sign_in(client, world.chief)
+    sign_in(world.chief, lang="en")
     url = f"/exams/{exam.id}/enrolments/{enrolment.id}/attendance"
     client.post(url, data={"status": "disqualified", "reason": ""})
     assert session.get(Enrolment, enrolment.id).attendance == "present"
@@ -236,10 +232,10 @@ def test_chief_records_attendance_and_a_disqualification_needs_a_reason(
     assert (enrolment.attendance, enrolment.attendance_reason) == ("disqualified", "Telephone use")
 
 
-def test_experts_cannot_change_attendance(client, session, world, exam):
+def test_experts_cannot_change_attendance(sign_in, client, session, world, exam):
     expert = UserFactory(role="expert")
     service.assign(session, exam, world.chief.email, [expert.email])
-    sign_in(client, expert)
+    sign_in(expert, lang="en")
     enrolment = exam.enrolments[0]
     url = f"/exams/{exam.id}/enrolments/{enrolment.id}/attendance"
     assert client.post(url, data={"status": "absent"}).status_code == 403
@@ -248,8 +244,8 @@ def test_experts_cannot_change_attendance(client, session, world, exam):
 # --- finalise and reopen ------------------------------------------------------------------------
 
 
-def test_finalise_refused_shows_the_incomplete_list(client, session, world, exam):
-    sign_in(client, world.chief)
+def test_finalise_refused_shows_the_incomplete_list(sign_in, client, session, world, exam):
+    sign_in(world.chief, lang="en")
     response = client.post(f"/exams/{exam.id}/finalise")
     assert response.status_code == 409
     page = text(response)
@@ -262,21 +258,21 @@ def test_finalise_refused_shows_the_incomplete_list(client, session, world, exam
     assert session.get(Exam, exam.id).status == "planned"
 
 
-def test_only_the_chief_of_the_exam_finalises(client, session, world, exam):
-    sign_in(client, UserFactory(role="chief_expert"))
+def test_only_the_chief_of_the_exam_finalises(sign_in, client, session, world, exam):
+    sign_in(UserFactory(role="chief_expert"), lang="en")
     assert client.post(f"/exams/{exam.id}/finalise").status_code == 404  # not their exam
 
 
-def test_finalise_then_reopen_with_a_reason(client, session, world, exam):
+def test_finalise_then_reopen_with_a_reason(sign_in, client, session, world, exam):
     for enrolment in exam.enrolments:
         _fill(session, exam, enrolment)
-    sign_in(client, world.chief)
+    sign_in(world.chief, lang="en")
     assert client.post(f"/exams/{exam.id}/finalise").status_code == 302
     session.refresh(exam)
     assert exam.status == "finalised"
     client.post("/logout")
 
-    sign_in(client, world.admin)
+    sign_in(world.admin, lang="en")
     page = text(client.get(f"/exams/{exam.id}"))
     assert exam.audit_head in page
     refused = client.post(f"/exams/{exam.id}/reopen", data={"reason": "  "})
@@ -288,6 +284,6 @@ def test_finalise_then_reopen_with_a_reason(client, session, world, exam):
     assert exam.status == "marking"
 
 
-def test_chief_cannot_reopen(client, session, world, exam):
-    sign_in(client, world.chief)
+def test_chief_cannot_reopen(sign_in, client, session, world, exam):
+    sign_in(world.chief, lang="en")
     assert client.post(f"/exams/{exam.id}/reopen", data={"reason": "x"}).status_code == 403

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from flask import g
 
 from assessments.services import audit
 from assessments.services.marks import entry, seats, signoff
 from tests.assessments.marking_setup import build_exam
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
 
 
 @pytest.fixture
 def setup(session):
     return build_exam(session)
-
-
-def login(client, user):
-    client.post("/logout")
-    g.pop("_login_user", None)
-    assert (
-        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
-    )
-    g.pop("_login_user", None)
 
 
 def url(setup, code="A1", action=""):
@@ -48,8 +38,10 @@ def fill(session, setup, code):
                     )
 
 
-def test_an_expert_sees_the_grid_with_missing_cells_and_no_sign_off(client, session, setup):
-    login(client, setup.experts[0])
+def test_an_expert_sees_the_grid_with_missing_cells_and_no_sign_off(
+    sign_in, client, session, setup
+):
+    sign_in(setup.experts[0])
     page = client.get(url(setup)).get_data(as_text=True)
     assert 'id="marking-grid"' in page
     assert "15 marks missing" in page
@@ -64,29 +56,31 @@ def test_an_expert_sees_the_grid_with_missing_cells_and_no_sign_off(client, sess
         assert iin not in page
 
 
-def test_cells_closed_by_a_conflict_of_interest_say_who_and_why(client, session, setup):
+def test_cells_closed_by_a_conflict_of_interest_say_who_and_why(sign_in, client, session, setup):
     setup.experts[0].college_id = setup.candidate(1).college_id
     session.flush()
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     page = client.get(url(setup)).get_data(as_text=True)
     assert "Conflict of interest: 3 candidates have closed cells" in page
     assert f"{setup.experts[0].name} is from the candidate&#39;s college" in page
     assert page.count(" disabled>") == 15
 
 
-def test_a_judge_seat_compatriot_closes_only_that_seat(client, session, setup):
+def test_a_judge_seat_compatriot_closes_only_that_seat(sign_in, client, session, setup):
     judge = setup.experts[2]
     seats.assign_seat(session, setup.forms["A1"], 2, judge, setup.chief)
     judge.college_id = setup.candidate(0).college_id
     session.flush()
-    login(client, setup.experts[0])
+    sign_in(setup.experts[0])
     page = client.get(url(setup)).get_data(as_text=True)
     assert "judge seat 2" in page
     assert page.count(" disabled>") == 3  # seat 2 of A1.3 for the three candidates
 
 
-def test_the_chief_sees_seats_and_the_lock_and_signs_off_a_complete_form(client, session, setup):
-    login(client, setup.chief)
+def test_the_chief_sees_seats_and_the_lock_and_signs_off_a_complete_form(
+    sign_in, client, session, setup
+):
+    sign_in(setup.chief)
     page = client.get(url(setup)).get_data(as_text=True)
     assert page.count('class="seat-select"') == 3
     assert "Sign off and lock the form" in page
@@ -100,10 +94,10 @@ def test_the_chief_sees_seats_and_the_lock_and_signs_off_a_complete_form(client,
     assert "Unlock the form" in locked
 
 
-def test_unlocking_from_the_page_needs_a_reason(client, session, setup):
+def test_unlocking_from_the_page_needs_a_reason(sign_in, client, session, setup):
     fill(session, setup, "A2")
     signoff.lock_form(session, setup.forms["A2"], setup.chief)
-    login(client, setup.chief)
+    sign_in(setup.chief)
     refused = client.post(url(setup, "A2", "unlock"), data={"reason": ""}, follow_redirects=True)
     assert "Give the reason for unlocking the form." in refused.get_data(as_text=True)
     assert setup.forms["A2"].locked
@@ -113,8 +107,8 @@ def test_unlocking_from_the_page_needs_a_reason(client, session, setup):
     assert audit.entries(session, setup.exam.id)[-1].reason == "Re-measured A2.1"
 
 
-def test_experts_cannot_lock_and_outsiders_cannot_open_the_form(client, session, setup):
-    login(client, setup.experts[0])
+def test_experts_cannot_lock_and_outsiders_cannot_open_the_form(sign_in, client, session, setup):
+    sign_in(setup.experts[0])
     assert client.post(url(setup, "A1", "lock")).status_code == 403
-    login(client, UserFactory(role="expert"))
+    sign_in(UserFactory(role="expert"))
     assert client.get(url(setup)).status_code == 404  # not their exam: as if it did not exist

@@ -158,10 +158,9 @@ def test_missing_font_is_a_clear_error(app, exam, session, tmp_path):
     assert "PDF_FONT_DIR" in str(caught.value)
 
 
-def test_missing_font_on_the_page_is_a_message_not_a_crash(app, client, exam, tmp_path):
-    from tests.assessments.test_results_pages import sign_in
+def test_missing_font_on_the_page_is_a_message_not_a_crash(sign_in, app, client, exam, tmp_path):
 
-    sign_in(client, UserFactory(role="admin"))
+    sign_in(UserFactory(role="admin"))
     app.config["PDF_FONT_DIR"] = str(tmp_path)
     try:
         response = client.get(f"/exams/{exam.exam.id}/protocol.pdf")

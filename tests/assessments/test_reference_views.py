@@ -11,13 +11,7 @@ from sqlalchemy import select
 
 from assessments.iin import make_bin
 from assessments.models import Centre, College, Competence, Enterprise
-from tests.factories import PASSWORD, CompetenceFactory, UserFactory
-
-
-def sign_in(client, role: str, **attrs):
-    user = UserFactory(role=role, **attrs)
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
-    return user
+from tests.factories import CompetenceFactory
 
 
 def page(response) -> str:
@@ -25,8 +19,8 @@ def page(response) -> str:
 
 
 @pytest.mark.parametrize("role", ["expert", "chief_expert", "centre_manager"])
-def test_staff_see_reference_data_but_only_admins_change_it(client, role):
-    sign_in(client, role)
+def test_staff_see_reference_data_but_only_admins_change_it(sign_in, client, role):
+    sign_in(role)
     competence = CompetenceFactory(
         code="17", name_kk="Веб-технологиялар", name_en="Web Technologies"
     )
@@ -42,8 +36,8 @@ def test_staff_see_reference_data_but_only_admins_change_it(client, role):
         assert client.get(path).status_code == 403, path
 
 
-def test_admin_creates_and_edits_a_college(client, session):
-    sign_in(client, "admin")
+def test_admin_creates_and_edits_a_college(sign_in, client, session):
+    sign_in("admin")
     form = {
         "code": "C01",
         "name_kk": "Алматы колледжі",
@@ -63,8 +57,8 @@ def test_admin_creates_and_edits_a_college(client, session):
     assert "Алматы колледжі" in page(client.get("/admin/reference/colleges?lang=kk"))
 
 
-def test_form_errors_are_shown_at_the_field_and_nothing_is_saved(client, session):
-    sign_in(client, "admin")
+def test_form_errors_are_shown_at_the_field_and_nothing_is_saved(sign_in, client, session):
+    sign_in("admin")
     good = make_bin(2010, 5, 1)
     wrong_digit = good[:11] + str((int(good[11]) + 1) % 10)
     response = client.post(
@@ -86,8 +80,8 @@ def section_data(weights: list[str]) -> dict[str, str]:
     return data
 
 
-def test_competence_form_edits_sections_and_checks_the_weights(client, session):
-    sign_in(client, "admin")
+def test_competence_form_edits_sections_and_checks_the_weights(sign_in, client, session):
+    sign_in("admin")
     head = {"code": "17", "name_kk": "Веб-технологиялар", "name_ru": "", "name_en": ""}
     response = client.post(
         "/admin/reference/competences/new", data=head | section_data(["5", "90"])
@@ -114,8 +108,8 @@ def test_competence_form_edits_sections_and_checks_the_weights(client, session):
     assert "must be a number of percent" in page(response)
 
 
-def test_centre_form_accredits_competences(client, session):
-    sign_in(client, "admin")
+def test_centre_form_accredits_competences(sign_in, client, session):
+    sign_in("admin")
     CompetenceFactory(code="17")
     CompetenceFactory(code="39")
     response = client.post(
@@ -134,8 +128,8 @@ def test_centre_form_accredits_competences(client, session):
     assert "must be a whole number from 1 to 1000" in page(response)
 
 
-def test_upload_shows_every_problem_in_a_table_and_imports_nothing(client, session):
-    sign_in(client, "admin")
+def test_upload_shows_every_problem_in_a_table_and_imports_nothing(sign_in, client, session):
+    sign_in("admin")
     good = make_bin(2010, 5, 1)
     content = f"bin,name_kk\n{good},«Бір» ЖШС\n123,«Екі» ЖШС\n{good},«Үш»\n".encode()
     response = client.post(
@@ -160,15 +154,15 @@ def test_upload_shows_every_problem_in_a_table_and_imports_nothing(client, sessi
     assert session.scalar(select(Enterprise.bin)) == good
 
 
-def test_upload_without_a_file_is_a_form_error(client):
-    sign_in(client, "admin")
+def test_upload_without_a_file_is_a_form_error(sign_in, client):
+    sign_in("admin")
     response = client.post("/admin/reference/colleges/import", data={})
     assert response.status_code == 422
     assert 'id="file-error"' in page(response)
 
 
-def test_templates_are_xlsx_with_the_documented_headers(client):
-    sign_in(client, "expert")
+def test_templates_are_xlsx_with_the_documented_headers(sign_in, client):
+    sign_in("expert")
     response = client.get("/admin/reference/centres/template.xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
@@ -178,9 +172,9 @@ def test_templates_are_xlsx_with_the_documented_headers(client):
     assert client.get("/admin/reference/nonsense/template.xlsx").status_code == 404
 
 
-def test_the_import_template_example_imports_cleanly(client, session):
+def test_the_import_template_example_imports_cleanly(sign_in, client, session):
     """The example row offered in the template is itself valid (enterprises and colleges)."""
-    sign_in(client, "admin")
+    sign_in("admin")
     for kind in ("colleges", "enterprises"):
         data = client.get(f"/admin/reference/{kind}/template.xlsx").data
         response = client.post(

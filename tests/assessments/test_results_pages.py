@@ -18,12 +18,7 @@ from tests.assessments.test_results import (
     give,
     iin_of,
 )
-from tests.factories import PASSWORD, UserFactory
-
-
-def sign_in(client, user) -> None:
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code in (302, 303)
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -98,8 +93,8 @@ PAGES = [
         ("expert", 403),  # results are for the office; experts enter marks
     ],
 )
-def test_result_pages_are_scoped_to_the_exam(client, finished, who, status):
-    sign_in(client, person(finished, who))
+def test_result_pages_are_scoped_to_the_exam(sign_in, client, finished, who, status):
+    sign_in(person(finished, who))
     for page in PAGES:
         path = url(finished, page.format(a=finished.enrolments["a"].id))
         assert client.get(path).status_code == status, path
@@ -109,8 +104,8 @@ def test_result_pages_are_scoped_to_the_exam(client, finished, who, status):
     ("who", "status"),
     [("expert", 200), ("own_chief", 200), ("other_chief", 404), ("other_manager", 404)],
 )
-def test_blank_forms_for_the_exams_own_people(client, finished, who, status):
-    sign_in(client, person(finished, who))
+def test_blank_forms_for_the_exams_own_people(sign_in, client, finished, who, status):
+    sign_in(person(finished, who))
     assert client.get(url(finished, "/marking-forms.pdf?sub=A1")).status_code == status
 
 
@@ -123,8 +118,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, finished):
 # --- the exam's results page ------------------------------------------------------------
 
 
-def test_exam_page_ranks_with_localised_numbers_and_charts(client, finished):
-    sign_in(client, UserFactory(role="admin"))
+def test_exam_page_ranks_with_localised_numbers_and_charts(sign_in, client, finished):
+    sign_in(UserFactory(role="admin"))
     response = client.get(url(finished, "/results?lang=kk"))
     assert response.status_code == 200
     text = text_of(response)
@@ -138,17 +133,17 @@ def test_exam_page_ranks_with_localised_numbers_and_charts(client, finished):
     assert "<script" not in html.split("<body", 1)[1].replace("<script src=", "")
 
 
-def test_exam_page_in_english_uses_a_decimal_point(client, finished):
-    sign_in(client, UserFactory(role="admin"))
+def test_exam_page_in_english_uses_a_decimal_point(sign_in, client, finished):
+    sign_in(UserFactory(role="admin"))
     text = text_of(client.get(url(finished, "/results?lang=en")))
     assert "3.92" in text and "78.33" in text
     assert "no IIN" in text  # the page says the staff downloads carry no IIN
 
 
-def test_exam_page_before_finalisation(client, session):
+def test_exam_page_before_finalisation(sign_in, client, session):
     setup = build_exam(session, status="marking")
     enrol(session, setup, "a", "Абаев", "Нұр")
-    sign_in(client, UserFactory(role="admin"))
+    sign_in(UserFactory(role="admin"))
     response = client.get(url(setup, "/results?lang=en"))
     assert response.status_code == 200
     text = text_of(response)
@@ -157,10 +152,10 @@ def test_exam_page_before_finalisation(client, session):
     assert "/results/download/csv" not in response.get_data(as_text=True)
 
 
-def test_reopened_exam_shows_the_stored_results_with_a_warning(client, finished, session):
+def test_reopened_exam_shows_the_stored_results_with_a_warning(sign_in, client, finished, session):
     finished.exam.status = "marking"
     session.flush()
-    sign_in(client, UserFactory(role="admin"))
+    sign_in(UserFactory(role="admin"))
     text = text_of(client.get(url(finished, "/results?lang=en")))
     assert "reopened for correction" in text
     assert "Әлиева Гүлнұр" in text
@@ -169,8 +164,8 @@ def test_reopened_exam_shows_the_stored_results_with_a_warning(client, finished,
 # --- a candidate's page -----------------------------------------------------------------
 
 
-def test_candidate_page(client, finished):
-    sign_in(client, UserFactory(role="admin"))
+def test_candidate_page(sign_in, client, finished):
+    sign_in(UserFactory(role="admin"))
     response = client.get(url(finished, f"/results/{finished.enrolments['a'].id}?lang=ru"))
     assert response.status_code == 200
     text = text_of(response)
@@ -185,25 +180,25 @@ def test_candidate_page(client, finished):
     assert iin_of(finished.enrolments["a"]) not in html
 
 
-def test_candidate_page_of_an_absent_candidate(client, finished):
-    sign_in(client, UserFactory(role="admin"))
+def test_candidate_page_of_an_absent_candidate(sign_in, client, finished):
+    sign_in(UserFactory(role="admin"))
     response = client.get(url(finished, f"/results/{finished.enrolments['gone'].id}?lang=en"))
     assert response.status_code == 200
     assert "No result: the candidate was not present (absent)" in text_of(response)
 
 
-def test_candidate_of_another_exam_is_not_found(client, finished, session):
+def test_candidate_of_another_exam_is_not_found(sign_in, client, finished, session):
     other = build_exam(session)
     stranger = enrol(session, other, "x", "Сейітов", "Ілияс")
-    sign_in(client, UserFactory(role="admin"))
+    sign_in(UserFactory(role="admin"))
     assert client.get(url(finished, f"/results/{stranger.id}")).status_code == 404
 
 
 # --- downloads --------------------------------------------------------------------------
 
 
-def test_csv_download_has_no_iin(client, finished):
-    sign_in(client, UserFactory(role="centre_manager", centre_id=finished.exam.centre_id))
+def test_csv_download_has_no_iin(sign_in, client, finished):
+    sign_in(UserFactory(role="centre_manager", centre_id=finished.exam.centre_id))
     response = client.get(url(finished, "/results/download/csv"))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -219,8 +214,8 @@ def test_csv_download_has_no_iin(client, finished):
         assert iin_of(finished.enrolments[key]) not in body
 
 
-def test_xlsx_download_has_no_iin(client, finished):
-    sign_in(client, UserFactory(role="admin"))
+def test_xlsx_download_has_no_iin(sign_in, client, finished):
+    sign_in(UserFactory(role="admin"))
     response = client.get(url(finished, "/results/download/xlsx"))
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
@@ -229,23 +224,23 @@ def test_xlsx_download_has_no_iin(client, finished):
     assert rows[1][:3] == ("Әлиева", "Гүлнұр", 5)
 
 
-def test_unknown_download_format_is_not_found(client, finished):
-    sign_in(client, UserFactory(role="admin"))
+def test_unknown_download_format_is_not_found(sign_in, client, finished):
+    sign_in(UserFactory(role="admin"))
     assert client.get(url(finished, "/results/download/json")).status_code == 404
 
 
 @pytest.mark.parametrize("page", ["/results/download/csv", "/protocol.pdf"])
-def test_downloads_wait_for_finalisation(client, finished, session, page):
+def test_downloads_wait_for_finalisation(sign_in, client, finished, session, page):
     finished.exam.status = "marking"
     session.flush()
-    sign_in(client, UserFactory(role="admin"))
+    sign_in(UserFactory(role="admin"))
     response = client.get(url(finished, page))
     assert response.status_code == 302
     assert response.headers["Location"].endswith(url(finished, "/results"))
 
 
-def test_pdf_downloads(client, finished):
-    sign_in(client, finished.exam.chief_expert)
+def test_pdf_downloads(sign_in, client, finished):
+    sign_in(finished.exam.chief_expert)
     for page in ("/protocol.pdf", "/marking-forms.pdf", "/marking-forms.pdf?sub=b1"):
         response = client.get(url(finished, page))
         assert response.status_code == 200, page
@@ -258,14 +253,14 @@ def test_pdf_downloads(client, finished):
 
 
 def test_administrator_downloads_the_results_with_iins_logged_and_not_cached(
-    client, finished, session
+    sign_in, client, finished, session
 ):
     from sqlalchemy import select
 
     from assessments.models import CandidateAccess
 
     admin = UserFactory(role="admin")
-    sign_in(client, admin)
+    sign_in(admin)
     page = client.get(url(finished, "/results"))
     html = page.get_data(as_text=True)
     action = url(finished, "/results/export-with-iin")
@@ -293,8 +288,8 @@ def test_administrator_downloads_the_results_with_iins_logged_and_not_cached(
     assert next(sheet.iter_rows(values_only=True))[:2] == ("iin", "last_name")
 
 
-def test_export_with_iins_is_a_post_with_a_known_format(client, finished):
-    sign_in(client, UserFactory(role="admin"))
+def test_export_with_iins_is_a_post_with_a_known_format(sign_in, client, finished):
+    sign_in(UserFactory(role="admin"))
     action = url(finished, "/results/export-with-iin")
     assert client.get(action).status_code == 405
     assert client.post(action, data={"format": "json"}).status_code == 400
@@ -302,8 +297,8 @@ def test_export_with_iins_is_a_post_with_a_known_format(client, finished):
 
 
 @pytest.mark.parametrize("who", ["own_manager", "own_chief"])
-def test_staff_without_personal_data_rights_get_no_iin_export(client, finished, who):
-    sign_in(client, person(finished, who))
+def test_staff_without_personal_data_rights_get_no_iin_export(sign_in, client, finished, who):
+    sign_in(person(finished, who))
     text = text_of(client.get(url(finished, "/results")))
     assert "IIN" in text and "export-with-iin" not in client.get(url(finished, "/results")).text
     assert "An administrator can download the results with IINs" in text

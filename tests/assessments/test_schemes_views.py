@@ -22,15 +22,7 @@ from tests.assessments.test_schemes_service import (
     with_replaced,
     xlsx_copy,
 )
-from tests.factories import PASSWORD, UserFactory
 from tests.scheme_builder import CORPORA, CORPUS_TEXTS
-
-
-def login(client, role: str):
-    user = UserFactory(role=role)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return user
 
 
 def upload_data(competence, name, files):
@@ -52,8 +44,8 @@ def xlsx_scheme(session):
 
 
 @pytest.mark.parametrize("role", ["expert", "chief_expert", "centre_manager", "admin"])
-def test_staff_see_the_list_and_the_scheme_page(client, xlsx_scheme, role):
-    login(client, role)
+def test_staff_see_the_list_and_the_scheme_page(sign_in, client, xlsx_scheme, role):
+    sign_in(role)
     listing = client.get("/schemes/")
     assert listing.status_code == 200
     assert f'href="/schemes/{xlsx_scheme.id}"' in text(listing)
@@ -67,10 +59,10 @@ def test_staff_see_the_list_and_the_scheme_page(client, xlsx_scheme, role):
 
 
 @pytest.mark.parametrize("corpus", CORPORA)
-def test_scheme_page_is_readable(client, session, corpus):
+def test_scheme_page_is_readable(sign_in, client, session, corpus):
     competence = competence_1_to_5()
     scheme = import_scheme(session, fixture_set("xlsx", corpus), competence.code, "Web")
-    login(client, "expert")
+    sign_in("expert")
     html = text(client.get(f"/schemes/{scheme.id}?lang=ru"))
     # criteria, collapsible sub-criteria with code, name and day
     assert html.count('<details class="sub"') == 33
@@ -88,8 +80,8 @@ def test_scheme_page_is_readable(client, session, corpus):
     assert "<strong>100,00</strong>" in html
 
 
-def test_weights_warning_is_stored_and_shown_with_the_section_table(client, xlsx_scheme):
-    login(client, "expert")
+def test_weights_warning_is_stored_and_shown_with_the_section_table(sign_in, client, xlsx_scheme):
+    sign_in("expert")
     html = text(client.get(f"/schemes/{xlsx_scheme.id}?lang=en"))
     warnings = re.search(r'<section class="callout warn".*?</section>', html, re.S).group(0)
     assert "5 warnings from the import" in warnings
@@ -107,9 +99,9 @@ def test_weights_warning_is_stored_and_shown_with_the_section_table(client, xlsx
 
 
 @pytest.mark.parametrize("role", ["expert", "chief_expert", "centre_manager"])
-def test_upload_is_forbidden_for_non_admins(client, session, role):
+def test_upload_is_forbidden_for_non_admins(sign_in, client, session, role):
     competence = competence_1_to_5()
-    login(client, role)
+    sign_in(role)
     assert client.get("/schemes/import").status_code == 403
     response = client.post(
         "/schemes/import",
@@ -120,9 +112,9 @@ def test_upload_is_forbidden_for_non_admins(client, session, role):
     assert session.scalar(select(func.count()).select_from(MarkingScheme)) == 0
 
 
-def test_admin_uploads_the_fixture_set(client, session):
+def test_admin_uploads_the_fixture_set(sign_in, client, session):
     competence = competence_1_to_5()
-    login(client, "admin")
+    sign_in("admin")
     response = client.post(
         "/schemes/import",
         data=upload_data(competence, "Web", fixture_set("json")),
@@ -135,9 +127,11 @@ def test_admin_uploads_the_fixture_set(client, session):
     assert scheme.source_files == [f"module-{m}.json" for m in MODULES]
 
 
-def test_upload_with_a_broken_file_shows_every_error_and_stores_nothing(client, session, tmp_path):
+def test_upload_with_a_broken_file_shows_every_error_and_stores_nothing(
+    sign_in, client, session, tmp_path
+):
     competence = competence_1_to_5()
-    login(client, "admin")
+    sign_in("admin")
     files = with_replaced(
         fixture_set("xlsx"), xlsx_copy(tmp_path, "d", {"K3": "много", "I4": 9, "A2": None})
     )
@@ -166,9 +160,9 @@ def test_upload_with_a_broken_file_shows_every_error_and_stores_nothing(client, 
     assert table_counts(session) == before
 
 
-def test_upload_without_files_or_name_is_refused(client, session):
+def test_upload_without_files_or_name_is_refused(sign_in, client, session):
     competence = competence_1_to_5()
-    login(client, "admin")
+    sign_in("admin")
     response = client.post(
         "/schemes/import?lang=en",
         data={"competence_id": str(competence.id), "name": ""},
@@ -197,10 +191,10 @@ def settings_data(**overrides):
     return data | overrides
 
 
-def test_settings_of_a_frozen_scheme_make_a_new_version(client, session, xlsx_scheme):
+def test_settings_of_a_frozen_scheme_make_a_new_version(sign_in, client, session, xlsx_scheme):
     freeze(xlsx_scheme)
     session.flush()
-    login(client, "admin")
+    sign_in("admin")
     response = client.post(
         f"/schemes/{xlsx_scheme.id}/settings",
         data=settings_data(judges="2", **{"bands-0-threshold": "75,5"}),
@@ -215,8 +209,8 @@ def test_settings_of_a_frozen_scheme_make_a_new_version(client, session, xlsx_sc
     assert "the new settings were saved as version 2" in page
 
 
-def test_settings_in_place_and_refused_bands(client, session, xlsx_scheme):
-    login(client, "admin")
+def test_settings_in_place_and_refused_bands(sign_in, client, session, xlsx_scheme):
+    sign_in("admin")
     saved = client.post(
         f"/schemes/{xlsx_scheme.id}/settings", data=settings_data(pass_min_grade="4")
     )
@@ -243,16 +237,16 @@ def test_settings_in_place_and_refused_bands(client, session, xlsx_scheme):
     assert session.scalar(select(func.count()).select_from(MarkingScheme)) == 1
 
 
-def test_settings_are_forbidden_for_non_admins(client, session, xlsx_scheme):
-    login(client, "chief_expert")
+def test_settings_are_forbidden_for_non_admins(sign_in, client, session, xlsx_scheme):
+    sign_in("chief_expert")
     response = client.post(f"/schemes/{xlsx_scheme.id}/settings", data=settings_data(judges="2"))
     assert response.status_code == 403
     session.refresh(xlsx_scheme)
     assert xlsx_scheme.judges == 3
 
 
-def test_export_downloads_the_xlsx_that_reimports(client, xlsx_scheme):
-    login(client, "expert")
+def test_export_downloads_the_xlsx_that_reimports(sign_in, client, xlsx_scheme):
+    sign_in("expert")
     response = client.get(f"/schemes/{xlsx_scheme.id}/export.xlsx")
     assert response.status_code == 200
     assert response.mimetype == (
@@ -265,15 +259,15 @@ def test_export_downloads_the_xlsx_that_reimports(client, xlsx_scheme):
     assert spec == scheme_spec(xlsx_scheme)
 
 
-def test_unknown_scheme_is_404(client):
-    login(client, "admin")
+def test_unknown_scheme_is_404(sign_in, client):
+    sign_in("admin")
     assert client.get("/schemes/999999").status_code == 404
     assert client.get("/schemes/999999/export.xlsx").status_code == 404
     assert client.post("/schemes/999999/settings", data=settings_data()).status_code == 404
 
 
-def test_empty_list_invites_admins_to_import(client):
-    login(client, "admin")
+def test_empty_list_invites_admins_to_import(sign_in, client):
+    sign_in("admin")
     html = text(client.get("/schemes/?lang=en"))
     assert "No marking scheme has been imported yet." in html
     assert 'href="/schemes/import"' in html

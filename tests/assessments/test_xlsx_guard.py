@@ -23,7 +23,6 @@ from assessments.xlsx_guard import (
     max_unpacked_bytes,
 )
 from tests.assessments.test_schemes_service import competence_1_to_5, fixture_set, table_counts
-from tests.factories import PASSWORD, UserFactory
 
 MB = 1024 * 1024
 CONTENT_TYPES = (
@@ -155,16 +154,8 @@ def test_scheme_import_refuses_the_bomb_naming_the_file():
     ]
 
 
-def sign_in_admin(client):
-    client.set_cookie("lang", "en")
-    user = UserFactory(role="admin")
-    assert (
-        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
-    )
-
-
-def test_candidate_upload_of_a_bomb_is_refused_and_stores_nothing(client, session):
-    sign_in_admin(client)
+def test_candidate_upload_of_a_bomb_is_refused_and_stores_nothing(sign_in, client, session):
+    sign_in("admin", lang="en")
     before = session.scalar(select(func.count()).select_from(Candidate))
     response = client.post(
         "/candidates/import",
@@ -177,9 +168,9 @@ def test_candidate_upload_of_a_bomb_is_refused_and_stores_nothing(client, sessio
     assert session.scalar(select(func.count()).select_from(Candidate)) == before
 
 
-def test_scheme_upload_with_one_bomb_among_good_files_stores_nothing(client, session):
+def test_scheme_upload_with_one_bomb_among_good_files_stores_nothing(sign_in, client, session):
     competence = competence_1_to_5()
-    sign_in_admin(client)
+    sign_in("admin", lang="en")
     before = table_counts(session)
     files = [*fixture_set("xlsx")[:3], ("module-d.xlsx", zip_bomb())]
     response = client.post(

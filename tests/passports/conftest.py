@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from passports.services import issuance, keys
-from tests.factories import UserFactory
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
 
@@ -32,12 +31,3 @@ def issued(session, signing_key):
     exam.summary = summary
     exam.passport = summary.new_passports[0]
     return exam
-
-
-def sign_in(client, role: str, **extra):
-    user = UserFactory(role=role, **extra)
-    response = client.post(
-        "/login", data={"email": user.email, "password": "correct-horse-battery"}
-    )
-    assert response.status_code == 302
-    return user

@@ -12,7 +12,6 @@ from passports.credentials import credential_id
 from passports.models import Passport
 from passports.services import holders, issuance, keys, verification
 from tests.factories import CentreFactory
-from tests.passports.conftest import sign_in
 from tests.passports.factories import Sitting, finalised_exam, store_result
 
 
@@ -63,9 +62,11 @@ def test_graduate_page_shows_the_passport_and_the_credential(client, session, is
     assert statuses["revocation"]["statusListIndex"] == str(passport.sequence)
 
 
-def test_graduate_link_regenerated_by_an_admin_replaces_the_old_one(client, session, issued):
+def test_graduate_link_regenerated_by_an_admin_replaces_the_old_one(
+    sign_in, client, session, issued
+):
     old = holders.private_link_token(issued.passport)
-    sign_in(client, "admin")
+    sign_in("admin")
     response = client.post(f"/passports/{issued.passport.number}/link")
     assert response.status_code == 302
     new = holders.private_link_token(issued.passport)
@@ -74,9 +75,9 @@ def test_graduate_link_regenerated_by_an_admin_replaces_the_old_one(client, sess
     assert client.get(f"/my/{new}").status_code == 200
 
 
-def test_admin_issues_from_the_exam_page(client, session, signing_key):
+def test_admin_issues_from_the_exam_page(sign_in, client, session, signing_key):
     exam = finalised_exam()
-    sign_in(client, "admin")
+    sign_in("admin")
     page = client.get(f"/passports/exams/{exam.exam.id}")
     assert page.status_code == 200 and "/issue" in page.get_data(as_text=True)
     response = client.post(f"/passports/exams/{exam.exam.id}/issue", follow_redirects=True)
@@ -89,18 +90,18 @@ def test_admin_issues_from_the_exam_page(client, session, signing_key):
     assert f"/passports/{number}" in found
 
 
-def test_issue_refused_for_an_unfinished_exam(client, session, signing_key):
+def test_issue_refused_for_an_unfinished_exam(sign_in, client, session, signing_key):
     exam = finalised_exam()
     exam.exam.status = "marking"
     session.flush()
-    sign_in(client, "admin")
+    sign_in("admin")
     response = client.post(f"/passports/exams/{exam.exam.id}/issue", follow_redirects=True)
     assert response.status_code == 200
     assert session.query(Passport).count() == 0
 
 
-def test_revoke_and_reissue_from_the_passport_page(client, session, issued):
-    sign_in(client, "admin")
+def test_revoke_and_reissue_from_the_passport_page(sign_in, client, session, issued):
+    sign_in("admin")
     number = issued.passport.number
     page = client.get(f"/passports/{number}")
     assert page.status_code == 200 and "Әлібекова" in page.get_data(as_text=True)
@@ -115,8 +116,8 @@ def test_revoke_and_reissue_from_the_passport_page(client, session, issued):
     assert session.query(Passport).count() == 1
 
 
-def test_reissue_from_the_passport_page_supersedes(client, session, issued):
-    sign_in(client, "admin")
+def test_reissue_from_the_passport_page_supersedes(sign_in, client, session, issued):
+    sign_in("admin")
     response = client.post(f"/passports/{issued.passport.number}/reissue")
     assert response.status_code == 302
     assert issued.passport.status() == "superseded"
@@ -126,8 +127,8 @@ def test_reissue_from_the_passport_page_supersedes(client, session, issued):
     assert 'data-status="superseded"' in share and verification.passport_url(new) in share
 
 
-def test_private_links_csv(client, session, issued):
-    sign_in(client, "admin")
+def test_private_links_csv(sign_in, client, session, issued):
+    sign_in("admin")
     response = client.get(f"/passports/exams/{issued.exam.id}/links.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
@@ -138,16 +139,16 @@ def test_private_links_csv(client, session, issued):
     assert client.get(link).status_code == 200
 
 
-def test_centre_managers_see_their_centres_passports_only(client, session, issued):
+def test_centre_managers_see_their_centres_passports_only(sign_in, client, session, issued):
     own = issued.exam.centre
-    sign_in(client, "centre_manager", centre_id=own.id)
+    sign_in("centre_manager", centre_id=own.id)
     number = issued.passport.number
     assert client.get(f"/passports/{number}").status_code == 200
     assert client.get(f"/passports/exams/{issued.exam.id}").status_code == 200
     assert client.post(f"/passports/{number}/revoke", data={"reason": "x"}).status_code == 403
     assert client.post(f"/passports/exams/{issued.exam.id}/issue").status_code == 403
     client.post("/logout")
-    sign_in(client, "centre_manager", centre_id=CentreFactory().id)
+    sign_in("centre_manager", centre_id=CentreFactory().id)
     # another centre's passport or exam: the same 404 as one that does not exist
     assert client.get(f"/passports/{number}").status_code == 404
     assert client.get(f"/passports/exams/{issued.exam.id}/links.csv").status_code == 404
@@ -156,18 +157,18 @@ def test_centre_managers_see_their_centres_passports_only(client, session, issue
     assert f'href="/passports/{number}"' not in search
 
 
-def test_keys_page_and_rotation(client, session, signing_key):
-    sign_in(client, "admin")
+def test_keys_page_and_rotation(sign_in, client, session, signing_key):
+    sign_in("admin")
     page = client.get("/passports/keys")
     assert page.status_code == 200 and signing_key.kid in page.get_data(as_text=True)
     assert client.post("/passports/keys/rotate").status_code == 302
     assert keys.active_key(session).kid != signing_key.kid
     client.post("/logout")
-    sign_in(client, "centre_manager")
+    sign_in("centre_manager")
     assert client.get("/passports/keys").status_code == 403
 
 
-def test_passports_list_counts_only_what_can_be_issued_now(client, session, issued):
+def test_passports_list_counts_only_what_can_be_issued_now(sign_in, client, session, issued):
     """After a revocation the list no longer asks to issue what issuing would not give."""
     two = finalised_exam(
         [
@@ -177,7 +178,7 @@ def test_passports_list_counts_only_what_can_be_issued_now(client, session, issu
         ]
     )
     assert issuance.issuable_counts(session, [issued.exam.id, two.exam.id]) == {two.exam.id: 2}
-    sign_in(client, "admin")
+    sign_in("admin")
     assert "2 to issue" in client.get("/passports/").get_data(as_text=True)
 
     issuance.issue_for_exam(session, two.exam)

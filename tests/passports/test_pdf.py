@@ -68,14 +68,13 @@ def test_cli_writes_one_or_all_of_an_exam(app, session, issued, tmp_path):
     assert runner.invoke(args=["passports", "pdf", "-o", str(every)]).exit_code == 2
 
 
-def test_downloads(client, session, issued):
-    from tests.passports.conftest import sign_in
+def test_downloads(sign_in, client, session, issued):
 
     token = holders.private_link_token(issued.passport)
     response = client.get(f"/my/{token}/passport.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert issued.passport.number in response.headers["Content-Disposition"]
-    sign_in(client, "admin")
+    sign_in("admin")
     assert client.get(f"/passports/{issued.passport.number}/passport.pdf").status_code == 200
     exam_pdf = client.get(f"/passports/exams/{issued.exam.id}/passports.pdf")
     assert exam_pdf.status_code == 200 and exam_pdf.data.startswith(b"%PDF")

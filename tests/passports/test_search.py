@@ -12,7 +12,6 @@ from assessments.personal_data import decrypt_iin
 from passports.services import issuance
 from passports.services.search import may_hold_an_iin
 from tests.factories import CentreFactory
-from tests.passports.conftest import sign_in
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
 
@@ -49,8 +48,8 @@ def test_what_may_hold_an_iin(text, expected):
 
 
 @pytest.mark.parametrize("layout", ["{}", "{0:.6}-{1}-{2}", "{0:.6} {1} {2}", "{0:.6}.{1}/{2}"])
-def test_search_by_iin_finds_the_passport_and_no_url_holds_it(client, issued, layout):
-    sign_in(client, "admin")
+def test_search_by_iin_finds_the_passport_and_no_url_holds_it(sign_in, client, issued, layout):
+    sign_in("admin")
     iin = holder_iin(issued)
     typed = iin if layout == "{}" else layout.format(iin, iin[6:9], iin[9:])
     response = client.post("/passports/search", data={"q": f" {typed} "})
@@ -64,10 +63,10 @@ def test_search_by_iin_finds_the_passport_and_no_url_holds_it(client, issued, la
     assert not digits_in(page, iin)
 
 
-def test_search_by_iin_of_no_visible_passport_says_no_match(client, session, issued):
+def test_search_by_iin_of_no_visible_passport_says_no_match(sign_in, client, session, issued):
     other = finalised_exam([Sitting()])
     issuance.issue_for_exam(session, other.exam)
-    sign_in(client, "centre_manager", centre_id=issued.exam.centre_id)
+    sign_in("centre_manager", centre_id=issued.exam.centre_id)
     outsider = decrypt_iin(other.candidate(0).iin_encrypted)
     nobody = make_iin(date(1990, 1, 1), "M", 4321)
     pages = []
@@ -83,8 +82,8 @@ def test_search_by_iin_of_no_visible_passport_says_no_match(client, session, iss
 
 
 @pytest.mark.parametrize("typed", ["9901013001", "990101300124"])
-def test_incomplete_or_invalid_iin_is_answered_in_place(client, issued, typed):
-    sign_in(client, "admin")
+def test_incomplete_or_invalid_iin_is_answered_in_place(sign_in, client, issued, typed):
+    sign_in("admin")
     response = client.post("/passports/search", data={"q": typed})
     assert response.status_code == 200
     page = body(response)
@@ -92,8 +91,8 @@ def test_incomplete_or_invalid_iin_is_answered_in_place(client, issued, typed):
     assert typed not in page
 
 
-def test_an_iin_in_the_address_is_not_searched_and_dropped(client, issued):
-    sign_in(client, "admin")
+def test_an_iin_in_the_address_is_not_searched_and_dropped(sign_in, client, issued):
+    sign_in("admin")
     iin = holder_iin(issued)
     response = client.get("/passports/", query_string={"q": f"{iin[:6]}-{iin[6:]}"})
     assert response.status_code == 302
@@ -104,8 +103,8 @@ def test_an_iin_in_the_address_is_not_searched_and_dropped(client, issued):
 
 
 @pytest.mark.parametrize("kind", ["number", "name"])
-def test_number_and_name_searches_redirect_to_a_bookmarkable_list(client, issued, kind):
-    sign_in(client, "admin")
+def test_number_and_name_searches_redirect_to_a_bookmarkable_list(sign_in, client, issued, kind):
+    sign_in("admin")
     text = issued.passport.number if kind == "number" else DEMO_NAME[0]
     response = client.post("/passports/search", data={"q": text})
     assert response.status_code == 302
@@ -117,16 +116,18 @@ def test_number_and_name_searches_redirect_to_a_bookmarkable_list(client, issued
 
 
 @pytest.mark.parametrize("case", [str.lower, str.upper])
-def test_name_search_ignores_the_case_of_cyrillic_letters(client, issued, case):
-    sign_in(client, "admin")
+def test_name_search_ignores_the_case_of_cyrillic_letters(sign_in, client, issued, case):
+    sign_in("admin")
     page = body(client.get("/passports/", query_string={"q": case(DEMO_NAME[0])}))
     assert f'href="/passports/{issued.passport.number}"' in page
 
 
-def test_name_search_pages_through_the_list(app, client, monkeypatch, signing_key, session):
+def test_name_search_pages_through_the_list(
+    sign_in, app, client, monkeypatch, signing_key, session
+):
     exam = finalised_exam([Sitting(names=DEMO_NAME) for _ in range(3)])
     issuance.issue_for_exam(session, exam.exam)
-    sign_in(client, "admin")
+    sign_in("admin")
     monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     first = body(client.get("/passports/", query_string={"q": DEMO_NAME[1]}))
     second = body(client.get("/passports/", query_string={"q": DEMO_NAME[1], "page": 2}))
@@ -136,8 +137,8 @@ def test_name_search_pages_through_the_list(app, client, monkeypatch, signing_ke
     assert "page=2" in first and "Page 2 of 2" in second
 
 
-def test_the_search_form_is_posted_with_a_csrf_token(app, client, issued, monkeypatch):
-    sign_in(client, "admin")
+def test_the_search_form_is_posted_with_a_csrf_token(sign_in, app, client, issued, monkeypatch):
+    sign_in("admin")
     page = body(client.get("/passports/"))
     assert 'method="post" action="/passports/search"' in page
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
@@ -145,8 +146,8 @@ def test_the_search_form_is_posted_with_a_csrf_token(app, client, issued, monkey
     assert 'name="csrf_token"' in body(client.get("/passports/"))
 
 
-def test_a_manager_of_another_centre_finds_nothing_by_number(client, issued):
-    sign_in(client, "centre_manager", centre_id=CentreFactory().id)
+def test_a_manager_of_another_centre_finds_nothing_by_number(sign_in, client, issued):
+    sign_in("centre_manager", centre_id=CentreFactory().id)
     page = body(client.get("/passports/", query_string={"q": issued.passport.number}))
     assert f'href="/passports/{issued.passport.number}"' not in page
     assert "No passport matches." in page

@@ -14,7 +14,6 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from assessments.models import Result
-from tests.factories import PASSWORD, UserFactory
 from tests.reports.reports_data import build_reports_data
 
 YEAR_2025 = {"kind": "calendar", "year": "2025"}
@@ -25,22 +24,14 @@ def data(session):
     return build_reports_data(session)
 
 
-def sign_in(client, role, centre=None):
-    user = UserFactory(role=role, centre_id=centre.id if centre else None)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code in (302, 303)
-    client.get("/language/en")
-    return user
-
-
 def figure(html: str, name: str) -> str:
     marker = f'data-figure="{name}">'
     start = html.index(marker) + len(marker)
     return html[start : html.index("<", start)].strip()
 
 
-def test_dashboard_shows_the_headline_numbers(client, data):
-    sign_in(client, "admin")
+def test_dashboard_shows_the_headline_numbers(sign_in, client, data):
+    sign_in("admin", lang="en")
     html = client.get("/reports", query_string=YEAR_2025).get_data(as_text=True)
     assert figure(html, "exams") == "3"
     assert figure(html, "sat") == "8"
@@ -68,8 +59,8 @@ FALLBACK = None  # bad input: the current calendar year, with a message
         ({"kind": "nonsense", "year": "abc"}, FALLBACK),
     ],
 )
-def test_period_chooser(client, data, query, sat):
-    sign_in(client, "admin")
+def test_period_chooser(sign_in, client, data, query, sat):
+    sign_in("admin", lang="en")
     response = client.get("/reports", query_string=query)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -80,15 +71,15 @@ def test_period_chooser(client, data, query, sat):
     assert figure(html, "sat") == sat
 
 
-def test_dashboard_in_russian_uses_decimal_comma(client, data):
-    sign_in(client, "admin")
+def test_dashboard_in_russian_uses_decimal_comma(sign_in, client, data):
+    sign_in("admin", lang="en")
     client.get("/language/ru")
     html = client.get("/reports", query_string=YEAR_2025).get_data(as_text=True)
     assert figure(html, "mean") == "55,72 %"
 
 
-def test_centre_manager_sees_only_their_centre(client, data):
-    sign_in(client, "centre_manager", data.centres["C2"])
+def test_centre_manager_sees_only_their_centre(sign_in, client, data):
+    sign_in("centre_manager", centre_id=data.centres["C2"].id, lang="en")
     html = client.get("/reports", query_string=YEAR_2025).get_data(as_text=True)
     assert figure(html, "sat") == "3"
     assert figure(html, "passports_issued") == "2"
@@ -99,14 +90,14 @@ def test_centre_manager_sees_only_their_centre(client, data):
     assert [r[0] for r in rows[1:]] == [data.centres["C2"].code]
 
 
-def test_manager_without_a_centre_sees_nothing(client, data):
-    sign_in(client, "centre_manager")
+def test_manager_without_a_centre_sees_nothing(sign_in, client, data):
+    sign_in("centre_manager", lang="en")
     html = client.get("/reports", query_string=YEAR_2025).get_data(as_text=True)
     assert figure(html, "sat") == "0"
 
 
-def test_csv_and_xlsx_exports_match(client, data):
-    sign_in(client, "admin")
+def test_csv_and_xlsx_exports_match(sign_in, client, data):
+    sign_in("admin", lang="en")
     body = client.get("/reports/export/competence.csv", query_string=YEAR_2025)
     assert body.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(body.get_data(as_text=True))))
@@ -137,14 +128,14 @@ def test_csv_and_xlsx_exports_match(client, data):
 
 
 @pytest.mark.parametrize("path", ["/reports/export/candidates.csv", "/reports/export/centre.pdf"])
-def test_unknown_export_is_not_found(client, data, path):
-    sign_in(client, "admin")
+def test_unknown_export_is_not_found(sign_in, client, data, path):
+    sign_in("admin", lang="en")
     assert client.get(path).status_code == 404
 
 
-def test_skills_profile_means(client, session, data):
+def test_skills_profile_means(sign_in, client, session, data):
     """Two K2 results in 2025 with chosen sections; the means are worked out by hand."""
-    sign_in(client, "admin")
+    sign_in("admin", lang="en")
     e, f = data.candidates["e"], data.candidates["f"]
     marks = {  # marks per WSOS section (maxima 10, 30, 20, 40; A = 1 + 2, B = 3 + 4)
         e.id: {"1": 5, "2": 30, "3": 0, "4": 40},
@@ -174,8 +165,8 @@ def test_skills_profile_means(client, session, data):
         assert text in html, text
 
 
-def test_skills_profile_without_results_or_with_a_bad_choice(client, data):
-    sign_in(client, "admin")
+def test_skills_profile_without_results_or_with_a_bad_choice(sign_in, client, data):
+    sign_in("admin", lang="en")
     competence = data.competences["K2"]
     html = client.get(
         "/reports/profile",
@@ -241,8 +232,8 @@ def test_public_json_and_csv_carry_the_same_suppression(client, data):
         ({"kind": "dates", "from": "2025-06-15", "to": "2026-01-01"}, ["--from", "2025-06-15"]),
     ],
 )
-def test_cli_summary_equals_the_dashboard(app, client, data, query, cli):
-    sign_in(client, "admin")
+def test_cli_summary_equals_the_dashboard(sign_in, app, client, data, query, cli):
+    sign_in("admin", lang="en")
     html = client.get("/reports", query_string=query).get_data(as_text=True)
     result = app.test_cli_runner().invoke(args=["reports", "summary", *cli, "--json"])
     figures = json.loads(result.output)
@@ -269,11 +260,11 @@ def test_public_stats_csv_never_carries_a_live_formula(client, data, session):
     assert names == {"'" + CALC}
 
 
-def test_report_exports_write_names_as_text(client, data, session):
+def test_report_exports_write_names_as_text(sign_in, client, data, session):
     for competence in data.competences.values():
         _name(competence, LINK)
     session.flush()
-    sign_in(client, "admin")
+    sign_in("admin", lang="en")
     body = client.get("/reports/export/competence.csv", query_string=YEAR_2025)
     rows = list(csv.reader(io.StringIO(body.get_data(as_text=True))))
     assert {r[1] for r in rows[1:]} == {"'" + LINK}
