@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from app.auth import services
 from app.auth.permissions import view_policy
-from tests.factories import PASSWORD, UserFactory
-
-
-def sign_in(client, role="admin"):
-    user = UserFactory(role=role)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return user
+from tests.factories import UserFactory
 
 
 def staff_pages(app) -> list[str]:
@@ -26,10 +19,10 @@ def staff_pages(app) -> list[str]:
     )
 
 
-def test_every_staff_page_is_no_store(app, client):
+def test_every_staff_page_is_no_store(sign_in, app, client):
     pages = staff_pages(app)
     assert "/admin/users" in pages and "/reports" in pages
-    sign_in(client)
+    sign_in("admin")
     for path in pages:
         response = client.get(path)
         assert response.headers.get("Cache-Control") == "no-store", (path, response.status_code)
@@ -41,8 +34,8 @@ def test_a_staff_url_asked_anonymously_is_no_store_too(app, client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_a_signed_in_user_gets_no_store_everywhere(client):
-    sign_in(client, "expert")
+def test_a_signed_in_user_gets_no_store_everywhere(sign_in, client):
+    sign_in("expert")
     for path in ("/", "/stats", "/dashboard", "/no-such-page"):
         assert client.get(path).headers.get("Cache-Control") == "no-store", path
 

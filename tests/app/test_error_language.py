@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from flask import g
 from flask_babel import force_locale
 
 from app.auth import services
 from app.i18n import LocalizedName
 from app.messages import N_, DomainError
 from tests.assessments.marking_setup import build_exam
-from tests.factories import PASSWORD, CollegeFactory, UserFactory
+from tests.factories import CollegeFactory, UserFactory
 
 KAZAKH = {"Accept-Language": "kk"}
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
 
-def sign_in(client, user):
-    g.pop("_login_user", None)  # test requests share the test's app context
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    g.pop("_login_user", None)
-
-
-def test_the_marking_api_refuses_in_kazakh(client, session):
+def test_the_marking_api_refuses_in_kazakh(sign_in, client, session):
     setup = build_exam(session)
     expert = setup.experts[0]
-    sign_in(client, expert)
+    sign_in(expert)
     url = f"/api/v1/exams/{setup.exam.id}/marks"
     cell = {"enrolment_id": setup.enrolments[0].id, "aspect": "A1.3", "seat": 1}
     headers = {**XHR, **KAZAKH}
@@ -55,9 +47,9 @@ def test_the_verification_api_refuses_in_kazakh(client):
 
 
 @pytest.fixture
-def admin(client):
+def admin(sign_in, client):
     user = UserFactory(role="admin")
-    sign_in(client, user)
+    sign_in(user)
     return user
 
 
