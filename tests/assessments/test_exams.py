@@ -8,13 +8,16 @@ from datetime import date
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import StatementError
 
 from assessments.models import (
     Aspect,
     AuditEntry,
     Candidate,
     Enrolment,
+    Exam,
+    ExamStatus,
     MarkingForm,
     MarkingScheme,
     Result,
@@ -361,6 +364,22 @@ def test_start_marking_moves_planned_to_marking_once(session, world):
     assert exam.status == "marking"
     service.start_marking(session, exam)
     assert exam.status == "marking"
+
+
+def test_status_is_stored_as_its_string_and_read_back_as_the_enum(session, world):
+    exam = world.exam()
+    service.start_marking(session, exam)
+    stored = session.execute(
+        select(Exam.__table__.c.status).where(Exam.__table__.c.id == exam.id)
+    ).scalar_one()
+    assert (type(stored), stored) == (ExamStatus, ExamStatus.MARKING)
+    raw = session.execute(text("SELECT status FROM exams WHERE id = :id"), {"id": exam.id})
+    assert raw.scalar_one() == "marking"  # the same strings as before the enum: no migration
+    assert service.lock_exam(session, exam.id) is ExamStatus.MARKING
+    assert service.lock_exam(session, -1) is None
+    exam.status = "closed"
+    with pytest.raises(StatementError, match="closed"):
+        session.flush()
 
 
 def test_first_saved_mark_moves_the_exam_to_marking(session, world, enrolled):
