@@ -162,7 +162,7 @@ def show_command(scheme_id: int):
         weight = f"{row.weight:.2f} %" if row.weight is not None else "not in the competence"
         flag = "  <-- more than 5 points off" if row.flagged else ""
         lines.append(
-            f"  {row.number}: {row.marks:.2f} ({round_half_up(row.share, 2)} %) / {weight}{flag}"
+            f"  {row.number}: {row.marks} ({round_half_up(row.share, 2)} %) / {weight}{flag}"
         )
     for warning in scheme.warnings or []:
         lines.append(f"warning: {warning}")

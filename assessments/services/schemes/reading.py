@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from assessments.models import Aspect, Competence, Criterion, MarkingScheme, SubCriterion
 from assessments.scheme_files.spec import WEIGHT_TOLERANCE
-from assessments.scoring import round_half_up
+from assessments.scoring import hundredths_decimal, hundredths_text
 
 _HUNDRED = Decimal(100)
 
@@ -69,7 +69,7 @@ class SchemeCounts:
 
     @property
     def max_total(self) -> Decimal:
-        return Decimal(self.max_total_hundredths) / _HUNDRED
+        return hundredths_decimal(self.max_total_hundredths)
 
 
 def scheme_counts(session: Session, schemes: Iterable[MarkingScheme]) -> dict[int, SchemeCounts]:
@@ -127,7 +127,7 @@ def summary(session: Session, scheme: MarkingScheme) -> dict[str, Any]:
         "aspects": counts.aspects,
         "measurement": counts.measurement,
         "judgement": counts.judgement,
-        "max_total": str(round_half_up(counts.max_total, 2)),
+        "max_total": hundredths_text(counts.max_total_hundredths),
     }
 
 
@@ -173,7 +173,7 @@ def section_table(scheme: MarkingScheme) -> list[SectionRow]:
             SectionRow(
                 number=number,
                 section=section,
-                marks=Decimal(hundredths) / _HUNDRED,
+                marks=hundredths_decimal(hundredths),
                 share=share,
                 weight=weight,
                 difference=share - weight if weight is not None else None,
