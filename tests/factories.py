@@ -229,7 +229,8 @@ class ExamFactory(Base):
     """An exam of a centre accredited for the scheme's competence (one day by default).
 
     ``experts=[user, …]`` joins them to the expert group; ``forms=True`` opens one
-    marking form per sub-criterion (as planning an exam through the service does).
+    marking form per sub-criterion (as planning an exam through the service does);
+    ``accredit=False`` leaves the centre's accreditations as they are.
     """
 
     class Meta:
@@ -246,8 +247,9 @@ class ExamFactory(Base):
     def _create(cls, model_class, *args, **kwargs):
         experts = kwargs.pop("experts", ())
         forms = kwargs.pop("forms", False)
+        accredit = kwargs.pop("accredit", True)
         exam = model_class(*args, **kwargs)
-        if exam.competence not in exam.centre.competences:
+        if accredit and exam.competence not in exam.centre.competences:
             exam.centre.competences.append(exam.competence)
         db.session.add(exam)
         db.session.flush()

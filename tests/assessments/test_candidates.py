@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from assessments.iin import make_bin
-from assessments.models import Candidate, CandidateAccess, Enrolment, Exam, MarkingScheme
+from assessments.models import Candidate, CandidateAccess, Exam
 from assessments.personal_data import iin_lookup_hash
 from assessments.services.candidates import personal_data
 from assessments.services.candidates.importing import import_candidates
@@ -37,7 +37,10 @@ from tests.factories import (
     CentreFactory,
     CollegeFactory,
     CompetenceFactory,
+    EnrolmentFactory,
     EnterpriseFactory,
+    ExamFactory,
+    MarkingSchemeFactory,
     iin_for,
 )
 
@@ -365,19 +368,13 @@ class Staff:
 
 
 def exam_at(session, centre, competence) -> Exam:
-    scheme = MarkingScheme(competence_id=competence.id, name="Схема")
-    session.add(scheme)
-    session.flush()
-    exam = Exam(
-        centre_id=centre.id,
-        competence_id=competence.id,
-        scheme_id=scheme.id,
+    return ExamFactory(
+        centre=centre,
+        scheme=MarkingSchemeFactory(competence=competence, name="Схема", layout={}),
         start_date=date(2026, 5, 20),
         end_date=date(2026, 5, 21),
+        accredit=False,
     )
-    session.add(exam)
-    session.flush()
-    return exam
 
 
 def test_centre_staff_see_their_centre_only(session, college):
@@ -386,14 +383,9 @@ def test_centre_staff_see_their_centre_only(session, college):
     enrolled = CandidateFactory(centre_id=theirs.id)
     elsewhere = CandidateFactory(centre_id=theirs.id)
     unplaced = CandidateFactory()
-    session.add(
-        Enrolment(
-            exam_id=exam_at(session, ours, CompetenceFactory()).id,
-            candidate_id=enrolled.id,
-            workstation=1,
-        )
+    EnrolmentFactory(
+        exam=exam_at(session, ours, CompetenceFactory()), candidate=enrolled, workstation=1
     )
-    session.flush()
 
     def visible(user) -> set[int]:
         scope = Scope.for_user(user)
@@ -473,8 +465,7 @@ def test_erase_is_refused_for_a_passport_holder(session, college, monkeypatch):
 def test_erase_is_refused_while_enrolled_in_an_exam(session, college):
     candidate = CandidateFactory(college=college)
     exam = exam_at(session, CentreFactory(), CompetenceFactory())
-    session.add(Enrolment(exam_id=exam.id, candidate_id=candidate.id, workstation=3))
-    session.flush()
+    EnrolmentFactory(exam=exam, candidate=candidate, workstation=3)
     with pytest.raises(ErasureRefused) as exc:
         erase_candidate(session, candidate, user_id=None)
     assert exc.value.params == {"count": 1}

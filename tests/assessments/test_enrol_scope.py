@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from assessments.models import Enrolment
 from tests.assessments.test_exams import World, csv_bytes, make_candidate
-from tests.factories import CentreFactory, UserFactory, iin_for
+from tests.factories import CentreFactory, EnrolmentFactory, UserFactory, iin_for
 
 
 @pytest.fixture
@@ -57,15 +57,7 @@ def test_a_manager_enrols_the_candidates_they_can_see(sign_in, client, session, 
         candidate.centre_id = world.centre.id
     else:
         earlier = world.exam()
-        session.add(
-            Enrolment(
-                exam=earlier,
-                candidate=candidate,
-                workstation=1,
-                attendance="present",
-                attendance_reason="",
-            )
-        )
+        EnrolmentFactory(exam=earlier, candidate=candidate, workstation=1)
     session.flush()
     sign_in(UserFactory(role="centre_manager", centre_id=world.centre.id), lang="en")
     assert upload(client, exam, iin_for(1)).status_code == 302

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from assessments.models import Aspect, Criterion, Exam, MarkingScheme, SubCriterion
+from assessments.models import Aspect, Criterion, MarkingScheme, SubCriterion
 from assessments.scheme_files.parse import parse_scheme_files
 from assessments.scheme_files.spec import SchemeImportError
 from assessments.scoring import DEFAULT_BANDS, GradeBands, grade
@@ -23,7 +23,7 @@ from assessments.services.schemes.export import export_filename, export_xlsx, sc
 from assessments.services.schemes.importing import import_scheme
 from assessments.services.schemes.reading import section_table, summary, versions
 from assessments.services.schemes.settings import freeze, in_use, scoring_bands, update_settings
-from tests.factories import CentreFactory, CompetenceFactory, UserFactory
+from tests.factories import CompetenceFactory, ExamFactory, UserFactory
 from tests.scheme_builder import (
     CORPORA,
     CORPUS_TEXTS,
@@ -443,17 +443,11 @@ def test_frozen_scheme_gets_a_new_version_and_stays_untouched(session, scheme):
 
 
 def test_scheme_used_by_an_exam_counts_as_frozen(session, scheme):
-    centre = CentreFactory(competences=[scheme.competence])
-    session.add(
-        Exam(
-            centre_id=centre.id,
-            competence_id=scheme.competence_id,
-            scheme_id=scheme.id,
-            start_date=date(2026, 6, 1),
-            end_date=date(2026, 6, 1) + timedelta(days=1),
-        )
+    ExamFactory(
+        scheme=scheme,
+        start_date=date(2026, 6, 1),
+        end_date=date(2026, 6, 1) + timedelta(days=1),
     )
-    session.flush()
     assert in_use(session, scheme)
     result = update_settings(session, scheme, allowed_spread=0)
     assert result.id != scheme.id and scheme.allowed_spread == 1

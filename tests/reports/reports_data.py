@@ -22,14 +22,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from app.extensions import db
-from assessments.models import Enrolment, Exam, Result
 from passports.models import Passport
 from tests.factories import (
     CandidateFactory,
     CentreFactory,
     CollegeFactory,
     CompetenceFactory,
+    EnrolmentFactory,
     EnterpriseFactory,
+    ExamFactory,
+    ResultFactory,
 )
 from tests.passports.factories import _scheme, unique_iin
 
@@ -103,17 +105,13 @@ def build_reports_data(session) -> ReportsData:
     data.enterprise = EnterpriseFactory()
     schemes = {name: _scheme(c)[0] for name, c in data.competences.items()}
     for name, (centre, competence, start, status) in EXAMS.items():
-        exam = Exam(
-            centre_id=data.centres[centre].id,
-            competence_id=data.competences[competence].id,
-            scheme_id=schemes[competence].id,
+        data.exams[name] = ExamFactory(
+            centre=data.centres[centre],
+            scheme=schemes[competence],
             start_date=start,
-            end_date=start,
             status=status,
+            accredit=False,
         )
-        session.add(exam)
-        data.exams[name] = exam
-    session.flush()
     for number, (name, (exam_name, pct, grade, passed, college, has_enterprise)) in enumerate(
         CANDIDATES.items(), start=1
     ):
@@ -125,31 +123,22 @@ def build_reports_data(session) -> ReportsData:
             centre_id=exam.centre_id,
         )
         data.candidates[name] = candidate
-        enrolment = Enrolment(
-            exam_id=exam.id,
-            candidate_id=candidate.id,
+        enrolment = EnrolmentFactory(
+            exam=exam,
+            candidate=candidate,
             workstation=number,
             attendance="present" if pct is not None else "absent",
         )
-        session.add(enrolment)
-        session.flush()
         if pct is None:
             continue
-        session.add(
-            Result(
-                exam_id=exam.id,
-                enrolment_id=enrolment.id,
-                candidate_id=candidate.id,
-                total_units=pct * 9,
-                max_units=10000 * 9,
-                denominator=900,
-                percent_hundredths=pct,
-                grade=grade,
-                passed=passed,
-                rank=1,
-                by_criterion={},
-                by_section={},
-            )
+        ResultFactory(
+            enrolment=enrolment,
+            total_units=pct * 9,
+            max_units=10000 * 9,
+            denominator=900,
+            percent_hundredths=pct,
+            grade=grade,
+            passed=passed,
         )
     session.flush()
     for name in PASSPORTS:
