@@ -137,6 +137,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    # a confirmation step carries its uploaded files back in a form field (scheme import)
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or "memory://"
     # a shared store (Redis) that stops answering must not fail requests: each worker
     # process counts in its own memory meanwhile (limits still apply, per process), checks the

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from assessments.models import MarkingScheme
-from assessments.scheme_files.spec import SchemeImportError
+from assessments.scheme_files.spec import Problem, SchemeImportError
 from assessments.scoring import hundredths_text, round_half_up
 from assessments.services.schemes.errors import SchemeError
 from assessments.services.schemes.export import export_xlsx
@@ -67,7 +67,7 @@ def import_command(files: tuple[Path, ...], competence_code: str, name: str, as_
     except SchemeImportError as exc:
         _fail([str(problem) for problem in exc.problems])
     result = summary(db.session, scheme)
-    warnings = list(scheme.warnings)
+    warnings = [str(Problem.from_record(w)) for w in scheme.warnings or []]
     db.session.commit()
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -165,7 +165,7 @@ def show_command(scheme_id: int):
             f"  {row.number}: {row.marks} ({round_half_up(row.share, 2)} %) / {weight}{flag}"
         )
     for warning in scheme.warnings or []:
-        lines.append(f"warning: {warning}")
+        lines.append(f"warning: {Problem.from_record(warning)}")
     click.echo("\n".join(lines))
 
 

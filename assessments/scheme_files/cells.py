@@ -10,6 +10,7 @@ from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from app.messages import N_
 from assessments.scheme_files.spec import CompetenceSection, CriterionSpec, Problem
 
 _DECIMAL_TEXT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -74,37 +75,56 @@ def whole_number(value: Any) -> int | None:
     return int(number)
 
 
-def read_max_mark(value: Any) -> tuple[Decimal | None, str]:
-    """Return (mark, "") or (None, why): a positive decimal with at most 2 decimal places."""
+#: Why a value was refused: an English template marked N_ and its parameters.
+Why = tuple[str, dict[str, Any]]
+
+
+def read_max_mark(value: Any) -> tuple[Decimal | None, Why | None]:
+    """Return (mark, None) or (None, why): a positive decimal with at most 2 decimal places."""
     if is_blank(value):
-        return None, "is missing; it must be a positive decimal"
+        return None, (N_("is missing; it must be a positive decimal"), {})
     number = exact_decimal(value)
     if number is None or number <= 0:
-        return None, f"must be a positive decimal, got {shown(value)}"
+        return None, (
+            N_("must be a positive decimal, got %(value)s"),
+            {"value": shown(value)},
+        )
     if number.adjusted() >= _MARK_DIGITS:
-        return None, f"is too large to be a mark, got {shown(value)}"
+        return None, (
+            N_("is too large to be a mark, got %(value)s"),
+            {"value": shown(value)},
+        )
     # exact: the quantized value has at most 14 digits, within the context's 28
     if number != number.quantize(_HUNDREDTH, rounding=ROUND_DOWN):
-        return None, f"must have at most 2 decimal places, got {shown(value)}"
+        return None, (
+            N_("must have at most 2 decimal places, got %(value)s"),
+            {"value": shown(value)},
+        )
     # One spelling per value (1.0 and 1 -> 1, 0.50 -> 0.5), whichever file it came from.
     if number == number.to_integral_value():
-        return number.quantize(Decimal(1)), ""
-    return number.normalize(), ""
+        return number.quantize(Decimal(1)), None
+    return number.normalize(), None
 
 
 def read_section(
     value: Any, allowed: dict[int, CompetenceSection] | None
-) -> tuple[int | None, str]:
-    """Return (section number, "") or (None, why)."""
+) -> tuple[int | None, Why | None]:
+    """Return (section number, None) or (None, why)."""
     if is_blank(value):
-        return None, "is missing; every aspect needs one WSOS section number"
+        return None, (N_("is missing; every aspect needs one WSOS section number"), {})
     number = whole_number(value)
     if number is None or number < 1:
-        return None, f"must be a whole section number, got {shown(value)}"
+        return None, (
+            N_("must be a whole section number, got %(value)s"),
+            {"value": shown(value)},
+        )
     if allowed is not None and number not in allowed:
-        have = ", ".join(str(n) for n in sorted(allowed)) or "none"
-        return None, f"the competence has no WSOS section {number} (it has {have})"
-    return number, ""
+        have = ", ".join(str(n) for n in sorted(allowed)) or "—"
+        return None, (
+            N_("the competence has no WSOS section %(number)s (it has %(have)s)"),
+            {"number": number, "have": have},
+        )
+    return number, None
 
 
 @dataclass
@@ -124,5 +144,10 @@ class Report:
         self.file = file
         self.problems = problems
 
-    def add(self, location: str, field_name: str, message: str) -> None:
-        self.problems.append(Problem(self.file, location, field_name, message))
+    def add(self, where: int | str, field_name: str, template: str, **params: Any) -> None:
+        """Add a problem at a spreadsheet row (int), a JSON path (str) or the file ("")."""
+        if isinstance(where, int):
+            location, row = f"row {where}", where
+        else:
+            location, row = where, None
+        self.problems.append(Problem(self.file, location, field_name, template, params, row))

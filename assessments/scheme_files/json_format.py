@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from app.messages import N_
 from assessments.scheme_files.cells import (
     FileResult,
     Report,
@@ -36,19 +37,33 @@ def read_json(
     try:
         data = json.loads(content.decode("utf-8-sig"), parse_float=Decimal)
     except UnicodeDecodeError:
-        report.add("", "", "is not valid JSON (not UTF-8 text)")
+        report.add("", "", N_("is not valid JSON (not UTF-8 text); save it as UTF-8"))
         return result
-    except (ValueError, RecursionError) as exc:
-        report.add("", "", f"is not valid JSON ({exc})")
+    except json.JSONDecodeError as exc:
+        report.add(
+            "",
+            "",
+            N_(
+                "is not valid JSON: the text breaks off or is wrong at line %(line)s, "
+                "column %(column)s"
+            ),
+            line=exc.lineno,
+            column=exc.colno,
+        )
+        return result
+    except (ValueError, RecursionError):
+        report.add("", "", N_("is not valid JSON"))
         return result
     if not isinstance(data, dict):
-        report.add("", "", "must hold a JSON object with totalMark, wsosSections, subCriterions")
+        report.add(
+            "", "", N_("must hold a JSON object with totalMark, wsosSections, subCriterions")
+        )
         return result
 
     section_names = _json_section_names(report, data.get("wsosSections"))
     raw_subs = data.get("subCriterions")
     if not isinstance(raw_subs, list) or not raw_subs:
-        report.add("", "subCriterions", "is missing or empty; it must list the sub-criteria")
+        report.add("", "subCriterions", N_("is missing or empty; it must list the sub-criteria"))
         return result
 
     criterion = CriterionSpec(letter, "", [], report.file, section_names)
@@ -66,10 +81,19 @@ def read_json(
     if "totalMark" in data:
         stated = exact_decimal(data["totalMark"])
         if stated is None:
-            report.add("", "totalMark", f"must be a number, got {shown(data['totalMark'])}")
+            report.add(
+                "",
+                "totalMark",
+                N_("must be a number, got %(value)s"),
+                value=shown(data["totalMark"]),
+            )
         elif marks_ok and stated != total:
             report.add(
-                "", "totalMark", f"says {stated} but the aspects' max marks add up to {total}"
+                "",
+                "totalMark",
+                N_("says %(stated)s but the aspects' max marks add up to %(total)s"),
+                stated=stated,
+                total=total,
             )
     return result
 
@@ -78,7 +102,7 @@ def _json_section_names(report: Report, raw: Any) -> dict[int, str]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        report.add("", "wsosSections", "must be an object mapping section numbers to names")
+        report.add("", "wsosSections", N_("must be an object mapping section numbers to names"))
         return {}
     names: dict[int, str] = {}
     for key, name in raw.items():
@@ -87,7 +111,9 @@ def _json_section_names(report: Report, raw: Any) -> dict[int, str]:
             report.add(
                 f'wsosSections["{key}"]',
                 "wsosSections",
-                f"must map a section number to its name, got {shown(key)}: {shown(name)}",
+                N_("must map a section number to its name, got %(key)s: %(name)s"),
+                key=shown(key),
+                name=shown(name),
             )
             continue
         names[number] = clean_text(name)
@@ -103,16 +129,16 @@ def _json_sub(
 ) -> tuple[SubCriterionSpec | None, bool, Decimal]:
     location = f"subCriterions[{index}]"
     if not isinstance(raw, dict):
-        report.add(location, "", "must be an object with name and aspects")
+        report.add(location, "", N_("must be an object with name and aspects"))
         return None, False, Decimal(0)
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
-        report.add(location, "name", "is missing")
+        report.add(location, "name", N_("is missing"))
     # Names such as "A1: CSS Heart Shape" are kept whole; the ID comes from the position.
     sub = SubCriterionSpec(f"{letter}{index + 1}", clean_text(name), None, [])
     raw_aspects = raw.get("aspects")
     if not isinstance(raw_aspects, list) or not raw_aspects:
-        report.add(location, "aspects", f"sub-criterion {sub.id} has no aspects")
+        report.add(location, "aspects", N_("sub-criterion %(id)s has no aspects"), id=sub.id)
         return sub, True, Decimal(0)
     marks_ok = True
     total = Decimal(0)
@@ -137,37 +163,46 @@ def _json_aspect(
     sections: dict[int, CompetenceSection] | None,
 ) -> tuple[AspectSpec | None, Decimal | None]:
     if not isinstance(raw, dict):
-        report.add(location, "", "must be an object describing one aspect")
+        report.add(location, "", N_("must be an object describing one aspect"))
         return None, None
     ok = True
     raw_kind = raw.get("type")
     kind = _JSON_KINDS.get(clean_text(raw_kind).lower()) if isinstance(raw_kind, str) else None
     if kind is None:
         ok = False
-        report.add(location, "type", f"must be measurement or judgement, got {shown(raw_kind)}")
+        report.add(
+            location,
+            "type",
+            N_("must be measurement or judgement, got %(value)s"),
+            value=shown(raw_kind),
+        )
     description = raw.get("description")
     if not isinstance(description, str) or not description.strip():
         ok = False
-        report.add(location, "description", "is missing")
+        report.add(location, "description", N_("is missing"))
     section, why = read_section(raw.get("wsosSection"), sections)
     if why:
         ok = False
-        report.add(location, "wsosSection", why)
+        report.add(location, "wsosSection", why[0], **why[1])
     mark, why = read_max_mark(raw.get("maxMark"))
     if why:
         ok = False
-        report.add(location, "maxMark", why)
+        report.add(location, "maxMark", why[0], **why[1])
 
     raw_levels = raw.get("judgementScoreDescription")
     levels: list[str] = []
     if kind == "J":
         if not isinstance(raw_levels, list) or len(raw_levels) != 4:
             ok = False
-            found = len(raw_levels) if isinstance(raw_levels, list) else "none"
+            found = len(raw_levels) if isinstance(raw_levels, list) else 0
             report.add(
                 location,
                 "judgementScoreDescription",
-                f"a judgement aspect needs exactly 4 level descriptions (scores 0-3), got {found}",
+                N_(
+                    "a judgement aspect needs exactly 4 level descriptions (scores 0-3), "
+                    "got %(found)s"
+                ),
+                found=found,
             )
         else:
             for score, text in enumerate(raw_levels):
@@ -176,7 +211,8 @@ def _json_aspect(
                     report.add(
                         location,
                         "judgementScoreDescription",
-                        f"the level description for score {score} is missing",
+                        N_("the level description for score %(score)s is missing"),
+                        score=score,
                     )
                 levels.append(clean_text(text) if isinstance(text, str) else "")
     elif kind == "M" and isinstance(raw_levels, list) and any(not is_blank(t) for t in raw_levels):
@@ -184,7 +220,7 @@ def _json_aspect(
         report.add(
             location,
             "judgementScoreDescription",
-            "a measurement aspect has no level descriptions; should its type be judgement?",
+            N_("a measurement aspect has no level descriptions; should its type be judgement?"),
         )
 
     calculation = raw.get("calculation")

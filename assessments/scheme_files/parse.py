@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from app.messages import N_
 from assessments.scheme_files.cells import FileResult, Report
 from assessments.scheme_files.json_format import read_json
 from assessments.scheme_files.spec import (
@@ -64,7 +65,7 @@ def parse_scheme_files(
     """
     problems: list[Problem] = []
     if not files:
-        raise SchemeImportError([Problem("", "", "", "no marking-scheme files were given")])
+        raise SchemeImportError([Problem("", "", "", N_("no marking-scheme files were given"))])
     allowed = {s.number: s for s in sections} if sections is not None else None
 
     results: list[FileResult] = []
@@ -80,13 +81,16 @@ def parse_scheme_files(
                 report.add(
                     "",
                     "",
-                    "a JSON file takes its criterion letter from its position; "
-                    f"only {_MAX_LETTERS} files (A-Z) can be given",
+                    N_(
+                        "a JSON file takes its criterion letter from its position; "
+                        "only %(limit)s files (A-Z) can be given"
+                    ),
+                    limit=_MAX_LETTERS,
                 )
                 continue
             results.append(read_json(report, content, _position_letter(position), allowed))
         else:
-            report.add("", "", "is neither an XLSX workbook nor a JSON marking scheme")
+            report.add("", "", N_("is neither an XLSX workbook nor a JSON marking scheme"))
 
     criteria = _merge(results, problems)
     if problems:
@@ -107,17 +111,26 @@ def _merge(results: list[FileResult], problems: list[Problem]) -> list[Criterion
                 owner[letter] = result
                 continue
             if result.kind == "json":
-                how = f"takes criterion letter {letter} from its position"
+                template = N_(
+                    "takes criterion letter %(letter)s from its position, but %(other)s also "
+                    "holds criterion %(letter)s; each criterion must come from exactly one file"
+                )
             else:
-                how = f"holds criterion {letter}"
+                template = N_(
+                    "holds criterion %(letter)s, but %(other)s also holds criterion %(letter)s; "
+                    "each criterion must come from exactly one file"
+                )
             field_name = F_ID if result.kind == "xlsx" else ""
+            location = result.first_location[letter]
+            row = int(location[4:]) if location.startswith("row ") else None
             problems.append(
                 Problem(
                     result.name,
-                    result.first_location[letter],
+                    location,
                     field_name,
-                    f"{how}, but {first.name} also holds criterion {letter}; "
-                    "each criterion must come from exactly one file",
+                    template,
+                    {"letter": letter, "other": first.name},
+                    row,
                 )
             )
     return [owner[letter].criteria[letter] for letter in owner]
@@ -137,9 +150,16 @@ def _weight_warnings(spec: SchemeSpec, sections: list[CompetenceSection]) -> lis
                     "",
                     "",
                     F_SECTION,
-                    f"WSOS section {section.number}: {round_half_up(share, 2)} % of the marks, "
-                    f"competence weight {round_half_up(section.weight, 2)} % "
-                    f"(differs by more than {WEIGHT_TOLERANCE} points)",
+                    N_(
+                        "WSOS section %(number)s: %(share)s %% of the marks, competence weight "
+                        "%(weight)s %% (differs by more than %(tolerance)s points)"
+                    ),
+                    {
+                        "number": section.number,
+                        "share": round_half_up(share, 2),
+                        "weight": round_half_up(section.weight, 2),
+                        "tolerance": WEIGHT_TOLERANCE,
+                    },
                 )
             )
     return found
@@ -157,8 +177,11 @@ def _name_warnings(spec: SchemeSpec, sections: list[CompetenceSection]) -> list[
                         criterion.source_file,
                         f'wsosSections["{number}"]',
                         "wsosSections",
-                        f'WSOS section {number} is "{name}" here but "{theirs}" in the '
-                        "competence (same number, different meaning)",
+                        N_(
+                            'WSOS section %(number)s is "%(name)s" here but "%(theirs)s" in the '
+                            "competence (same number, different meaning)"
+                        ),
+                        {"number": number, "name": name, "theirs": theirs},
                     )
                 )
     return found

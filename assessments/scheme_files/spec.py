@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 #: The share of marks per WSOS section may differ from the section weight by this many points.
 WEIGHT_TOLERANCE = Decimal(5)
@@ -11,16 +13,62 @@ WEIGHT_TOLERANCE = Decimal(5)
 
 @dataclass(frozen=True)
 class Problem:
-    """One error or warning about a marking-scheme file."""
+    """One error or warning about a marking-scheme file.
+
+    ``template`` is an English message marked ``N_`` with ``%(name)s`` parameters from
+    ``params``: the command line prints the English text (``str(problem)``), pages
+    translate it. ``row`` is the spreadsheet row
+    (header = row 1), ``location`` the English place ("row 5", a JSON element path such as
+    ``subCriterions[0].aspects[2]``, or "" for the file as a whole), ``field`` the file's own
+    column header or JSON key ("" when none applies). Pages show it through
+    ``assessments.views.scheme_wording``.
+    """
 
     file: str
     location: str
     field: str
-    message: str
+    template: str
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    row: int | None = None
+
+    @property
+    def message(self) -> str:
+        """The English message."""
+        return self.template % dict(self.params) if self.params else self.template
 
     def __str__(self) -> str:
         head = ":".join(part for part in (self.file, self.location) if part)
         return ": ".join(part for part in (head, self.field, self.message) if part)
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the problem as JSON-ready data (decimals as text), to store with a scheme."""
+        return {
+            "file": self.file,
+            "location": self.location,
+            "row": self.row,
+            "field": self.field,
+            "template": self.template,
+            "params": {k: str(v) if isinstance(v, Decimal) else v for k, v in self.params.items()},
+            "decimals": sorted(k for k, v in self.params.items() if isinstance(v, Decimal)),
+        }
+
+    @classmethod
+    def from_record(cls, record: Any) -> Problem:
+        """Read back ``to_record`` data; a plain string (stored before) becomes its message."""
+        if isinstance(record, str):
+            return cls("", "", "", record)
+        decimals = set(record.get("decimals") or ())
+        params = {
+            k: Decimal(v) if k in decimals else v for k, v in (record.get("params") or {}).items()
+        }
+        return cls(
+            record.get("file") or "",
+            record.get("location") or "",
+            record.get("field") or "",
+            record.get("template") or "",
+            params,
+            record.get("row"),
+        )
 
 
 class SchemeImportError(Exception):

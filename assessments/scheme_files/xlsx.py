@@ -15,6 +15,7 @@ from typing import Any
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.messages import N_
 from assessments.scheme_files.cells import (
     FileResult,
     Report,
@@ -100,7 +101,7 @@ class _XlsxReader:
             or clean_text(rows[0][3]).upper() in ("M", "J")
         ):
             self.report.add(
-                "row 1", "", "must be the header row of the CIS template, but it holds data"
+                1, "", N_("must be the header row of the CIS template, but it holds data")
             )
         for number, row in enumerate(rows[1:], start=2):
             if all(is_blank(v) for v in row):
@@ -109,7 +110,7 @@ class _XlsxReader:
         self.finish_judgement()
         self.finish_sub()
         if not self.result.criteria and len(self.report.problems) == self.problems_before:
-            self.report.add("", "", "the file holds no sub-criteria")
+            self.report.add("", "", N_("the file holds no sub-criteria"))
         return self.result
 
     def row(self, number: int, row: tuple[Any, ...]) -> None:
@@ -125,7 +126,7 @@ class _XlsxReader:
         ):
             if pending is None:
                 self.report.add(
-                    f"row {number}", F_SCORE, "a judgement score row must follow a J aspect row"
+                    number, F_SCORE, N_("a judgement score row must follow a J aspect row")
                 )
             else:
                 pending.score_rows.append((number, score, extra))
@@ -139,25 +140,25 @@ class _XlsxReader:
             self.aspect(number, row)
         elif not is_blank(description) or not is_blank(mark) or not is_blank(section):
             self.sub_aspect_rows += 1
-            self.report.add(f"row {number}", F_TYPE, "is missing; it must be M or J")
+            self.report.add(number, F_TYPE, N_("is missing; it must be M or J"))
         elif not is_blank(name) or not is_blank(day):
-            self.report.add(f"row {number}", F_ID, "is missing on this sub-criterion row")
+            self.report.add(number, F_ID, N_("is missing on this sub-criterion row"))
         else:
             self.report.add(
-                f"row {number}",
+                number,
                 F_TYPE,
-                "is missing; the row has data but no sub-criterion ID, aspect type or score",
+                N_("is missing; the row has data but no sub-criterion ID, aspect type or score"),
             )
 
     def start_sub(self, number: int, raw_id: Any, raw_name: Any, raw_day: Any) -> None:
         self.finish_sub()
-        location = f"row {number}"
+        location = number
         sub_id = clean_text(raw_id).upper()
         match = _ID_RE.fullmatch(sub_id)
         name = clean_text(raw_name)
         day = None
         if not name:
-            self.report.add(location, F_NAME, "is missing")
+            self.report.add(location, F_NAME, N_("is missing"))
         if not is_blank(raw_day):
             # A whole number; "C1"/"Day 1" (WorldSkills competition day) is read as 1.
             if isinstance(raw_day, str):
@@ -167,7 +168,12 @@ class _XlsxReader:
                 day = whole_number(raw_day)
             if day is None or day < 1:
                 day = None
-                self.report.add(location, F_DAY, f"must be a whole number, got {shown(raw_day)}")
+                self.report.add(
+                    location,
+                    F_DAY,
+                    N_("must be a whole number, got %(value)s"),
+                    value=shown(raw_day),
+                )
         self.sub = SubCriterionSpec(id=sub_id, name=name, day=day, aspects=[])
         self.sub_row = number
         self.sub_aspect_rows = 0
@@ -175,14 +181,17 @@ class _XlsxReader:
             self.report.add(
                 location,
                 F_ID,
-                f"must be a letter followed by a number, e.g. C4; got {shown(raw_id)}",
+                N_("must be a letter followed by a number, e.g. C4; got %(value)s"),
+                value=shown(raw_id),
             )
             return
         if sub_id in self.ids:
             self.report.add(
                 location,
                 F_ID,
-                f"duplicate sub-criterion ID {sub_id} (also at row {self.ids[sub_id]})",
+                N_("duplicate sub-criterion ID %(id)s (also at row %(other)s)"),
+                id=sub_id,
+                other=self.ids[sub_id],
             )
             return
         self.ids[sub_id] = number
@@ -191,24 +200,24 @@ class _XlsxReader:
         if criterion is None:
             criterion = CriterionSpec(letter, "", [], self.report.file, {})
             self.result.criteria[letter] = criterion
-            self.result.first_location[letter] = location
+            self.result.first_location[letter] = f"row {location}"
         criterion.sub_criteria.append(self.sub)
 
     def finish_sub(self) -> None:
         if self.sub is not None and self.sub_aspect_rows == 0:
             self.report.add(
-                f"row {self.sub_row}", F_ID, f"sub-criterion {self.sub.id} has no aspects"
+                self.sub_row, F_ID, N_("sub-criterion %(id)s has no aspects"), id=self.sub.id
             )
         self.sub = None
 
     def aspect(self, number: int, row: tuple[Any, ...]) -> None:
         raw_kind, description, _score, extra, req, raw_section, _calc, raw_mark = row[3:]
-        location = f"row {number}"
+        location = number
         kind = clean_text(raw_kind).upper()
         ok = True
         if self.sub is None:
             ok = False
-            self.report.add(location, F_ID, "aspect row comes before any sub-criterion row")
+            self.report.add(location, F_ID, N_("aspect row comes before any sub-criterion row"))
         else:
             self.sub_aspect_rows += 1
         if kind not in ("M", "J"):
@@ -216,19 +225,20 @@ class _XlsxReader:
             self.report.add(
                 location,
                 F_TYPE,
-                f"must be M (measurement) or J (judgement), got {shown(raw_kind)}",
+                N_("must be M (measurement) or J (judgement), got %(value)s"),
+                value=shown(raw_kind),
             )
         if is_blank(description):
             ok = False
-            self.report.add(location, F_DESCRIPTION, "is missing")
+            self.report.add(location, F_DESCRIPTION, N_("is missing"))
         section, why = read_section(raw_section, self.sections)
         if why:
             ok = False
-            self.report.add(location, F_SECTION, why)
+            self.report.add(location, F_SECTION, why[0], **why[1])
         mark, why = read_max_mark(raw_mark)
         if why:
             ok = False
-            self.report.add(location, F_MAX, why)
+            self.report.add(location, F_MAX, why[0], **why[1])
         aspect = None
         if ok and self.sub is not None and section is not None and mark is not None:
             aspect = AspectSpec(
@@ -240,7 +250,7 @@ class _XlsxReader:
                 max_mark=mark,
                 levels=[],
                 calculation="",
-                source=location,
+                source=f"row {location}",
             )
             self.sub.aspects.append(aspect)
         if kind != "M":  # J, or unknown: the score rows below belong to it either way
@@ -252,32 +262,42 @@ class _XlsxReader:
             return
         levels = []
         for expected, (number, raw_score, raw_text) in enumerate(pending.score_rows[:4]):
-            location = f"row {number}"
+            location = number
             score = whole_number(raw_score)
             if is_blank(raw_score):
-                self.report.add(location, F_SCORE, "is missing; score rows must be 0, 1, 2, 3")
+                self.report.add(location, F_SCORE, N_("is missing; score rows must be 0, 1, 2, 3"))
             elif score is None or not 0 <= score <= 3:
                 self.report.add(
                     location,
                     F_SCORE,
-                    f"must be a whole number from 0 to 3, got {shown(raw_score)}",
+                    N_("must be a whole number from 0 to 3, got %(value)s"),
+                    value=shown(raw_score),
                 )
             elif score != expected:
                 self.report.add(
                     location,
                     F_SCORE,
-                    f"expected score {expected} here (score rows must be 0, 1, 2, 3 in order), "
-                    f"got {score}",
+                    N_(
+                        "expected score %(expected)s here (score rows must be 0, 1, 2, 3 "
+                        "in order), got %(score)s"
+                    ),
+                    expected=expected,
+                    score=score,
                 )
             if is_blank(raw_text):
-                self.report.add(location, F_LEVEL, f"is missing for score {expected}")
+                self.report.add(
+                    location, F_LEVEL, N_("is missing for score %(score)s"), score=expected
+                )
             levels.append(clean_text(raw_text))
         if len(pending.score_rows) != 4:
             self.report.add(
-                f"row {pending.row}",
+                pending.row,
                 F_SCORE,
-                "a J aspect needs exactly four score rows (0, 1, 2, 3) below it, "
-                f"found {len(pending.score_rows)}",
+                N_(
+                    "a J aspect needs exactly four score rows (0, 1, 2, 3) below it, "
+                    "found %(found)s"
+                ),
+                found=len(pending.score_rows),
             )
         if pending.aspect is not None:
             pending.aspect.levels = levels
@@ -289,7 +309,7 @@ def read_xlsx(
     try:
         check_xlsx_archive(content)
     except UnsafeWorkbook as exc:
-        report.add("", "", exc.localized())
+        report.add("", "", exc.message, **exc.params)
         return FileResult(report.file, "xlsx")
     try:
         with warnings.catch_warnings():
@@ -297,10 +317,15 @@ def read_xlsx(
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(io.BytesIO(content), data_only=True)
     except Exception as exc:  # any failure to open means the file is unreadable
-        report.add("", "", f"cannot be read as an XLSX workbook ({type(exc).__name__})")
+        report.add(
+            "",
+            "",
+            N_("cannot be read as an XLSX workbook (%(reason)s); save it again as .xlsx"),
+            reason=type(exc).__name__,
+        )
         return FileResult(report.file, "xlsx")
     if not workbook.worksheets:
-        report.add("", "", "holds no worksheet")
+        report.add("", "", N_("holds no worksheet"))
         return FileResult(report.file, "xlsx")
     # The template's one sheet; an exported workbook also has a "Criteria" sheet after it.
     named = [sheet for sheet in workbook.worksheets if sheet.title == SHEET_TITLE]
@@ -310,8 +335,12 @@ def read_xlsx(
         report.add(
             "",
             "",
-            f"has {sheet.max_row} rows; a marking-scheme sheet has at most {MAX_XLSX_ROWS} "
-            "(delete the empty rows below the scheme)",
+            N_(
+                "has %(rows)s rows; a marking-scheme sheet has at most %(limit)s "
+                "(delete the empty rows below the scheme)"
+            ),
+            rows=sheet.max_row,
+            limit=MAX_XLSX_ROWS,
         )
         return FileResult(report.file, "xlsx")
     rows = list(sheet.iter_rows(min_row=1, max_col=len(XLSX_HEADER), values_only=True))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from decimal import Decimal
 from io import BytesIO
 
@@ -10,12 +13,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileRequired, MultipleFileField
+from flask_wtf.file import MultipleFileField
 from sqlalchemy import select
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -32,17 +37,20 @@ from assessments.models import Competence, MarkingScheme
 from assessments.scheme_files.spec import WEIGHT_TOLERANCE, SchemeImportError
 from assessments.services.schemes.errors import SchemeError
 from assessments.services.schemes.export import export_filename, export_xlsx
-from assessments.services.schemes.importing import import_scheme
+from assessments.services.schemes.importing import WeightsToConfirm, import_scheme
 from assessments.services.schemes.reading import (
     get_scheme,
     list_schemes,
     scheme_counts,
+    section_rows,
     section_table,
     versions,
 )
 from assessments.services.schemes.settings import in_use, update_settings
+from assessments.views.scheme_wording import template_helpers
 
 bp = Blueprint("schemes", __name__, url_prefix="/schemes")
+bp.context_processor(template_helpers)
 
 add_nav(
     "schemes.index",
@@ -61,9 +69,42 @@ class UploadForm(FlaskForm):
     name = StringField(_l("Scheme name"), validators=[DataRequired(), Length(max=200)])
     files = MultipleFileField(
         _l("Files (CIS XLSX or JSON, one per criterion)"),
-        validators=[FileRequired(_l("Choose at least one file."))],
         render_kw={"accept": ".xlsx,.json", "multiple": True},
     )
+    # The files of a confirmation step travel with the page, so the administrator confirms
+    # without choosing them again; ``checked`` is the digest of what the page showed.
+    kept_files = HiddenField()
+    checked = HiddenField()
+    confirm_weights = BooleanField(
+        _l("I have compared the sections: import this scheme for this competence anyway")
+    )
+
+
+def _uploaded(form: UploadForm) -> list[tuple[str, bytes]]:
+    """The files chosen now, or else those kept from the confirmation step."""
+    files = [(upload.filename or "", upload.read()) for upload in form.files.data or [] if upload]
+    if files:
+        return files
+    try:
+        kept = json.loads(form.kept_files.data or "[]")
+        return [(str(name), base64.b64decode(content, validate=True)) for name, content in kept]
+    except (ValueError, TypeError):
+        return []
+
+
+def _digest(competence_id: int | None, files: list[tuple[str, bytes]]) -> str:
+    """What a confirmation is for: this competence and exactly these files."""
+    digest = hashlib.sha256(str(competence_id).encode())
+    for name, content in files:
+        digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def _keep(form: UploadForm, files: list[tuple[str, bytes]], digest: str) -> None:
+    form.kept_files.data = json.dumps(
+        [(name, base64.b64encode(content).decode()) for name, content in files]
+    )
+    form.checked.data = digest
 
 
 class BandForm(Form):
@@ -135,9 +176,19 @@ def upload():
         form.competence_id.data = request.args.get("competence", type=int)
         form.name.data = request.args.get("name", "")[:200]
     problems = []
-    if form.validate_on_submit():
-        competence = db.session.get(Competence, form.competence_id.data)
-        files = [(upload.filename or "", upload.read()) for upload in form.files.data if upload]
+    sections = None
+    confirming = False
+    competence = None
+    files: list[tuple[str, bytes]] = []
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        competence = db.session.get(Competence, form.competence_id.data or 0)
+        files = _uploaded(form)
+        if not files:
+            form.files.errors = [*form.files.errors, _("Choose at least one file.")]
+    if valid and files:
+        digest = _digest(form.competence_id.data, files)
+        confirmed = bool(form.confirm_weights.data) and form.checked.data == digest
         try:
             scheme = import_scheme(
                 db.session,
@@ -145,10 +196,22 @@ def upload():
                 competence.code if competence else "",
                 form.name.data,
                 user=current_user,
+                confirm_weights=confirmed,
             )
         except SchemeImportError as exc:
             db.session.rollback()
             problems = exc.problems
+        except WeightsToConfirm as exc:
+            db.session.rollback()
+            sections = exc.sections
+            confirming = True
+            if form.checked.data != digest:
+                form.confirm_weights.data = False  # other files: what was confirmed is gone
+            elif request.form.get("step") == "confirm":
+                form.confirm_weights.errors = [
+                    _("Tick the box to import a scheme whose marks stray from the weights.")
+                ]
+            _keep(form, files, digest)
         else:
             db.session.commit()
             message = _(
@@ -160,8 +223,27 @@ def upload():
             if scheme.warnings:
                 flash(_("Check the warnings on the scheme page."), "warning")
             return redirect(url_for("schemes.detail", scheme_id=scheme.id))
-    status = 422 if problems or form.errors else 200
-    return render_template("schemes/upload.html", form=form, problems=problems), status
+    elif files:
+        # another error (a missing name): the files, and a confirmation given for exactly
+        # them, stay with the page
+        digest = _digest(form.competence_id.data, files)
+        confirming = form.checked.data == digest
+        if not confirming:
+            form.confirm_weights.data = False
+        _keep(form, files, digest if confirming else "")
+    if sections is None and competence is not None:
+        sections = section_rows({}, competence.sections)
+    status = 422 if problems or form.errors or confirming else 200
+    return render_template(
+        "schemes/upload.html",
+        form=form,
+        problems=problems,
+        sections=sections,
+        competence=competence,
+        confirming=confirming,
+        kept_names=[name for name, _content in files] if form.kept_files.data else [],
+        tolerance=WEIGHT_TOLERANCE,
+    ), status
 
 
 def _detail(

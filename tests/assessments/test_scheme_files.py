@@ -569,7 +569,7 @@ JSON_ERRORS = {
         lambda d: _aspect(d, 1, 6)[LEVELS].append("More"),
         [("subCriterions[1].aspects[6]", LEVELS, "got 5")],
     ),
-    "levels missing": (_drop(0, 0, LEVELS), [("subCriterions[0].aspects[0]", LEVELS, "got none")]),
+    "levels missing": (_drop(0, 0, LEVELS), [("subCriterions[0].aspects[0]", LEVELS, "got 0")]),
     "level blank": (
         lambda d: _aspect(d, 0, 0)[LEVELS].__setitem__(2, "  "),
         [("subCriterions[0].aspects[0]", LEVELS, "for score 2 is missing")],

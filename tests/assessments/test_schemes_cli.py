@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assessments.models import MarkingScheme
+from assessments.scheme_files.spec import Problem
 from assessments.services.schemes.export import scheme_spec
 from assessments.services.schemes.settings import freeze
 from tests.assessments.test_schemes_service import (
@@ -81,7 +82,10 @@ def test_import_json_flag(fixture_paths, run, session):
     assert data["max_total"] == "100.00" and isinstance(data["aspects"], int)
     # the weights warning goes to stderr, never into the JSON
     assert "warning: WSOS Section: WSOS section 1: 100.00 % of the marks" in result.stderr
-    assert session.scalar(select(MarkingScheme.warnings))[0].startswith("WSOS Section: WSOS")
+    # stored as the problem's parts, so the scheme page words it in its own language
+    stored = Problem.from_record(session.scalar(select(MarkingScheme.warnings))[0])
+    assert str(stored).startswith("WSOS Section: WSOS section 1: 100.00 % of the marks")
+    assert stored.template.startswith("WSOS section %(number)s: %(share)s %% of the marks")
 
 
 def test_import_without_json_prints_a_summary(fixture_paths, run):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from assessments.models import Aspect, Criterion, MarkingScheme, SubCriterion
 from assessments.scheme_files.parse import parse_scheme_files
-from assessments.scheme_files.spec import SchemeImportError
+from assessments.scheme_files.spec import Problem, SchemeImportError
 from assessments.scoring import DEFAULT_BANDS, GradeBands, grade
 from assessments.services.schemes import importing
 from assessments.services.schemes.errors import SchemeError
@@ -171,7 +171,8 @@ def test_xlsx_against_spread_weights_stores_the_weights_warning(session):
     session.expire_all()
     stored = session.get(MarkingScheme, scheme.id)
     assert any(
-        "WSOS section 1: 100.00 % of the marks, competence weight 10.00 %" in warning
+        "WSOS section 1: 100.00 % of the marks, competence weight 10.00 %"
+        in str(Problem.from_record(warning))
         for warning in stored.warnings
     )
     assert len(stored.warnings) == 5  # all five sections are off by more than 5 points

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from tests.assessments.test_schemes_service import (
     with_replaced,
     xlsx_copy,
 )
+from tests.factories import CompetenceFactory
 from tests.scheme_builder import CORPORA, CORPUS_TEXTS
 
 
@@ -112,14 +114,40 @@ def test_upload_is_forbidden_for_non_admins(sign_in, client, session, role):
     assert session.scalar(select(func.count()).select_from(MarkingScheme)) == 0
 
 
+def hidden(html: str, name: str) -> str:
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', html)
+    return unescape(found.group(1)) if found else ""
+
+
+def confirm_data(html: str, **overrides) -> dict:
+    """The confirmation step's form as the browser posts it back (no file chosen again)."""
+    data = {
+        "competence_id": hidden_select(html),
+        "name": hidden(html, "name") or re.search(r'name="name"[^>]*value="([^"]*)"', html)[1],
+        "kept_files": hidden(html, "kept_files"),
+        "checked": hidden(html, "checked"),
+        "step": "confirm",
+        "confirm_weights": "y",
+    }
+    return data | overrides
+
+
+def hidden_select(html: str) -> str:
+    select_html = re.search(r'<select[^>]*name="competence_id".*?</select>', html, re.S).group(0)
+    return re.search(
+        r'<option selected value="([^"]+)"|<option value="([^"]+)" selected', select_html
+    )[1]
+
+
 def test_admin_uploads_the_fixture_set(sign_in, client, session):
-    competence = competence_1_to_5()
+    competence = CompetenceFactory(sections=("5", "10", "15", "35", "35"))
     sign_in("admin")
     response = client.post(
         "/schemes/import",
         data=upload_data(competence, "Web", fixture_set("json")),
         content_type="multipart/form-data",
     )
+    # every section within 5 points of its weight: imported at once, nothing to confirm
     assert response.status_code == 302
     scheme = session.scalar(select(MarkingScheme))
     assert response.headers["Location"].endswith(f"/schemes/{scheme.id}")
@@ -148,11 +176,11 @@ def test_upload_with_a_broken_file_shows_every_error_and_stores_nothing(
         [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
     ]
-    assert ["module-d.xlsx", "row 3", "Max Mark"] in [row[:3] for row in rows]
+    assert ["module-d.xlsx", "row 3", "Max mark (column K)"] in [row[:3] for row in rows]
     assert [
         "module-d.xlsx",
         "row 4",
-        "WSOS Section",
+        "WSOS section (column I)",
         "the competence has no WSOS section 9 (it has 1, 2, 3, 4, 5)",
     ] in rows
     assert all(row[0] == "module-d.xlsx" for row in rows)
@@ -271,3 +299,118 @@ def test_empty_list_invites_admins_to_import(sign_in, client):
     html = text(client.get("/schemes/?lang=en"))
     assert "No marking scheme has been imported yet." in html
     assert 'href="/schemes/import"' in html
+
+
+def test_sections_off_by_more_than_5_points_ask_for_confirmation_first(sign_in, client, session):
+    """Web-technology files into a competence weighted otherwise: compare, confirm, import."""
+    competence = competence_1_to_5()  # weights 10, 10, 25, 30, 25: the files give 6.5 … 34
+    sign_in("admin")
+    before = table_counts(session)
+    first = client.post(
+        "/schemes/import?lang=en",
+        data=upload_data(competence, "Web", fixture_set("json")),
+        content_type="multipart/form-data",
+    )
+    assert first.status_code == 422
+    html = text(first)
+    assert 'id="confirm"' in html and "Nothing has been stored yet" in html
+    table = re.search(r'<table[^>]*id="sections".*?</table>', html, re.S).group(0)
+    # the competence's section names beside the files' own names, and the shares
+    assert competence.sections[0].name_en in table
+    assert "Work organization and self-management" in table
+    assert table.count('class="flagged"') == 3  # sections 3, 4, 5: 12.5, 36, 34 % of the marks
+    assert table_counts(session) == before
+
+    # not ticked: asked again, still nothing stored, the files stay with the page
+    again = client.post(
+        "/schemes/import?lang=en",
+        data=confirm_data(html, confirm_weights=""),
+        content_type="multipart/form-data",
+    )
+    assert again.status_code == 422
+    assert "Tick the box" in text(again) and table_counts(session) == before
+    assert hidden(text(again), "kept_files") == hidden(html, "kept_files")
+
+    # ticked but the name emptied: the tick survives the re-render
+    no_name = client.post(
+        "/schemes/import?lang=en",
+        data=confirm_data(html, name=""),
+        content_type="multipart/form-data",
+    )
+    assert no_name.status_code == 422 and table_counts(session) == before
+    assert re.search(
+        r'<input[^>]*checked[^>]*name="confirm_weights"|name="confirm_weights"[^>]*checked',
+        text(no_name),
+    )
+
+    # a tick given for other files does not count
+    forged = client.post(
+        "/schemes/import?lang=en",
+        data=confirm_data(html, checked="0" * 64),
+        content_type="multipart/form-data",
+    )
+    assert forged.status_code == 422 and table_counts(session) == before
+
+    done = client.post(
+        "/schemes/import?lang=en",
+        data=confirm_data(text(no_name), name="Web"),
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 302
+    scheme = session.scalar(select(MarkingScheme))
+    assert scheme.name == "Web" and summary(session, scheme)["aspects"] == 148
+    assert scheme.source_files == [f"module-{m}.json" for m in MODULES]
+
+
+# the English UI words of the import page's problems (msgids); none may show on kk/ru pages
+ENGLISH_ON_THE_IMPORT_PAGE = (
+    "must be a positive decimal",
+    "got",
+    "is missing",
+    "the competence has no WSOS section",
+    "Max mark",
+    "Max Mark",
+    "WSOS Section",
+    "Sub-criterion ID",
+    "Sub Criterion ID",
+    "column",
+    "row ",
+    "Nothing was stored",
+    "The files were not imported",
+    "File",
+    "Location",
+    "Field",
+    "Problem",
+    "is not valid JSON",
+    "must be",
+)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_import_problems_are_worded_in_the_page_language(sign_in, client, session, tmp_path, lang):
+    competence = competence_1_to_5()
+    sign_in("admin")
+    files = [
+        *with_replaced(
+            fixture_set("xlsx"), xlsx_copy(tmp_path, "d", {"K3": "abc", "I4": 9, "A2": None})
+        ),
+        ("broken.json", b'{"totalMark": 9,'),
+    ]
+    response = client.post(
+        f"/schemes/import?lang={lang}",
+        data=upload_data(competence, "Web", files),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    html = text(response)
+    main = re.search(r"<main.*?</main>", html, re.S).group(0)
+    main = re.sub(r"<(script|style)\b.*?</\1>", "", main, flags=re.S)
+    visible = unescape(re.sub(r"<[^>]+>", " ", main))
+    # the file names and the file's own values are data, not UI words
+    visible = visible.replace("module-d.xlsx", "").replace("broken.json", "").replace("'abc'", "")
+    found = [word for word in ENGLISH_ON_THE_IMPORT_PAGE if word in visible]
+    assert found == [], found
+    assert ("строка 3" if lang == "ru" else "3-жол") in visible
+    assert (
+        "Максимальный балл (столбец K)" if lang == "ru" else "Ең жоғары балл (K бағаны)"
+    ) in visible

@@ -141,31 +141,27 @@ class SectionRow:
     share: Decimal  # percent of the scheme's total, exact
     weight: Decimal | None
     difference: Decimal | None  # share − weight, in percentage points
+    scheme_names: tuple[str, ...] = ()  # what the scheme's files call the section, if they do
 
     @property
     def flagged(self) -> bool:
         return self.difference is None or abs(self.difference) > WEIGHT_TOLERANCE
 
 
-def section_table(scheme: MarkingScheme) -> list[SectionRow]:
-    """Return the marks per WSOS section against the competence's weights, by section number.
+def section_rows(
+    marks: dict[int, int], sections: Iterable[Any], names: dict[int, tuple[str, ...]] | None = None
+) -> list[SectionRow]:
+    """Return marks (hundredths per section number) against the sections' weights.
 
-    Every section of the competence is listed (with 0 marks if no aspect uses it), and so is
-    any section the scheme uses that the competence no longer has (flagged, no weight).
-    A row is flagged when its share differs from the weight by more than 5 points.
+    Every section is listed (with 0 marks if no aspect uses it), and so is any section the
+    marks use that is not among ``sections`` (flagged, no weight). A row is flagged when
+    its share differs from the weight by more than 5 points.
     """
-    marks: dict[int, int] = {}
-    for criterion in scheme.criteria:
-        for sub in criterion.sub_criteria:
-            for aspect in sub.aspects:
-                marks[aspect.wsos_section] = (
-                    marks.get(aspect.wsos_section, 0) + aspect.max_hundredths
-                )
     total = sum(marks.values())
-    sections = {section.number: section for section in scheme.competence.sections}
+    by_number = {section.number: section for section in sections}
     rows = []
-    for number in sorted(set(marks) | set(sections)):
-        section = sections.get(number)
+    for number in sorted(set(marks) | set(by_number)):
+        section = by_number.get(number)
         hundredths = marks.get(number, 0)
         share = Decimal(hundredths) * _HUNDRED / Decimal(total) if total else Decimal(0)
         weight = Decimal(section.weight) if section is not None else None
@@ -177,6 +173,19 @@ def section_table(scheme: MarkingScheme) -> list[SectionRow]:
                 share=share,
                 weight=weight,
                 difference=share - weight if weight is not None else None,
+                scheme_names=(names or {}).get(number, ()),
             )
         )
     return rows
+
+
+def section_table(scheme: MarkingScheme) -> list[SectionRow]:
+    """Return the stored scheme's marks per WSOS section against the competence's weights."""
+    marks: dict[int, int] = {}
+    for criterion in scheme.criteria:
+        for sub in criterion.sub_criteria:
+            for aspect in sub.aspects:
+                marks[aspect.wsos_section] = (
+                    marks.get(aspect.wsos_section, 0) + aspect.max_hundredths
+                )
+    return section_rows(marks, scheme.competence.sections)

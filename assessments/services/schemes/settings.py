@@ -253,7 +253,8 @@ def new_version(session: Session, scheme: MarkingScheme, user: Any = None) -> Ma
     # the copy keeps criteria letters, sub-criterion codes and aspect positions, so every
     # aspect address (C4.2) means the same in both versions
     if not store(session, copy, scheme_spec(scheme)):
-        raise SchemeError([SettingProblem("version", version_taken(copy), {})])
+        taken = version_taken(copy)
+        raise SchemeError([SettingProblem("version", taken.template, dict(taken.params))])
     return copy
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.messages import N_
 from assessments.models import Aspect, Criterion, MarkingScheme, SubCriterion
 from assessments.scheme_files.spec import Problem, SchemeSpec
 
@@ -43,7 +44,8 @@ def storage_problems(spec: SchemeSpec) -> list[Problem]:
                     file,
                     "",
                     "Sub Criterion ID",
-                    f"criterion letters have at most {_LETTER_LEN} letters, got {criterion.letter}",
+                    N_("criterion letters have at most %(limit)s letters, got %(letter)s"),
+                    {"limit": _LETTER_LEN, "letter": criterion.letter},
                 )
             )
         if _too_long(criterion.name, _CRITERION_NAME_LEN):
@@ -52,8 +54,8 @@ def storage_problems(spec: SchemeSpec) -> list[Problem]:
                     file,
                     "",
                     "Criterion",
-                    f"the name of criterion {criterion.letter} is longer than "
-                    f"{_CRITERION_NAME_LEN} characters",
+                    N_("the name of criterion %(letter)s is longer than %(limit)s characters"),
+                    {"letter": criterion.letter, "limit": _CRITERION_NAME_LEN},
                 )
             )
         for sub in criterion.sub_criteria:
@@ -63,7 +65,8 @@ def storage_problems(spec: SchemeSpec) -> list[Problem]:
                         file,
                         "",
                         "Sub Criterion ID",
-                        f"{sub.id} is longer than {_CODE_LEN} characters",
+                        N_("%(id)s is longer than %(limit)s characters"),
+                        {"id": sub.id, "limit": _CODE_LEN},
                     )
                 )
             if _too_long(sub.name, _SUB_NAME_LEN):
@@ -72,7 +75,8 @@ def storage_problems(spec: SchemeSpec) -> list[Problem]:
                         file,
                         "",
                         "Sub Criterion Name",
-                        f"the name of {sub.id} is longer than {_SUB_NAME_LEN} characters",
+                        N_("the name of %(id)s is longer than %(limit)s characters"),
+                        {"id": sub.id, "limit": _SUB_NAME_LEN},
                     )
                 )
             if sub.day is not None and sub.day > MAX_DAY:
@@ -81,7 +85,8 @@ def storage_problems(spec: SchemeSpec) -> list[Problem]:
                         file,
                         "",
                         "Day of Marking",
-                        f"{sub.id}: day {sub.day} is not a day of an exam (at most {MAX_DAY})",
+                        N_("%(id)s: day %(day)s is not a day of an exam (at most %(limit)s)"),
+                        {"id": sub.id, "day": sub.day, "limit": MAX_DAY},
                     )
                 )
             for aspect in sub.aspects:
@@ -92,7 +97,9 @@ def storage_problems(spec: SchemeSpec) -> list[Problem]:
                             file,
                             aspect.source,
                             "Max Mark",
-                            f"must be at most {MAX_ASPECT_MARK}, got {aspect.max_mark}",
+                            N_("must be at most %(limit)s, got %(mark)s"),
+                            {"limit": MAX_ASPECT_MARK, "mark": aspect.max_mark},
+                            int(aspect.source[4:]) if aspect.source.startswith("row ") else None,
                         )
                     )
     if total > MAX_TOTAL_MARK:
@@ -101,7 +108,8 @@ def storage_problems(spec: SchemeSpec) -> list[Problem]:
                 "",
                 "",
                 "Max Mark",
-                f"the marks add up to {total}; a scheme may have at most {MAX_TOTAL_MARK}",
+                N_("the marks add up to %(total)s; a scheme may have at most %(limit)s"),
+                {"total": total, "limit": MAX_TOTAL_MARK},
             )
         )
     return problems
@@ -176,8 +184,15 @@ def store(session: Session, scheme: MarkingScheme, spec: SchemeSpec) -> bool:
     return True
 
 
-def version_taken(scheme: MarkingScheme) -> str:
-    return (
-        f"version {scheme.version} of '{scheme.name}' was stored by someone else at the "
-        "same moment; try again"
+def version_taken(scheme: MarkingScheme) -> Problem:
+    """The problem of an import whose version another import stored at the same moment."""
+    return Problem(
+        "",
+        "",
+        "name",
+        N_(
+            "version %(version)s of '%(name)s' was stored by someone else at the same "
+            "moment; try again"
+        ),
+        {"version": scheme.version, "name": scheme.name},
     )
