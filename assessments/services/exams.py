@@ -81,6 +81,13 @@ class EnrolmentError(Rejected):
     """An enrolment file was refused as a whole; ``lines()`` gives ``FILE:ROW: field: message``."""
 
 
+@dataclass(frozen=True)
+class CandidateProblem(Problem):
+    """Why a selected candidate cannot be enrolled: ``field`` is the candidate's full name."""
+
+    candidate_id: int | None = None
+
+
 # --- planning ---------------------------------------------------------------
 
 
@@ -315,7 +322,58 @@ def enrol(
         problems.append(Problem(None, None, N_("has no candidate rows")))
     if problems:
         raise EnrolmentError(problems, filename)
+    return _place(session, exam, accepted)
 
+
+def enrol_candidates(
+    session: Session,
+    exam: Exam,
+    candidate_ids: Iterable[int],
+    *,
+    scope: Scope = ADMIN_SCOPE,
+) -> list[Enrolment]:
+    """Enrol candidates chosen on a page (by record id, never by IIN), all or nothing.
+
+    Each must be visible in ``scope`` and not yet enrolled in the exam; any problem refuses
+    the whole selection with ``EnrolmentError`` whose problems name the candidate (a
+    ``CandidateProblem``). Workstations are assigned as for a file without that column.
+    """
+    _require_not_finalised(exam)
+    ids = list(dict.fromkeys(candidate_ids))
+    if not ids:
+        raise EnrolmentError([Problem(None, None, N_("Select at least one candidate."))])
+    found = {
+        c.id: c
+        for c in session.scalars(select(Candidate).where(Candidate.id.in_(ids), scope.clause()))
+    }
+    enrolled = set(
+        session.scalars(select(Enrolment.candidate_id).where(Enrolment.exam_id == exam.id))
+    )
+    problems: list[Problem] = []
+    for candidate_id in ids:
+        candidate = found.get(candidate_id)
+        if candidate is None:
+            # the same answer for a record that does not exist and one the user may not see
+            problems.append(Problem(None, None, N_("A selected candidate no longer exists.")))
+        elif candidate.id in enrolled:
+            problems.append(
+                CandidateProblem(
+                    None,
+                    candidate.full_name,
+                    N_("the candidate is already enrolled in this exam"),
+                    candidate_id=candidate.id,
+                )
+            )
+    if problems:
+        raise EnrolmentError(problems)
+    return _place(session, exam, [(found[i], None) for i in ids])
+
+
+def _place(
+    session: Session, exam: Exam, accepted: list[tuple[Candidate, int | None]]
+) -> list[Enrolment]:
+    """Add the enrolments; a missing workstation gets the least used number, lowest first."""
+    limit = exam.centre.workstations
     usage = Counter(
         session.scalars(select(Enrolment.workstation).where(Enrolment.exam_id == exam.id))
     )

@@ -23,12 +23,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired
 
 from app.auth.models import User
 from app.auth.permissions import has_permission, requires
@@ -36,9 +38,11 @@ from app.collation import kazakh_sorted
 from app.extensions import db
 from app.i18n import current_locale, localized
 from app.navigation import add_nav
+from assessments import access
 from assessments.iin import InvalidIIN, validate_iin
-from assessments.models import Candidate, Centre, College, Enterprise
+from assessments.models import Candidate, Centre, College, Enterprise, Exam, ExamStatus
 from assessments.models.candidates import LEGAL_BASES
+from assessments.services import exams as exam_service
 from assessments.services.candidates.importing import import_candidates
 from assessments.services.candidates.personal_data import (
     ErasureRefused,
@@ -125,6 +129,12 @@ class SearchForm(FlaskForm):
     q = StringField(_l("Name or IIN"))
 
 
+class EnrolForm(FlaskForm):
+    """Enrol the candidates ticked on the list (or the one on its page) into an exam."""
+
+    exam_id = SelectField(_l("Exam"), coerce=int, validators=[DataRequired()])
+
+
 class EraseForm(FlaskForm):
     confirm = BooleanField(_l("I understand that the record cannot be restored"))
 
@@ -163,20 +173,133 @@ def _form_context() -> dict[str, Any]:
 # --- list and search ----------------------------------------------------------------
 
 
-@bp.get("")
-@requires("candidates.view")
-def index():
+def _open_exams() -> list[Exam]:
+    """The exams the user may enrol candidates into: theirs to manage and not finalised."""
+    if not has_permission(current_user, "exams.manage"):
+        return []
+    exams = db.session.scalars(
+        access.visible_exams(current_user)
+        .where(Exam.status != ExamStatus.FINALISED)
+        .order_by(Exam.start_date, Exam.id)
+    ).unique()
+    return [e for e in exams if access.can_manage_exam(current_user, e)]
+
+
+def _enrol_form(formdata: Any = None) -> EnrolForm | None:
+    exams = _open_exams()
+    if not exams:
+        return None
+    form = EnrolForm(formdata=formdata)
+    form.exam_id.choices = [
+        (e.id, f"{e.competence.code} — {localized(e.competence)} · {e.centre.code} · "
+         f"{format_date(e.start_date)}")
+        for e in exams
+    ]  # fmt: skip
+    return form
+
+
+def _list_page(
+    enrol_form: EnrolForm | None = None,
+    selected: frozenset[int] = frozenset(),
+    problems: list[dict[str, Any]] | None = None,
+    status: int = 200,
+):
     query = request.args.get("q", "").strip()
+    college_id = request.args.get("college", type=int)
+    specialty = request.args.get("specialty", "").strip()
+    statement = visible_candidates(scope(), query)
+    if college_id:
+        statement = statement.where(Candidate.college_id == college_id)
+    if specialty:
+        statement = statement.where(Candidate.specialty == specialty)
     page = db.paginate(
-        visible_candidates(scope(), query),
+        statement,
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
         max_per_page=200,
     )
-    masked = {c.id: masked_iin(c) for c in page.items}
-    return render_template(
-        "candidates/list.html", page=page, masked=masked, q=query, search=SearchForm(q=query)
+    in_scope = select(Candidate).where(scope().clause())
+    colleges = kazakh_sorted(
+        db.session.scalars(
+            select(College).where(College.id.in_(in_scope.with_only_columns(Candidate.college_id)))
+        ).all(),
+        key=localized,
     )
+    specialties = sorted(
+        db.session.scalars(in_scope.with_only_columns(Candidate.specialty).distinct()).all()
+    )
+    masked = {c.id: masked_iin(c) for c in page.items}
+    filters = {"q": query or None, "college": college_id or None, "specialty": specialty or None}
+    return render_template(
+        "candidates/list.html",
+        page=page,
+        masked=masked,
+        q=query,
+        search=SearchForm(q=query),
+        colleges=colleges,
+        specialties=specialties,
+        college_id=college_id,
+        specialty=specialty,
+        filters={k: v for k, v in filters.items() if v},
+        enrol_form=enrol_form if enrol_form is not None else _enrol_form(),
+        selected=selected,
+        enrol_problems=problems or [],
+    ), status
+
+
+@bp.get("")
+@requires("candidates.view")
+def index():
+    return _list_page()
+
+
+@bp.post("/enrol")
+@requires("exams.manage")
+def enrol():
+    """Enrol the ticked candidates (list) or one candidate (its page) into an exam."""
+    form = _enrol_form(formdata=request.form)
+    ids = request.form.getlist("candidate_ids", type=int)
+    from_record = request.form.get("from") == "record" and len(ids) == 1
+    if form is None:
+        flash(_("There is no exam open for enrolment at your centre."), "error")
+        return redirect(url_for("candidates.index", **request.args))
+    problems: list[dict[str, Any]] = []
+    if form.validate_on_submit():
+        exam = access.visible_exam(db.session, current_user, form.exam_id.data)
+        if exam is None or not access.can_manage_exam(current_user, exam):
+            abort(404)
+        try:
+            created = exam_service.enrol_candidates(db.session, exam, ids, scope=scope())
+        except exam_service.EnrolmentError as exc:
+            db.session.rollback()
+            problems = [
+                {
+                    "anchor": f"candidate-{p.candidate_id}"
+                    if getattr(p, "candidate_id", None)
+                    else "enrol-form",
+                    "field": p.field,
+                    "message": p.translated(),
+                }
+                for p in exc.problems
+            ]
+        except exam_service.ExamError as exc:
+            db.session.rollback()
+            problems = [{"anchor": "enrol-form", "field": None, "message": exc.translated()}]
+        else:
+            db.session.commit()
+            flash(
+                ngettext(
+                    "%(num)d candidate enrolled.", "%(num)d candidates enrolled.", len(created)
+                ),
+                "success",
+            )
+            return redirect(url_for("exams.detail", exam_id=exam.id) + "#candidates")
+    if from_record:
+        named = [f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems]
+        for error in [*form.exam_id.errors, *named]:
+            flash(error, "error")
+        return redirect(url_for("candidates.detail", candidate_id=ids[0]))
+    return _list_page(form, frozenset(ids), problems, 422)
 
 
 @bp.post("/search")
@@ -231,6 +354,7 @@ def detail(candidate_id: int):
         action_labels=ACTION_LABELS,
         log=log,
         erase_form=EraseForm(),
+        enrol_form=_enrol_form(),
         has_passport=candidate_has_passport(db.session, candidate),
     )
 

@@ -65,6 +65,7 @@ EXPECTED: dict[str, object] = {
     "candidates.create": MANAGERS,
     "candidates.edit": MANAGERS,
     "candidates.import_file": MANAGERS,
+    "candidates.enrol": MANAGERS,  # then only into exams of the user's centre
     "candidates.template": MANAGERS,
     "candidates.export": ADMIN,
     "candidates.erase": ADMIN,
