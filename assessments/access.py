@@ -12,7 +12,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from assessments.models import Candidate, Exam, ExamExpert
+from assessments.models import Exam, ExamExpert
 
 
 def is_chief(user: User, exam: Exam) -> bool:
@@ -51,11 +51,6 @@ def can_manage_exam(user: User, exam: Exam) -> bool:
 def can_mark(user: User, exam: Exam) -> bool:
     """Chief and assigned experts may enter marks (conflicts of interest checked per candidate)."""
     return is_chief(user, exam) or (user.role == "expert" and is_assigned_expert(user, exam))
-
-
-def conflict_of_interest(user: User, candidate: Candidate) -> bool:
-    """An expert never marks a candidate from their own college (no compatriot marking)."""
-    return user.college_id is not None and user.college_id == candidate.college_id
 
 
 def visible_exams(user: User) -> Select[Any]:

@@ -19,6 +19,9 @@ The IIN is personal data: error messages here never repeat the number itself.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+
+from app.messages import N_
 
 IIN_LENGTH = 12
 FIRST_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
@@ -114,6 +117,39 @@ def validate_iin(value: str) -> str:
     _birth_date(text)
     _check_check_digit(text, InvalidIIN, "IIN")
     return text
+
+
+# what a person is told about an IIN they typed (forms, imports); the check's own
+# English messages above are for logs and the command line
+IIN_MESSAGES = {
+    "not_text": N_("must contain digits only"),
+    "not_digits": N_("must contain digits only"),
+    "century": N_("the 7th digit (century and sex) must be 1 to 6"),
+    "birth_date": N_("the first six digits are not a real birth date (YYMMDD)"),
+    "check_digit": N_("has a wrong check digit (the last digit does not match the others)"),
+    "never_issued": N_("is not a valid IIN: no check digit exists for these digits"),
+}
+
+
+def iin_problem(error: InvalidIIN, value: object) -> tuple[str, dict[str, Any]]:
+    """Return the message (with its parameters) that tells a person why ``value`` was refused.
+
+    Rule: one wording for every form and import. A wrong length says how many digits were
+    typed, and 11 digits point at Excel dropping a leading zero. The message never repeats
+    the number itself.
+    """
+    if error.code == "length":
+        count = len("".join(value.split())) if isinstance(value, str) else 0
+        if count == IIN_LENGTH - 1:
+            return (
+                N_(
+                    "must be 12 digits, got 11; Excel drops a leading zero from numbers:"
+                    " format the column as Text"
+                ),
+                {},
+            )
+        return N_("must be 12 digits, got %(count)s"), {"count": count}
+    return IIN_MESSAGES.get(error.code, N_("is not a valid IIN")), {}
 
 
 def iin_birth_date(iin: str) -> date:

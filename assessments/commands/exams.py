@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.extensions import db
-from assessments.iin import InvalidIIN, validate_iin
+from assessments.iin import InvalidIIN, iin_problem, validate_iin
 from assessments.models import (
     ATTENDANCE,
     Candidate,
@@ -165,7 +165,8 @@ def attendance(exam_id, iin, status, reason):
     try:
         iin = validate_iin(iin)
     except InvalidIIN as exc:
-        raise click.ClickException(f"--iin: {service.IIN_MESSAGES.get(exc.code)}") from exc
+        message, params = iin_problem(exc, iin)
+        raise click.ClickException(f"--iin: {message % params if params else message}") from exc
     enrolment = db.session.scalar(
         select(Enrolment)
         .join(Candidate, Candidate.id == Enrolment.candidate_id)

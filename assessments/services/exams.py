@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.db import utcnow
 from app.messages import N_, DomainError
-from assessments.iin import InvalidIIN, validate_iin
+from assessments.iin import InvalidIIN, iin_problem, validate_iin
 from assessments.models import (
     ATTENDANCE,
     Candidate,
@@ -217,16 +217,6 @@ def assign(
 ENROL_COLUMNS = ("iin",)
 ENROL_OPTIONAL = ("workstation",)
 
-IIN_MESSAGES = {
-    "not_text": N_("must be 12 digits"),
-    "not_digits": N_("must contain digits only"),
-    "length": N_("must be 12 digits"),
-    "century": N_("has an invalid century digit"),
-    "birth_date": N_("holds a birth date that does not exist"),
-    "never_issued": N_("is not a valid IIN (never issued)"),
-    "check_digit": N_("has a wrong check digit"),
-}
-
 
 def _unknown_iin(scope: Scope) -> str:
     """The one answer for an IIN that cannot be enrolled: unregistered, or not visible."""
@@ -299,8 +289,8 @@ def enrol(
         try:
             iin = validate_iin(text)
         except InvalidIIN as exc:
-            message = IIN_MESSAGES.get(exc.code, N_("is not a valid IIN"))
-            problems.append(Problem(number, "iin", message))
+            message, params = iin_problem(exc, text)
+            problems.append(Problem(number, "iin", message, params))
             continue
         if iin in seen:
             problems.append(Problem(number, "iin", N_("repeats row %(row)s"), {"row": seen[iin]}))

@@ -201,10 +201,14 @@ WRONG_CHECK_DIGIT = iin_for(1)[:11] + str((int(iin_for(1)[11]) + 1) % 10)
 @pytest.mark.parametrize(
     ("header", "bad", "expected"),
     [
-        ("iin", WRONG_CHECK_DIGIT, "iin: has a wrong check digit"),
-        ("iin", "12345", "iin: must be 12 digits"),
+        (
+            "iin",
+            WRONG_CHECK_DIGIT,
+            "iin: has a wrong check digit (the last digit does not match the others)",
+        ),
+        ("iin", "12345", "iin: must be 12 digits, got 5"),
         ("iin", "1234567890ab", "iin: must contain digits only"),
-        ("iin", "041317600012", "iin: holds a birth date that does not exist"),
+        ("iin", "041317600012", "iin: the first six digits are not a real birth date (YYMMDD)"),
         ("iin", iin_for(9), "iin: no candidate with this IIN is registered"),
         ("iin", iin_for(3), "iin: repeats row 2"),
         ("iin,workstation", f"{iin_for(1)},x", WS_RANGE),
@@ -246,7 +250,7 @@ def test_enrol_reports_every_problem_at_once(session, group):
         enrol_csv(session, exam, *lines, filename="g.csv")
     assert caught.value.lines() == [
         "g.csv:3: workstation: must be a whole number from 1 to 3",
-        "g.csv:3: iin: has a wrong check digit",
+        "g.csv:3: iin: has a wrong check digit (the last digit does not match the others)",
         "g.csv:4: iin: repeats row 2",
     ]
     assert not exam.enrolments

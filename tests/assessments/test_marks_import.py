@@ -138,8 +138,11 @@ def _refused(session, setup, *lines, user=None, entries=0):
         ),
         ("{iin},,,1", "m.csv:3: aspect: is required"),
         (",A1.1,,1", "m.csv:3: iin: is required"),
-        ("123,A1.1,,1", "m.csv:3: iin: must be 12 digits"),
-        ("{bad},A1.1,,1", "m.csv:3: iin: has a wrong check digit"),
+        ("123,A1.1,,1", "m.csv:3: iin: must be 12 digits, got 3"),
+        (
+            "{bad},A1.1,,1",
+            "m.csv:3: iin: has a wrong check digit (the last digit does not match the others)",
+        ),
         ("{stranger},A1.1,,1", "m.csv:3: iin: no candidate with this IIN is enrolled in this exam"),
         ("{iin},A1.1,,1", "m.csv:3: aspect: the same cell is already given in row 2"),
     ],

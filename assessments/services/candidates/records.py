@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.collation import sort_key
 from app.messages import N_
-from assessments.iin import InvalidBIN, InvalidIIN, validate_bin, validate_iin
+from assessments.iin import InvalidBIN, InvalidIIN, iin_problem, validate_bin, validate_iin
 from assessments.models import Candidate, Centre, College, Enterprise
 from assessments.models.candidates import LEGAL_BASES
 from assessments.personal_data import encrypt_iin, iin_lookup_hash
@@ -41,15 +41,6 @@ OPTIONAL_COLUMNS = (
     "centre_code",
 )
 NAME_LENGTH = 100
-
-IIN_MESSAGES = {
-    "not_text": N_("must contain digits only"),
-    "not_digits": N_("must contain digits only"),
-    "century": N_("the 7th digit (century and sex) must be 1 to 6"),
-    "birth_date": N_("the first six digits are not a real birth date (YYMMDD)"),
-    "check_digit": N_("has a wrong check digit (the last digit does not match the others)"),
-    "never_issued": N_("is not a valid IIN: no check digit exists for these digits"),
-}
 
 # Latin letters that look like Cyrillic ones, often typed into Kazakh names by keyboards
 # without Kazakh letters (Latin i for І). Y is left out: it may stand for У or Ү.
@@ -108,20 +99,8 @@ def check_iin(check: RowChecker, *, required: bool) -> str | None:
     try:
         return validate_iin(raw)
     except InvalidIIN as exc:
-        if exc.code == "length":
-            count = len("".join(raw.split()))
-            if count == 11:
-                check.add(
-                    "iin",
-                    N_(
-                        "must be 12 digits, got 11; Excel drops a leading zero from numbers:"
-                        " format the column as Text"
-                    ),
-                )
-            else:
-                check.add("iin", N_("must be 12 digits, got %(count)s"), count=count)
-        else:
-            check.add("iin", IIN_MESSAGES.get(exc.code, N_("is not a valid IIN")))
+        message, params = iin_problem(exc, raw)
+        check.add("iin", message, **params)
         return None
 
 

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.db import utcnow
 from app.messages import N_
-from assessments.iin import InvalidIIN, validate_iin
+from assessments.iin import InvalidIIN, iin_problem, validate_iin
 from assessments.models import Aspect, Candidate, Enrolment, Exam, Mark, MarkingForm, SubCriterion
 from assessments.personal_data import iin_lookup_hash
-from assessments.scoring import MarkError, validate_judgement, validate_measurement
 from assessments.services import audit, exams
 from assessments.services.marks import rules
 from assessments.services.marks.cells import cell_target, format_value
+from assessments.services.marks.errors import MarkInvalid
 from assessments.tabular import Problem, Rejected, Row, read_table, sniff_delimiter
 
 IMPORT_COLUMNS = ("iin", "aspect", "judge", "score")
@@ -91,17 +91,6 @@ class _Prepared:
     changes: list[audit.Change] = field(default_factory=list)
     unchanged: int = 0
     now: datetime = field(default_factory=utcnow)
-
-
-IIN_MESSAGES = {
-    "not_text": N_("must be 12 digits"),
-    "not_digits": N_("must contain digits only"),
-    "length": N_("must be 12 digits"),
-    "century": N_("has an invalid century digit"),
-    "birth_date": N_("holds a birth date that does not exist"),
-    "never_issued": N_("is not a valid IIN (never issued)"),
-    "check_digit": N_("has a wrong check digit"),
-}
 
 
 def import_marks(
@@ -248,15 +237,22 @@ def _load_enrolments(session: Session, exam: Exam) -> dict[str, _EnrolmentInfo]:
     }
 
 
-def _seat_number(text: str, judges: int) -> int | None:
-    """The judge seat typed as ``text`` (1 … ``judges``), else None."""
-    if not text.isdigit() or len(text) > 3:  # int() refuses 4300+ digits
-        return None
+def _judge_seat(text: str, judges: int) -> int | Problem:
+    """Return the judge seat typed as ``text``, or what is wrong with it.
+
+    Rule: ``rules.check_judge_seat``; anything but plain digits is no seat at all.
+    """
+    seat = 0
+    if text.isdigit() and len(text) <= 3:  # int() refuses 4300+ digits
+        try:
+            seat = int(text)
+        except ValueError:  # digits int() cannot read, such as "²"
+            seat = 0
     try:
-        seat = int(text)
-    except ValueError:  # digits int() cannot read, such as "²"
-        return None
-    return seat if 1 <= seat <= judges else None
+        rules.check_judge_seat(seat, judges)
+    except MarkInvalid as exc:
+        return Problem(0, "judge", exc.message, exc.params)
+    return seat
 
 
 def _validate_rows(
@@ -328,10 +324,11 @@ def _validate_rows(
                 try:
                     key = iin_lookup_hash(validate_iin(iin_text))
                 except InvalidIIN as exc:
-                    key = Problem(0, "iin", IIN_MESSAGES.get(exc.code, N_("is not a valid IIN")))
+                    message, params = iin_problem(exc, iin_text)
+                    key = Problem(0, "iin", message, params)
                 hashes[iin_text] = key
             if isinstance(key, Problem):
-                fail(number, "iin", key.message)
+                problems.append(Problem(number, "iin", key.message, key.params))
                 ok = False
             else:
                 enrolment = enrolments.get(key)
@@ -346,7 +343,7 @@ def _validate_rows(
                         attendance=enrolment.attendance,
                     )
                     ok = False
-                elif user_college is not None and enrolment.college_id == user_college:
+                elif rules.conflict_of_interest(user_college, enrolment.college_id):
                     fail(
                         number,
                         "iin",
@@ -384,18 +381,16 @@ def _validate_rows(
                 if judge_text:
                     fail(number, "judge", N_("must be empty for a measurement aspect"))
                     ok = False
-            elif (seat := _seat_number(judge_text, judges)) is None:
-                fail(
-                    number, "judge", N_("must be a judge seat from 1 to %(judges)s"), judges=judges
-                )
+            elif isinstance(found := _judge_seat(judge_text, judges), Problem):
+                problems.append(Problem(number, "judge", found.message, found.params))
                 ok = False
             else:
+                seat = found
                 judge = seat_colleges.get((aspect.sub_criterion_id, seat))
                 if (
                     judge is not None
                     and enrolment is not None
-                    and judge[0] is not None
-                    and judge[0] == enrolment.college_id
+                    and rules.conflict_of_interest(judge[0], enrolment.college_id)
                 ):
                     fail(
                         number,
@@ -418,17 +413,9 @@ def _validate_rows(
             result = parsed.get(cache_key)
             if result is None:
                 try:
-                    if aspect.kind == "M":
-                        result = validate_measurement(score_text, aspect.max_hundredths)
-                    else:
-                        result = validate_judgement(score_text)
-                except MarkError as exc:
-                    result = Problem(
-                        0,
-                        "score",
-                        rules.MARK_MESSAGES.get(exc.code, N_("is not a valid mark")),
-                        {"max": format_value("M", aspect.max_hundredths)},
-                    )
+                    result = rules.parse_mark(aspect.kind, aspect.max_hundredths, score_text)
+                except MarkInvalid as exc:
+                    result = Problem(0, "score", exc.message, exc.params)
                 parsed[cache_key] = result
             if isinstance(result, Problem):
                 problems.append(Problem(number, "score", result.message, result.params))

@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.db import utcnow
 from assessments.models import Aspect, Criterion, Exam, Mark, MarkingForm, SubCriterion
 from assessments.services import audit
+from assessments.services.marks import rules
 from assessments.services.marks.cells import Incomplete, present_enrolments
 
 
@@ -22,9 +23,8 @@ def completeness(
     """List what blocks sign-off, by candidate (workstation, name) then aspect order.
 
     Rules: only present candidates count. An M aspect needs its seat-0 mark. A J aspect
-    needs a score in every seat 1 … ``scheme.judges`` ("missing" names the empty seats);
-    when all are there, a spread (highest − lowest) above ``scheme.allowed_spread`` needs
-    re-scoring.
+    follows ``rules.judge_seats_state``: "missing" names the empty judge seats; when all
+    are there, a spread above ``scheme.allowed_spread`` needs re-scoring.
     """
     scheme = exam.scheme
     aspect_query = (
@@ -51,6 +51,7 @@ def completeness(
         values.setdefault((row.enrolment_id, row.aspect_id), {})[row.seat] = row.value
     judges = scheme.judges
     all_seats = tuple(range(1, judges + 1))
+    allowed_spread = scheme.allowed_spread
     items: list[Incomplete] = []
     for enrolment in enrolments:
         for aspect in aspects:
@@ -60,15 +61,13 @@ def completeness(
                 if 0 not in cell:
                     items.append(Incomplete(enrolment.candidate, enrolment, address, "missing"))
                 continue
-            empty = tuple(s for s in all_seats if s not in cell)
+            empty, rescore = rules.judge_seats_state(cell, judges, allowed_spread)
             if empty:
                 items.append(Incomplete(enrolment.candidate, enrolment, address, "missing", empty))
-            else:
-                scores = [cell[s] for s in all_seats]
-                if max(scores) - min(scores) > scheme.allowed_spread:
-                    items.append(
-                        Incomplete(enrolment.candidate, enrolment, address, "rescore", all_seats)
-                    )
+            elif rescore:
+                items.append(
+                    Incomplete(enrolment.candidate, enrolment, address, "rescore", all_seats)
+                )
     return items
 
 

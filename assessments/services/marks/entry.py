@@ -53,7 +53,7 @@ def save_mark(
     code = aspect.sub_criterion.code
     rules.check_open(exam, status, form, code)
     rules.check_can_mark(user, exam)
-    rules.check_seat(aspect, seat, exam.scheme.judges)
+    rules.check_seat(aspect.kind, seat, exam.scheme.judges)
     problem = rules.exclusion(session, form, user, enrolment.candidate, seat) if form else None
     if problem is not None:
         raise problem
@@ -64,7 +64,7 @@ def save_mark(
             attendance=enrolment.attendance,
         )
     blank = value is None or (isinstance(value, str) and not value.strip())
-    new_value = None if blank else rules.parse_value(aspect, value)
+    new_value = None if blank else rules.parse_mark(aspect.kind, aspect.max_hundredths, value)
 
     current = session.scalars(
         select(Mark)

@@ -26,7 +26,8 @@ class GridColumn:
 
 @dataclass
 class GridRow:
-    """One present candidate: their marks by (aspect id, seat) and why cells are closed."""
+    """One present candidate: their marks by (aspect id, seat), why cells are closed, and
+    the aspects (ids) to re-score and whose deduction has no reason yet."""
 
     enrolment: Enrolment
     candidate: Candidate
@@ -35,6 +36,7 @@ class GridRow:
     user_conflict: ConflictOfInterest | None
     seat_conflicts: dict[int, ConflictOfInterest]
     rescore: set[int]
+    deductions: set[int]
 
     def conflict_for(self, seat: int) -> ConflictOfInterest | None:
         return self.user_conflict or self.seat_conflicts.get(seat)
@@ -94,28 +96,33 @@ def form_grid(session: Session, exam: Exam, form: MarkingForm, user: User | None
     for enrolment in enrolments:
         candidate = enrolment.candidate
         marks = marks_by_enrolment.get(enrolment.id, {})
-        user_conflict = rules.exclusion(session, form, user, candidate, 0)
+        user_conflict = rules.user_exclusion(user, candidate)
         seat_conflicts = {}
         for seat, judge in seat_experts.items():
-            if judge is not None and access.conflict_of_interest(judge, candidate):
-                found = rules.exclusion(session, form, None, candidate, seat)
-                if found is not None:
-                    seat_conflicts[seat] = found
-        row = GridRow(enrolment, candidate, marks, user_conflict, seat_conflicts, set())
+            found = rules.seat_exclusion(judge, seat, candidate)
+            if found is not None:
+                seat_conflicts[seat] = found
+        row = GridRow(enrolment, candidate, marks, user_conflict, seat_conflicts, set(), set())
         for aspect in aspects:
             if aspect.kind == "M":
                 mark = marks.get((aspect.id, 0))
                 if mark is None:
                     grid.missing += 1
-                elif mark.value < aspect.max_hundredths and not mark.reason:
+                elif rules.unexplained_deduction(
+                    aspect.kind, aspect.max_hundredths, mark.value, mark.reason
+                ):
+                    row.deductions.add(aspect.id)
                     grid.unexplained_deductions += 1
                 continue
-            scores = [marks.get((aspect.id, s)) for s in range(1, scheme.judges + 1)]
-            grid.missing += sum(1 for s in scores if s is None)
-            if all(s is not None for s in scores):
-                values = [s.value for s in scores if s is not None]
-                if max(values) - min(values) > scheme.allowed_spread:
-                    row.rescore.add(aspect.id)
-                    grid.rescore += 1
+            scores = {
+                seat: mark.value
+                for seat in range(1, scheme.judges + 1)
+                if (mark := marks.get((aspect.id, seat))) is not None
+            }
+            empty, rescore = rules.judge_seats_state(scores, scheme.judges, scheme.allowed_spread)
+            grid.missing += len(empty)
+            if rescore:
+                row.rescore.add(aspect.id)
+                grid.rescore += 1
         grid.rows.append(row)
     return grid

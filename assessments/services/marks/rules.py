@@ -1,6 +1,13 @@
-"""The marking rules that the single-cell save, the bulk import and the grid all call."""
+"""The marking rules: the single-cell save, the bulk import, sign-off and the grid call these.
+
+Each rule is written once here. Where the callers word a refusal differently (a sentence on
+the page, a ``FILE:ROW: field: message`` line for an import file), the decision is still
+taken by the function here and only the wording is the caller's.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -8,8 +15,13 @@ from app.auth.models import User
 from app.i18n import LocalizedName
 from app.messages import N_
 from assessments import access
-from assessments.models import Aspect, Candidate, Exam, ExamStatus, MarkingForm
-from assessments.scoring import MarkError, validate_judgement, validate_measurement
+from assessments.models import Candidate, Exam, ExamStatus, MarkingForm
+from assessments.scoring import (
+    MarkError,
+    needs_rescoring,
+    validate_judgement,
+    validate_measurement,
+)
 from assessments.services.marks.cells import format_value, seat_expert
 from assessments.services.marks.errors import (
     ConflictOfInterest,
@@ -29,9 +41,113 @@ MARK_MESSAGES = {
 }
 
 
+# --- the value of a cell ---------------------------------------------------------------
+
+
+def parse_mark(kind: str, max_hundredths: int, value: object) -> int:
+    """Parse a typed mark: hundredths for an M aspect, a 0–3 score for a J aspect.
+
+    Rule: ``scoring.validate_measurement`` and ``scoring.validate_judgement``; a refusal
+    is ``MarkInvalid`` on the field ``value`` whose message names what is wrong (with the
+    aspect's maximum as ``max``).
+    """
+    try:
+        if kind == "M":
+            return validate_measurement(value, max_hundredths)
+        return validate_judgement(value)
+    except MarkError as exc:
+        message = MARK_MESSAGES.get(exc.code, N_("is not a valid mark"))
+        raise MarkInvalid(message, "value", max=format_value("M", max_hundredths)) from None
+
+
+def unexplained_deduction(kind: str, max_hundredths: int, value: int, reason: str) -> bool:
+    """Tell whether a mark is a deduction that still needs its reason.
+
+    Rule: a measurement mark below the aspect's maximum should say why; it is accepted
+    without a reason and flagged.
+    """
+    return kind == "M" and value < max_hundredths and not reason
+
+
+# --- seats -------------------------------------------------------------------------------
+
+
+def check_judge_seat(seat: int, judges: int) -> None:
+    """Refuse a judge seat outside 1 … ``judges`` (``MarkInvalid`` on the field ``seat``)."""
+    if not 1 <= seat <= judges:
+        raise MarkInvalid(N_("must be a judge seat from 1 to %(judges)s"), "seat", judges=judges)
+
+
+def check_seat(kind: str, seat: int, judges: int) -> None:
+    """Refuse a seat the aspect does not have: an M aspect has seat 0, a J aspect 1 … judges."""
+    if kind == "M" and seat != 0:
+        raise MarkInvalid(N_("a measurement aspect has only seat 0"), "seat")
+    if kind == "J":
+        check_judge_seat(seat, judges)
+
+
+def judge_seats_state(
+    scores: Mapping[int, int], judges: int, allowed_spread: int
+) -> tuple[tuple[int, ...], bool]:
+    """Return a J aspect's empty judge seats and whether its scores need re-scoring.
+
+    Rule: every seat 1 … ``judges`` needs a score; once all are there,
+    ``scoring.needs_rescoring`` decides (spread above the scheme's ``allowed_spread``).
+    ``scores`` maps seats to the scores entered so far.
+    """
+    empty = tuple(seat for seat in range(1, judges + 1) if seat not in scores)
+    if empty:
+        return empty, False
+    values = [scores[seat] for seat in range(1, judges + 1)]
+    return (), needs_rescoring(values, allowed_spread)
+
+
+# --- conflict of interest -----------------------------------------------------------------
+
+
+def conflict_of_interest(expert_college_id: int | None, candidate_college_id: int | None) -> bool:
+    """Tell whether an expert may not mark a candidate.
+
+    Rule (no compatriot marking): an expert from the candidate's own college never marks
+    them — neither entering the mark nor sitting in the judge seat it is entered for.
+    Experts without a college have no conflict.
+    """
+    return expert_college_id is not None and expert_college_id == candidate_college_id
+
+
 def _college_name(candidate: Candidate) -> LocalizedName | str:
     college = candidate.college
     return LocalizedName(college) if college is not None else str(candidate.college_id)
+
+
+def user_exclusion(user: User | None, candidate: Candidate) -> ConflictOfInterest | None:
+    """Return why ``user`` may not enter marks for ``candidate`` (``conflict_of_interest``)."""
+    if user is None or not conflict_of_interest(user.college_id, candidate.college_id):
+        return None
+    return ConflictOfInterest(
+        N_("%(expert)s is from the candidate's college (%(college)s) and may not mark them."),
+        "enrolment_id",
+        expert=user.name,
+        college=_college_name(candidate),
+    )
+
+
+def seat_exclusion(
+    judge: User | None, seat: int, candidate: Candidate
+) -> ConflictOfInterest | None:
+    """Return why judge seat ``seat``, held by ``judge``, may not score ``candidate``."""
+    if judge is None or not conflict_of_interest(judge.college_id, candidate.college_id):
+        return None
+    return ConflictOfInterest(
+        N_(
+            "Judge seat %(seat)s is %(expert)s, from the candidate's college "
+            "(%(college)s): another expert must sit in this seat for them."
+        ),
+        "seat",
+        seat=seat,
+        expert=judge.name,
+        college=_college_name(candidate),
+    )
 
 
 def exclusion(
@@ -39,51 +155,20 @@ def exclusion(
 ) -> ConflictOfInterest | None:
     """Return why ``user`` may not enter this cell for a conflict of interest, or None.
 
-    Rule (no compatriot marking): neither the user entering the mark nor, for a judge
-    seat, the expert recorded in that seat may come from the candidate's college.
+    Rule: ``conflict_of_interest`` for the user entering the mark and, for a judge seat,
+    for the expert recorded in that seat.
     """
-    if user is not None and access.conflict_of_interest(user, candidate):
-        return ConflictOfInterest(
-            N_("%(expert)s is from the candidate's college (%(college)s) and may not mark them."),
-            "enrolment_id",
-            expert=user.name,
-            college=_college_name(candidate),
-        )
-    if seat:
-        judge = seat_expert(session, form, seat)
-        if judge is not None and access.conflict_of_interest(judge, candidate):
-            return ConflictOfInterest(
-                N_(
-                    "Judge seat %(seat)s is %(expert)s, from the candidate's college "
-                    "(%(college)s): another expert must sit in this seat for them."
-                ),
-                "seat",
-                seat=seat,
-                expert=judge.name,
-                college=_college_name(candidate),
-            )
-    return None
+    found = user_exclusion(user, candidate)
+    if found is None and seat:
+        found = seat_exclusion(seat_expert(session, form, seat), seat, candidate)
+    return found
 
 
-def parse_value(aspect: Aspect, value: object) -> int:
-    """Parse a typed value for the aspect: hundredths for M, a 0–3 score for J."""
-    try:
-        if aspect.kind == "M":
-            return validate_measurement(value, aspect.max_hundredths)
-        return validate_judgement(value)
-    except MarkError as exc:
-        message = MARK_MESSAGES.get(exc.code, N_("is not a valid mark"))
-        raise MarkInvalid(message, "value", max=format_value("M", aspect.max_hundredths)) from None
-
-
-def check_seat(aspect: Aspect, seat: int, judges: int) -> None:
-    if aspect.kind == "M" and seat != 0:
-        raise MarkInvalid(N_("a measurement aspect has only seat 0"), "seat")
-    if aspect.kind == "J" and not 1 <= seat <= judges:
-        raise MarkInvalid(N_("must be a judge seat from 1 to %(judges)s"), "seat", judges=judges)
+# --- who may do what, and when ----------------------------------------------------------
 
 
 def check_open(exam: Exam, status: str | None, form: MarkingForm | None, code: str) -> None:
+    """Refuse changes to a finalised exam, or to a locked form when ``form`` is given."""
     if status == ExamStatus.FINALISED:
         raise ExamClosed(N_("The exam is finalised; an administrator must reopen it first."))
     if form is not None and form.locked:
@@ -93,11 +178,13 @@ def check_open(exam: Exam, status: str | None, form: MarkingForm | None, code: s
 
 
 def check_can_mark(user: User | None, exam: Exam) -> None:
+    """Refuse anyone but the exam's chief expert and experts (None: the command line)."""
     if user is not None and not access.can_mark(user, exam):
         raise NotAllowed(N_("Only the chief expert and the experts of this exam enter marks."))
 
 
 def check_chief(user: User | None, exam: Exam, allow_system: bool = False) -> None:
+    """Refuse anyone but the exam's chief expert (and None unless ``allow_system``)."""
     if user is None and allow_system:
         return
     if user is None or not access.is_chief(user, exam):

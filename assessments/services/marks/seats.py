@@ -30,8 +30,7 @@ def assign_seat(
     exam = exam_of(session, form)
     rules.check_chief(acting_user, exam)
     judges = exam.scheme.judges
-    if not 1 <= seat <= judges:
-        raise MarkInvalid(N_("must be a judge seat from 1 to %(judges)s"), "seat", judges=judges)
+    rules.check_judge_seat(seat, judges)
     status = exams.lock_exam(session, exam.id)
     session.refresh(form)
     rules.check_open(exam, status, form, form.sub_criterion.code)

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.messages import N_
-from assessments.models import Exam, ExamStatus, MarkingForm
+from assessments.models import Exam, MarkingForm
 from assessments.services import audit, exams
 from assessments.services.marks import rules
 from assessments.services.marks.cells import exam_of
 from assessments.services.marks.completeness import completeness, lock_forms
-from assessments.services.marks.errors import ExamClosed, FormIncomplete, MarkInvalid
+from assessments.services.marks.errors import FormIncomplete, MarkInvalid
 
 
 def lock_form(session: Session, form: MarkingForm, user: User) -> MarkingForm:
@@ -29,8 +29,7 @@ def lock_form(session: Session, form: MarkingForm, user: User) -> MarkingForm:
     rules.check_chief(user, exam)
     status = exams.lock_exam(session, exam.id)
     session.refresh(form)
-    if status == ExamStatus.FINALISED:
-        raise ExamClosed(N_("The exam is finalised; an administrator must reopen it first."))
+    rules.check_open(exam, status, None, "")
     if form.locked:
         return form
     items = completeness(session, exam, form.sub_criterion_id)
@@ -49,8 +48,7 @@ def unlock_form(session: Session, form: MarkingForm, user: User, reason: str) ->
         raise MarkInvalid(N_("Give the reason for unlocking the form."), "reason")
     status = exams.lock_exam(session, exam.id)
     session.refresh(form)
-    if status == ExamStatus.FINALISED:
-        raise ExamClosed(N_("The exam is finalised; an administrator must reopen it first."))
+    rules.check_open(exam, status, None, "")
     if not form.locked:
         return form
     form.locked_at = None
@@ -75,8 +73,7 @@ def lock_all_forms(session: Session, exam: Exam, user: User | None) -> list[Mark
     """
     rules.check_chief(user, exam, allow_system=True)
     status = exams.lock_exam(session, exam.id)
-    if status == ExamStatus.FINALISED:
-        raise ExamClosed(N_("The exam is finalised; an administrator must reopen it first."))
+    rules.check_open(exam, status, None, "")
     items = completeness(session, exam)
     if items:
         raise FormIncomplete(items)
