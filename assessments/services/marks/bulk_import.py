@@ -265,12 +265,17 @@ def _validate_rows(
         for f in session.scalars(select(MarkingForm).where(MarkingForm.exam_id == exam.id))
     }
     locked = {sub_id for sub_id, form in forms.items() if form.locked}
-    seat_colleges: dict[tuple[int, int], tuple[int | None, str]] = {}
+    # conflicts of interest decided once per college (rules.conflict_of_interest), not per row
+    colleges = {enrolment.college_id for enrolment in enrolments.values()}
+    user_college = user.college_id if user is not None else None
+    user_excluded = {c for c in colleges if rules.conflict_of_interest(user_college, c)}
+    seat_judges: dict[tuple[int, int], tuple[str, set[int]]] = {}
     for form in forms.values():
         for seat, user_id in (form.seats or {}).items():
             judge = session.get(User, user_id)
             if judge is not None:
-                seat_colleges[(form.sub_criterion_id, int(seat))] = (judge.college_id, judge.name)
+                excluded = {c for c in colleges if rules.conflict_of_interest(judge.college_id, c)}
+                seat_judges[(form.sub_criterion_id, int(seat))] = (judge.name, excluded)
     existing: dict[tuple[int, int, int], tuple[int, int, int, str]] = {
         (r.enrolment_id, r.aspect_id, r.seat): (r.id, r.value, r.version, r.reason)
         for r in session.execute(
@@ -286,7 +291,6 @@ def _validate_rows(
         )
     }
     judges = exam.scheme.judges
-    user_college = user.college_id if user is not None else None
     user_id = user.id if user is not None else None
     exam_id = exam.id
     formatted: dict[tuple[str, int], str] = {}
@@ -300,6 +304,7 @@ def _validate_rows(
     problems: list[Problem] = []
     hashes: dict[str, str | Problem] = {}
     parsed: dict[tuple[str, int, str], int | Problem] = {}
+    judge_seats: dict[str, int | Problem] = {}
     seen: dict[tuple[int, int, int], int] = {}
     prepared = _Prepared()
 
@@ -343,7 +348,7 @@ def _validate_rows(
                         attendance=enrolment.attendance,
                     )
                     ok = False
-                elif rules.conflict_of_interest(user_college, enrolment.college_id):
+                elif enrolment.college_id in user_excluded:
                     fail(
                         number,
                         "iin",
@@ -381,27 +386,31 @@ def _validate_rows(
                 if judge_text:
                     fail(number, "judge", N_("must be empty for a measurement aspect"))
                     ok = False
-            elif isinstance(found := _judge_seat(judge_text, judges), Problem):
-                problems.append(Problem(number, "judge", found.message, found.params))
-                ok = False
             else:
-                seat = found
-                judge = seat_colleges.get((aspect.sub_criterion_id, seat))
-                if (
-                    judge is not None
-                    and enrolment is not None
-                    and rules.conflict_of_interest(judge[0], enrolment.college_id)
-                ):
-                    fail(
-                        number,
-                        "judge",
-                        N_(
-                            "conflict of interest: the expert in this seat (%(expert)s) is from "
-                            "the candidate's college"
-                        ),
-                        expert=judge[1],
-                    )
+                found = judge_seats.get(judge_text)
+                if found is None:
+                    found = judge_seats[judge_text] = _judge_seat(judge_text, judges)
+                if isinstance(found, Problem):
+                    problems.append(Problem(number, "judge", found.message, found.params))
                     ok = False
+                else:
+                    seat = found
+                    judge = seat_judges.get((aspect.sub_criterion_id, seat))
+                    if (
+                        judge is not None
+                        and enrolment is not None
+                        and enrolment.college_id in judge[1]
+                    ):
+                        fail(
+                            number,
+                            "judge",
+                            N_(
+                                "conflict of interest: the expert in this seat (%(expert)s) is "
+                                "from the candidate's college"
+                            ),
+                            expert=judge[0],
+                        )
+                        ok = False
         # score --------------------------------------------------------------
         score_text = values.get("score", "").strip()
         new_value = None
