@@ -56,12 +56,15 @@ def demo_url(key) -> str:
     return verification_url(BASE_URL, sign_token(demo_claims(), key, key_id(key)))
 
 
+def read_texts(image) -> list[str]:
+    """The distinct texts of the QR Code symbols zxing-cpp finds (it may report one twice)."""
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    return list(dict.fromkeys(barcode.text for barcode in found))
+
+
 def decode_png(png: bytes) -> list[str]:
     image = Image.open(io.BytesIO(png))
-    return [
-        barcode.text
-        for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    ]
+    return read_texts(image)
 
 
 def decode_matrix(matrix: list[list[bool]], scale: int = 4) -> list[str]:
@@ -70,10 +73,7 @@ def decode_matrix(matrix: list[list[bool]], scale: int = 4) -> list[str]:
     pixels = b"".join(row for row in rows for _ in range(scale))
     side = len(matrix) * scale
     image = memoryview(pixels).cast("B", (side, side))
-    return [
-        barcode.text
-        for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    ]
+    return read_texts(image)
 
 
 def needed_bits(url: str, version: int) -> int:
