@@ -6,11 +6,12 @@ scores of a judgement aspect.
 
 - ``cells``: what a cell holds and how it is named and shown; the exam's present candidates;
 - ``errors``: the refusals (``MarkingError`` and its kinds);
-- ``rules``: the marking rules that the single-cell save, the bulk import and the grid
-  all call (who may mark, the exam and form open, conflict of interest, mark parsing,
-  judge seats, judge spread);
+- ``rules``: each marking rule once, called by the single-cell save, the bulk import,
+  sign-off and the grid (who may mark, the exam and form open, conflict of interest,
+  mark parsing, judge seats, judge spread, deductions without a reason);
 - ``entry``: saving one cell safely, and its history;
-- ``signoff``: completeness and locking forms;
+- ``completeness``: what blocks sign-off, and stamping forms locked (finalisation uses it);
+- ``signoff``: locking and unlocking forms;
 - ``seats``: which expert sits in which judge seat;
 - ``bulk_import``: marks recorded elsewhere, from CSV/XLSX or JSON rows;
 - ``grid``: everything one marking form shows.
