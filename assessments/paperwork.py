@@ -180,6 +180,12 @@ def _short_name(enrolment: Enrolment) -> str:
     return f"{candidate.last_name}{initial}"
 
 
+def _candidate_heading(enrolment: Enrolment) -> str:
+    number = _("No. %(n)s", n=enrolment.candidate_number)
+    workstation = _("WS %(n)s", n=enrolment.workstation)
+    return f"{number} · {workstation}\n{_short_name(enrolment)}"
+
+
 # --- blank marking forms ------------------------------------------------------------------
 
 
@@ -199,7 +205,8 @@ def marking_forms_pdf(
     """Return blank marking forms, one per sub-criterion, as a landscape A4 PDF.
 
     Rule: rows are the aspects (address, type, description with the judgement levels, maximum),
-    columns the present candidates by workstation, five per sheet; a judgement cell has a line
+    columns the present candidates by workstation (headed by candidate number, workstation and
+    short name), five per sheet; a judgement cell has a line
     per judge seat. Signature lines for the experts and the chief expert close each form.
     """
     if sub_criteria is None:
@@ -243,9 +250,7 @@ def marking_forms_pdf(
             widths = (*fixed, *([slot_width] * slots))
             pdf.set_font("sans", "", 8)
             heading = [_("Aspect"), "M/J", _("Description"), _("Max")]
-            heading += [_("WS %(n)s", n=e.workstation) + f"\n{_short_name(e)}" for e in chunk] or [
-                _("WS") for _slot in range(slots)
-            ]
+            heading += [_candidate_heading(e) for e in chunk] or [_("WS") for _slot in range(slots)]
             # keep room under the table's last row for the notes and signature lines
             pdf.set_auto_page_break(auto=True, margin=PAGE_MARGIN + FORM_FOOT)
             with pdf.table(
@@ -296,9 +301,10 @@ def marking_forms_pdf(
 def protocol_pdf(session: Session, exam: Exam) -> bytes:
     """Return the exam protocol as a portrait A4 PDF.
 
-    Rule: the stored results in rank order (never recomputed), the candidates without a
-    result and why, the expert group with signature lines and the audit chain head recorded
-    at finalisation. Refused for an exam that is not finalised.
+    Rule: the stored results in rank order (never recomputed; each with its candidate number
+    and workstation), the candidates without a result and why, the expert group with
+    signature lines and the audit chain head recorded at finalisation. Refused for an exam
+    that is not finalised.
     """
     from assessments.services import audit
 
@@ -336,13 +342,18 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
     pdf.ln(3)
 
     def table_rows(criteria: Sequence[Any]) -> list[list[str]]:
-        heading = [_("Rank"), _("WS"), _("Candidate")]
+        heading = [_("Rank"), _("No."), _("WS"), _("Candidate")]
         heading += [f"{p.key}\n/{format_number(shape.mark(p.max_units))}" for p in criteria]
         heading += [_("Total"), "%", _("Grade"), _("Result")]
         rows = [heading]
         for result in stored:
             denominator = result.denominator
-            row = [str(result.rank), str(result.enrolment.workstation), result.candidate.full_name]
+            row = [
+                str(result.rank),
+                str(result.enrolment.candidate_number),
+                str(result.enrolment.workstation),
+                result.candidate.full_name,
+            ]
             row += [
                 format_number(scoring.two_decimals(result.by_criterion.get(p.key, 0), denominator))
                 for p in criteria
@@ -361,10 +372,10 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
     for attempt in (criteria, []):  # too many criteria for a portrait page: totals only
         criteria = attempt
         rows = table_rows(criteria)
-        minimum = [10, 9, 0, *([13] * len(criteria)), 15, 14, 12, 18]
+        minimum = [10, 9, 9, 0, *([13] * len(criteria)), 15, 14, 12, 18]
         widths = _column_widths(pdf, rows, minimum, size)
-        widths[2] = pdf.epw - (sum(widths) - widths[2])  # the names take what is left
-        if widths[2] >= 40:
+        widths[3] = pdf.epw - (sum(widths) - widths[3])  # the names take what is left
+        if widths[3] >= 40:
             break
     pdf.set_font("sans", "", size)
     with pdf.table(
@@ -372,6 +383,7 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
         width=sum(widths),
         align="LEFT",
         text_align=(
+            "RIGHT",
             "RIGHT",
             "RIGHT",
             "LEFT",
@@ -403,7 +415,8 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
             pdf.multi_cell(
                 0,
                 5,
-                f"{enrolment.candidate.full_name} — {status}{reason}",
+                _("No. %(n)s", n=enrolment.candidate_number)
+                + f" {enrolment.candidate.full_name} — {status}{reason}",
                 new_x="LMARGIN",
                 new_y="NEXT",
             )

@@ -15,8 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    func,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Session as OrmSession
 
 from app.auth.models import User
 from app.db import StrEnumType, UTCDateTime, utcnow
@@ -94,11 +98,18 @@ class ExamExpert(db.Model):
 
 
 class Enrolment(db.Model):
-    """A candidate sitting an exam at a workstation, with their attendance."""
+    """A candidate sitting an exam at a workstation, with their attendance.
+
+    ``candidate_number`` names the candidate within the exam (1, 2, 3 … in enrolment
+    order) wherever their IIN must not travel: the marking grid, the blank forms, the
+    protocol and the experts' marks imports.
+    """
 
     __tablename__ = "enrolments"
     __table_args__ = (
         UniqueConstraint("exam_id", "candidate_id"),
+        UniqueConstraint("exam_id", "candidate_number"),
+        CheckConstraint("candidate_number > 0", "candidate_number_positive"),
         CheckConstraint(
             "attendance IN ('present', 'absent', 'withdrawn', 'disqualified')", "attendance"
         ),
@@ -109,11 +120,53 @@ class Enrolment(db.Model):
     exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), index=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
     workstation: Mapped[int]
+    # given by number_new_enrolments when the enrolment is first flushed
+    candidate_number: Mapped[int]
     attendance: Mapped[str] = mapped_column(String(14), default="present")
     attendance_reason: Mapped[str] = mapped_column(Text, default="")
 
     exam: Mapped[Exam] = relationship(back_populates="enrolments")
     candidate: Mapped[Candidate] = relationship(lazy="joined")
+
+
+@event.listens_for(OrmSession, "before_flush")
+def number_new_enrolments(session: OrmSession, _context: object, _instances: object) -> None:
+    """Give each new enrolment the next candidate number of its exam.
+
+    Rule: one more than the exam's highest number so far (numbers of removed enrolments
+    are not reused), in the order the enrolments were added. Every way of enrolling
+    (the enrolment service, the demo, fixtures) passes here, so the rule lives once.
+    PostgreSQL: the exam row is locked first, so concurrent enrolments queue.
+    """
+    new = [
+        obj for obj in session.new if isinstance(obj, Enrolment) and obj.candidate_number is None
+    ]
+    if not new:
+        return
+    following: dict[object, int] = {}
+    with session.no_autoflush:
+        for enrolment in new:
+            exam_id = enrolment.exam_id
+            if exam_id is None and enrolment.exam is not None:
+                exam_id = enrolment.exam.id
+            key: object = exam_id if exam_id is not None else enrolment.exam
+            if key is None:
+                continue  # no exam: the NOT NULL exam_id refuses the flush
+            if key not in following:
+                highest = 0
+                if exam_id is not None:
+                    session.execute(select(Exam.id).where(Exam.id == exam_id).with_for_update())
+                    highest = (
+                        session.scalar(
+                            select(func.max(Enrolment.candidate_number)).where(
+                                Enrolment.exam_id == exam_id
+                            )
+                        )
+                        or 0
+                    )
+                following[key] = highest
+            following[key] += 1
+            enrolment.candidate_number = following[key]
 
 
 class MarkingForm(db.Model):

@@ -9,7 +9,7 @@ from datetime import date
 import openpyxl
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from assessments.models import (
     Aspect,
@@ -179,6 +179,43 @@ def test_enrol_assigns_workstations_round_robin_and_repeats_in_shifts(session, g
     enrol_csv(session, exam, "iin", iin_for(5))
     enrolment = session.scalar(select(Enrolment).where(Enrolment.candidate_id == more.id))
     assert enrolment.workstation == 2  # 1 is used twice, 2 and 3 once: the lowest of those
+
+
+def test_enrolments_are_numbered_within_their_exam_in_enrolment_order(session, world, group):
+    exam, people = group
+    first = enrol_csv(session, exam, "iin", iin_for(3), iin_for(1))
+    assert [e.candidate_number for e in first] == [1, 2]  # file order, not name order
+    # a removed enrolment's number is not given again: the next one follows the highest
+    session.delete(first[0])
+    session.flush()
+    later = enrol_csv(session, exam, "iin", iin_for(2), iin_for(4))
+    assert [e.candidate_number for e in later] == [3, 4]
+    # another exam counts from 1 again, and an exam enrolled in the same flush as its own
+    # creation is numbered too
+    other = world.exam()
+    session.add_all(Enrolment(exam=other, candidate=person, workstation=1) for person in people[:2])
+    session.flush()
+    numbers = session.scalars(
+        select(Enrolment.candidate_number)
+        .where(Enrolment.exam_id == other.id)
+        .order_by(Enrolment.candidate_number)
+    ).all()
+    assert numbers == [1, 2]
+
+
+def test_a_candidate_number_is_unique_within_its_exam(session, group):
+    exam, people = group
+    (enrolment,) = enrol_csv(session, exam, "iin", iin_for(1))
+    with session.begin_nested(), pytest.raises(IntegrityError):
+        session.add(
+            Enrolment(
+                exam=exam,
+                candidate=people[1],
+                workstation=1,
+                candidate_number=enrolment.candidate_number,
+            )
+        )
+        session.flush()
 
 
 def test_enrol_reads_xlsx(session, group):

@@ -56,6 +56,20 @@ def test_an_expert_sees_the_grid_with_missing_cells_and_no_sign_off(
         assert iin not in page
 
 
+def test_the_grid_names_each_candidate_by_number_then_workstation(sign_in, client, session, setup):
+    for enrolment, number in zip(setup.enrolments, (17, 13, 22), strict=True):
+        enrolment.candidate_number = number
+    session.flush()
+    sign_in(setup.experts[0])
+    page = client.get(url(setup)).get_data(as_text=True)
+    assert '<abbr title="Candidate number">No.</abbr>' in page
+    for enrolment in setup.enrolments:
+        assert (
+            f'<th scope="row" class="num sticky-no">{enrolment.candidate_number}</th>\n'
+            f'      <th scope="row" class="num sticky-ws">{enrolment.workstation}</th>'
+        ) in page
+
+
 def test_cells_closed_by_a_conflict_of_interest_say_who_and_why(sign_in, client, session, setup):
     setup.experts[0].college_id = setup.candidate(1).college_id
     session.flush()

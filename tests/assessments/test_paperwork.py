@@ -69,6 +69,20 @@ def test_protocol(app, exam, session):
         assert iin_of(exam.enrolments[key]) not in text
 
 
+def test_protocol_names_each_candidate_by_number_and_workstation(app, exam, session):
+    for key, number in (("a", 17), ("b", 23), ("c", 31), ("gone", 42)):
+        exam.enrolments[key].candidate_number = number
+    session.flush()
+    with app.test_request_context("/?lang=en"):
+        text = pdf_text(paperwork.protocol_pdf(session, exam.exam))
+    lines = text.splitlines()
+    assert any(line.startswith("Rank No. WS Candidate") for line in lines)
+    # rank, candidate number, workstation, name
+    assert any(line.startswith("1 23 2 Ғабитұлы Өмірзақ 1.75") for line in lines)
+    assert any(line.startswith("2 17 1 Әбілқасымова Іңкәр 1.50") for line in lines)
+    assert "No. 42 Құрманғалиев Ерғали — withdrawn (денсаулығына байланысты)" in lines
+
+
 def test_protocol_in_english_uses_a_decimal_point(app, exam, session):
     with app.test_request_context("/?lang=en"):
         text = pdf_text(paperwork.protocol_pdf(session, exam.exam))
@@ -125,9 +139,12 @@ def test_blank_marking_forms(app, exam, session):
     # judgement aspects carry their four level descriptions and a line per judge seat
     assert "3 – Өте жақсы" in text
     assert "1: ______" in text and "3: ______" in text
-    # present candidates by workstation and short name; the withdrawn one has no column
+    # present candidates by number, workstation and short name; the withdrawn one has no column
     for name in ("Әбілқасымова І.", "Ғабитұлы Ө.", "Үсенова Һ."):
         assert name in text
+    for key in ("a", "b", "c"):
+        enrolment = exam.enrolments[key]
+        assert f"№ {enrolment.candidate_number} · ЖО {enrolment.workstation}" in text
     assert "Құрманғалиев" not in text
     assert "Гүлнар Бас сарапшы" in text
     assert len(PdfReader(io.BytesIO(data)).pages) == 2  # one form per sub-criterion
