@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.permissions import public, requires
+from app.dates import date_text, parse_date
 from app.extensions import db
 from app.i18n import format_number, localized
 from app.navigation import add_nav
@@ -75,9 +76,16 @@ def choose_period(args: Any) -> tuple[services.Period, dict[str, Any], list[str]
                 parsed[name] = None
                 continue
             try:
-                parsed[name] = date.fromisoformat(text)
+                parsed[name] = parse_date(text)
+                values[name] = date_text(parsed[name])
             except ValueError:
-                errors.append(_("%(field)s: enter a date as YYYY-MM-DD.", field=name))
+                label = _("From (dates)") if name == "from" else _("To (dates, inclusive)")
+                errors.append(
+                    _(
+                        "%(field)s: enter the date as dd.mm.yyyy, for example 25.05.2026.",
+                        field=label,
+                    )
+                )
                 parsed[name] = None
         if parsed["from"] and parsed["to"] and parsed["from"] > parsed["to"]:
             errors.append(_("The first date is after the last date."))

@@ -12,12 +12,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import User
 from app.auth.permissions import has_permission, requires
+from app.dates import LocalDateField
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
@@ -60,8 +61,8 @@ class ExamForm(FlaskForm):
     centre_id = SelectField(_l("Competence centre"), coerce=int, validators=[DataRequired()])
     competence_id = SelectField(_l("Competence"), coerce=int, validators=[DataRequired()])
     scheme_id = SelectField(_l("Marking scheme"), coerce=int, validators=[DataRequired()])
-    start = DateField(_l("First day"), validators=[DataRequired()])
-    end = DateField(_l("Last day"), validators=[Optional()])
+    start = LocalDateField(_l("First day"), validators=[DataRequired()])
+    end = LocalDateField(_l("Last day"), validators=[Optional()])
     chief_id = SelectField(_l("Chief expert"), coerce=int, validators=[Optional()])
 
 

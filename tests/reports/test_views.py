@@ -55,7 +55,8 @@ FALLBACK = None  # bad input: the current calendar year, with a message
         ({"kind": "academic", "year": "2025"}, "3"),
         ({"kind": "dates", "from": "2025-01-10", "to": "2025-06-15"}, "6"),
         ({"kind": "dates", "from": "2025-06-15", "to": "2025-01-10"}, FALLBACK),
-        ({"kind": "dates", "from": "10.01.2025"}, FALLBACK),
+        ({"kind": "dates", "from": "10.01.2025", "to": "15.06.2025"}, "6"),  # typed day first
+        ({"kind": "dates", "from": "31.02.2025"}, FALLBACK),
         ({"kind": "nonsense", "year": "abc"}, FALLBACK),
     ],
 )
