@@ -14,27 +14,31 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.collation import sort_key
 from assessments import scoring
 from assessments.models import (
     Aspect,
     Candidate,
     CandidateAccess,
-    Criterion,
     Enrolment,
     Exam,
     Mark,
-    MarkingScheme,
     Result,
-    SubCriterion,
 )
-from assessments.personal_data import encrypt_iin, iin_lookup_hash
 from assessments.services import results
 from assessments.services.results import ResultsError, compute_results
-from assessments.translit import transliterate
-from tests.factories import CentreFactory, CollegeFactory, CompetenceFactory, iin_for
+from tests.factories import (
+    CandidateFactory,
+    CollegeFactory,
+    CompetenceFactory,
+    EnrolmentFactory,
+    ExamFactory,
+    MarkFactory,
+    MarkingSchemeFactory,
+    iin_for,
+    scheme_aspects,
+)
 
-# --- a small exam, built directly from the models ------------------------------------------
+# --- a small exam, built with the factories -------------------------------------------------
 
 # (sub-criterion code, aspects as (kind, max mark, WSOS section))
 TINY_SCHEME = (
@@ -65,22 +69,15 @@ def _fresh_iin() -> str:
 
 
 def make_candidate(session, last_name: str, first_name: str, college) -> Candidate:
-    iin = _fresh_iin()
-    candidate = Candidate(
-        iin_hash=iin_lookup_hash(iin),
-        iin_encrypted=encrypt_iin(iin),
+    return CandidateFactory(
+        iin=_fresh_iin(),
         last_name=last_name,
         first_name=first_name,
         middle_name="",
-        last_name_latin=transliterate(last_name),
-        first_name_latin=transliterate(first_name),
-        sort_key=sort_key(last_name, first_name),
-        college_id=college.id,
+        search_text="",
+        college=college,
         specialty="Веб-әзірлеу",
     )
-    session.add(candidate)
-    session.flush()
-    return candidate
 
 
 def build_exam(
@@ -94,78 +91,39 @@ def build_exam(
     status: str = "finalised",
 ) -> ExamSetup:
     """An exam on a scheme with the given sub-criteria; the competence has three sections."""
-    competence = CompetenceFactory(sections=sections)
-    centre = CentreFactory()
-    centre.competences.append(competence)
-    scheme = MarkingScheme(
-        competence=competence,
+    scheme = MarkingSchemeFactory(
+        competence=CompetenceFactory(sections=sections),
         name="Сынақ схемасы",
         judges=judges,
         grade_bands=[[t, g] for t, g in bands],
         pass_min_grade=pass_min_grade,
+        layout={
+            code: tuple((kind, int(Decimal(mark) * 100), section) for kind, mark, section in items)
+            for code, items in layout
+        },
+        sub_name="Қосалқы критерий {code}",
+        description="Аспект {code}.{index}",
+        levels=("Төмен", "Стандарт", "Жақсы", "Өте жақсы"),
     )
-    session.add(scheme)
-    session.flush()
-    aspects: dict[str, Aspect] = {}
-    criteria: dict[str, Criterion] = {}
-    total = 0
-    for position, (code, items) in enumerate(layout, start=1):
-        letter = code[0]
-        if letter not in criteria:
-            criteria[letter] = Criterion(scheme=scheme, letter=letter, name=f"Модуль {letter}")
-            session.add(criteria[letter])
-            session.flush()
-        sub = SubCriterion(
-            scheme_id=scheme.id,
-            criterion_id=criteria[letter].id,
-            code=code,
-            name=f"Қосалқы критерий {code}",
-            day=1,
-            position=position,
-        )
-        session.add(sub)
-        session.flush()
-        for number, (kind, maximum, section) in enumerate(items, start=1):
-            hundredths = int(Decimal(maximum) * 100)
-            total += hundredths
-            aspect = Aspect(
-                scheme_id=scheme.id,
-                sub_criterion_id=sub.id,
-                position=number,
-                kind=kind,
-                description=f"Аспект {code}.{number}",
-                wsos_section=section,
-                max_hundredths=hundredths,
-                levels=["Төмен", "Стандарт", "Жақсы", "Өте жақсы"] if kind == "J" else [],
-            )
-            session.add(aspect)
-            session.flush()
-            aspects[f"{code}.{number}"] = aspect
-    scheme.max_total_hundredths = total
-    exam = Exam(
-        centre=centre,
-        competence=competence,
+    exam = ExamFactory(
         scheme=scheme,
         start_date=date(2026, 6, 10),
         end_date=date(2026, 6, 11),
         status=status,
     )
-    session.add(exam)
-    session.flush()
+    aspects = scheme_aspects(scheme)
     return ExamSetup(exam, aspects)
 
 
 def enrol(session, setup: ExamSetup, key: str, last: str, first: str, attendance="present"):
     college = CollegeFactory()
     candidate = make_candidate(session, last, first, college)
-    enrolment = Enrolment(
-        exam_id=setup.exam.id,
-        candidate_id=candidate.id,
+    enrolment = EnrolmentFactory(
+        exam=setup.exam,
+        candidate=candidate,
         workstation=len(setup.enrolments) + 1,
         attendance=attendance,
     )
-    session.add(enrolment)
-    session.flush()
     setup.enrolments[key] = enrolment
     return enrolment
 
@@ -180,16 +138,7 @@ def give(session, setup: ExamSetup, key: str, marks: dict[str, object]) -> None:
         else:
             rows = list(enumerate(value, start=1))
         for seat, number in rows:
-            session.add(
-                Mark(
-                    exam_id=setup.exam.id,
-                    enrolment_id=enrolment.id,
-                    aspect_id=aspect.id,
-                    seat=seat,
-                    value=number,
-                )
-            )
-    session.flush()
+            MarkFactory(enrolment=enrolment, aspect=aspect, seat=seat, value=number)
 
 
 FULL_MARKS = {"A1.1": "1.00", "A1.2": "0.75", "B1.1": (3, 3, 3), "B1.2": "1.75"}
@@ -245,16 +194,7 @@ def test_judge_scores_outside_the_seats_do_not_count(session):
     enrol(session, setup, "x", "Қасымова", "Әйгерім")
     give(session, setup, "x", HAND_EXAMPLE)
     aspect = setup.aspects["B1.1"]
-    session.add(
-        Mark(
-            exam_id=setup.exam.id,
-            enrolment_id=setup.enrolments["x"].id,
-            aspect_id=aspect.id,
-            seat=4,
-            value=3,
-        )
-    )
-    session.flush()
+    MarkFactory(enrolment=setup.enrolments["x"], aspect=aspect, seat=4, value=3)
     [result] = compute_results(session, setup.exam)
     assert result.total_units == 3525
 
