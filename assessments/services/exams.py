@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
+from app.i18n import LocalizedName
 from app.messages import N_, DomainError
 from assessments.iin import InvalidIIN, iin_problem, validate_iin
 from assessments.models import (
@@ -111,18 +112,21 @@ def create_exam(
 
     if all(c.id != competence.id for c in centre.competences):
         raise ExamError(
-            N_("Centre %(centre)s is not accredited for competence %(competence)s."),
+            N_("The centre %(centre)s is not accredited for the competence %(competence)s."),
             "centre",
-            centre=centre.code,
-            competence=competence.code,
+            centre=LocalizedName(centre),
+            competence=LocalizedName(competence),
         )
     if scheme.competence_id != competence.id:
         raise ExamError(
-            N_("Marking scheme %(id)s belongs to competence %(other)s, not %(competence)s."),
+            N_(
+                "The marking scheme %(scheme)s belongs to the competence %(other)s, "
+                "not to %(competence)s."
+            ),
             "scheme",
-            id=scheme.id,
-            other=scheme.competence.code,
-            competence=competence.code,
+            scheme=_scheme_label(scheme),
+            other=LocalizedName(scheme.competence),
+            competence=LocalizedName(competence),
         )
     end = end or start
     if end < start:
@@ -133,7 +137,11 @@ def create_exam(
         select(SubCriterion).where(SubCriterion.scheme_id == scheme.id)
     ).all()
     if not sub_criteria:
-        raise ExamError(N_("Marking scheme %(id)s has no sub-criteria."), "scheme", id=scheme.id)
+        raise ExamError(
+            N_("The marking scheme %(scheme)s has no sub-criteria."),
+            "scheme",
+            scheme=_scheme_label(scheme),
+        )
 
     freeze(scheme)
     exam = Exam(
@@ -151,6 +159,11 @@ def create_exam(
         session.add(MarkingForm(exam_id=exam.id, sub_criterion_id=sub.id, seats={}))
     session.flush()
     return exam
+
+
+def _scheme_label(scheme: MarkingScheme) -> str:
+    """A scheme as people name it: «name» and its version."""
+    return f"«{scheme.name}» v{scheme.version}"
 
 
 def _check_chief(user: User) -> None:

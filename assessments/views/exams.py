@@ -223,18 +223,36 @@ def view():
 
 
 def _fill_exam_form(form: ExamForm) -> None:
+    """Offer the user's centres, their accredited competences and those competences' schemes.
+
+    Each competence option names its centres and each scheme its competence in
+    ``data-parent``, so static/js/narrow-select.js can hide the ones that do not fit the
+    choice above; without JavaScript the service refuses a mismatch with a named message.
+    """
     centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
     if current_user.role != "admin":
         centres = [c for c in centres if c.id == current_user.centre_id]
     form.centre_id.choices = [(c.id, f"{c.code} — {localized(c)}") for c in centres]
-    competences = db.session.scalars(select(Competence).order_by(Competence.code)).all()
-    form.competence_id.choices = [(c.id, f"{c.code} — {localized(c)}") for c in competences]
+    accredited: dict[int, list[int]] = {}
+    competences: dict[int, Competence] = {}
+    for centre in centres:
+        for competence in centre.competences:
+            accredited.setdefault(competence.id, []).append(centre.id)
+            competences[competence.id] = competence
+    form.competence_id.choices = [
+        (c.id, f"{c.code} — {localized(c)}", {"data-parent": " ".join(map(str, accredited[c.id]))})
+        for c in sorted(competences.values(), key=lambda c: c.code)
+    ]
     schemes = db.session.scalars(
-        select(MarkingScheme).order_by(MarkingScheme.competence_id, MarkingScheme.name)
+        select(MarkingScheme)
+        .where(MarkingScheme.competence_id.in_(list(competences)))
+        .order_by(MarkingScheme.name, MarkingScheme.version.desc())
     ).all()
     form.scheme_id.choices = [
-        (s.id, f"{s.competence.code} — {s.name} v{s.version} (#{s.id})") for s in schemes
+        (s.id, f"{s.name} v{s.version}", {"data-parent": str(s.competence_id)}) for s in schemes
     ]
+    form.competence_id.render_kw = {"data-narrowed-by": form.centre_id.id}
+    form.scheme_id.render_kw = {"data-narrowed-by": form.competence_id.id}
     chiefs = db.session.scalars(
         select(User).where(User.role == "chief_expert", User.active.is_(True)).order_by(User.name)
     ).all()

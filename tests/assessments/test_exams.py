@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from app.i18n import localized
 from assessments.models import (
     Aspect,
     AuditEntry,
@@ -117,8 +118,8 @@ def test_create_freezes_the_scheme_and_opens_one_form_per_sub_criterion(session,
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ("unaccredited", "centre", "is not accredited for competence"),
-        ("foreign_scheme", "scheme", "belongs to competence"),
+        ("unaccredited", "centre", "is not accredited for the competence"),
+        ("foreign_scheme", "scheme", "belongs to the competence"),
         ("end_before_start", "end", "The last day is before the first day."),
         ("expert_as_chief", "chief", "is not a chief expert"),
         ("disabled_chief", "chief", "is disabled"),
@@ -140,6 +141,11 @@ def test_create_rules(session, world, change, field, message):
         world.exam(**kwargs)
     assert caught.value.field == field
     assert message in str(caught.value)
+    if change in ("unaccredited", "foreign_scheme"):
+        # named as people know them, never by internal number
+        assert localized(world.competence) in str(caught.value)
+    if change == "foreign_scheme":
+        assert f"«{kwargs['scheme'].name}» v1" in str(caught.value)
     assert not world.scheme.frozen or change == "foreign_scheme"
 
 
@@ -629,7 +635,7 @@ def test_cli_create_refuses_an_unaccredited_centre(app, session, world):
         "2026-06-01",
     )
     assert result.exit_code == 1
-    assert f"centre: Centre {other.code} is not accredited" in result.stderr
+    assert f"centre: The centre {other.name_en} is not accredited" in result.stderr
 
 
 def test_cli_enrol_all_or_nothing(app, session, group, tmp_path):

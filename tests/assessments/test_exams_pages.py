@@ -162,6 +162,38 @@ def test_planning_errors_are_shown_on_the_form(sign_in, client, session, world):
     assert session.scalars(select(Exam)).first() is None
 
 
+def test_planning_offers_accredited_competences_and_their_schemes(sign_in, client, session, world):
+    from tests.assessments.test_exams import make_scheme
+    from tests.factories import CompetenceFactory
+
+    elsewhere = CompetenceFactory()  # no accreditation at the manager's centre
+    make_scheme(session, elsewhere)
+    second = CompetenceFactory()
+    world.centre.competences.append(second)
+    other_scheme = make_scheme(session, second)
+    other_scheme.name = "Екінші схема"
+    session.flush()
+    sign_in(UserFactory(role="centre_manager", centre_id=world.centre.id), lang="en")
+    page = text(client.get("/exams/new"))
+    assert elsewhere.code not in page
+    assert f'data-parent="{world.centre.id}" value="{second.id}"' in page
+    assert f'data-parent="{second.id}" value="{other_scheme.id}"' in page
+    assert 'data-narrowed-by="competence_id"' in page and "js/narrow-select.js" in page
+    assert f"#{world.scheme.id}" not in page  # schemes are named, not numbered
+
+    # without JavaScript the mismatch reaches the server: refused, naming both
+    response = client.post("/exams/new", data=_form(world, scheme_id=other_scheme.id))
+    assert response.status_code == 422
+    message = (
+        f"The marking scheme «Екінші схема» v1 belongs to the competence {second.name_en}, "
+        f"not to {world.competence.name_en}."
+    )
+    assert message in text(response)
+    refused = client.post("/exams/new", data=_form(world, competence_id=elsewhere.id))
+    assert refused.status_code == 422  # not offered, so not a valid choice
+    assert session.scalars(select(Exam)).first() is None
+
+
 def test_experts_cannot_plan_exams(sign_in, client, world):
     sign_in(world.chief, lang="en")
     assert client.get("/exams/new").status_code == 403

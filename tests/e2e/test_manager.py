@@ -105,3 +105,34 @@ def test_manager_enrols_from_the_list(live_server, page, centre):
     page.locator("#enrol ~ .card button[type=submit]").click()
     expect(page).to_have_url(live_server(f"/exams/{centre['exam_id']}#candidates"))
     assert enrolled(live_server, centre["exam_id"]) == {first, second}
+
+
+def test_planning_narrows_the_schemes_to_the_chosen_competence(live_server, page):
+    from tests.assessments.test_exams import make_scheme
+    from tests.factories import CentreFactory, CompetenceFactory
+
+    with live_server.session() as session:
+        first, second = CompetenceFactory(), CompetenceFactory(name_en="Welding")
+        centre = CentreFactory()
+        centre.competences.extend([first, second])
+        scheme, welding = make_scheme(session, first), make_scheme(session, second)
+        welding.name = "Welding scheme"
+        manager = UserFactory(role="centre_manager", centre_id=centre.id)
+        session.flush()
+        ids = {"first": first.id, "second": second.id, "scheme": scheme.id}
+        ids["welding"], email = welding.id, manager.email
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, live_server, email)
+    page.goto(live_server("/exams/new"))
+    scheme = page.locator("#scheme_id")
+    page.locator("#competence_id").select_option(str(ids["second"]))
+    expect(scheme).to_have_value(str(ids["welding"]))
+    expect(scheme.locator(f"option[value='{ids['scheme']}']")).to_be_disabled()
+    page.locator("#competence_id").select_option(str(ids["first"]))
+    expect(scheme).to_have_value(str(ids["scheme"]))
+    expect(scheme.locator(f"option[value='{ids['welding']}']")).to_be_disabled()
+    for lang in ("en", "ru", "kk"):
+        page.goto(live_server(f"/language/{lang}?next=/exams/new"))
+        for name, size in (("desktop", DESKTOP), ("tablet", TABLET)):
+            page.set_viewport_size(size)
+            shot(page, f"manager-plan-exam-{lang}-{name}")
