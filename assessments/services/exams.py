@@ -600,13 +600,14 @@ class FormProgress:
 
     @property
     def complete(self) -> bool:
-        return self.missing == 0 and self.rescore == 0
+        """Every present candidate has every mark; a form nobody sits is not complete."""
+        return self.candidates > 0 and self.missing == 0 and self.rescore == 0
 
     @property
     def percent_done(self) -> int:
         cells = self.aspects * self.candidates
         if not cells:
-            return 100
+            return 0
         return (cells - self.missing) * 100 // cells
 
 

@@ -319,3 +319,14 @@ def test_finalise_then_reopen_with_a_reason(sign_in, client, session, world, exa
 def test_chief_cannot_reopen(sign_in, client, session, world, exam):
     sign_in(world.chief, lang="en")
     assert client.post(f"/exams/{exam.id}/reopen", data={"reason": "x"}).status_code == 403
+
+
+def test_a_form_nobody_sits_is_not_complete(sign_in, client, session, world):
+    exam = world.exam()
+    progress = service.forms_progress(session, exam)
+    assert progress and not any(p.complete for p in progress)
+    assert {p.percent_done for p in progress} == {0}
+    sign_in(world.admin, lang="en")
+    page = text(client.get(f"/exams/{exam.id}"))
+    assert "No candidate present yet" in page
+    assert ">Complete<" not in page
