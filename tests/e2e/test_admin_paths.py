@@ -205,3 +205,55 @@ def test_report_dates_are_typed_day_first_in_three_languages(live_server, browse
                 _save(page, f"reports-dates-{lang}-{label}")
             finally:
                 context.close()
+
+
+def test_passports_list_after_a_revocation_asks_to_issue_nothing(live_server, browser, world):
+    from fractions import Fraction
+
+    from passports.services import issuance, keys
+    from tests.passports.factories import Sitting, finalised_exam
+
+    with live_server.session() as session:
+        keys.ensure_key(session)
+        exam = finalised_exam([Sitting(share=Fraction(9, 10)), Sitting(share=Fraction(8, 10))])
+        first, _second = issuance.issue_for_exam(session, exam.exam).new_passports
+        issuance.revoke(session, first, "Қате берілген")
+        exam_id = exam.exam.id
+    for lang in LANGS:
+        for label, (width, height) in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            try:
+                sign_in(page, live_server, ADMIN)
+                page.goto(live_server(f"/passports/?lang={lang}"))
+                row = page.locator("tr", has=page.locator(f"a[href$='/exams/{exam_id}']"))
+                expect(row).to_have_count(1)
+                expect(row.locator(".badge.warn")).to_have_count(0)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                _save(page, f"passports-list-{lang}-{label}")
+            finally:
+                context.close()
+
+
+def test_planning_an_exam_with_an_impossible_date_says_so_in_the_page_language(
+    live_server, browser, world
+):
+    for lang in LANGS:
+        for label, (width, height) in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            try:
+                sign_in(page, live_server, ADMIN)
+                page.goto(live_server(f"/exams/new?lang={lang}"))
+                start = page.locator("#start")
+                assert start.get_attribute("type") == "text"
+                start.fill("31.02.2026")
+                page.locator("form.stacked button[type=submit]").click()
+                with live_server.app.test_request_context(), force_locale(lang):
+                    message = gettext("Enter the date as dd.mm.yyyy, for example 25.05.2026.")
+                expect(page.locator("#start-error")).to_have_text(message)
+                expect(start).to_have_value("31.02.2026")
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                _save(page, f"exam-new-bad-date-{lang}-{label}")
+            finally:
+                context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
+SHOTS = Path("/tmp/h8b-shots")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,16 @@ def test_the_graduate_copies_the_share_link_on_a_phone(live_server, browser, gra
         expect(page.locator("[data-share-link] [data-status]")).not_to_be_empty()
         assert page.evaluate("navigator.clipboard.readText()") == link.input_value()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        shot(page, f"graduate-share-link-{lang}-phone")
+        for label, size in (
+            ("phone", PHONE),
+            ("tablet", {"width": 1024, "height": 768}),
+            ("desktop", {"width": 1366, "height": 900}),
+        ):
+            page.set_viewport_size(size)
+            assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+            path = shot(page, f"graduate-share-link-{lang}-{label}")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            (SHOTS / path.name).write_bytes(path.read_bytes())
     finally:
         context.close()
 
