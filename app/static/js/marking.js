@@ -886,8 +886,29 @@
     }
   });
 
+  /* Where the expert starts: the first empty cell in entry order (down each column). */
+  function focusFirstEmpty() {
+    var ordered = inputs.slice().sort(function (a, b) {
+      return a.dataset.c - b.dataset.c || a.dataset.r - b.dataset.r;
+    });
+    var first = ordered.filter(function (input) {
+      return !input.disabled && input.value.trim() === "";
+    })[0];
+    if (!first) {
+      return;
+    }
+    var wrap = grid.closest(".marking-wrap");
+    // the grid fills the screen below the sticky status bar, the cell inside the grid
+    if (wrap && wrap.getBoundingClientRect().bottom > window.innerHeight) {
+      wrap.scrollIntoView({ block: "end" });
+    }
+    first.focus();
+    first.select();
+  }
+
   if (editable) {
     restore();
+    focusFirstEmpty();
   }
   refreshCounts();
 })();

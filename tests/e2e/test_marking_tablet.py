@@ -1,0 +1,68 @@
+"""The marking form on a tablet (1024×768): focus, visible rows, refusals on the cell."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.assessments.marking_setup import build_exam
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.e2e
+
+LAYOUT = {"A1": (("M", 100), ("M", 50), ("J", 200))}
+TABLET = {"width": 1024, "height": 768}
+
+
+def tablet_exam(live_server, serial: int, candidates: int = 12) -> dict:
+    with live_server.session() as session:
+        setup = build_exam(session, layout=LAYOUT, candidates=candidates, serial=serial)
+        session.flush()
+        return {
+            "url": live_server(
+                f"/exams/{setup.exam.id}/forms/{setup.forms['A1'].sub_criterion_id}"
+            ),
+            "expert": setup.experts[0].email,
+            "chief": setup.chief.email,
+        }
+
+
+@pytest.fixture
+def tablet(browser):
+    context = browser.new_context(viewport=TABLET, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def rows_in_view(page) -> int:
+    """Candidate rows whose whole box lies inside the viewport and the grid's scroll box."""
+    return page.evaluate(
+        """() => {
+        const wrap = document.querySelector('.marking-wrap').getBoundingClientRect();
+        const top = Math.max(0, wrap.top), bottom = Math.min(innerHeight, wrap.bottom);
+        return [...document.querySelectorAll('#marking-grid tbody tr')].filter(row => {
+            const box = row.getBoundingClientRect();
+            return box.height > 0 && box.top >= top && box.bottom <= bottom;
+        }).length;
+    }"""
+    )
+
+
+def test_opening_a_form_focuses_the_first_empty_cell_and_shows_eight_rows(live_server, tablet):
+    ids = tablet_exam(live_server, serial=2600)
+    sign_in(tablet, live_server, ids["expert"])
+    tablet.goto(ids["url"])
+    expect(tablet.locator("#cell-0-0")).to_be_focused()
+    assert rows_in_view(tablet) >= 8
+
+    # typed at once, without touching the screen: the first mark goes where the focus is
+    tablet.keyboard.type("1")
+    tablet.keyboard.press("Enter")
+    expect(tablet.locator("#save-status")).to_have_text("All saved")
+    tablet.reload()
+    expect(tablet.locator("#cell-1-0")).to_be_focused()
+    assert rows_in_view(tablet) >= 8
