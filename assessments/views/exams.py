@@ -401,6 +401,27 @@ def _name(candidate: Candidate) -> str:
     return f"{candidate.last_name} {candidate.first_name}"
 
 
+@bp.get("/<int:exam_id>/finalise")
+@requires("forms.lock")
+def confirm_finalise(exam_id: int):
+    """Say what finalising does (and what still blocks it) and ask the chief to confirm."""
+    exam = _exam_or_abort(exam_id)
+    if not access.is_chief(current_user, exam):
+        abort(403)
+    if exam.status == ExamStatus.FINALISED:
+        return redirect(url_for("exams.detail", exam_id=exam.id))
+    forms = service.marking_forms(db.session, exam)
+    return render_template(
+        "exams/confirm_finalise.html",
+        exam=exam,
+        forms=forms,
+        open_forms=[f for f in forms if not f.locked],
+        present=len(service.present_enrolments(exam)),
+        incomplete=_group_incomplete(service.completeness(db.session, exam)),
+        finalise_form=FinaliseForm(formdata=None),
+    )
+
+
 @bp.post("/<int:exam_id>/finalise")
 @requires("forms.lock")
 def finalise(exam_id: int):

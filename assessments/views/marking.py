@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.models import User
 from app.auth.permissions import requires
@@ -20,14 +20,21 @@ from app.extensions import db
 from app.i18n import format_number
 from assessments import access, scoring
 from assessments.models import Exam, ExamStatus, MarkingForm
-from assessments.services.marks import cells, errors, signoff
+from assessments.services.marks import cells, completeness, errors, progress, signoff
 from assessments.services.marks.grid import Grid, form_grid
 
 bp = Blueprint("marking", __name__)
 
 
 class LockForm(FlaskForm):
-    """Sign off and lock the form (CSRF token only)."""
+    """Sign off and lock the form, acknowledging deductions without a reason if any."""
+
+    acknowledgement = TextAreaField(
+        _l("Note acknowledging the deductions without a reason"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Kept in the audit log with the cells it covers."),
+    )
+    back = HiddenField()
 
 
 class UnlockForm(FlaskForm):
@@ -146,10 +153,87 @@ def _context(exam: Exam, marking_form: MarkingForm, grid: Grid) -> dict[str, Any
     }
 
 
+PROBLEM_LABELS = {
+    "missing": _l("Marks missing"),
+    "rescore": _l("Judge spread to re-score"),
+    "deduction": _l("Deductions without a reason"),
+    "conflict": _l("Conflicts of interest"),
+}
+
+
+@bp.get("/exams/<int:exam_id>/progress")
+@requires("exams.view")
+def exam_progress(exam_id: int):
+    """Show every form of the exam and what needs action, filtered to one kind on request."""
+    exam = _exam_or_abort(exam_id)
+    show = request.args.get("show", "")
+    if show not in (*progress.PROBLEM_KINDS, "action"):
+        show = ""
+    statuses = progress.exam_progress(db.session, exam)
+    totals = {kind: sum(s.count(kind) for s in statuses) for kind in progress.PROBLEM_KINDS}
+    if show == "action":
+        shown = [s for s in statuses if s.needs_action]
+    elif show:
+        shown = [s for s in statuses if s.count(show)]
+    else:
+        shown = statuses
+    return render_template(
+        "marking/progress.html",
+        exam=exam,
+        statuses=statuses,
+        shown=shown,
+        show=show,
+        totals=totals,
+        kinds=progress.PROBLEM_KINDS,
+        labels=PROBLEM_LABELS,
+        is_chief=access.is_chief(current_user, exam),
+        locked_count=sum(1 for s in statuses if s.locked),
+    )
+
+
 def _back(exam: Exam, marking_form: MarkingForm):
     return redirect(
         url_for("marking.form", exam_id=exam.id, sub_criterion_id=marking_form.sub_criterion_id)
     )
+
+
+def _confirm_lock_page(
+    exam: Exam, marking_form: MarkingForm, lock_form: LockForm, status: int = 200, error: str = ""
+):
+    """Say what locking the form will do, what still blocks it, and ask to confirm."""
+    sub_id = marking_form.sub_criterion_id
+    return render_template(
+        "marking/confirm_lock.html",
+        exam=exam,
+        form=marking_form,
+        sub=marking_form.sub_criterion,
+        candidates=len(cells.present_enrolments(db.session, exam)),
+        blockers=completeness.completeness(db.session, exam, sub_id),
+        deductions=completeness.unexplained_deductions(db.session, exam, sub_id),
+        lock_form=lock_form,
+        error=error,
+    ), status
+
+
+def _lock_target(exam: Exam, marking_form: MarkingForm, back: str | None):
+    if back == "progress":
+        return redirect(url_for("marking.exam_progress", exam_id=exam.id))
+    return _back(exam, marking_form)
+
+
+@bp.get("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/lock")
+@requires("forms.lock")
+def confirm_lock(exam_id: int, sub_criterion_id: int):
+    """Ask the chief expert to confirm locking the form, saying what it does."""
+    exam = _exam_or_abort(exam_id)
+    marking_form = _form_or_abort(exam, sub_criterion_id)
+    if not access.is_chief(current_user, exam):
+        abort(403)
+    if marking_form.locked or exam.status == ExamStatus.FINALISED:
+        return _back(exam, marking_form)
+    lock_form = LockForm(formdata=None)
+    lock_form.back.data = "progress" if request.args.get("back") == "progress" else ""
+    return _confirm_lock_page(exam, marking_form, lock_form)
 
 
 @bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/lock")
@@ -158,28 +242,35 @@ def lock(exam_id: int, sub_criterion_id: int):
     """Sign off and lock the form (chief expert); list what blocks it otherwise."""
     exam = _exam_or_abort(exam_id)
     marking_form = _form_or_abort(exam, sub_criterion_id)
-    if not LockForm().validate_on_submit():
+    lock_form = LockForm()
+    if not lock_form.validate_on_submit():
+        if lock_form.acknowledgement.errors:
+            return _confirm_lock_page(exam, marking_form, lock_form, 422)
         abort(400)
     user_id = current_user.id
+    acknowledgement = lock_form.acknowledgement.data or ""
 
     def unit():
-        signoff.lock_form(db.session, marking_form, db.session.get(User, user_id))
+        signoff.lock_form(db.session, marking_form, db.session.get(User, user_id), acknowledgement)
 
     try:
         run_write(db.session, unit)
+    except errors.DeductionsUnexplained as exc:
+        lock_form.acknowledgement.errors = [exc.translated()]
+        return _confirm_lock_page(exam, marking_form, lock_form, 422, exc.translated())
     except errors.FormIncomplete as exc:
         lines = ", ".join(f"{i.candidate.full_name}: {i.address}" for i in exc.items[:10])
         more = len(exc.items) - 10
         flash(f"{exc.translated()} {lines}" + (f" (+{more})" if more > 0 else ""), "error")
-        return _back(exam, marking_form)
+        return _lock_target(exam, marking_form, lock_form.back.data)
     except errors.MarkingError as exc:
         flash(exc.translated(), "error")
-        return _back(exam, marking_form)
+        return _lock_target(exam, marking_form, lock_form.back.data)
     flash(
         _("Form %(code)s is signed off and locked.", code=marking_form.sub_criterion.code),
         "success",
     )
-    return _back(exam, marking_form)
+    return _lock_target(exam, marking_form, lock_form.back.data)
 
 
 @bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/unlock")

@@ -81,9 +81,12 @@ EXPECTED: dict[str, object] = {
     "exams.enrol": MANAGERS,
     "exams.attendance": ALL,  # then the centre's managers and the exam's chief only
     "exams.finalise": CHIEF,
+    "exams.confirm_finalise": CHIEF,
     "exams.reopen": ADMIN,
     "marking.form": ALL,  # then only exams the user may see; marks only by its experts
     "marking.lock": CHIEF,
+    "marking.confirm_lock": CHIEF,
+    "marking.exam_progress": ALL,  # then only exams the user may see
     "marking.unlock": CHIEF,
     "api.openapi": PUBLIC,
     "api.form_data": ALL,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.config import PROJECT_ROOT
 from assessments.models import AuditEntry, Mark
+from assessments.scoring import hundredths_text
 from assessments.services import audit
 from assessments.services.marks import seats, signoff
 from assessments.services.marks.entry import save_mark
@@ -216,7 +217,7 @@ def test_unlock_needs_the_chief_and_a_reason(sign_in, client, session, setup):
             enrolment=setup.enrolments[index],
             aspect=setup.aspects["A2.1"],
             seat=0,
-            value="1",
+            value=hundredths_text(setup.aspects["A2.1"].max_hundredths),
             user=setup.chief,
             expected_version=None,
         )

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from assessments.models import AuditEntry, Mark
+from assessments.scoring import hundredths_text
 from assessments.services import audit
 from assessments.services.marks import entry, errors, seats, signoff
 from assessments.services.marks.grid import form_grid
@@ -39,14 +40,15 @@ def marks_session():
     return db.session
 
 
-def fill_form(setup, code, *, scores=(2, 2, 3)):
-    """Give every present candidate every mark of form ``code``."""
+def fill_form(setup, code, *, scores=(2, 2, 3), measurement=None):
+    """Give every present candidate every mark of form ``code`` (M: full marks by default)."""
     for index in range(len(setup.enrolments)):
         for address, aspect in setup.aspects.items():
             if not address.startswith(code + "."):
                 continue
             if aspect.kind == "M":
-                save(setup, address, "0", index=index)
+                full = hundredths_text(aspect.max_hundredths)
+                save(setup, address, full if measurement is None else measurement, index=index)
             else:
                 for seat, score in enumerate(scores, start=1):
                     save(setup, address, score, index=index, seat=seat)
@@ -217,6 +219,33 @@ def test_the_chief_locks_only_a_complete_form(session, setup):
     signoff.lock_form(session, form, setup.chief)
     assert form.locked and form.locked_by_id == setup.chief.id
     assert audit.entries(session, setup.exam.id)[-1].action == "form.locked"
+
+
+def test_deductions_without_a_reason_block_locking_until_the_chief_acknowledges_them(
+    session, setup
+):
+    fill_form(setup, "A2", measurement="0")
+    form = setup.forms["A2"]
+    with pytest.raises(errors.DeductionsUnexplained) as caught:
+        signoff.lock_form(session, form, setup.chief)
+    assert [i.address for i in caught.value.items] == ["A2.1"] * 3
+    assert not form.locked
+    with pytest.raises(errors.DeductionsUnexplained):
+        signoff.lock_form(session, form, setup.chief, "   ")
+    signoff.lock_form(session, form, setup.chief, "Workstations left unfinished, seen by me")
+    assert form.locked
+    acknowledged, locked = audit.entries(session, setup.exam.id)[-2:]
+    assert acknowledged.action == "form.deductions_acknowledged"
+    assert acknowledged.reason == "Workstations left unfinished, seen by me"
+    assert acknowledged.old_value.count("/A2.1") == 3
+    assert locked.action == "form.locked"
+
+
+def test_a_deduction_with_its_reason_does_not_block_locking(session, setup):
+    fill_form(setup, "A2")
+    save(setup, "A2.1", "0", index=1, expected=1, reason="burr left on the edge")
+    signoff.lock_form(session, setup.forms["A2"], setup.chief)
+    assert setup.forms["A2"].locked
 
 
 def test_a_form_waiting_for_rescoring_cannot_be_locked(session, setup):

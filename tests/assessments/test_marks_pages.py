@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assessments.scoring import hundredths_text
 from assessments.services import audit
 from assessments.services.marks import entry, seats, signoff
 from tests.assessments.marking_setup import build_exam
@@ -20,7 +21,7 @@ def url(setup, code="A1", action=""):
     return base + (f"/{action}" if action else "")
 
 
-def fill(session, setup, code):
+def fill(session, setup, code, measurement=None):
     for enrolment in setup.enrolments:
         for address, aspect in setup.aspects.items():
             if address.startswith(code + "."):
@@ -32,7 +33,9 @@ def fill(session, setup, code):
                         enrolment=enrolment,
                         aspect=aspect,
                         seat=seat,
-                        value="0" if aspect.kind == "M" else "2",
+                        value=(measurement or hundredths_text(aspect.max_hundredths))
+                        if aspect.kind == "M"
+                        else "2",
                         user=setup.chief,
                         expected_version=None,
                     )
@@ -97,15 +100,45 @@ def test_the_chief_sees_seats_and_the_lock_and_signs_off_a_complete_form(
     sign_in(setup.chief)
     page = client.get(url(setup)).get_data(as_text=True)
     assert page.count('class="seat-select"') == 3
-    assert "Sign off and lock the form" in page
+    assert f'href="{url(setup, "A1", "lock")}">Sign off and lock the form' in page
+    confirm = client.get(url(setup, "A1", "lock")).get_data(as_text=True)
+    assert "The form cannot be locked yet" in confirm
+    assert 'id="confirm-lock"' not in confirm
     refused = client.post(url(setup, "A1", "lock"), follow_redirects=True)
     assert "marks are missing or need re-scoring" in refused.get_data(as_text=True)
     assert not setup.forms["A1"].locked
     fill(session, setup, "A1")
+    confirm = client.get(url(setup, "A1", "lock")).get_data(as_text=True)
+    assert "The marks of 3 present candidates in form A1 are signed off" in confirm
+    assert not setup.forms["A1"].locked  # asking changes nothing
     locked = client.post(url(setup, "A1", "lock"), follow_redirects=True).get_data(as_text=True)
     assert "Form A1 is signed off and locked." in locked
     assert 'data-editable="false"' in locked
     assert "Unlock the form" in locked
+
+
+def test_deductions_without_a_reason_need_the_chiefs_note_to_lock(sign_in, client, session, setup):
+    fill(session, setup, "A2", measurement="0")
+    sign_in(setup.chief)
+    confirm = client.get(url(setup, "A2", "lock")).get_data(as_text=True)
+    assert "Deductions without a reason" in confirm
+    assert confirm.count(f"{url(setup, 'A2')}#enrolment-") == 3
+    refused = client.post(url(setup, "A2", "lock"), data={"acknowledgement": " "})
+    assert refused.status_code == 422
+    assert "Deductions without a reason: 3." in refused.get_data(as_text=True)
+    session.refresh(setup.forms["A2"])
+    assert not setup.forms["A2"].locked
+    done = client.post(
+        url(setup, "A2", "lock"), data={"acknowledgement": "Unfinished work, checked"}
+    )
+    assert done.status_code == 302
+    session.refresh(setup.forms["A2"])
+    assert setup.forms["A2"].locked
+    note = audit.entries(session, setup.exam.id)[-2]
+    assert (note.action, note.reason) == (
+        "form.deductions_acknowledged",
+        "Unfinished work, checked",
+    )
 
 
 def test_unlocking_from_the_page_needs_a_reason(sign_in, client, session, setup):

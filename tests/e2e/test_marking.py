@@ -134,6 +134,8 @@ def test_an_expert_fills_a_form_from_the_keyboard_and_the_chief_locks_it(
         shot(chief, "marking-form-chief-history")
         chief.locator("#lock-button").focus()
         chief.keyboard.press("Enter")
+        expect(chief.locator("#what-happens")).to_be_visible()  # asks first
+        chief.locator("#confirm-lock").click()
         expect(chief.get_by_text("Signed off and locked", exact=True)).to_be_visible()
         expect(chief.locator(".flash-success")).to_have_text("Form A1 is signed off and locked.")
         expect(chief.locator("#cell-0-0")).to_be_disabled()

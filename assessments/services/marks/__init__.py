@@ -10,8 +10,10 @@ scores of a judgement aspect.
   sign-off and the grid (who may mark, the exam and form open, conflict of interest,
   mark parsing, judge seats, judge spread, deductions without a reason);
 - ``entry``: saving one cell safely, and its history;
-- ``completeness``: what blocks sign-off, and stamping forms locked (finalisation uses it);
-- ``signoff``: locking and unlocking forms;
+- ``completeness``: what blocks sign-off (and deductions without a reason), and stamping
+  forms locked (finalisation uses it);
+- ``signoff``: locking and unlocking forms (deductions without a reason need the chief's note);
+- ``progress``: every form of an exam and what needs action (the chief's progress view);
 - ``seats``: which expert sits in which judge seat;
 - ``bulk_import``: marks recorded elsewhere, from CSV/XLSX or JSON rows;
 - ``grid``: everything one marking form shows.

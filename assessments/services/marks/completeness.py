@@ -88,3 +88,33 @@ def lock_forms(
         audit.append(session, exam, user, "form.locked", target=f"form:{form.sub_criterion.code}")
     session.flush()
     return forms
+
+
+def unexplained_deductions(
+    session: Session, exam: Exam, sub_criterion_id: int | None = None
+) -> list[Incomplete]:
+    """List the present candidates' measurement marks deducted without a written reason.
+
+    Rule: ``rules.unexplained_deduction`` (below the aspect's maximum, no reason); by
+    candidate (workstation, name) then aspect order, as ``completeness``.
+    """
+    query = (
+        select(Mark.enrolment_id, Mark.value, Mark.reason, Aspect.kind, Aspect.max_hundredths)
+        .add_columns(Aspect.position, SubCriterion.code)
+        .join(Aspect, Mark.aspect_id == Aspect.id)
+        .join(SubCriterion, Aspect.sub_criterion_id == SubCriterion.id)
+        .join(Criterion, SubCriterion.criterion_id == Criterion.id)
+        .where(Mark.exam_id == exam.id, Mark.seat == 0, Aspect.kind == "M")
+        .order_by(Criterion.letter, SubCriterion.position, Aspect.position)
+    )
+    if sub_criterion_id is not None:
+        query = query.where(Aspect.sub_criterion_id == sub_criterion_id)
+    flagged: dict[int, list[str]] = {}
+    for row in session.execute(query):
+        if rules.unexplained_deduction(row.kind, row.max_hundredths, row.value, row.reason):
+            flagged.setdefault(row.enrolment_id, []).append(f"{row.code}.{row.position}")
+    return [
+        Incomplete(enrolment.candidate, enrolment, address, "deduction")
+        for enrolment in present_enrolments(session, exam)
+        for address in flagged.get(enrolment.id, [])
+    ]

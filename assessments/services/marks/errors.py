@@ -69,3 +69,20 @@ class FormIncomplete(MarkingError):
 
     def lines(self) -> list[str]:
         return [str(item) for item in self.items]
+
+
+class DeductionsUnexplained(MarkingError):
+    """Locking refused: deductions without a reason, and no acknowledgement from the chief."""
+
+    code = "deductions_unexplained"
+
+    def __init__(self, items: Sequence[Incomplete]) -> None:
+        self.items = list(items)
+        super().__init__(
+            N_(
+                "Deductions without a reason: %(count)s. Have the experts write the"
+                " reasons, or acknowledge them with a note."
+            ),
+            "acknowledgement",
+            count=len(self.items),
+        )

@@ -14,16 +14,25 @@ from assessments.models import Exam, MarkingForm
 from assessments.services import audit, exams
 from assessments.services.marks import rules
 from assessments.services.marks.cells import exam_of
-from assessments.services.marks.completeness import completeness, lock_forms
-from assessments.services.marks.errors import FormIncomplete, MarkInvalid
+from assessments.services.marks.completeness import (
+    completeness,
+    lock_forms,
+    unexplained_deductions,
+)
+from assessments.services.marks.errors import DeductionsUnexplained, FormIncomplete, MarkInvalid
 
 
-def lock_form(session: Session, form: MarkingForm, user: User) -> MarkingForm:
+def lock_form(
+    session: Session, form: MarkingForm, user: User, acknowledgement: str = ""
+) -> MarkingForm:
     """Sign off and lock a complete form (chief expert of the exam only).
 
     Rules: refused for anyone but the exam's chief expert, for a finalised exam, and
     while any present candidate's cell is missing or needs re-scoring (``FormIncomplete``
-    lists them). Locking a locked form changes nothing.
+    lists them). Deductions without a reason (``unexplained_deductions``) refuse it too
+    (``DeductionsUnexplained``) unless the chief writes an ``acknowledgement`` note,
+    which the audit log keeps with the cells it covers. Locking a locked form changes
+    nothing.
     """
     exam = exam_of(session, form)
     rules.check_chief(user, exam)
@@ -35,6 +44,20 @@ def lock_form(session: Session, form: MarkingForm, user: User) -> MarkingForm:
     items = completeness(session, exam, form.sub_criterion_id)
     if items:
         raise FormIncomplete(items)
+    deductions = unexplained_deductions(session, exam, form.sub_criterion_id)
+    acknowledgement = (acknowledgement or "").strip()
+    if deductions and not acknowledgement:
+        raise DeductionsUnexplained(deductions)
+    if deductions:
+        audit.append(
+            session,
+            exam,
+            user,
+            "form.deductions_acknowledged",
+            target=f"form:{form.sub_criterion.code}",
+            reason=acknowledgement,
+            old=", ".join(f"enrolment:{i.enrolment.id}/{i.address}" for i in deductions),
+        )
     lock_forms(session, exam, [form], user)
     return form
 
