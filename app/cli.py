@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.auth import services
 from app.auth.models import ROLES
+from app.db import run_write
 from app.extensions import db
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -46,18 +47,20 @@ def create_user(email, name, role, centre_code, college_code):
         college_id = college.id
     password = _read_password()
     try:
-        user = services.create_user(
+        user = run_write(
             db.session,
-            email=email,
-            name=name,
-            role=role,
-            password=password,
-            centre_id=centre_id,
-            college_id=college_id,
+            lambda: services.create_user(
+                db.session,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                centre_id=centre_id,
+                college_id=college_id,
+            ),
         )
     except services.AccountError as exc:
         raise click.ClickException(f"{exc.field or 'user'}: {exc}") from exc
-    db.session.commit()
     click.echo(f"created {user.role} {user.email} (id {user.id})")
 
 
@@ -80,8 +83,7 @@ def seed(if_empty):
     if if_empty and not is_empty(db.session):
         click.echo("database already has data; demo seed skipped")
         return
-    summary = seed_all(db.session)
-    db.session.commit()
+    summary = run_write(db.session, lambda: seed_all(db.session))
     click.echo(summary)
 
 

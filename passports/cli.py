@@ -69,16 +69,14 @@ def _key_row(key) -> dict:
 @click.option("--activate", is_flag=True, help="Sign new passports with it at once.")
 def generate_key(activate):
     """Create a key; it signs when --activate is given or no key signs yet."""
-    key = keys.generate_key(db.session, activate=True if activate else None)
-    db.session.commit()
+    key = run_write(db.session, lambda: keys.generate_key(db.session, activate=activate or None))
     click.echo(f"created key {key.kid} ({key.state})")
 
 
 @keys_cli.command("rotate")
 def rotate_key():
     """Make a new key the signing key; the old one stays published and keeps verifying."""
-    key, previous = keys.rotate_key(db.session)
-    db.session.commit()
+    key, previous = run_write(db.session, lambda: keys.rotate_key(db.session))
     if previous is None:
         click.echo(f"created key {key.kid} (active)")
     else:
@@ -88,8 +86,7 @@ def rotate_key():
 @keys_cli.command("ensure")
 def ensure_key():
     """Create a signing key if there is none (idempotent; `make run` calls it)."""
-    key, created = keys.ensure_key(db.session)
-    db.session.commit()
+    key, created = run_write(db.session, lambda: keys.ensure_key(db.session))
     click.echo(f"{'created' if created else 'signing key is'} {key.kid}")
 
 

@@ -64,10 +64,15 @@ def find_session(session: Session, token: str | None) -> UserSession | None:
     return session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
 
 
+def activity_due(row: UserSession, now: datetime) -> bool:
+    """Whether the idle clock of ``row`` is worth moving to ``now`` (a write)."""
+    return now - row.last_seen_at >= ACTIVITY_RESOLUTION
+
+
 def record_activity(row: UserSession, now: datetime | None = None) -> bool:
     """Move the idle clock of ``row`` to now; return True when the row changed."""
     now = now or utcnow()
-    if now - row.last_seen_at < ACTIVITY_RESOLUTION:
+    if not activity_due(row, now):
         return False
     row.last_seen_at = now
     return True

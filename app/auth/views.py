@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -62,23 +64,26 @@ def resume_session() -> None:
         return
     row = sessions.find_session(db.session, token)
     limits = sessions.SessionLimits.from_config(current_app.config)
-    if row is None or limits.expired(row, utcnow()):
+    now = utcnow()
+    if row is None or limits.expired(row, now):
         if row is not None:
-            db.session.delete(row)
-            _commit_session_change()
+            _write_session_note(lambda: db.session.delete(row))
         flask_session.pop(SESSION_KEY, None)
         flask_session.pop("_user_id", None)
         g.session_ended = True
         return
-    if sessions.record_activity(row):
-        _commit_session_change()
+    if sessions.activity_due(row, now):
+        _write_session_note(lambda: sessions.record_activity(row, now))
     g.user_session = row
 
 
-def _commit_session_change() -> None:
-    """Commit a session row's change; a database that cannot write loses only the note."""
+def _write_session_note(unit: Callable[[], object]) -> None:
+    """Commit a session row's change; a database that cannot write loses only the note.
+
+    One attempt: a note that loses a race is simply taken by the next request.
+    """
     try:
-        db.session.commit()
+        run_write(db.session, unit, attempts=1)
     except SQLAlchemyError as exc:
         if database_fault(exc) != DATABASE_UNWRITABLE:
             raise
@@ -95,12 +100,14 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def _sign_in(user: User) -> None:
-    """Open a server-side session for ``user`` in this browser (commits)."""
-    limits = sessions.SessionLimits.from_config(current_app.config)
-    sessions.purge_expired(db.session, limits)
-    token = sessions.start_session(db.session, user)
-    db.session.commit()
+def _open_session(user: User) -> str:
+    """Open a server-side session for ``user`` (inside a write unit); return its token."""
+    sessions.purge_expired(db.session, sessions.SessionLimits.from_config(current_app.config))
+    return sessions.start_session(db.session, user)
+
+
+def _sign_in(user: User, token: str) -> None:
+    """Sign ``user`` in this browser with the committed session of ``token``."""
     flask_session[SESSION_KEY] = token
     login_user(user)
 
@@ -144,7 +151,7 @@ def login():
         if user is None:
             flash(_("Wrong email or password."), "error")
             return render_template("auth/login.html", form=form), 401
-        _sign_in(user)
+        _sign_in(user, run_write(db.session, lambda: _open_session(user)))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form, mail=mail.mail_configured())
 
@@ -152,8 +159,8 @@ def login():
 @bp.post("/logout")
 @requires("staff")
 def logout():
-    sessions.end_session(db.session, flask_session.pop(SESSION_KEY, None))
-    db.session.commit()
+    token = flask_session.pop(SESSION_KEY, None)
+    run_write(db.session, lambda: sessions.end_session(db.session, token))
     logout_user()
     flash(_("You have signed out."), "success")
     return redirect(url_for("web.home"))
@@ -168,9 +175,14 @@ def change_password():
             form.current.errors.append(_("The current password is wrong."))
         else:
             user = current_user._get_current_object()
-            # every session of the user ends, this one too; this browser gets a new one
-            services.set_password(db.session, user, form.password.data)
-            _sign_in(user)
+            password = form.password.data
+
+            def unit() -> str:
+                # every session of the user ends, this one too; this browser gets a new one
+                services.set_password(db.session, user, password)
+                return _open_session(user)
+
+            _sign_in(user, run_write(db.session, unit))
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("web.dashboard"))
     return render_template("auth/change_password.html", form=form)
@@ -209,8 +221,8 @@ def reset_password(token: str):
         return redirect(url_for("auth.login"))
     form = NewPasswordForm()
     if form.validate_on_submit():
-        services.set_password(db.session, user, form.password.data)
-        db.session.commit()
+        password = form.password.data
+        run_write(db.session, lambda: services.set_password(db.session, user, password))
         flash(_("Your password has been changed. Sign in with the new one."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)
@@ -244,21 +256,20 @@ def create_user():
     form = NewUserForm()
     _fill_choices(form)
     if form.validate_on_submit():
+        values = {
+            "email": form.email.data,
+            "name": form.name.data,
+            "role": form.role.data,
+            "password": form.password.data,
+            "centre_id": form.centre_id.data or None,
+            "college_id": form.college_id.data or None,
+            "active": form.active.data,
+        }
         try:
-            services.create_user(
-                db.session,
-                email=form.email.data,
-                name=form.name.data,
-                role=form.role.data,
-                password=form.password.data,
-                centre_id=form.centre_id.data or None,
-                college_id=form.college_id.data or None,
-                active=form.active.data,
-            )
+            run_write(db.session, lambda: services.create_user(db.session, **values))
         except services.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(exc.translated())
         else:
-            db.session.commit()
             flash(_("User %(email)s created.", email=form.email.data), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
@@ -277,21 +288,19 @@ def edit_user(user_id: int):
         if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
             flash(_("You cannot remove your own administrator access."), "error")
         else:
+            values = {
+                "email": form.email.data,
+                "name": form.name.data,
+                "role": form.role.data,
+                "centre_id": form.centre_id.data or None,
+                "college_id": form.college_id.data or None,
+                "active": form.active.data,
+            }
             try:
-                services.update_user(
-                    db.session,
-                    user,
-                    email=form.email.data,
-                    name=form.name.data,
-                    role=form.role.data,
-                    centre_id=form.centre_id.data or None,
-                    college_id=form.college_id.data or None,
-                    active=form.active.data,
-                )
+                run_write(db.session, lambda: services.update_user(db.session, user, **values))
             except services.AccountError as exc:
                 getattr(form, exc.field or "email").errors.append(exc.translated())
             else:
-                db.session.commit()
                 flash(_("Changes saved."), "success")
                 return redirect(url_for("auth.users"))
     return render_template(
@@ -305,8 +314,8 @@ def reset_user_password(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = NewPasswordForm(prefix="pw")
     if form.validate_on_submit():
-        services.set_password(db.session, user, form.password.data)
-        db.session.commit()
+        password = form.password.data
+        run_write(db.session, lambda: services.set_password(db.session, user, password))
         flash(_("The password of %(email)s has been reset.", email=user.email), "success")
         return redirect(url_for("auth.edit_user", user_id=user.id))
     for errors in form.errors.values():

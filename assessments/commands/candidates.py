@@ -11,6 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.db import run_write
 from app.extensions import db
 from assessments.commands.reference import fail, read_file
 from assessments.services.candidates.importing import import_candidates
@@ -32,14 +33,16 @@ def import_command(file: str, dry_run: bool) -> None:
     """
     data = read_file(file)
     try:
-        summary = import_candidates(db.session, file, data)
+        if dry_run:
+            summary = import_candidates(db.session, file, data)
+            db.session.rollback()
+        else:
+            summary = run_write(db.session, lambda: import_candidates(db.session, file, data))
     except Rejected as exc:
         fail(exc.lines())
     if dry_run:
-        db.session.rollback()
         click.echo(f"{file}: no problems found ({summary.text}; dry run, nothing stored)")
         return
-    db.session.commit()
     click.echo(f"{file}: {summary.text}")
 
 

@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from app.auth.models import User
+from app.db import run_write
 from app.extensions import db
 from assessments.iin import InvalidIIN, iin_problem, validate_iin
 from assessments.models import (
@@ -87,19 +88,20 @@ def create(centre_code, competence_code, scheme_id, start, end, chief_email, as_
         if chief is None:
             raise click.ClickException(f"--chief: no user with the email {chief_email}")
     try:
-        exam = service.create_exam(
+        exam = run_write(
             db.session,
-            centre=centre,
-            competence=competence,
-            scheme=scheme,
-            start=start.date(),
-            end=end.date() if end else None,
-            chief=chief,
+            lambda: service.create_exam(
+                db.session,
+                centre=centre,
+                competence=competence,
+                scheme=scheme,
+                start=start.date(),
+                end=end.date() if end else None,
+                chief=chief,
+            ),
         )
     except service.ExamError as exc:
-        db.session.rollback()
         raise _fail(exc) from exc
-    db.session.commit()
     if as_json:
         click.echo(json.dumps({"id": exam.id}))
     else:
@@ -115,17 +117,15 @@ def create(centre_code, competence_code, scheme_id, start, end, chief_email, as_
 def enrol(exam_id, path):
     """Enrol candidates from a CSV/XLSX file with `iin` and optional `workstation` columns."""
     exam = _load_exam(exam_id)
+    data = Path(path).read_bytes()
     try:
-        created = service.enrol_file(db.session, exam, path, Path(path).read_bytes())
+        created = run_write(db.session, lambda: service.enrol_file(db.session, exam, path, data))
     except Rejected as exc:
-        db.session.rollback()
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(1) from exc
     except service.ExamError as exc:
-        db.session.rollback()
         raise _fail(exc) from exc
-    db.session.commit()
     numbers = sorted({e.workstation for e in created})
     span = f"{numbers[0]}–{numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
     click.echo(
@@ -144,11 +144,9 @@ def assign(exam_id, chief_email, expert_emails):
     """Set the chief expert and the expert group (replaces the previous group)."""
     exam = _load_exam(exam_id)
     try:
-        service.assign(db.session, exam, chief_email, expert_emails)
+        run_write(db.session, lambda: service.assign(db.session, exam, chief_email, expert_emails))
     except service.ExamError as exc:
-        db.session.rollback()
         raise _fail(exc) from exc
-    db.session.commit()
     click.echo(
         f"exam {exam.id}: chief expert {exam.chief_expert.email}, {len(exam.experts)} experts"
     )
@@ -175,11 +173,11 @@ def attendance(exam_id, iin, status, reason):
     if enrolment is None:
         raise click.ClickException("--iin: the candidate is not enrolled in this exam")
     try:
-        service.set_attendance(db.session, enrolment, status, reason, None)
+        run_write(
+            db.session, lambda: service.set_attendance(db.session, enrolment, status, reason, None)
+        )
     except service.ExamError as exc:
-        db.session.rollback()
         raise _fail(exc) from exc
-    db.session.commit()
     candidate = enrolment.candidate
     click.echo(
         f"exam {exam.id}: {candidate.last_name} {candidate.first_name} "
@@ -193,17 +191,14 @@ def finalise(exam_id):
     """Lock every form and store the results, or list what is incomplete and exit 1."""
     exam = _load_exam(exam_id)
     try:
-        service.finalise(db.session, exam, None)
+        run_write(db.session, lambda: service.finalise(db.session, exam, None))
     except service.ExamIncomplete as exc:
-        db.session.rollback()
         click.echo(f"exam {exam_id} cannot be finalised: {exc}", err=True)
         for line in exc.lines():
             click.echo(line)
         raise SystemExit(1) from exc
     except service.ExamError as exc:
-        db.session.rollback()
         raise _fail(exc) from exc
-    db.session.commit()
     click.echo(
         f"exam {exam.id} finalised: {len(service.present_enrolments(exam))} results, "
         f"audit head {exam.audit_head} ({exam.audit_count} entries)"
@@ -217,11 +212,9 @@ def reopen(exam_id, reason):
     """Reopen a finalised exam for correction (forms stay locked)."""
     exam = _load_exam(exam_id)
     try:
-        service.reopen(db.session, exam, None, reason)
+        run_write(db.session, lambda: service.reopen(db.session, exam, None, reason))
     except service.ExamError as exc:
-        db.session.rollback()
         raise _fail(exc) from exc
-    db.session.commit()
     click.echo(f"exam {exam.id} reopened for marking")
 
 

@@ -15,6 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.db import run_write
 from app.extensions import db
 from assessments.services.reference.importing import import_reference
 from assessments.services.reference.listing import list_reference
@@ -54,14 +55,16 @@ def import_command(kind: str, file: str, dry_run: bool) -> None:
     """
     data = read_file(file)
     try:
-        summary = import_reference(db.session, kind, file, data)
+        if dry_run:
+            summary = import_reference(db.session, kind, file, data)
+            db.session.rollback()
+        else:
+            summary = run_write(db.session, lambda: import_reference(db.session, kind, file, data))
     except Rejected as exc:
         fail(exc.lines())
     if dry_run:
-        db.session.rollback()
         click.echo(f"{file}: no problems found ({summary.text}; dry run, nothing stored)")
         return
-    db.session.commit()
     click.echo(f"{file}: {summary.text}")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.db import run_write
 from app.extensions import db
 from assessments.models import MarkingScheme
 from assessments.scheme_files.spec import Problem, SchemeImportError
@@ -63,12 +64,13 @@ def import_command(files: tuple[Path, ...], competence_code: str, name: str, as_
         except OSError as exc:
             _fail([f"{path.name}: cannot be read ({exc.strerror or exc})"])
     try:
-        scheme = import_scheme(db.session, uploads, competence_code, name)
+        scheme = run_write(
+            db.session, lambda: import_scheme(db.session, uploads, competence_code, name)
+        )
     except SchemeImportError as exc:
         _fail([str(problem) for problem in exc.problems])
     result = summary(db.session, scheme)
     warnings = [str(Problem.from_record(w)) for w in scheme.warnings or []]
-    db.session.commit()
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -224,10 +226,9 @@ def settings_command(
     }
     changes = {key: value for key, value in given.items() if value is not None}
     try:
-        result = update_settings(db.session, scheme, **changes)
+        result = run_write(db.session, lambda: update_settings(db.session, scheme, **changes))
     except SchemeError as exc:
         _fail([f"{field}: {message}" for field, message in exc.errors.items()])
-    db.session.commit()
     if as_json:
         click.echo(json.dumps({"id": result.id, "version": result.version}))
     elif result.id != scheme_id:

@@ -35,6 +35,7 @@ from wtforms.validators import DataRequired
 from app.auth.models import User
 from app.auth.permissions import has_permission, requires
 from app.collation import kazakh_sorted
+from app.db import run_write
 from app.extensions import db
 from app.i18n import current_locale, localized
 from app.navigation import add_nav
@@ -268,10 +269,13 @@ def enrol():
         exam = access.visible_exam(db.session, current_user, form.exam_id.data)
         if exam is None or not access.can_manage_exam(current_user, exam):
             abort(404)
+        enrolment_scope = scope()
         try:
-            created = exam_service.enrol_candidates(db.session, exam, ids, scope=scope())
+            created = run_write(
+                db.session,
+                lambda: exam_service.enrol_candidates(db.session, exam, ids, scope=enrolment_scope),
+            )
         except exam_service.EnrolmentError as exc:
-            db.session.rollback()
             problems = [
                 {
                     "anchor": f"candidate-{p.candidate_id}"
@@ -283,10 +287,8 @@ def enrol():
                 for p in exc.problems
             ]
         except exam_service.ExamError as exc:
-            db.session.rollback()
             problems = [{"anchor": "enrol-form", "field": None, "message": exc.translated()}]
         else:
-            db.session.commit()
             flash(
                 ngettext(
                     "%(num)d candidate enrolled.", "%(num)d candidates enrolled.", len(created)
@@ -334,8 +336,8 @@ def search():
 @requires("candidates.view")
 def detail(candidate_id: int):
     candidate = visible_or_404(candidate_id)
-    log_access(db.session, candidate, current_user.id, "view")
-    db.session.commit()
+    user_id = current_user.id
+    run_write(db.session, lambda: log_access(db.session, candidate, user_id, "view"))
     log = []
     if has_permission(current_user, "candidates.personal_data"):
         entries = access_log(db.session, candidate)
@@ -392,8 +394,8 @@ def _save(candidate: Candidate | None):
     iin_typed = bool(form.iin.data)
     form.iin.data = ""
     if candidate is not None and request.method == "GET":
-        log_access(db.session, candidate, current_user.id, "view")
-        db.session.commit()
+        user_id = current_user.id
+        run_write(db.session, lambda: log_access(db.session, candidate, user_id, "view"))
     return render_template(
         "candidates/form.html",
         form=form,
@@ -461,9 +463,14 @@ def template():
 def export(candidate_id: int):
     """Download everything held about the candidate as JSON (the right of access)."""
     candidate = visible_or_404(candidate_id)
-    log_access(db.session, candidate, current_user.id, "export")
-    data = export_personal_data(db.session, candidate, current_locale())
-    db.session.commit()
+    user_id, locale = current_user.id, current_locale()
+
+    def unit() -> dict[str, Any]:
+        log_access(db.session, candidate, user_id, "export")
+        return export_personal_data(db.session, candidate, locale)
+
+    # the access is logged in the same transaction that reads what is handed over
+    data = run_write(db.session, unit)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = f"attachment; filename=candidate-{candidate.id}.json"
@@ -480,12 +487,11 @@ def erase(candidate_id: int):
         flash(_("Tick the box to confirm the erasure."), "error")
         return redirect(url_for("candidates.detail", candidate_id=candidate.id))
     name = candidate.full_name
+    user_id = current_user.id
     try:
-        erase_candidate(db.session, candidate, current_user.id)
+        run_write(db.session, lambda: erase_candidate(db.session, candidate, user_id))
     except ErasureRefused as exc:
-        db.session.rollback()
         flash(exc.translated(), "error")
         return redirect(url_for("candidates.detail", candidate_id=candidate_id))
-    db.session.commit()
     flash(_("The record of %(name)s has been erased.", name=name), "success")
     return redirect(url_for("candidates.index"))

@@ -19,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.auth.models import User
 from app.auth.permissions import has_permission, requires
 from app.dates import LocalDateField
+from app.db import run_write
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
@@ -274,18 +275,21 @@ def create():
         chief = db.session.get(User, form.chief_id.data) if form.chief_id.data else None
         if current_user.role != "admin" and centre.id != current_user.centre_id:
             abort(403)
+        start, end = form.start.data, form.end.data
         try:
-            exam = service.create_exam(
+            exam = run_write(
                 db.session,
-                centre=centre,
-                competence=competence,
-                scheme=scheme,
-                start=form.start.data,
-                end=form.end.data,
-                chief=chief,
+                lambda: service.create_exam(
+                    db.session,
+                    centre=centre,
+                    competence=competence,
+                    scheme=scheme,
+                    start=start,
+                    end=end,
+                    chief=chief,
+                ),
             )
         except service.ExamError as exc:
-            db.session.rollback()
             field = {
                 "centre": form.centre_id,
                 "scheme": form.scheme_id,
@@ -294,7 +298,6 @@ def create():
             }.get(exc.field, form.competence_id)
             field.errors = [*field.errors, exc.translated()]
         else:
-            db.session.commit()
             flash(_("Exam planned."), "success")
             return redirect(url_for("exams.detail", exam_id=exam.id))
     status = 422 if request.method == "POST" else 200
@@ -317,16 +320,15 @@ def assign(exam_id: int):
     if form.validate_on_submit():
         chief = db.session.get(User, form.chief_id.data)
         experts = [db.session.get(User, uid) for uid in form.expert_ids.data]
+        chief_email, expert_emails = (chief.email if chief else ""), [u.email for u in experts if u]
         try:
-            service.assign(
-                db.session, exam, chief.email if chief else "", [u.email for u in experts if u]
+            run_write(
+                db.session, lambda: service.assign(db.session, exam, chief_email, expert_emails)
             )
         except service.ExamError as exc:
-            db.session.rollback()
             target = form.chief_id if exc.field == "chief" else form.expert_ids
             target.errors = [*target.errors, exc.translated()]
         else:
-            db.session.commit()
             flash(_("Expert group saved."), "success")
             return redirect(url_for("exams.detail", exam_id=exam.id) + "#experts")
     return _detail(exam, 422, assign_form=form)
@@ -341,22 +343,24 @@ def enrol(exam_id: int):
     form = EnrolForm()
     if form.validate_on_submit():
         upload = form.file.data
-        filename = upload.filename or "upload"
+        filename, data, scope = (
+            upload.filename or "upload",
+            upload.read(),
+            Scope.for_user(current_user),
+        )
         try:
-            created = service.enrol_file(
-                db.session, exam, filename, upload.read(), scope=Scope.for_user(current_user)
+            created = run_write(
+                db.session,
+                lambda: service.enrol_file(db.session, exam, filename, data, scope=scope),
             )
         except Rejected as exc:
-            db.session.rollback()
             problems = [
                 {"row": p.row, "field": p.field, "message": p.translated()} for p in exc.problems
             ]
             return _detail(exam, 422, enrol_form=form, enrol_problems=problems, enrol_file=filename)
         except service.ExamError as exc:
-            db.session.rollback()
             form.file.errors = [*form.file.errors, exc.translated()]
         else:
-            db.session.commit()
             flash(_("%(count)s candidates enrolled.", count=len(created)), "success")
             return redirect(url_for("exams.detail", exam_id=exam.id) + "#candidates")
     return _detail(exam, 422, enrol_form=form)
@@ -373,15 +377,15 @@ def attendance(exam_id: int, enrolment_id: int):
         abort(403)
     form = AttendanceForm()
     if form.validate_on_submit():
+        status, reason = form.status.data, form.reason.data or ""
         try:
-            service.set_attendance(
-                db.session, enrolment, form.status.data, form.reason.data or "", current_user
+            run_write(
+                db.session,
+                lambda: service.set_attendance(db.session, enrolment, status, reason, current_user),
             )
         except service.ExamError as exc:
-            db.session.rollback()
             flash(_name(enrolment.candidate) + ": " + exc.translated(), "error")
         else:
-            db.session.commit()
             flash(
                 _(
                     "%(name)s: %(status)s.",
@@ -432,17 +436,14 @@ def finalise(exam_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        service.finalise(db.session, exam, current_user)
+        run_write(db.session, lambda: service.finalise(db.session, exam, current_user))
     except service.ExamIncomplete as exc:
-        db.session.rollback()
         return _detail(
             exam, 409, incomplete=_group_incomplete(exc.items), finalise_error=exc.translated()
         )
     except service.ExamError as exc:
-        db.session.rollback()
         flash(exc.translated(), "error")
         return redirect(url_for("exams.detail", exam_id=exam.id))
-    db.session.commit()
     flash(_("The exam is finalised: every form is locked and the results are stored."), "success")
     return redirect(url_for("exams.detail", exam_id=exam.id))
 
@@ -471,13 +472,12 @@ def reopen(exam_id: int):
     exam = _exam_or_abort(exam_id)
     form = ReopenForm()
     if form.validate_on_submit():
+        reason = form.reason.data
         try:
-            service.reopen(db.session, exam, current_user, form.reason.data)
+            run_write(db.session, lambda: service.reopen(db.session, exam, current_user, reason))
         except service.ExamError as exc:
-            db.session.rollback()
             form.reason.errors = [*form.reason.errors, exc.translated()]
         else:
-            db.session.commit()
             flash(_("The exam is reopened for correction."), "success")
             return redirect(url_for("exams.detail", exam_id=exam.id))
     return _detail(exam, 422, reopen_form=form)

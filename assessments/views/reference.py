@@ -34,6 +34,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.permissions import requires
 from app.collation import kazakh_sorted
+from app.db import run_write
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
@@ -209,7 +210,8 @@ def submit_form(
     saved_message: Callable[[Any], str],
     next_url: Callable[[Any], str],
 ) -> tuple[ResponseReturnValue | None, list[str], int]:
-    """On a valid POST run ``save`` and commit, flash and redirect; or show its problems.
+    """On a valid POST run ``save`` as one committed write unit, flash and redirect; or show
+    its problems.
 
     Returns the redirect (None unless saved), the messages that have no field in the form
     and the status of the page to render: 422 after a refusal or invalid input, else 200.
@@ -218,13 +220,11 @@ def submit_form(
     failed = False
     if form.validate_on_submit():
         try:
-            saved = save()
+            saved = run_write(db.session, save)
         except Rejected as exc:
-            db.session.rollback()
             general = attach_problems(form, exc.problems)
             failed = True
         else:
-            db.session.commit()
             flash(saved_message(saved), "success")
             return redirect(next_url(saved)), general, 302
     return None, general, 422 if failed or form.errors else 200
@@ -242,13 +242,12 @@ def import_upload(
     if form.validate_on_submit():
         upload = form.file.data
         filename = upload.filename or "upload"
+        data = upload.read()
         try:
-            summary = run_import(filename, upload.read())
+            summary = run_write(db.session, lambda: run_import(filename, data))
         except Rejected as exc:
-            db.session.rollback()
             rejected = exc
         else:
-            db.session.commit()
             flash(
                 _(
                     "%(file)s imported: %(created)s created, %(updated)s updated.",

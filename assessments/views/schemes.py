@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.auth.permissions import has_permission, requires
+from app.db import run_write
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
@@ -189,20 +190,17 @@ def upload():
     if valid and files:
         digest = _digest(form.competence_id.data, files)
         confirmed = bool(form.confirm_weights.data) and form.checked.data == digest
+        code, name = (competence.code if competence else ""), form.name.data
         try:
-            scheme = import_scheme(
+            scheme = run_write(
                 db.session,
-                files,
-                competence.code if competence else "",
-                form.name.data,
-                user=current_user,
-                confirm_weights=confirmed,
+                lambda: import_scheme(
+                    db.session, files, code, name, user=current_user, confirm_weights=confirmed
+                ),
             )
         except SchemeImportError as exc:
-            db.session.rollback()
             problems = exc.problems
         except WeightsToConfirm as exc:
-            db.session.rollback()
             sections = exc.sections
             confirming = True
             if form.checked.data != digest:
@@ -213,7 +211,6 @@ def upload():
                 ]
             _keep(form, files, digest)
         else:
-            db.session.commit()
             message = _(
                 "Marking scheme “%(name)s” version %(version)s imported.",
                 name=scheme.name,
@@ -298,19 +295,19 @@ def settings(scheme_id: int):
         for row in form.bands
         if (row.threshold.data or "").strip() or row.grade.data
     ]
+    values = {
+        "judges": form.judges.data,
+        "allowed_spread": form.allowed_spread.data,
+        "grade_bands": bands,
+        "fallback_grade": form.fallback_grade.data,
+        "pass_min_grade": form.pass_min_grade.data,
+    }
     try:
-        result = update_settings(
+        result = run_write(
             db.session,
-            scheme,
-            judges=form.judges.data,
-            allowed_spread=form.allowed_spread.data,
-            grade_bands=bands,
-            fallback_grade=form.fallback_grade.data,
-            pass_min_grade=form.pass_min_grade.data,
-            user=current_user,
+            lambda: update_settings(db.session, scheme, user=current_user, **values),
         )
     except SchemeError as exc:
-        db.session.rollback()
         band_errors = []
         for problem in exc.problems:
             target = getattr(form, problem.field, None)
@@ -321,7 +318,6 @@ def settings(scheme_id: int):
             else:
                 target.errors.append(problem.translated())
         return _detail(_load(scheme_id), form, 422, band_errors)
-    db.session.commit()
     if result.id != scheme_id:
         flash(
             _(

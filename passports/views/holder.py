@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 
 from app.auth.permissions import public
+from app.db import run_write
 from app.extensions import db
 from passports.credentials import linkedin_url, signed_credential
 from passports.forms import HolderChoicesForm
@@ -34,13 +35,13 @@ def holder(token: str):
         else {"share_enabled": passport.share_enabled, "lookup_enabled": passport.lookup_enabled}
     )
     if form.validate_on_submit():
-        holders.set_holder_choices(
+        share, lookup = form.share_enabled.data, form.lookup_enabled.data
+        run_write(
             db.session,
-            passport,
-            share_enabled=form.share_enabled.data,
-            lookup_enabled=form.lookup_enabled.data,
+            lambda: holders.set_holder_choices(
+                db.session, passport, share_enabled=share, lookup_enabled=lookup
+            ),
         )
-        db.session.commit()
         flash(_("Your choices are saved."), "success")
         return redirect(url_for("passports.holder", token=token))
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")

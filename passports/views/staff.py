@@ -257,8 +257,7 @@ def keys_page():
 def rotate_keys():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    key, previous = keys.rotate_key(db.session)
-    db.session.commit()
+    key, previous = run_write(db.session, lambda: keys.rotate_key(db.session))
     if previous is None:
         flash(_("Created signing key %(kid)s.", kid=key.kid), "success")
     else:
@@ -351,8 +350,7 @@ def regenerate_link(number: str):
     passport = _visible_passport(number)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    holders.regenerate_link(db.session, passport)
-    db.session.commit()
+    run_write(db.session, lambda: holders.regenerate_link(db.session, passport))
     flash(_("A new private link was made; the old one no longer works."), "success")
     return redirect(url_for("passport_admin.detail", number=passport.number))
 

@@ -3,6 +3,9 @@ effects (e-mails, files) that happen once, after the commit."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -76,3 +79,46 @@ def test_a_race_lost_every_time_gives_up_without_side_effects(session):
 def test_after_commit_outside_a_write_unit_is_a_mistake(session):
     with pytest.raises(RuntimeError):
         after_commit(session, lambda: None)
+
+
+# --- the rule stays: pages, the API and the CLI commit only through run_write -----------
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("app", "assessments", "passports", "reports")
+BOUNDARY = ROOT / "app" / "db.py"  # run_write itself
+
+
+def _modules() -> list[Path]:
+    return [
+        path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != BOUNDARY and "migrations" not in path.parts
+    ]
+
+
+def _commit_calls(source: str) -> list[int]:
+    """The lines of ``source`` that call a ``.commit()`` (a session's, a connection's …)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "commit"
+    ]
+
+
+def test_the_guard_sees_a_direct_commit():
+    source = "def save(s):\n    db.session.add(s)\n    db.session.commit()\n    s.commit\n"
+    assert _commit_calls(source) == [3]
+
+
+def test_no_module_commits_outside_the_write_boundary():
+    modules = _modules()
+    assert len(modules) > 50  # the walk found the packages
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in modules
+        for line in _commit_calls(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], "commit through app.db.run_write, not directly: " + ", ".join(offenders)
