@@ -53,7 +53,7 @@ def rows_in_view(page) -> int:
 
 
 def test_opening_a_form_focuses_the_first_empty_cell_and_shows_eight_rows(live_server, tablet):
-    ids = tablet_exam(live_server, serial=2600)
+    ids = tablet_exam(live_server, serial=8100)
     sign_in(tablet, live_server, ids["expert"])
     tablet.goto(ids["url"])
     expect(tablet.locator("#cell-0-0")).to_be_focused()
@@ -66,3 +66,38 @@ def test_opening_a_form_focuses_the_first_empty_cell_and_shows_eight_rows(live_s
     tablet.reload()
     expect(tablet.locator("#cell-1-0")).to_be_focused()
     assert rows_in_view(tablet) >= 8
+
+
+def test_a_judge_cell_refuses_4_and_1_5_on_the_cell_and_a_saved_correction_clears_it(
+    live_server, tablet
+):
+    ids = tablet_exam(live_server, serial=8200, candidates=3)
+    sign_in(tablet, live_server, ids["expert"])
+    tablet.goto(ids["url"])
+    tablet.locator("#cell-0-2").focus()
+    tablet.keyboard.type("4")
+    tablet.keyboard.press("Enter")
+    tablet.keyboard.type("1,5")
+    tablet.keyboard.press("Enter")
+
+    refusals = ("must be 0, 1, 2 or 3", "must be a whole number 0, 1, 2 or 3")
+    for r, refusal in enumerate(refusals):
+        cell = tablet.locator(f"#cell-{r}-2")
+        expect(cell).to_have_attribute("aria-invalid", "true")
+        expect(cell).to_have_attribute("aria-describedby", f"cell-error-{r}-2")
+        expect(tablet.locator(f"#cell-error-{r}-2")).to_have_text(f"Not saved: {refusal}")
+        expect(tablet.locator(f"td.cell.invalid:has(#cell-{r}-2)")).to_have_count(1)
+    expect(tablet.locator("#cell-0-2")).to_have_value("4")  # kept for the expert to correct
+    expect(tablet.locator("#cell-1-2")).to_have_value("1,5")
+    # the reason shows beside the cell that has the focus (no hover on a tablet)
+    tablet.locator("#cell-0-2").focus()
+    expect(tablet.locator("#cell-error-0-2")).to_be_visible()
+    expect(tablet.locator("#cell-error-1-2")).to_be_hidden()
+
+    tablet.keyboard.press("Control+a")
+    tablet.keyboard.type("3")
+    tablet.keyboard.press("Enter")
+    expect(tablet.locator("#cell-0-2")).not_to_have_attribute("aria-invalid", "true")
+    expect(tablet.locator("#cell-error-0-2")).to_have_count(0)
+    expect(tablet.locator("td.cell.invalid:has(#cell-0-2)")).to_have_count(0)
+    expect(tablet.locator("#cell-1-2")).to_have_attribute("aria-invalid", "true")

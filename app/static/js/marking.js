@@ -141,7 +141,7 @@
       at: Date.now(),
     });
     cellOf(input).classList.add("pending");
-    cellOf(input).classList.remove("invalid", "saved");
+    cellOf(input).classList.remove("saved");
   }
 
   function forget(input) {
@@ -296,6 +296,7 @@
       setSignedOut(false);
       serverTrouble = false;
       delete input.dataset.refused;
+      clearRefusal(input);
       input.dataset.version = data.version === null ? "" : String(data.version);
       input.dataset.saved = data.value === null ? "" : sent.value;
       input.dataset.reason = data.reason || "";
@@ -338,11 +339,40 @@
     storage.remove(prefix + key);
     delete pending[key];
     cellOf(input).classList.remove("pending");
-    cellOf(input).classList.add("invalid");
-    input.title = fill(messages.notSaved, { message: message });
-    input.setAttribute("aria-invalid", "true");
+    showRefusal(input, fill(messages.notSaved, { message: message }));
     showError(fill(messages.notSaved, { message: input.getAttribute("aria-label") + " — " + message }));
     flushSoon(0);
+  }
+
+  /* A refused value stays in its cell, marked, with the server's reason tied to the cell. */
+  function showRefusal(input, text) {
+    var cell = cellOf(input);
+    var note = cell.querySelector(".cell-error");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "cell-error";
+      note.id = "cell-error-" + input.dataset.r + "-" + input.dataset.c;
+      cell.appendChild(note);
+    }
+    note.textContent = text;
+    cell.classList.add("invalid");
+    input.title = text;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", note.id);
+  }
+
+  function clearRefusal(input) {
+    var cell = cellOf(input);
+    var note = cell.querySelector(".cell-error");
+    if (note) {
+      note.remove();
+    }
+    cell.classList.remove("invalid");
+    if (input.getAttribute("aria-invalid")) {
+      input.removeAttribute("title");
+    }
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
   }
 
   function firstError(errors) {
@@ -675,13 +705,6 @@
     return false;
   }
 
-  function allowedKey(input, key) {
-    if (input.dataset.kind === "J") {
-      return /^[0-3]$/.test(key);
-    }
-    return /^[0-9.,]$/.test(key);
-  }
-
   grid.addEventListener("keydown", function (event) {
     var input = event.target;
     if (!input.classList || !input.classList.contains("mark")) {
@@ -732,6 +755,8 @@
       case "Escape":
         event.preventDefault();
         input.value = input.dataset.saved;
+        clearRefusal(input);
+        delete input.dataset.refused;
         if (pending[keyOf(input)] && !pending[keyOf(input)].conflict) {
           forget(input);
           updateStatus();
@@ -746,10 +771,7 @@
           reasonInput.focus();
         }
         return;
-      default:
-        if (event.key.length === 1 && !allowedKey(input, event.key)) {
-          event.preventDefault();
-        }
+      // every other key types: a wrong value is refused on its cell, never dropped silently
     }
   });
 
@@ -784,8 +806,6 @@
       entry.value = input.value.trim();
       return;
     }
-    cellOf(input).classList.remove("invalid");
-    input.removeAttribute("aria-invalid");
     remember(input, input.value.trim(), currentReason(input));
     updateStatus();
     scheduleIdleCommit(input);
