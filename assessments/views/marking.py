@@ -68,7 +68,7 @@ def _messages() -> dict[str, str]:
     return {
         "decimal": format_number(Decimal("1.5"), 1)[1],
         "allSaved": _("All saved"),
-        "saving": _("Saving…"),
+        "unsaved": _("%(count)s unsaved — saving…", count="{count}"),
         "pending": _("%(count)s not saved yet — retrying", count="{count}"),
         "offline": _("Offline: %(count)s entries kept on this device, retrying", count="{count}"),
         "serverBusy": _(

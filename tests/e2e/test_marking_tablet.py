@@ -101,3 +101,58 @@ def test_a_judge_cell_refuses_4_and_1_5_on_the_cell_and_a_saved_correction_clear
     expect(tablet.locator("#cell-error-0-2")).to_have_count(0)
     expect(tablet.locator("td.cell.invalid:has(#cell-0-2)")).to_have_count(0)
     expect(tablet.locator("#cell-1-2")).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_sticky_status_bar_counts_unsaved_entries_and_leaving_asks_first(live_server, tablet):
+    ids = tablet_exam(live_server, serial=8300)
+    sign_in(tablet, live_server, ids["expert"])
+    tablet.goto(ids["url"])
+    tablet.route("**/api/v1/exams/*/marks", lambda route: route.abort())  # Wi-Fi gone
+    expect(tablet.locator("#cell-0-0")).to_be_focused()
+    tablet.keyboard.type("1")
+    tablet.keyboard.press("Enter")
+    tablet.keyboard.type("0,5")
+    tablet.keyboard.press("Enter")
+    status = tablet.locator("#save-status")
+    expect(status).to_have_text("2 not saved yet — retrying")
+
+    # an unsaved cell looks unlike an empty one (colour and border)
+    def look(selector: str) -> list[str]:
+        return tablet.locator(selector).evaluate(
+            "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderTopStyle,"
+            " getComputedStyle(e).borderTopColor]"
+        )
+
+    unsaved, empty = look("#cell-0-0"), look("#cell-2-0")
+    assert unsaved[0] != empty[0] and unsaved[1:] != empty[1:]
+
+    # scrolled to the bottom of the page and of the grid, the bar is still in view
+    tablet.evaluate(
+        "() => { document.querySelector('.marking-wrap').scrollTop = 10000;"
+        " window.scrollTo(0, document.body.scrollHeight); }"
+    )
+    box = tablet.locator("#marking-summary").bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768
+    expect(status).to_be_in_viewport()
+
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.accept()
+
+    tablet.on("dialog", answer)
+    tablet.reload()  # the entries are on the device; the browser asks before leaving
+    assert asked == ["beforeunload"]
+    expect(tablet.locator("td.cell.pending")).to_have_count(2)
+
+    tablet.unroute("**/api/v1/exams/*/marks")
+    tablet.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(status).to_have_text("All saved")
+    tablet.locator("#cell-3-0").focus()  # the user touched the page again
+    tablet.keyboard.type("1")
+    tablet.keyboard.press("Enter")
+    expect(status).to_have_text("All saved")
+    tablet.reload()  # nothing unsaved: no question
+    expect(tablet.locator("#cell-0-0")).to_have_value("1.00")
+    assert asked == ["beforeunload"]

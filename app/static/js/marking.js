@@ -422,7 +422,7 @@
       text = fill(messages.pending, { count: waiting });
       state = "pending";
     } else {
-      text = messages.saving;
+      text = fill(messages.unsaved, { count: waiting });
       state = "pending";
     }
     statusEl.textContent = text;
@@ -900,6 +900,16 @@
   }
   window.addEventListener("focus", retryIfSignedOut);
   document.addEventListener("visibilitychange", retryIfSignedOut);
+  // leaving with entries the server does not have yet asks first (they stay on the device)
+  window.addEventListener("beforeunload", function (event) {
+    if (active) {
+      commit(active);
+    }
+    if (Object.keys(pending).length > 0) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
   window.addEventListener("pagehide", function () {
     if (active) {
       commit(active);
