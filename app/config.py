@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # imports (marks, candidates, enrolments, reference data, schemes) per signed-in user,
+    # all import endpoints together (app/rate_limits.py)
+    "IMPORT_RATE_LIMIT": "20 per minute",
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_SECONDS": 300,
     # a signed-in session ends after this long without a request, and this long after

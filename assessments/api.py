@@ -13,7 +13,7 @@ Errors are ``application/problem+json`` with a machine-readable ``code``:
 400 ``header_missing``; 401 not signed in; 403 ``not_allowed`` / ``conflict_of_interest``;
 404 unknown or invisible exam, form or cell; 409 ``conflict`` (stale
 ``expected_version``, with ``current``); 422 ``invalid`` (``errors`` by field) or
-``not_present``; 423 ``form_locked`` / ``exam_finalised``.
+``not_present``; 423 ``form_locked`` / ``exam_finalised``; 429 too many imports.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from app.errors import problem
 from app.extensions import db
 from app.i18n import format_datetime
 from app.messages import N_, DomainError
+from app.rate_limits import limit_imports
 from assessments import access
 from assessments.models import Aspect, Enrolment, Exam, ExamStatus, MarkingForm, SubCriterion
 from assessments.schemas import (
@@ -381,6 +382,7 @@ def rejected(exc: Rejected):
 @bp.post("/exams/<int:exam_id>/marks/import")
 @requires("marks.enter")
 @xhr_only
+@limit_imports
 def import_marks(exam_id: int):
     """Import many marks from an uploaded CSV/XLSX ``file`` or a JSON list, all or nothing."""
     upload = request.files.get("file")

@@ -312,9 +312,10 @@ def _aspects(session: Session, exam: Exam) -> list[tuple[str, str, str, str, int
 
 
 def _marks_for(
-    rng: random.Random, iin: str, ability: float, aspects, judges: int
+    rng: random.Random, number: str, ability: float, aspects, judges: int
 ) -> list[dict[str, str]]:
-    """Generate one candidate's marks as import rows (iin, aspect, judge, score, reason)."""
+    """Generate one candidate's marks as import rows (candidate number, aspect, judge,
+    score, reason), as the chief expert types them up from the paper forms."""
     rows = []
     for letter, _code, address, kind, maximum in aspects:
         if kind == "J":
@@ -322,7 +323,12 @@ def _marks_for(
             for seat in range(1, judges + 1):
                 score = low + (1 if rng.random() < 0.35 and low < 3 else 0)
                 rows.append(
-                    {"iin": iin, "aspect": address, "judge": str(seat), "score": str(score)}
+                    {
+                        "candidate": number,
+                        "aspect": address,
+                        "judge": str(seat),
+                        "score": str(score),
+                    }
                 )
             continue
         reason = ""
@@ -335,8 +341,15 @@ def _marks_for(
             value = 0
             reason = rng.choice(NOT_DONE_REASONS)
         score = hundredths_text(value)
-        rows.append({"iin": iin, "aspect": address, "judge": "", "score": score, "reason": reason})
+        rows.append(
+            {"candidate": number, "aspect": address, "judge": "", "score": score, "reason": reason}
+        )
     return rows
+
+
+def _candidate_numbers(exam: Exam) -> dict[int, str]:
+    """The exam's candidate numbers by candidate id, as typed in an import."""
+    return {e.candidate_id: str(e.candidate_number) for e in exam.enrolments}
 
 
 def _import(session: Session, exam: Exam, rows: list[dict[str, str]], user: User, source: str):
@@ -357,12 +370,11 @@ def _finalised_exam(session: Session, context: _Context, people: list[Candidate]
     exams.set_attendance(session, enrolment, "absent", "", context.chief)
     rows: list[dict[str, str]] = []
     present = [c for c in people if c.id != absent.id]
+    numbers = _candidate_numbers(exam)
     for index, candidate in enumerate(present):
         # abilities spread from weak to strong, so grades 2 to 5 all occur
         ability = 0.2 + 0.78 * ((index * 7) % len(present)) / max(len(present) - 1, 1)
-        rows += _marks_for(
-            rng, decrypt_iin(candidate.iin_encrypted), ability, aspects, exam.scheme.judges
-        )
+        rows += _marks_for(rng, numbers[candidate.id], ability, aspects, exam.scheme.judges)
     _import(session, exam, rows, context.chief, "demo: paper marking forms, day 1-2")
     exams.finalise(session, exam, context.chief)
     return exam
@@ -377,15 +389,16 @@ def _exam_in_progress(session: Session, context: _Context, people: list[Candidat
     aspects = _aspects(session, exam)
     judges = exam.scheme.judges
     rows: list[dict[str, str]] = []
+    numbers = _candidate_numbers(exam)
     for index, candidate in enumerate(people):
         ability = 0.35 + 0.6 * ((index * 3) % len(people)) / max(len(people) - 1, 1)
         chosen = [a for a in aspects if a[0] in "AB" or (a[0] == "C" and index % 2 == 0)]
-        rows += _marks_for(rng, decrypt_iin(candidate.iin_encrypted), ability, chosen, judges)
+        rows += _marks_for(rng, numbers[candidate.id], ability, chosen, judges)
     # the judges of the first judgement aspect of B disagree on the first candidate: 1, 1, 3
     first_j = next(a for a in aspects if a[0] == "B" and a[3] == "J")
-    first_iin = decrypt_iin(people[0].iin_encrypted)
+    first = numbers[people[0].id]
     for row in rows:
-        if row["iin"] == first_iin and row["aspect"] == first_j[2]:
+        if row["candidate"] == first and row["aspect"] == first_j[2]:
             row["score"] = {"1": "1", "2": "1"}.get(row["judge"], "3")
     _import(session, exam, rows, context.chief, "demo: day 1")
     forms = session.scalars(select(MarkingForm).where(MarkingForm.exam_id == exam.id)).all()

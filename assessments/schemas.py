@@ -54,9 +54,14 @@ class SeatSchema(Schema):
 
 
 class ImportRowSchema(Schema):
-    """One element of a JSON import: the CSV columns ``iin,aspect,judge,score[,reason]``."""
+    """One element of a JSON import: the CSV columns ``candidate,aspect,judge,score[,reason]``.
 
-    iin = fields.String(required=True)
+    ``candidate`` is the candidate number; ``iin`` may stand in its place for the roles
+    that may name candidates by IIN (the import service decides, for the whole list).
+    """
+
+    candidate = fields.Raw(load_default=None)
+    iin = fields.String(load_default=None)
     aspect = fields.String(required=True)
     judge = fields.Raw(load_default=None, allow_none=True)
     score = fields.Raw(required=True)
@@ -73,17 +78,20 @@ def _text(value: Any) -> str:
 
 
 def import_rows(items: list[dict[str, Any]]) -> list[Row]:
-    """Turn loaded JSON import elements into table rows numbered by list position (1-based)."""
-    return [
-        Row(
-            position,
-            {
-                "iin": _text(item["iin"]),
-                "aspect": _text(item["aspect"]),
-                "judge": _text(item["judge"]),
-                "score": _text(item["score"]),
-                "reason": _text(item["reason"]),
-            },
+    """Turn loaded JSON import elements into table rows numbered by list position (1-based).
+
+    ``candidate`` and ``iin`` become columns only where given, as in a file's header.
+    """
+    rows = []
+    for position, item in enumerate(items, start=1):
+        values = {
+            name: _text(item[name]) for name in ("candidate", "iin") if item[name] is not None
+        }
+        values.update(
+            aspect=_text(item["aspect"]),
+            judge=_text(item["judge"]),
+            score=_text(item["score"]),
+            reason=_text(item["reason"]),
         )
-        for position, item in enumerate(items, start=1)
-    ]
+        rows.append(Row(position, values))
+    return rows

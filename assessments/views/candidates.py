@@ -39,6 +39,7 @@ from app.db import run_write
 from app.extensions import db
 from app.i18n import current_locale, localized
 from app.navigation import add_nav
+from app.rate_limits import limit_imports
 from assessments import access
 from assessments.iin import InvalidIIN, validate_iin
 from assessments.models import Candidate, Centre, College, Enterprise, Exam, ExamStatus
@@ -425,6 +426,7 @@ def edit(candidate_id: int):
 
 @bp.route("/import", methods=["GET", "POST"])
 @requires("candidates.manage")
+@limit_imports
 def import_file():
     form = UploadForm()
     done, rejected, status = import_upload(

@@ -23,6 +23,7 @@ from app.db import run_write
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
+from app.rate_limits import limit_imports
 from assessments import access
 from assessments.models import (
     ATTENDANCE,
@@ -336,6 +337,7 @@ def assign(exam_id: int):
 
 @bp.post("/<int:exam_id>/enrol")
 @requires("exams.manage")
+@limit_imports
 def enrol(exam_id: int):
     exam = _exam_or_abort(exam_id)
     if not _can_manage(exam):

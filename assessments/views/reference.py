@@ -38,6 +38,7 @@ from app.db import run_write
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
+from app.rate_limits import limit_imports
 from app.spreadsheets import set_cell
 from assessments.models import Centre, College, Competence, Enterprise
 from assessments.services.reference.importing import import_reference
@@ -514,6 +515,7 @@ def edit_enterprise(enterprise_id: int | None = None):
 
 @bp.route("/<kind>/import", methods=["GET", "POST"])
 @requires("reference.manage")
+@limit_imports
 def import_file(kind: str):
     if kind not in KINDS:
         abort(404)

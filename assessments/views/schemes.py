@@ -33,6 +33,7 @@ from app.db import run_write
 from app.extensions import db
 from app.i18n import localized
 from app.navigation import add_nav
+from app.rate_limits import limit_imports
 from assessments import scoring
 from assessments.models import Competence, MarkingScheme
 from assessments.scheme_files.spec import WEIGHT_TOLERANCE, SchemeImportError
@@ -170,6 +171,7 @@ def index():
 
 @bp.route("/import", methods=["GET", "POST"])
 @requires("schemes.manage")
+@limit_imports
 def upload():
     form = UploadForm()
     form.competence_id.choices = _competence_choices()

@@ -315,7 +315,8 @@ def test_an_unreadable_csv_upload_is_422_not_500(sign_in, client, session, setup
 def test_import_by_upload_and_by_json_is_all_or_nothing(sign_in, client, session, setup):
     sign_in(setup.chief)
     url = f"/api/v1/exams/{setup.exam.id}/marks/import"
-    bad = f"iin,aspect,judge,score\n{setup.iins[0]},A1.1,,1\n{setup.iins[1]},A1.3,,2\n"
+    first, second = (e.candidate_number for e in setup.enrolments[:2])
+    bad = f"candidate,aspect,judge,score\n{first},A1.1,,1\n{second},A1.3,,2\n"
     response = client.post(
         url,
         data={"file": (io.BytesIO(bad.encode()), "day1.csv")},
@@ -329,9 +330,9 @@ def test_import_by_upload_and_by_json_is_all_or_nothing(sign_in, client, session
     assert (response.json["errors"][0]["row"], response.json["errors"][0]["field"]) == (3, "judge")
     assert session.scalars(select(Mark)).all() == []
     good = [
-        {"iin": setup.iins[0], "aspect": "A1.1", "judge": None, "score": 1},
-        {"iin": setup.iins[0], "aspect": "A1.3", "judge": 2, "score": "3"},
-        {"iin": setup.iins[1], "aspect": "A1.2", "score": 0.25, "reason": "one field missing"},
+        {"candidate": first, "aspect": "A1.1", "judge": None, "score": 1},
+        {"candidate": str(first), "aspect": "A1.3", "judge": 2, "score": "3"},
+        {"candidate": second, "aspect": "A1.2", "score": 0.25, "reason": "one field missing"},
     ]
     imported = client.post(url, json=good, headers=XHR)
     assert imported.status_code == 200, imported.json
@@ -342,7 +343,7 @@ def test_import_by_upload_and_by_json_is_all_or_nothing(sign_in, client, session
     assert reasons == {"JSON", "one field missing"}
     wrong_shape = client.post(url, json={"rows": good}, headers=XHR)
     assert wrong_shape.status_code == 422
-    missing_field = client.post(url, json=[{"iin": setup.iins[0]}], headers=XHR)
+    missing_field = client.post(url, json=[{"candidate": first}], headers=XHR)
     assert missing_field.status_code == 422
     assert "0" in missing_field.json["errors"]
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from assessments.models import AuditEntry, Mark
 from assessments.services import audit
-from assessments.services.marks import bulk_import, entry, errors, seats, signoff
-from assessments.tabular import Rejected
+from assessments.services.marks import bulk_import, entry, errors, rules, seats, signoff
+from assessments.tabular import Rejected, Row
 from tests.assessments.marking_setup import build_exam
-from tests.factories import iin_for
+from tests.factories import UserFactory, iin_for
 
 
 @pytest.fixture
@@ -25,9 +25,11 @@ def csv_bytes(*lines: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def full_rows(setup, value="0", scores=(2, 2, 3)) -> list[str]:
+def full_rows(setup, value="0", scores=(2, 2, 3), by="iin") -> list[str]:
+    """Every cell of the exam, candidates named by IIN or by candidate number."""
+    keys = setup.iins if by == "iin" else [e.candidate_number for e in setup.enrolments]
     rows = []
-    for iin in setup.iins:
+    for iin in keys:
         for address, aspect in setup.aspects.items():
             if aspect.kind == "M":
                 rows.append(f"{iin},{address},,{value}")
@@ -41,7 +43,9 @@ def stored(session) -> dict:
 
 
 def test_a_complete_file_is_imported_chained_and_starts_marking(session, setup):
-    data = csv_bytes("iin,aspect,judge,score", *full_rows(setup, value='"0,5"'))
+    data = csv_bytes(
+        "candidate,aspect,judge,score", *full_rows(setup, value='"0,5"', by="candidate")
+    )
     summary = bulk_import.import_marks(session, setup.exam, "day1.csv", data, setup.chief)
     cells = 3 * (3 + 3)  # 3 candidates × (3 M aspects + 3 judge seats)
     assert (summary.rows, summary.created, summary.updated, summary.unchanged) == (
@@ -205,7 +209,12 @@ def test_conflicts_of_interest_apply_to_imports(session, setup):
     judge.college_id = setup.candidate(0).college_id
     session.flush()
     lines = _refused(
-        session, setup, "iin,aspect,judge,score", f"{setup.iins[0]},A1.3,2,1", entries=1
+        session,
+        setup,
+        "candidate,aspect,judge,score",
+        f"{setup.enrolments[0].candidate_number},A1.3,2,1",
+        user=chief,
+        entries=1,
     )
     assert lines == [
         f"m.csv:2: judge: conflict of interest: the expert in this seat ({judge.name}) is "
@@ -219,11 +228,13 @@ def test_conflicts_of_interest_apply_to_imports(session, setup):
             session,
             setup.exam,
             "m.csv",
-            csv_bytes("iin,aspect,judge,score", f"{setup.iins[0]},A1.1,,1"),
+            csv_bytes(
+                "candidate,aspect,judge,score", f"{setup.enrolments[0].candidate_number},A1.1,,1"
+            ),
             expert,
         )
     assert caught.value.lines() == [
-        "m.csv:2: iin: conflict of interest: you are from the candidate's college"
+        "m.csv:2: candidate: conflict of interest: you are from the candidate's college"
     ]
 
 
@@ -255,3 +266,97 @@ def test_cli_import_prints_a_summary_or_every_problem(app, session, setup, tmp_p
     missing = runner.invoke(args=["marks", "import", "999999", str(good)])
     assert missing.exit_code == 1
     assert "no exam with id 999999" in missing.output
+
+
+# --- candidates by number; IINs only for administrators --------------------------------
+
+
+@pytest.mark.parametrize("who", ["expert", "chief"])
+def test_an_expert_cannot_learn_whether_an_iin_is_enrolled(session, setup, who):
+    """An IIN-keyed file from an expert gets one answer, enrolled IIN or not, naming the column."""
+    user = setup.experts[0] if who == "expert" else setup.chief
+    answers = []
+    for iin in (setup.iins[0], iin_for(9000), "123"):
+        answers.append(
+            _refused(session, setup, "iin,aspect,judge,score", f"{iin},A1.1,,1", user=user)
+        )
+    assert (
+        answers[0]
+        == answers[1]
+        == answers[2]
+        == [
+            "m.csv: iin: Experts name candidates by candidate number: replace the column iin with "
+            "the column candidate (the number shown in the marking grid)."
+        ]
+    )
+    # the JSON rows of the API alike
+    with pytest.raises(Rejected) as caught:
+        bulk_import.import_rows(
+            session,
+            setup.exam,
+            [Row(1, {"iin": setup.iins[0], "aspect": "A1.1", "judge": "", "score": "1"})],
+            user,
+            source="JSON",
+        )
+    assert caught.value.lines() == [answers[0][0].replace("m.csv", "JSON")]
+
+
+def test_an_expert_imports_by_candidate_number(session, setup):
+    expert = setup.experts[0]
+    numbers = [e.candidate_number for e in setup.enrolments]
+    summary = bulk_import.import_marks(
+        session,
+        setup.exam,
+        "m.csv",
+        csv_bytes("Candidate,aspect,judge,score", f"{numbers[0]},A1.1,,1", f"{numbers[2]},A2.1,,1"),
+        expert,
+    )
+    assert summary.created == 2
+    assert stored(session) == {
+        (setup.enrolments[0].id, setup.aspects["A1.1"].id, 0): 100,
+        (setup.enrolments[2].id, setup.aspects["A2.1"].id, 0): 100,
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        (
+            "candidate,aspect,judge,score",
+            "99,A1.1,,1",
+            "m.csv:2: candidate: no candidate has the number 99 in this exam",
+        ),
+        (
+            "candidate,aspect,judge,score",
+            "x1,A1.1,,1",
+            "m.csv:2: candidate: must be a candidate number (digits only)",
+        ),
+        (
+            "candidate,aspect,judge,score",
+            "²,A1.1,,1",
+            "m.csv:2: candidate: must be a candidate number (digits only)",
+        ),
+        ("candidate,aspect,judge,score", ",A1.1,,1", "m.csv:2: candidate: is required"),
+        (
+            "aspect,judge,score",
+            "A1.1,,1",
+            "m.csv: candidate: needs the column candidate (the candidate number in this exam)",
+        ),
+        (
+            "candidate,iin,aspect,judge,score",
+            "1,,A1.1,,1",
+            "m.csv: candidate: names candidates both by candidate and by iin; keep one of the two",
+        ),
+    ],
+)
+def test_candidate_number_problems_are_named(session, setup, header, row, expected):
+    assert _refused(session, setup, header, row, user=setup.experts[0]) == [expected]
+
+
+def test_administrators_and_the_command_line_may_still_import_by_iin(session, setup):
+    data = csv_bytes("iin,aspect,judge,score", f"{setup.iins[1]},A1.1,,1")
+    assert bulk_import.import_marks(session, setup.exam, "m.csv", data, None).created == 1
+    for role in ("admin", "centre_manager"):
+        rules.check_iin_import(UserFactory(role=role))
+    with pytest.raises(errors.NotAllowed):
+        rules.check_iin_import(setup.chief)

@@ -30,7 +30,7 @@ def save(session, setup, address, value, *, index=0, seat=0, user=None):
 
 
 def import_lines(session, setup, *lines, user=None):
-    data = "\n".join(("iin,aspect,judge,score", *lines)).encode()
+    data = "\n".join(("candidate,aspect,judge,score", *lines)).encode()
     return bulk_import.import_marks(session, setup.exam, "m.csv", data, user or setup.chief)
 
 
@@ -94,7 +94,7 @@ def test_a_judge_seat_from_the_candidates_college_is_closed_on_every_path(sessio
     assert row.conflict_for(2) is not None
     assert row.conflict_for(1) is None and row.conflict_for(3) is None
     with pytest.raises(Rejected) as refused:
-        import_lines(session, setup, f"{setup.iins[0]},A1.3,2,1")
+        import_lines(session, setup, f"{setup.enrolments[0].candidate_number},A1.3,2,1")
     assert refused.value.lines() == [
         f"m.csv:2: judge: conflict of interest: the expert in this seat ({judge.name}) is "
         "from the candidate's college"
@@ -115,9 +115,9 @@ def test_an_expert_from_the_candidates_college_is_refused_on_every_path(session)
     assert row_of(grid, setup.enrolments[0]).user_conflict is not None
     assert row_of(grid, setup.enrolments[1]).user_conflict is None
     with pytest.raises(Rejected) as refused:
-        import_lines(session, setup, f"{setup.iins[0]},A1.1,,1", user=expert)
+        import_lines(session, setup, f"{setup.enrolments[0].candidate_number},A1.1,,1", user=expert)
     assert refused.value.lines() == [
-        "m.csv:2: iin: conflict of interest: you are from the candidate's college"
+        "m.csv:2: candidate: conflict of interest: you are from the candidate's college"
     ]
 
 
@@ -141,7 +141,11 @@ def test_the_save_and_the_import_parse_marks_alike(session, address, seat, value
         save(session, setup, address, value, seat=seat)
     assert caught.value.field == "value"
     with pytest.raises(Rejected) as refused:
-        import_lines(session, setup, f'{setup.iins[0]},{address},{seat or ""},"{value}"')
+        import_lines(
+            session,
+            setup,
+            f'{setup.enrolments[0].candidate_number},{address},{seat or ""},"{value}"',
+        )
     assert refused.value.lines() == [f"m.csv:2: score: {caught.value.text}"]
 
 
@@ -154,7 +158,7 @@ def test_the_save_the_seats_and_the_import_know_the_same_judge_seats(session, se
         seats.assign_seat(session, setup.forms["A1"], seat, setup.experts[0], setup.chief)
     assert caught.value.text == seated.value.text == "must be a judge seat from 1 to 3"
     with pytest.raises(Rejected) as refused:
-        import_lines(session, setup, f"{setup.iins[0]},A1.3,{seat},1")
+        import_lines(session, setup, f"{setup.enrolments[0].candidate_number},A1.3,{seat},1")
     assert refused.value.lines() == [f"m.csv:2: judge: {caught.value.text}"]
 
 
@@ -199,8 +203,9 @@ def test_one_iin_wording_for_enrolment_and_the_marks_import(session, typed, expe
     shown = message % params if params else message
     assert shown.startswith(expected)
     setup = build_exam(session)
-    with pytest.raises(Rejected) as marks_refused:
-        import_lines(session, setup, f"{typed},A1.1,,1")
+    with pytest.raises(Rejected) as marks_refused:  # by IIN: the command line
+        data = f"iin,aspect,judge,score\n{typed},A1.1,,1\n".encode()
+        bulk_import.import_marks(session, setup.exam, "m.csv", data, None)
     with pytest.raises(Rejected) as enrol_refused:
         exams.enrol_file(session, setup.exam, "m.csv", f"iin\n{typed}\n".encode())
     assert marks_refused.value.lines() == enrol_refused.value.lines() == [f"m.csv:2: iin: {shown}"]

@@ -34,7 +34,6 @@ from assessments.services.reference.rules import COLUMNS, KINDS
 from assessments.services.schemes.importing import import_scheme
 from assessments.tabular import Rejected
 from tests.fuzz.properties import (
-    IMPORT_IINS,
     bounded,
     candidate_files,
     check_all_or_nothing,
@@ -123,24 +122,29 @@ def test_a_marking_scheme_import_is_all_or_nothing(session, seeded, files):
     )
 
 
+# the candidate number of IMPORT_IINS[1], the exam's first enrolment: the chief expert
+# names candidates by number (rules.check_iin_import)
+IMPORT_NUMBER = 1
+
+
 @pytest.mark.parametrize("judge", ["²", "9" * 5000, "0", "4"])
 def test_found_by_fuzzing_judge_seats_int_cannot_read(session, seeded, judge):
     # "²" passes isdigit() but not int(); int() refuses more than 4300 digits
-    data = f"iin,aspect,judge,score\n{IMPORT_IINS[1]},A1.3,{judge},2\n".encode()
+    data = f"candidate,aspect,judge,score\n{IMPORT_NUMBER},A1.3,{judge},2\n".encode()
     with pytest.raises(Rejected) as refused:
         bulk_import.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
     assert refused.value.lines() == ["marks.csv:2: judge: must be a judge seat from 1 to 3"]
 
 
 def test_a_judge_seat_in_arabic_indic_digits_is_read(session, seeded):
-    data = f"iin,aspect,judge,score\n{IMPORT_IINS[1]},A1.3,٢,2\n".encode()
+    data = f"candidate,aspect,judge,score\n{IMPORT_NUMBER},A1.3,٢,2\n".encode()
     summary = bulk_import.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
     assert summary.created == 1
 
 
 def test_found_by_fuzzing_a_judge_score_of_5000_digits_is_refused(session, seeded):
     # int() of a Decimal of more than 4300 digits raised ValueError in validate_judgement
-    data = f"iin,aspect,judge,score\n{IMPORT_IINS[1]},A1.3,1,{'9' * 5000}\n".encode()
+    data = f"candidate,aspect,judge,score\n{IMPORT_NUMBER},A1.3,1,{'9' * 5000}\n".encode()
     with pytest.raises(Rejected) as refused:
         bulk_import.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
     assert refused.value.lines() == ["marks.csv:2: score: must be 0, 1, 2 or 3"]

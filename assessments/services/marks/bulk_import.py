@@ -21,10 +21,13 @@ from assessments.personal_data import iin_lookup_hash
 from assessments.services import audit, exams
 from assessments.services.marks import rules
 from assessments.services.marks.cells import cell_target, format_value
-from assessments.services.marks.errors import MarkInvalid
+from assessments.services.marks.errors import MarkInvalid, NotAllowed
 from assessments.tabular import Problem, Rejected, Row, read_table, sniff_delimiter
 
-IMPORT_COLUMNS = ("iin", "aspect", "judge", "score")
+IMPORT_COLUMNS = ("aspect", "judge", "score")
+# a file names its candidates by one of these: the candidate number, or (administrators,
+# centre managers and the command line only: rules.check_iin_import) the IIN
+CANDIDATE_COLUMNS = ("candidate", "iin")
 MARK_COLUMNS = (
     "exam_id",
     "enrolment_id",
@@ -37,7 +40,7 @@ MARK_COLUMNS = (
     "updated_at",
 )
 UPDATE_COLUMNS = ("value", "reason", "version", "updated_by_id", "updated_at")
-IMPORT_OPTIONAL = ("reason",)
+IMPORT_OPTIONAL = (*CANDIDATE_COLUMNS, "reason")
 BULK_CHUNK = 5000
 MAX_PROBLEMS = 1000
 
@@ -98,7 +101,9 @@ def import_marks(
 ) -> ImportSummary:
     """Import marks recorded elsewhere from a CSV/XLSX file, all or nothing.
 
-    Headers ``iin,aspect,judge,score[,reason]``: ``aspect`` an address such as ``C4.2``;
+    Headers ``candidate,aspect,judge,score[,reason]``: ``candidate`` the candidate number in
+    this exam (administrators, centre managers and the command line may give the column
+    ``iin`` instead: ``rules.check_iin_import``); ``aspect`` an address such as ``C4.2``;
     ``judge`` empty for M aspects and the seat 1 … n for J aspects; ``score`` the mark for
     M (decimal comma or point, two decimals at most), 0–3 for J. Any problem refuses the
     whole file with ``Rejected``, whose lines read ``FILE:ROW: field: message`` (header =
@@ -172,7 +177,13 @@ def import_rows(
     rules.check_open(exam, status, None, "")
     if not rows:
         raise Rejected([Problem(None, None, N_("has no mark rows"))], source)
-    prepared = _validate_rows(session, exam, rows, user, source)
+    column = _candidate_column(rows, source)
+    if column == "iin":
+        try:
+            rules.check_iin_import(user)
+        except NotAllowed as exc:
+            raise Rejected([Problem(None, "iin", exc.message, exc.params)], source) from None
+    prepared = _validate_rows(session, exam, rows, user, source, column)
 
     writer = audit.BulkWriter(session, Mark.__table__, MARK_COLUMNS)
     stored_now = writer.bind("updated_at", prepared.now)
@@ -219,22 +230,49 @@ def _load_aspects(session: Session, exam: Exam) -> dict[str, _AspectInfo]:
     return found
 
 
-def _load_enrolments(session: Session, exam: Exam) -> dict[str, _EnrolmentInfo]:
+def _candidate_column(rows: Sequence[Row], source: str) -> str:
+    """Return the column that names the candidates, ``candidate`` or ``iin`` (not both)."""
+    given = [name for name in CANDIDATE_COLUMNS if any(name in row.values for row in rows)]
+    if len(given) == 1:
+        return given[0]
+    if not given:
+        message = N_("needs the column candidate (the candidate number in this exam)")
+    else:
+        message = N_("names candidates both by candidate and by iin; keep one of the two")
+    raise Rejected([Problem(None, "candidate", message)], source)
+
+
+def _load_enrolments(session: Session, exam: Exam, column: str) -> dict[str | int, _EnrolmentInfo]:
+    """Return the exam's enrolments by candidate number, or by IIN lookup hash."""
+    key = Enrolment.candidate_number if column == "candidate" else Candidate.iin_hash
     rows = session.execute(
         select(
             Enrolment.id,
             Enrolment.attendance,
             Enrolment.candidate_id,
             Candidate.college_id,
-            Candidate.iin_hash,
+            key.label("key"),
         )
         .join(Candidate, Enrolment.candidate_id == Candidate.id)
         .where(Enrolment.exam_id == exam.id)
     )
     return {
-        row.iin_hash: _EnrolmentInfo(row.id, row.attendance, row.college_id, row.candidate_id)
+        row.key: _EnrolmentInfo(row.id, row.attendance, row.college_id, row.candidate_id)
         for row in rows
     }
+
+
+def _candidate_key(column: str, text: str) -> str | int | Problem:
+    """Return the key of ``_load_enrolments`` for a candidate cell, or what is wrong with it."""
+    if column == "iin":
+        try:
+            return iin_lookup_hash(validate_iin(text))
+        except InvalidIIN as exc:
+            message, params = iin_problem(exc, text)
+            return Problem(0, "iin", message, params)
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return Problem(0, "candidate", N_("must be a candidate number (digits only)"))
+    return int(text)
 
 
 def _judge_seat(text: str, judges: int) -> int | Problem:
@@ -256,10 +294,15 @@ def _judge_seat(text: str, judges: int) -> int | Problem:
 
 
 def _validate_rows(
-    session: Session, exam: Exam, rows: Sequence[Row], user: User | None, source: str
+    session: Session,
+    exam: Exam,
+    rows: Sequence[Row],
+    user: User | None,
+    source: str,
+    column: str,
 ) -> _Prepared:
     aspects = _load_aspects(session, exam)
-    enrolments = _load_enrolments(session, exam)
+    enrolments = _load_enrolments(session, exam, column)
     forms = {
         f.sub_criterion_id: f
         for f in session.scalars(select(MarkingForm).where(MarkingForm.exam_id == exam.id))
@@ -269,13 +312,13 @@ def _validate_rows(
     colleges = {enrolment.college_id for enrolment in enrolments.values()}
     user_college = user.college_id if user is not None else None
     user_excluded = {c for c in colleges if rules.conflict_of_interest(user_college, c)}
-    seat_judges: dict[tuple[int, int], tuple[str, set[int]]] = {}
+    seat_judges: dict[tuple[int, int], tuple[User, set[int]]] = {}
     for form in forms.values():
         for seat, user_id in (form.seats or {}).items():
             judge = session.get(User, user_id)
             if judge is not None:
                 excluded = {c for c in colleges if rules.conflict_of_interest(judge.college_id, c)}
-                seat_judges[(form.sub_criterion_id, int(seat))] = (judge.name, excluded)
+                seat_judges[(form.sub_criterion_id, int(seat))] = (judge, excluded)
     existing: dict[tuple[int, int, int], tuple[int, int, int, str]] = {
         (r.enrolment_id, r.aspect_id, r.seat): (r.id, r.value, r.version, r.reason)
         for r in session.execute(
@@ -302,7 +345,7 @@ def _validate_rows(
         return text
 
     problems: list[Problem] = []
-    hashes: dict[str, str | Problem] = {}
+    hashes: dict[str, str | int | Problem] = {}
     parsed: dict[tuple[str, int, str], int | Problem] = {}
     judge_seats: dict[str, int | Problem] = {}
     seen: dict[tuple[int, int, int], int] = {}
@@ -318,32 +361,37 @@ def _validate_rows(
         values = row.values
         ok = True
         # candidate ----------------------------------------------------------
-        iin_text = values.get("iin", "").strip()
+        candidate_text = values.get(column, "").strip()
         enrolment = None
-        if not iin_text:
-            fail(number, "iin", N_("is required"))
+        if not candidate_text:
+            fail(number, column, N_("is required"))
             ok = False
         else:
-            key = hashes.get(iin_text)
+            key = hashes.get(candidate_text)
             if key is None:
-                try:
-                    key = iin_lookup_hash(validate_iin(iin_text))
-                except InvalidIIN as exc:
-                    message, params = iin_problem(exc, iin_text)
-                    key = Problem(0, "iin", message, params)
-                hashes[iin_text] = key
+                key = hashes[candidate_text] = _candidate_key(column, candidate_text)
             if isinstance(key, Problem):
-                problems.append(Problem(number, "iin", key.message, key.params))
+                problems.append(Problem(number, column, key.message, key.params))
                 ok = False
             else:
                 enrolment = enrolments.get(key)
                 if enrolment is None:
-                    fail(number, "iin", N_("no candidate with this IIN is enrolled in this exam"))
+                    if column == "iin":
+                        fail(
+                            number, "iin", N_("no candidate with this IIN is enrolled in this exam")
+                        )
+                    else:
+                        fail(
+                            number,
+                            "candidate",
+                            N_("no candidate has the number %(number)s in this exam"),
+                            number=key,
+                        )
                     ok = False
                 elif enrolment.attendance != "present":
                     fail(
                         number,
-                        "iin",
+                        column,
                         N_("the candidate is %(attendance)s; only present candidates get marks"),
                         attendance=enrolment.attendance,
                     )
@@ -351,7 +399,7 @@ def _validate_rows(
                 elif enrolment.college_id in user_excluded:
                     fail(
                         number,
-                        "iin",
+                        column,
                         N_("conflict of interest: you are from the candidate's college"),
                     )
                     ok = False
@@ -408,7 +456,7 @@ def _validate_rows(
                                 "conflict of interest: the expert in this seat (%(expert)s) is "
                                 "from the candidate's college"
                             ),
-                            expert=judge[0],
+                            expert=judge[0].name,
                         )
                         ok = False
         # score --------------------------------------------------------------

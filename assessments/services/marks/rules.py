@@ -31,6 +31,9 @@ from assessments.services.marks.errors import (
     NotAllowed,
 )
 
+# who may name candidates by IIN in a marks import (None, the server's command line, too)
+IIN_IMPORT_ROLES = frozenset({"admin", "centre_manager"})
+
 MARK_MESSAGES = {
     "not_a_number": N_("is not a number"),
     "too_many_decimals": N_("has more than two decimal places"),
@@ -181,6 +184,23 @@ def check_can_mark(user: User | None, exam: Exam) -> None:
     """Refuse anyone but the exam's chief expert and experts (None: the command line)."""
     if user is not None and not access.can_mark(user, exam):
         raise NotAllowed(N_("Only the chief expert and the experts of this exam enter marks."))
+
+
+def check_iin_import(user: User | None) -> None:
+    """Refuse a marks import naming candidates by IIN unless ``user`` may use IINs.
+
+    Rule: administrators, centre managers and the command line (None) may name candidates
+    by IIN; experts and chief experts name them by candidate number, so that no import
+    answers them whether an IIN is enrolled. The refusal does not look at the rows.
+    """
+    if user is not None and user.role not in IIN_IMPORT_ROLES:
+        raise NotAllowed(
+            N_(
+                "Experts name candidates by candidate number: replace the column iin with the "
+                "column candidate (the number shown in the marking grid)."
+            ),
+            "iin",
+        )
 
 
 def check_chief(user: User | None, exam: Exam, allow_system: bool = False) -> None:
