@@ -266,6 +266,8 @@ def _plan(session: Session, context: _Context, start: date, end: date, people) -
     exams.assign(session, exam, context.chief.email, [u.email for u in context.experts])
     rows = [Row(n, {"iin": decrypt_iin(c.iin_encrypted)}) for n, c in enumerate(people, start=2)]
     exams.enrol(session, exam, rows, filename="demo")
+    # both demo exams have been held: the chief marked everyone present on the first day
+    exams.mark_all_present(session, exam, context.chief)
     _seat_judges(session, context, exam)
     return exam
 

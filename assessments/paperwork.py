@@ -470,6 +470,7 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
 
 def _attendance_label(status: str) -> str:
     labels = {
+        "registered": _("registered"),
         "present": _("present"),
         "absent": _("absent"),
         "withdrawn": _("withdrawn"),

@@ -42,7 +42,8 @@ class ExamStatus(StrEnum):
 
 
 EXAM_STATUSES = tuple(ExamStatus)
-ATTENDANCE = ("present", "absent", "withdrawn", "disqualified")
+# "registered": enrolled, not yet marked present on the day (only present candidates are marked)
+ATTENDANCE = ("registered", "present", "absent", "withdrawn", "disqualified")
 
 
 class Exam(db.Model):
@@ -111,7 +112,8 @@ class Enrolment(db.Model):
         UniqueConstraint("exam_id", "candidate_number"),
         CheckConstraint("candidate_number > 0", "candidate_number_positive"),
         CheckConstraint(
-            "attendance IN ('present', 'absent', 'withdrawn', 'disqualified')", "attendance"
+            "attendance IN ('registered', 'present', 'absent', 'withdrawn', 'disqualified')",
+            "attendance",
         ),
         CheckConstraint("workstation > 0", "workstation_positive"),
     )
@@ -122,7 +124,7 @@ class Enrolment(db.Model):
     workstation: Mapped[int]
     # given by number_new_enrolments when the enrolment is first flushed
     candidate_number: Mapped[int]
-    attendance: Mapped[str] = mapped_column(String(14), default="present")
+    attendance: Mapped[str] = mapped_column(String(14), default="registered")
     attendance_reason: Mapped[str] = mapped_column(Text, default="")
 
     exam: Mapped[Exam] = relationship(back_populates="enrolments")

@@ -390,7 +390,7 @@ def _place(
             exam=exam,
             candidate=candidate,
             workstation=workstation,
-            attendance="present",
+            attendance="registered",
             attendance_reason="",
         )
         session.add(enrolment)
@@ -405,7 +405,7 @@ def _place(
 def set_attendance(
     session: Session, enrolment: Enrolment, status: str, reason: str, user: User | None
 ) -> Enrolment:
-    """Record a candidate's attendance (present, absent, withdrawn, disqualified).
+    """Record a candidate's attendance (registered, present, absent, withdrawn, disqualified).
 
     Rules: a disqualification needs a written reason; a finalised exam must be reopened
     first; every change goes to the exam's audit log. Only present candidates need marks
@@ -428,7 +428,7 @@ def set_attendance(
         return enrolment
     old = enrolment.attendance
     enrolment.attendance = status
-    enrolment.attendance_reason = reason if status != "present" else ""
+    enrolment.attendance_reason = reason if status not in ("present", "registered") else ""
     audit.append(
         session,
         exam,
@@ -441,6 +441,31 @@ def set_attendance(
     )
     session.flush()
     return enrolment
+
+
+def mark_all_present(session: Session, exam: Exam, user: User | None) -> list[Enrolment]:
+    """Mark every candidate still "registered" present, each change audited as one by one.
+
+    Candidates already recorded absent, withdrawn or disqualified keep their attendance.
+    """
+    lock_exam(session, exam.id)
+    _require_not_finalised(exam)
+    changed = [e for e in exam.enrolments if e.attendance == "registered"]
+    for enrolment in sorted(changed, key=lambda e: e.id):
+        enrolment.attendance = "present"
+        enrolment.attendance_reason = ""
+        audit.append(
+            session,
+            exam,
+            user,
+            "attendance",
+            target=f"enrolment:{enrolment.id}",
+            old="registered",
+            new="present",
+            reason="",
+        )
+    session.flush()
+    return changed
 
 
 # --- status flow -------------------------------------------------------------
@@ -487,12 +512,23 @@ def finalise(session: Session, exam: Exam, user: User | None) -> Exam:
     Rules: nothing may be missing or need re-scoring for a present candidate (else
     ``ExamIncomplete`` lists every such cell by candidate and aspect address), checked once,
     under the exam row lock that queues mark writers, so nothing changes between the check
-    and the locking of the forms; at least one candidate is present; the chief expert of
+    and the locking of the forms; nobody is left merely "registered" (each was recorded
+    present or not); at least one candidate is present; the chief expert of
     the exam (``user`` None: the server's command line) finalises; the finalisation itself
     is the last audited entry before the head is recorded.
     """
     if lock_exam(session, exam.id) == ExamStatus.FINALISED or exam.status == ExamStatus.FINALISED:
         raise ExamError(N_("The exam is already finalised."), "status")
+    waiting = sum(1 for e in exam.enrolments if e.attendance == "registered")
+    if waiting:
+        raise ExamError(
+            N_(
+                "%(count)s candidates are still only registered: record whether they were "
+                "present or absent before finalising."
+            ),
+            "attendance",
+            count=waiting,
+        )
     if not present_enrolments(exam):
         raise ExamError(N_("No candidate is present; there is nothing to finalise."), "status")
     items = completeness(session, exam)

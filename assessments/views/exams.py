@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -52,6 +53,7 @@ STATUS_LABELS = {
     ExamStatus.FINALISED: _l("Finalised"),
 }
 ATTENDANCE_LABELS = {
+    "registered": _l("Registered"),
     "present": _l("Present"),
     "absent": _l("Absent"),
     "withdrawn": _l("Withdrawn"),
@@ -164,6 +166,7 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         "attendance_labels": ATTENDANCE_LABELS,
         "enrolments": enrolments,
         "present_count": sum(1 for e in enrolments if e.attendance == "present"),
+        "registered_count": sum(1 for e in enrolments if e.attendance == "registered"),
         "conflicts": service.conflicts(exam),
         "forms": forms,
         "progress": {p.form.id: p for p in progress} if progress is not None else None,
@@ -400,6 +403,32 @@ def attendance(exam_id: int, enrolment_id: int):
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
+    return redirect(url_for("exams.detail", exam_id=exam.id) + "#candidates")
+
+
+@bp.post("/<int:exam_id>/attendance/all-present")
+@requires("exams.view")
+def mark_all_present(exam_id: int):
+    exam = _exam_or_abort(exam_id)
+    if not _can_record_attendance(exam):
+        abort(403)
+    if not FinaliseForm().validate_on_submit():  # the CSRF token only
+        abort(400)
+    try:
+        changed = service.mark_all_present(db.session, exam, current_user)
+    except service.ExamError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "error")
+    else:
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d candidate marked present.",
+                "%(num)d candidates marked present.",
+                len(changed),
+            ),
+            "success",
+        )
     return redirect(url_for("exams.detail", exam_id=exam.id) + "#candidates")
 
 

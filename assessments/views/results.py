@@ -47,6 +47,7 @@ GRADE_LABELS = {
     2: _l("unsatisfactory"),
 }
 ATTENDANCE_LABELS = {
+    "registered": _l("registered"),
     "present": _l("present"),
     "absent": _l("absent"),
     "withdrawn": _l("withdrawn"),

@@ -80,6 +80,7 @@ EXPECTED: dict[str, object] = {
     "exams.assign": MANAGERS,
     "exams.enrol": MANAGERS,
     "exams.attendance": ALL,  # then the centre's managers and the exam's chief only
+    "exams.mark_all_present": ALL,  # the same
     "exams.finalise": CHIEF,
     "exams.confirm_finalise": CHIEF,
     "exams.reopen": ADMIN,

@@ -179,7 +179,7 @@ def test_enrol_assigns_workstations_round_robin_and_repeats_in_shifts(session, g
     by_iin = {e.candidate.iin_hash: e.workstation for e in created}
     # 2 is taken by row 3; the others fill 1, 3 and then the least used again: 1
     assert [by_iin[iin_lookup_hash(iin_for(n))] for n in (1, 2, 3, 4)] == [1, 2, 3, 1]
-    assert {e.attendance for e in created} == {"present"}
+    assert {e.attendance for e in created} == {"registered"}  # until marked present on the day
 
     more = make_candidate(session, 5, "Жанова", "Ару")
     enrol_csv(session, exam, "iin", iin_for(5))
@@ -356,10 +356,42 @@ def test_assign_validation(session, world, chief_role, expert_kwargs, field, mes
 
 
 @pytest.fixture
-def enrolled(session, group):
+def enrolled(session, world, group):
+    """The group enrolled and marked present on the day."""
     exam, _people = group
     enrol_csv(session, exam, "iin", *(iin_for(n) for n in (1, 2, 3, 4)))
+    service.mark_all_present(session, exam, world.chief)
     return exam, {e.candidate.last_name: e for e in exam.enrolments}
+
+
+def test_enrolled_candidates_are_registered_until_marked_present(session, world, group):
+    exam, _people = group
+    enrol_csv(session, exam, "iin", *(iin_for(n) for n in (1, 2, 3)))
+    assert {e.attendance for e in exam.enrolments} == {"registered"}
+    first = min(exam.enrolments, key=lambda e: e.id)
+    service.set_attendance(session, first, "absent", "Ауырып қалды", world.chief)
+    before = len(audit.entries(session, exam.id))
+
+    changed = service.mark_all_present(session, exam, world.chief)
+    assert len(changed) == 2
+    # the one recorded absent keeps that; the others are present, each change audited
+    assert first.attendance == "absent"
+    assert sorted(e.attendance for e in exam.enrolments) == ["absent", "present", "present"]
+    entries = audit.entries(session, exam.id)[before:]
+    assert [(e.action, e.old_value, e.new_value) for e in entries] == [
+        ("attendance", "registered", "present")
+    ] * 2
+    assert service.mark_all_present(session, exam, world.chief) == []
+
+
+def test_finalise_refuses_candidates_left_registered(session, world, group):
+    exam, _people = group
+    enrol_csv(session, exam, "iin", iin_for(1), iin_for(2))
+    with pytest.raises(service.ExamError) as caught:
+        service.finalise(session, exam, world.chief)
+    assert caught.value.field == "attendance"
+    assert "2 candidates are still only registered" in str(caught.value)
+    assert exam.status != "finalised"
 
 
 def test_disqualification_needs_a_reason_and_is_audited(session, world, enrolled):

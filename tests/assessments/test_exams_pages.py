@@ -26,6 +26,7 @@ def exam(session, world):
     make_candidate(session, 2, "Әлібекова", "Айгерім", college)
     make_candidate(session, 3, "Абаев", "Нұрлан")
     service.enrol_file(session, exam, "g.csv", csv_bytes("iin", iin_for(1), iin_for(2), iin_for(3)))
+    service.mark_all_present(session, exam, world.chief)
     return exam
 
 
@@ -330,3 +331,39 @@ def test_a_form_nobody_sits_is_not_complete(sign_in, client, session, world):
     page = text(client.get(f"/exams/{exam.id}"))
     assert "No candidate present yet" in page
     assert ">Complete<" not in page
+
+
+@pytest.mark.parametrize("who", ["chief", "manager"])
+def test_enrolled_candidates_show_registered_until_all_are_marked_present(
+    sign_in, client, session, world, who
+):
+    exam = world.exam()
+    make_candidate(session, 1, "Бекова", "Дана")
+    make_candidate(session, 2, "Абаев", "Нұрлан")
+    service.enrol_file(session, exam, "g.csv", csv_bytes("iin", iin_for(1), iin_for(2)))
+    user = (
+        world.chief
+        if who == "chief"
+        else UserFactory(role="centre_manager", centre_id=world.centre.id)
+    )
+    sign_in(user, lang="en")
+    page = text(client.get(f"/exams/{exam.id}"))
+    assert page.count(">Registered</span>") == 2
+    assert "2 candidates are registered but not yet marked present" in page
+    response = client.post(f"/exams/{exam.id}/attendance/all-present")
+    assert response.status_code == 302
+    assert {e.attendance for e in exam.enrolments} == {"present"}
+    page = text(client.get(f"/exams/{exam.id}"))
+    assert "2 candidates marked present." in page
+    assert "Mark all present" not in page
+
+
+def test_experts_cannot_mark_everyone_present(sign_in, client, session, world):
+    exam = world.exam()
+    make_candidate(session, 1, "Бекова", "Дана")
+    service.enrol_file(session, exam, "g.csv", csv_bytes("iin", iin_for(1)))
+    expert = UserFactory(role="expert")
+    service.assign(session, exam, world.chief.email, [expert.email])
+    sign_in(expert, lang="en")
+    assert client.post(f"/exams/{exam.id}/attendance/all-present").status_code == 403
+    assert {e.attendance for e in exam.enrolments} == {"registered"}

@@ -106,6 +106,19 @@ def test_manager_enrols_from_the_list(live_server, page, centre):
     expect(page).to_have_url(live_server(f"/exams/{centre['exam_id']}#candidates"))
     assert enrolled(live_server, centre["exam_id"]) == {first, second}
 
+    # both are registered until the manager (or the chief) marks them present on the day
+    exam_page = f"/exams/{centre['exam_id']}"
+    for lang in ("ru", "kk", "en"):
+        page.goto(live_server(f"/language/{lang}?next={quote(exam_page)}"))
+        for name, size in (("desktop", DESKTOP), ("tablet", TABLET)):
+            page.set_viewport_size(size)
+            shot(page, f"manager-exam-registered-{lang}-{name}")
+    page.set_viewport_size(DESKTOP)
+    expect(page.locator("table.data .badge", has_text="Registered")).to_have_count(2)
+    page.get_by_role("button", name="Mark all present").click()
+    expect(page.locator(".flash-success")).to_contain_text("2 candidates marked present.")
+    expect(page.locator("table.data .badge", has_text="Present")).to_have_count(2)
+
 
 def test_planning_narrows_the_schemes_to_the_chosen_competence(live_server, page):
     from tests.assessments.test_exams import make_scheme
