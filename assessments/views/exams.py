@@ -415,12 +415,12 @@ def mark_all_present(exam_id: int):
     if not FinaliseForm().validate_on_submit():  # the CSRF token only
         abort(400)
     try:
-        changed = service.mark_all_present(db.session, exam, current_user)
+        changed = run_write(
+            db.session, lambda: service.mark_all_present(db.session, exam, current_user)
+        )
     except service.ExamError as exc:
-        db.session.rollback()
         flash(exc.translated(), "error")
     else:
-        db.session.commit()
         flash(
             ngettext(
                 "%(num)d candidate marked present.",
