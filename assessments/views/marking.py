@@ -18,9 +18,10 @@ from app.auth.permissions import requires
 from app.db import run_write
 from app.extensions import db
 from app.i18n import format_number
+from app.messages import N_
 from assessments import access, scoring
 from assessments.models import Exam, ExamStatus, MarkingForm
-from assessments.services.marks import cells, completeness, errors, progress, signoff
+from assessments.services.marks import cells, completeness, errors, progress, seats, signoff
 from assessments.services.marks.grid import Grid, form_grid
 
 bp = Blueprint("marking", __name__)
@@ -35,6 +36,12 @@ class LockForm(FlaskForm):
         description=_l("Kept in the audit log with the cells it covers."),
     )
     back = HiddenField()
+
+
+class SeatForm(FlaskForm):
+    """Who sits in a judge seat (the page without JavaScript posts it; the script uses the API)."""
+
+    user_id = HiddenField()
 
 
 class UnlockForm(FlaskForm):
@@ -98,7 +105,7 @@ def _messages() -> dict[str, str]:
         "needsRescoring": _("needs re-scoring"),
         "noHistory": _("No changes recorded yet."),
         "historyFailed": _("The history could not be loaded."),
-        "seatSaved": _("Judge seat saved; reloading…"),
+        "seatSaved": _("Judge seat %(seat)s saved.", seat="{seat}"),
         "restored": _("%(count)s unsaved entries restored from this device", count="{count}"),
         "cell": _("Cell"),
     }
@@ -144,6 +151,7 @@ def _context(exam: Exam, marking_form: MarkingForm, grid: Grid) -> dict[str, Any
         "previous_form": previous_form,
         "next_form": next_form,
         "lock_form": LockForm(formdata=None),
+        "seat_form": SeatForm(formdata=None),
         "unlock_form": UnlockForm(formdata=None),
         "cell_text": cell_text,
         "messages": _messages(),
@@ -271,6 +279,35 @@ def lock(exam_id: int, sub_criterion_id: int):
         "success",
     )
     return _lock_target(exam, marking_form, lock_form.back.data)
+
+
+@bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/seats/<int:seat>")
+@requires("forms.lock")
+def seat(exam_id: int, sub_criterion_id: int, seat: int):
+    """Seat an expert in a judge seat of the form, or empty it (chief expert; no script)."""
+    exam = _exam_or_abort(exam_id)
+    marking_form = _form_or_abort(exam, sub_criterion_id)
+    seat_form = SeatForm()
+    if not seat_form.validate_on_submit():
+        abort(400)
+    raw = (request.form.get("user_id") or "").strip()
+    if raw and not raw.isdigit():
+        abort(400)
+    user_id = current_user.id
+
+    def unit():
+        expert = db.session.get(User, int(raw)) if raw else None
+        if raw and expert is None:
+            raise errors.MarkInvalid(N_("no such user"), "user_id")
+        seats.assign_seat(db.session, marking_form, seat, expert, db.session.get(User, user_id))
+
+    try:
+        run_write(db.session, unit)
+    except errors.MarkingError as exc:
+        flash(exc.translated(), "error")
+        return _back(exam, marking_form)
+    flash(_("Judge seat %(seat)s saved.", seat=seat), "success")
+    return _back(exam, marking_form)
 
 
 @bp.post("/exams/<int:exam_id>/forms/<int:sub_criterion_id>/unlock")

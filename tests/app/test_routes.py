@@ -87,6 +87,7 @@ EXPECTED: dict[str, object] = {
     "marking.form": ALL,  # then only exams the user may see; marks only by its experts
     "marking.lock": CHIEF,
     "marking.confirm_lock": CHIEF,
+    "marking.seat": CHIEF,  # the seat form without JavaScript; the script uses api.put_seat
     "marking.exam_progress": ALL,  # then only exams the user may see
     "marking.unlock": CHIEF,
     "api.openapi": PUBLIC,

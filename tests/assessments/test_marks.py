@@ -155,8 +155,9 @@ def test_an_expert_never_marks_a_candidate_of_their_own_college(session, setup):
 
 def test_a_judge_seat_held_by_a_compatriot_refuses_that_candidates_scores(session, setup):
     compatriot = setup.experts[2]
-    compatriot.college_id = setup.candidate(1).college_id
     seats.assign_seat(session, setup.forms["A1"], 2, compatriot, setup.chief)
+    compatriot.college_id = setup.candidate(1).college_id  # their college changed since
+    session.flush()
     with pytest.raises(errors.ConflictOfInterest) as caught:
         save(setup, "A1.3", "2", seat=2, index=1)
     assert caught.value.field == "seat"
@@ -164,6 +165,25 @@ def test_a_judge_seat_held_by_a_compatriot_refuses_that_candidates_scores(sessio
     # seats of other judges and measurement aspects stay open
     assert save(setup, "A1.3", "2", seat=1, index=1).value == 2
     assert save(setup, "A1.1", "1", index=1).value == 100
+
+
+def test_seating_a_compatriot_is_refused_before_it_is_saved(session, setup):
+    compatriot = setup.experts[2]
+    college = CollegeFactory()
+    compatriot.college = college
+    setup.candidate(1).college = college  # only the second candidate is a compatriot
+    session.flush()
+    entries = len(audit.entries(session, setup.exam.id))
+    with pytest.raises(errors.ConflictOfInterest) as caught:
+        seats.assign_seat(session, setup.forms["A1"], 2, compatriot, setup.chief)
+    assert caught.value.field == "seat"
+    assert compatriot.name in caught.value.text
+    assert "2" not in (setup.forms["A1"].seats or {})
+    assert len(audit.entries(session, setup.exam.id)) == entries
+    setup.enrolments[1].attendance = "absent"  # only present candidates count
+    session.flush()
+    seats.assign_seat(session, setup.forms["A1"], 2, compatriot, setup.chief)
+    assert setup.forms["A1"].seats["2"] == compatriot.id
 
 
 def test_only_present_candidates_get_marks(session, setup):

@@ -159,3 +159,33 @@ def test_experts_cannot_lock_and_outsiders_cannot_open_the_form(sign_in, client,
     assert client.post(url(setup, "A1", "lock")).status_code == 403
     sign_in(UserFactory(role="expert"))
     assert client.get(url(setup)).status_code == 404  # not their exam: as if it did not exist
+
+
+def test_without_javascript_the_chief_seats_a_judge_and_a_compatriot_is_refused(
+    sign_in, client, session, setup
+):
+    sign_in(setup.chief)
+    page = client.get(url(setup)).get_data(as_text=True)
+    assert page.count('class="seat-form"') == 3
+    assert page.count('name="csrf_token"') >= 3
+    judge = setup.experts[1]
+    done = client.post(url(setup, "A1", "seats/2"), data={"user_id": str(judge.id)})
+    assert done.status_code == 302
+    session.refresh(setup.forms["A1"])
+    assert setup.forms["A1"].seats["2"] == judge.id
+    compatriot = setup.experts[2]
+    compatriot.college_id = setup.candidate(0).college_id
+    session.flush()
+    refused = client.post(
+        url(setup, "A1", "seats/3"), data={"user_id": str(compatriot.id)}, follow_redirects=True
+    )
+    assert f"Judge seat 3 is {compatriot.name}, from the candidate" in refused.get_data(
+        as_text=True
+    )
+    session.refresh(setup.forms["A1"])
+    assert "3" not in setup.forms["A1"].seats
+    assert client.post(url(setup, "A1", "seats/2"), data={"user_id": "x"}).status_code == 400
+    emptied = client.post(url(setup, "A1", "seats/2"), data={"user_id": ""})
+    assert emptied.status_code == 302
+    session.refresh(setup.forms["A1"])
+    assert "2" not in setup.forms["A1"].seats

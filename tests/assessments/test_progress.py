@@ -23,9 +23,9 @@ def test_each_form_counts_missing_rescore_deductions_and_conflicts(session, setu
     fill(session, setup, "A2", measurement="0")  # three deductions, no reason
     fill(session, setup, "A1")
     judge = setup.experts[2]
-    judge.college_id = setup.candidate(0).college_id
-    session.flush()
     seats.assign_seat(session, setup.forms["A1"], 2, judge, setup.chief)
+    judge.college_id = setup.candidate(0).college_id  # changed after seating
+    session.flush()
     statuses = by_code(progress.exam_progress(session, setup.exam))
     a1, a2 = statuses["A1"], statuses["A2"]
     assert [a1.count(k) for k in progress.PROBLEM_KINDS] == [0, 0, 0, 3]

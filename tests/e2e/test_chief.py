@@ -135,3 +135,44 @@ def test_the_progress_view_in_each_language_and_width(live_server, browser, lang
             assert path.exists()
         finally:
             context.close()
+
+
+def test_the_chief_changes_judge_seats_in_place_and_a_compatriot_is_refused(live_server, browser):
+    with live_server.session() as session:
+        setup = build_exam(session, layout=LAYOUT, candidates=2, serial=5500)
+        judge, compatriot = setup.experts[0], setup.experts[1]
+        compatriot.college_id = setup.candidate(0).college_id
+        session.flush()
+        ids = {
+            "exam": setup.exam.id,
+            "sub": setup.forms["A1"].sub_criterion_id,
+            "form": setup.forms["A1"].id,
+            "chief": setup.chief.email,
+            "judge": judge.id,
+            "judge_first": judge.name.split(" ")[0],
+            "compatriot": compatriot.id,
+            "compatriot_name": compatriot.name,
+        }
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, ids["chief"])
+        page.goto(live_server(f"/exams/{ids['exam']}/forms/{ids['sub']}"))
+        expect(page.locator(".seat-save").first).to_be_hidden()  # the script sends changes
+        page.evaluate("window.stayedOnThePage = true")
+        seat1 = page.locator('select.seat-select[data-seat="1"]')
+        seat1.select_option(str(ids["judge"]))
+        expect(page.locator("#save-status")).to_have_text("Judge seat 1 saved.")
+        expect(page.locator('.seat-name[data-seat="1"]')).to_have_text(f" · {ids['judge_first']}")
+        seat2 = page.locator('select.seat-select[data-seat="2"]')
+        seat2.select_option(str(ids["compatriot"]))
+        expect(page.get_by_text(f"Judge seat 2 is {ids['compatriot_name']}")).to_be_visible()
+        expect(seat2).to_have_value("")  # back to what is saved
+        expect(page.locator('.seat-name[data-seat="2"]')).to_have_text("")
+        assert page.evaluate("window.stayedOnThePage") is True  # no reload
+        shot(page, "marking-seats-in-place")
+    finally:
+        context.close()
+    with live_server.session() as session:
+        seats = session.get(MarkingForm, ids["form"]).seats
+        assert seats == {"1": ids["judge"]}

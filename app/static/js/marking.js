@@ -824,7 +824,21 @@
 
   // ---- judge seats (chief expert) -------------------------------------------------
 
-  Array.prototype.forEach.call(document.querySelectorAll("select.seat-select"), function (select) {
+  // Each seat is a small form the page posts without JavaScript; here the change is sent
+  // at once through the API and the page updates in place (no reload, no lost focus).
+  var csrfInput = document.querySelector('form.seat-form input[name="csrf_token"]');
+  Array.prototype.forEach.call(document.querySelectorAll("form.seat-form"), function (seatForm) {
+    var select = seatForm.querySelector("select.seat-select");
+    var button = seatForm.querySelector(".seat-save");
+    if (!select) {
+      return;
+    }
+    if (button) {
+      button.hidden = true;
+    }
+    seatForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+    });
     select.addEventListener("change", function () {
       select.disabled = true;
       window
@@ -835,6 +849,7 @@
             "Content-Type": "application/json",
             Accept: "application/json",
             "X-Requested-With": "XMLHttpRequest",
+            "X-CSRFToken": csrfInput ? csrfInput.value : "",
           },
           body: JSON.stringify({ user_id: select.value ? parseInt(select.value, 10) : null }),
         })
@@ -843,12 +858,23 @@
             if (!response.ok) {
               throw new Error(data.detail || firstError(data.errors || {}) || String(response.status));
             }
+            var seat = select.dataset.seat;
+            select.dataset.saved = data.user_id === null ? "" : String(data.user_id);
+            var option = select.options[select.selectedIndex];
+            var short = data.user_id === null || !option ? "" : option.dataset.short || "";
+            Array.prototype.forEach.call(
+              document.querySelectorAll('.seat-name[data-seat="' + seat + '"]'),
+              function (span) {
+                span.textContent = short ? " · " + short : "";
+              }
+            );
+            select.disabled = false;
             showError("");
-            statusEl && (statusEl.textContent = messages.seatSaved);
-            window.location.reload();
+            statusEl && (statusEl.textContent = fill(messages.seatSaved, { seat: seat }));
           });
         })
         .catch(function (error) {
+          select.value = select.dataset.saved || "";
           select.disabled = false;
           showError(fill(messages.notSaved, { message: error.message }));
         });

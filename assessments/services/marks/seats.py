@@ -10,7 +10,7 @@ from assessments import access
 from assessments.models import MarkingForm
 from assessments.services import audit, exams
 from assessments.services.marks import rules
-from assessments.services.marks.cells import exam_of, seat_expert
+from assessments.services.marks.cells import exam_of, present_enrolments, seat_expert
 from assessments.services.marks.errors import MarkInvalid
 
 
@@ -24,8 +24,10 @@ def assign_seat(
     """Record which expert sits in a judge seat of a form (chief expert only, audited).
 
     Rules: seats are 1 … ``scheme.judges``; the expert is the chief or an expert of the
-    exam and sits in one seat of the form at most; ``user_to_seat`` None empties the
-    seat; a locked form or a finalised exam refuses.
+    exam and sits in one seat of the form at most; an expert who may not judge a present
+    candidate of the exam (``rules.seat_exclusion``: their own college) is refused before
+    anything is saved, since that candidate's cells of the seat could never be filled;
+    ``user_to_seat`` None empties the seat; a locked form or a finalised exam refuses.
     """
     exam = exam_of(session, form)
     rules.check_chief(acting_user, exam)
@@ -50,6 +52,10 @@ def assign_seat(
                     name=user_to_seat.name,
                     seat=other,
                 )
+        for enrolment in present_enrolments(session, exam):
+            conflict = rules.seat_exclusion(user_to_seat, seat, enrolment.candidate)
+            if conflict is not None:
+                raise conflict
     old_user = seat_expert(session, form, seat)
     if (old_user.id if old_user else None) == (user_to_seat.id if user_to_seat else None):
         return form
