@@ -75,6 +75,8 @@ def _messages() -> dict[str, str]:
     return {
         "decimal": format_number(Decimal("1.5"), 1)[1],
         "allSaved": _("All saved"),
+        "max": _("max %(max)s", max="{max}"),
+        "judged": _("Judgement: a score 0, 1, 2 or 3"),
         "unsaved": _("%(count)s unsaved — saving…", count="{count}"),
         "pending": _("%(count)s not saved yet — retrying", count="{count}"),
         "offline": _("Offline: %(count)s entries kept on this device, retrying", count="{count}"),

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.assessments.marking_setup import build_exam
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -156,3 +156,39 @@ def test_the_sticky_status_bar_counts_unsaved_entries_and_leaving_asks_first(liv
     tablet.reload()  # nothing unsaved: no question
     expect(tablet.locator("#cell-0-0")).to_have_value("1.00")
     assert asked == ["beforeunload"]
+
+
+@pytest.mark.parametrize(
+    ("language", "maximum"),
+    [("kk", "макс. 1,00"), ("ru", "макс. 1,00"), ("en", "max 1.00")],
+)
+def test_the_focused_aspect_is_described_beside_the_grid_without_hovering(
+    live_server, tablet, language, maximum
+):
+    ids = tablet_exam(live_server, serial={"kk": 8400, "ru": 8500, "en": 8600}[language])
+    sign_in(tablet, live_server, ids["expert"])
+    tablet.goto(ids["url"] + f"?lang={language}")
+    panel = tablet.locator("#cell-panel")
+    header = tablet.locator("#marking-grid thead th.col-head").first
+    expect(tablet.locator("#cell-0-0")).to_be_focused()
+    expect(panel).to_be_in_viewport(ratio=1)
+    expect(tablet.locator("#panel-max")).to_have_text(maximum)
+    expect(tablet.locator("#panel-description")).to_have_text(
+        header.get_attribute("data-description")
+    )
+    # beside the grid, not under it: the panel's top is level with the grid's
+    grid_box = tablet.locator(".marking-wrap").bounding_box()
+    panel_box = panel.bounding_box()
+    assert panel_box["x"] >= grid_box["x"] + grid_box["width"]
+    assert abs(panel_box["y"] - grid_box["y"]) < 40
+    ARTIFACTS.mkdir(exist_ok=True)  # what the tablet shows, not the whole page
+    tablet.screenshot(path=str(ARTIFACTS / f"marking-grid-1024x768-{language}.png"))
+
+    tablet.keyboard.press("ArrowRight")
+    tablet.keyboard.press("ArrowRight")  # a judgement aspect: its four levels
+    third = tablet.locator("#marking-grid thead th.col-head").nth(2)
+    expect(tablet.locator("#panel-description")).to_have_text(
+        third.get_attribute("data-description")
+    )
+    expect(tablet.locator("#panel-levels li")).to_have_count(4)
+    expect(tablet.locator("#panel-max")).not_to_contain_text(maximum)

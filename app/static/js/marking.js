@@ -584,9 +584,13 @@
     }
     var header = headers[parseInt(input.dataset.c, 10)];
     var seat = parseInt(input.dataset.seat, 10);
-    document.getElementById("panel-title").textContent =
-      input.getAttribute("aria-label") + (input.dataset.kind === "M" ? " · max " + header.dataset.max : "");
+    document.getElementById("panel-title").textContent = input.getAttribute("aria-label");
+    document.getElementById("panel-max").textContent =
+      input.dataset.kind === "M" ? fill(messages.max, { max: header.dataset.max }) : messages.judged;
     document.getElementById("panel-description").textContent = header.dataset.description || "";
+    var extra = document.getElementById("panel-extra");
+    extra.textContent = header.dataset.extra || "";
+    extra.hidden = !header.dataset.extra;
     var levels = document.getElementById("panel-levels");
     levels.textContent = "";
     if (input.dataset.kind === "J" && header.dataset.levels) {
