@@ -39,6 +39,7 @@ from assessments.models import (
 )
 from assessments.services import exams as service
 from assessments.services.candidates.scope import Scope
+from assessments.services.marks.completeness import unexplained_deductions
 from assessments.tabular import Rejected
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
@@ -446,8 +447,15 @@ def confirm_finalise(exam_id: int):
     if exam.status == ExamStatus.FINALISED:
         return redirect(url_for("exams.detail", exam_id=exam.id))
     forms = service.marking_forms(db.session, exam)
+    open_codes = {f.sub_criterion.code for f in forms if not f.locked}
+    unexplained = [
+        item
+        for item in unexplained_deductions(db.session, exam)
+        if item.address.split(".", 1)[0] in open_codes
+    ]
     return render_template(
         "exams/confirm_finalise.html",
+        unexplained=unexplained,
         exam=exam,
         forms=forms,
         open_forms=[f for f in forms if not f.locked],

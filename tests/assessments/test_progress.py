@@ -108,3 +108,20 @@ def test_finalising_asks_first_saying_what_happens(sign_in, client, session, set
     assert setup.exam.status != "finalised"  # asking changes nothing
     sign_in(setup.experts[0])
     assert client.get(url).status_code == 403
+
+
+def test_finalising_warns_of_deductions_without_a_reason_in_open_forms(
+    sign_in, client, session, setup
+):
+    fill(session, setup, "A1")
+    fill(session, setup, "A2", measurement="0")
+    sign_in(setup.chief)
+    url = f"/exams/{setup.exam.id}/finalise"
+    page = client.get(url).get_data(as_text=True)
+    assert "Forms still open hold 3 deductions without a reason: A2.1." in page
+    assert f"/exams/{setup.exam.id}/progress?show=deduction" in page
+    client.post(
+        f"/exams/{setup.exam.id}/forms/{setup.forms['A2'].sub_criterion_id}/lock",
+        data={"acknowledgement": "Checked"},
+    )
+    assert 'id="finalise-deductions"' not in client.get(url).get_data(as_text=True)
