@@ -76,6 +76,10 @@ def _messages() -> dict[str, str]:
         "decimal": format_number(Decimal("1.5"), 1)[1],
         "allSaved": _("All saved"),
         "max": _("max %(max)s", max="{max}"),
+        "pasteSkipped": _(
+            "%(count)s pasted values were not used: closed cells or beyond the grid",
+            count="{count}",
+        ),
         "judged": _("Judgement: a score 0, 1, 2 or 3"),
         "unsaved": _("%(count)s unsaved — saving…", count="{count}"),
         "pending": _("%(count)s not saved yet — retrying", count="{count}"),

@@ -192,3 +192,49 @@ def test_the_focused_aspect_is_described_beside_the_grid_without_hovering(
     )
     expect(tablet.locator("#panel-levels li")).to_have_count(4)
     expect(tablet.locator("#panel-max")).not_to_contain_text(maximum)
+
+
+PASTE = """(text) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', text);
+    document.activeElement.dispatchEvent(
+        new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+
+
+def test_a_block_pasted_from_a_spreadsheet_is_checked_cell_by_cell(live_server, tablet):
+    ids = tablet_exam(live_server, serial=8700, candidates=3)
+    sign_in(tablet, live_server, ids["expert"])
+    tablet.goto(ids["url"])
+    expect(tablet.locator("#cell-0-0")).to_be_focused()
+    # columns: A1.1 (max 1,00), A1.2 (max 0,50), A1.3 judged by seats 1–3
+    tablet.evaluate(PASTE, "1\t0,5\t2\t3\t4\r\n0,75\t0,6\t1\t1,5\t2\r\n1\t\t3\t3\t3\r\n")
+    expect(tablet.locator("td.cell.pending")).to_have_count(0)
+    refused = {
+        "#cell-0-4": "Not saved: must be 0, 1, 2 or 3",
+        "#cell-1-1": "Not saved: is above the maximum 0.50",
+        "#cell-1-3": "Not saved: must be a whole number 0, 1, 2 or 3",
+    }
+    for cell, message in refused.items():
+        expect(tablet.locator(cell)).to_have_attribute("aria-invalid", "true")
+        error_id = tablet.locator(cell).get_attribute("aria-describedby")
+        expect(tablet.locator(f"#{error_id}")).to_have_text(message)
+    expect(tablet.locator("[aria-invalid=true]")).to_have_count(3)
+    expect(tablet.locator("#cell-2-1")).to_have_value("")  # an empty spreadsheet cell
+    tablet.reload()
+    saved = {"#cell-0-0": "1.00", "#cell-0-1": "0.50", "#cell-0-3": "3", "#cell-1-0": "0.75"}
+    saved |= {"#cell-1-4": "2", "#cell-2-2": "3", "#cell-2-4": "3", "#cell-1-1": ""}
+    for cell, value in saved.items():
+        expect(tablet.locator(cell)).to_have_value(value)
+
+    # what falls beyond the grid is not used, and the status bar says so
+    tablet.locator("#cell-1-3").focus()
+    tablet.evaluate(PASTE, "2\t1\t3\n1\t1\t1\n")
+    expect(tablet.locator("#save-status")).to_have_text(
+        "2 pasted values were not used: closed cells or beyond the grid"
+    )
+    expect(tablet.locator("#cell-1-3")).to_have_value("2")
+    expect(tablet.locator("#cell-1-4")).to_have_value("1")
+    expect(tablet.locator("#cell-2-4")).to_have_value("1")
+    expect(tablet.locator("td.cell.pending")).to_have_count(0)
+    expect(tablet.locator("[aria-invalid=true]")).to_have_count(0)

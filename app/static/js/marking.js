@@ -799,6 +799,47 @@
     }
   });
 
+  /* A block copied from Excel or Google Sheets (tab-separated cells, one row per line),
+   * placed from the focused cell right and down. Each value is queued like a typed one, so
+   * the server checks it cell by cell (value, locked form, judge seat) and a refusal shows
+   * on its own cell. Empty spreadsheet cells leave the grid's cell as it is; closed cells
+   * and what falls beyond the grid are skipped and counted in the status bar. */
+  grid.addEventListener("paste", function (event) {
+    var start = event.target;
+    if (!start.classList || !start.classList.contains("mark") || !event.clipboardData) {
+      return;
+    }
+    var text = event.clipboardData.getData("text/plain").replace(/(\r?\n)+$/, "");
+    if (!/[\t\r\n]/.test(text)) {
+      return; // one value: the browser pastes it into the cell as usual
+    }
+    event.preventDefault();
+    var r0 = parseInt(start.dataset.r, 10);
+    var c0 = parseInt(start.dataset.c, 10);
+    var skipped = 0;
+    var placed = [];
+    text.split(/\r?\n/).forEach(function (line, i) {
+      line.split("\t").forEach(function (value, j) {
+        value = value.trim();
+        if (value === "") {
+          return;
+        }
+        var target = byPosition[r0 + i + ":" + (c0 + j)];
+        if (!target || target.disabled) {
+          skipped += 1;
+          return;
+        }
+        target.value = value;
+        placed.push(target);
+      });
+    });
+    placed.forEach(function (target) {
+      commit(target);
+    });
+    showError(skipped ? fill(messages.pasteSkipped, { count: skipped }) : "");
+    start.select();
+  });
+
   grid.addEventListener("input", function (event) {
     var input = event.target;
     if (!input.classList || !input.classList.contains("mark")) {
