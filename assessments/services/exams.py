@@ -506,8 +506,18 @@ def present_enrolments(exam: Exam) -> list[Enrolment]:
     return [e for e in exam.enrolments if e.attendance == "present"]
 
 
-def finalise(session: Session, exam: Exam, user: User | None) -> Exam:
+def finalise(
+    session: Session,
+    exam: Exam,
+    user: User | None,
+    *,
+    today: date | None = None,
+    early: bool = False,
+) -> Exam:
     """Lock every form, store the results and record the audit chain head.
+
+    Finalising before the exam's last day (``today`` given, in the exams' time zone) needs
+    ``early`` — the chief's confirmation that the exam really is over.
 
     Rules: nothing may be missing or need re-scoring for a present candidate (else
     ``ExamIncomplete`` lists every such cell by candidate and aspect address), checked once,
@@ -519,6 +529,12 @@ def finalise(session: Session, exam: Exam, user: User | None) -> Exam:
     """
     if lock_exam(session, exam.id) == ExamStatus.FINALISED or exam.status == ExamStatus.FINALISED:
         raise ExamError(N_("The exam is already finalised."), "status")
+    if today is not None and today < exam.end_date and not early:
+        raise ExamError(
+            N_("The exam's last day is %(day)s: confirm that you finalise it early."),
+            "early",
+            day=exam.end_date.isoformat(),
+        )
     waiting = sum(1 for e in exam.enrolments if e.attendance == "registered")
     if waiting:
         raise ExamError(

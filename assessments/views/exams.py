@@ -13,12 +13,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import User
 from app.auth.permissions import has_permission, requires
+from app.clock import local_today
 from app.dates import LocalDateField
 from app.db import run_write
 from app.extensions import db
@@ -95,7 +96,7 @@ class AttendanceForm(FlaskForm):
 
 
 class FinaliseForm(FlaskForm):
-    pass
+    early = BooleanField(_l("The exam is over: finalise it before its last day"))
 
 
 class ReopenForm(FlaskForm):
@@ -462,6 +463,7 @@ def confirm_finalise(exam_id: int):
         present=len(service.present_enrolments(exam)),
         incomplete=_group_incomplete(service.completeness(db.session, exam)),
         finalise_form=FinaliseForm(formdata=None),
+        early=local_today() < exam.end_date,
     )
 
 
@@ -475,13 +477,19 @@ def finalise(exam_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        run_write(db.session, lambda: service.finalise(db.session, exam, current_user))
+        today, early = local_today(), bool(form.early.data)
+        run_write(
+            db.session,
+            lambda: service.finalise(db.session, exam, current_user, today=today, early=early),
+        )
     except service.ExamIncomplete as exc:
         return _detail(
             exam, 409, incomplete=_group_incomplete(exc.items), finalise_error=exc.translated()
         )
     except service.ExamError as exc:
         flash(exc.translated(), "error")
+        if exc.field == "early":
+            return redirect(url_for("exams.confirm_finalise", exam_id=exam.id))
         return redirect(url_for("exams.detail", exam_id=exam.id))
     flash(_("The exam is finalised: every form is locked and the results are stored."), "success")
     return redirect(url_for("exams.detail", exam_id=exam.id))

@@ -367,3 +367,53 @@ def test_experts_cannot_mark_everyone_present(sign_in, client, session, world):
     sign_in(expert, lang="en")
     assert client.post(f"/exams/{exam.id}/attendance/all-present").status_code == 403
     assert {e.attendance for e in exam.enrolments} == {"registered"}
+
+
+def _clock_at(monkeypatch, app, when: str):
+    """Fix the application's clock (UTC) for this test: the machine's date never counts."""
+    from datetime import UTC, datetime
+
+    moment = datetime.fromisoformat(when).replace(tzinfo=UTC)
+    monkeypatch.setitem(app.config, "CLOCK", lambda: moment)
+
+
+def test_finalising_before_the_last_day_asks_for_confirmation(
+    sign_in, client, session, world, monkeypatch, app
+):
+    from datetime import date
+
+    exam = world.exam(end=date(2026, 6, 3))
+    make_candidate(session, 1, "Бекова", "Дана")
+    service.enrol_file(session, exam, "g.csv", csv_bytes("iin", iin_for(1)))
+    service.mark_all_present(session, exam, world.chief)
+    _fill(session, exam, exam.enrolments[0])
+    # 1 June 20:00 UTC is 2 June 01:00 in Almaty (UTC+5): a day before the last one
+    _clock_at(monkeypatch, app, "2026-06-01T20:00:00")
+    sign_in(world.chief, lang="en")
+    page = text(client.get(f"/exams/{exam.id}/finalise"))
+    assert 'name="early"' in page and "which has not come yet in Almaty" in page
+    refused = client.post(f"/exams/{exam.id}/finalise", follow_redirects=True)
+    assert "confirm that you finalise it early" in text(refused)
+    session.refresh(exam)
+    assert exam.status != "finalised"
+    assert client.post(f"/exams/{exam.id}/finalise", data={"early": "y"}).status_code == 302
+    session.refresh(exam)
+    assert exam.status == "finalised"
+
+
+def test_on_the_last_day_in_almaty_no_early_confirmation_is_asked(
+    sign_in, client, session, world, monkeypatch, app
+):
+    from datetime import date
+
+    exam = world.exam(end=date(2026, 6, 3))
+    make_candidate(session, 1, "Бекова", "Дана")
+    service.enrol_file(session, exam, "g.csv", csv_bytes("iin", iin_for(1)))
+    service.mark_all_present(session, exam, world.chief)
+    _fill(session, exam, exam.enrolments[0])
+    _clock_at(monkeypatch, app, "2026-06-02T20:00:00")  # 3 June 01:00 in Almaty
+    sign_in(world.chief, lang="en")
+    assert 'name="early"' not in text(client.get(f"/exams/{exam.id}/finalise"))
+    assert client.post(f"/exams/{exam.id}/finalise").status_code == 302
+    session.refresh(exam)
+    assert exam.status == "finalised"
