@@ -35,6 +35,7 @@ from benchmarks.common import (
     migrate,
     schemes_missing,
 )
+from passports.settings import current_settings
 
 TARGETS = {"issue": 5.0, "offline_ratio": 2.0, "api_share": 0.5, "pdf": 0.150}
 
@@ -180,14 +181,14 @@ def main(argv: list[str] | None = None) -> int:
             migrate()
             from passports.services import issuance, keys
 
-            keys.ensure_key(db.session)
+            keys.ensure_key(db.session, current_settings())
             exam = build_exam(db.session, args.candidates)
             db.session.commit()
             print(f"exam of {args.candidates} present candidates on SQLite ({db_path})")
 
             # 1. issuing
             start = time.perf_counter()
-            summary = issuance.issue_for_exam(db.session, exam)
+            summary = issuance.issue_for_exam(db.session, current_settings(), exam)
             db.session.commit()
             issue_seconds = time.perf_counter() - start
             print(
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             if issue_seconds >= TARGETS["issue"]:
                 failed.append("issue")
             start = time.perf_counter()
-            again = issuance.issue_for_exam(db.session, exam)
+            again = issuance.issue_for_exam(db.session, current_settings(), exam)
             db.session.commit()
             print(
                 f"issue again (idempotent): {time.perf_counter() - start:.2f} s, {again.as_dict()}"
@@ -212,9 +213,11 @@ def main(argv: list[str] | None = None) -> int:
             from passports.services import status, verification
 
             public = dict(keys.public_keys(db.session))
-            listed = status.read_list(status.signed_list(db.session, "message"), public)
-            url = verification.passport_url(passport)
-            signer = keys.signer(db.session)
+            listed = status.read_list(
+                status.signed_list(db.session, current_settings(), "message"), public
+            )
+            url = verification.passport_url(passport, current_settings().public_base_url)
+            signer = keys.signer(db.session, current_settings())
             message = b"x" * 160
             signature = signer.private_key.sign(message, ec.ECDSA(hashes.SHA256()))
             key = signer.private_key.public_key()

@@ -37,6 +37,7 @@ import time
 
 from benchmarks import prod
 from benchmarks.prod import XHR, CheckFailed, Client
+from passports.settings import current_settings
 
 
 class Checks:
@@ -74,7 +75,10 @@ def demo_passports(settings: dict[str, str]) -> tuple[int, list[tuple[str, str]]
             .where(Passport.revoked_at.is_(None), Passport.superseded_by_id.is_(None))
             .order_by(Passport.id)
         ).all()
-        return rows[0].exam_id, [(p.number, verification.passport_url(p)) for p in rows]
+        return rows[0].exam_id, [
+            (p.number, verification.passport_url(p, current_settings().public_base_url))
+            for p in rows
+        ]
 
 
 def verify(client: Client, url: str) -> dict:

@@ -16,6 +16,7 @@ from app.errors import problem
 from app.extensions import csrf, db, limiter
 from app.messages import N_, DomainError
 from passports.services import verification
+from passports.settings import current_settings
 
 bp = Blueprint("passports_api", __name__, url_prefix="/api/v1")
 
@@ -71,10 +72,11 @@ def verify():
     if not isinstance(payload, dict):
         raise BadRequest(N_('Send a JSON object: {"url": …} or {"token": …}.'))
     data = REQUEST_SCHEMA.load(payload)
-    verdict = verification.verify(db.session, data.get("token") or data["url"])
+    settings = current_settings()
+    verdict = verification.verify(db.session, settings, data.get("token") or data["url"])
     # the QR verification page calls from our own origin; everyone else is an API client
     page = request.headers.get("Sec-Fetch-Site") == "same-origin"
     metrics.count_verification("page" if page else "api", verdict.status)
-    response = current_app.json.response(verification.api_answer(db.session, verdict))
+    response = current_app.json.response(verification.api_answer(db.session, settings, verdict))
     response.headers["Cache-Control"] = "no-store"
     return response

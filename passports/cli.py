@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -17,6 +17,7 @@ from app.extensions import db
 from assessments.models import Exam
 from passports.models import Passport
 from passports.services import PassportError, exports, issuance, keys, status, verification
+from passports.settings import current_settings
 
 keys_cli = AppGroup("keys", help="The issuer's signing keys (ES256).")
 passports_cli = AppGroup("passports", help="Issue, list, verify and revoke Skills Passports.")
@@ -69,14 +70,17 @@ def _key_row(key) -> dict:
 @click.option("--activate", is_flag=True, help="Sign new passports with it at once.")
 def generate_key(activate):
     """Create a key; it signs when --activate is given or no key signs yet."""
-    key = run_write(db.session, lambda: keys.generate_key(db.session, activate=activate or None))
+    key = run_write(
+        db.session,
+        lambda: keys.generate_key(db.session, current_settings(), activate=activate or None),
+    )
     click.echo(f"created key {key.kid} ({key.state})")
 
 
 @keys_cli.command("rotate")
 def rotate_key():
     """Make a new key the signing key; the old one stays published and keeps verifying."""
-    key, previous = run_write(db.session, lambda: keys.rotate_key(db.session))
+    key, previous = run_write(db.session, lambda: keys.rotate_key(db.session, current_settings()))
     if previous is None:
         click.echo(f"created key {key.kid} (active)")
     else:
@@ -86,7 +90,7 @@ def rotate_key():
 @keys_cli.command("ensure")
 def ensure_key():
     """Create a signing key if there is none (idempotent; `make run` calls it)."""
-    key, created = run_write(db.session, lambda: keys.ensure_key(db.session))
+    key, created = run_write(db.session, lambda: keys.ensure_key(db.session, current_settings()))
     click.echo(f"{'created' if created else 'signing key is'} {key.kid}")
 
 
@@ -118,7 +122,9 @@ def issue(exam_id, as_json):
     """Issue the passports of a finalised exam (idempotent; re-issues after corrections)."""
     exam = _exam(exam_id)
     try:
-        summary = run_write(db.session, lambda: issuance.issue_for_exam(db.session, exam))
+        summary = run_write(
+            db.session, lambda: issuance.issue_for_exam(db.session, current_settings(), exam)
+        )
     except PassportError as exc:
         raise _fail(exc) from exc
     if as_json:
@@ -133,6 +139,7 @@ def _list_rows(exam: Exam) -> list[dict]:
     passports = db.session.scalars(
         select(Passport).where(Passport.exam_id == exam.id).order_by(Passport.sequence)
     ).all()
+    base_url = current_settings().public_base_url
     return [
         {
             "number": p.number,
@@ -142,7 +149,7 @@ def _list_rows(exam: Exam) -> list[dict]:
             "percent": p.snapshot["result"]["percent"],
             "grade": p.snapshot["result"]["grade"],
             "status": p.status(),
-            "url": verification.passport_url(p),
+            "url": verification.passport_url(p, base_url),
         }
         for p in passports
     ]
@@ -183,7 +190,9 @@ def reissue(number):
     """Issue a new passport from the current records (e.g. the holder's corrected name)."""
     passport = _passport(number)
     try:
-        outcome = run_write(db.session, lambda: issuance.reissue(db.session, passport))
+        outcome = run_write(
+            db.session, lambda: issuance.reissue(db.session, current_settings(), passport)
+        )
     except PassportError as exc:
         raise _fail(exc) from exc
     if outcome.new is None:
@@ -197,7 +206,7 @@ def _load_jwks(path: str | None) -> dict:
     from passports.token import public_key_from_jwk
 
     if path is None:
-        return keys.public_keys(db.session)
+        return keys.public_keys(db.session, current_settings())
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
         return {k["kid"]: public_key_from_jwk(k) for k in document["keys"] if "kid" in k}
@@ -238,7 +247,7 @@ def verify(url_or_token, jwks_file, status_source, as_json):
             status_list = status.read_list(_read_status(status_source), public_keys)
         except PassportError as exc:
             raise _fail(exc) from exc
-    max_age = status.max_age().total_seconds()
+    max_age = status.max_age(current_settings()).total_seconds()
     result = verify_offline(url_or_token, public_keys, status_list, max_age=int(max_age))
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
@@ -263,7 +272,7 @@ def verify(url_or_token, jwks_file, status_source, as_json):
 def status_list(purpose, output):
     """Write the signed status list (VC-JWT) for offline verifiers."""
     try:
-        text = status.signed_list(db.session, purpose)
+        text = status.signed_list(db.session, current_settings(), purpose)
     except PassportError as exc:
         raise _fail(exc) from exc
     if output:
@@ -302,7 +311,7 @@ def pdf(number, exam_id, output):
 def links(exam_id, output):
     """CSV of the exam's graduates' private links, to hand over."""
     passports = exports.exam_passports(db.session, _exam(exam_id))
-    text = exports.links_csv(passports, current_app.config["PUBLIC_BASE_URL"])
+    text = exports.links_csv(passports, current_settings())
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from passports import jws
 from passports.models import Passport
 from passports.services import keys
-from passports.services.snapshot import issuer_url
 from passports.services.status import list_url
 from passports.services.verification import passport_url
+from passports.settings import current_settings
 
 CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
@@ -55,11 +55,12 @@ def _result_description(base: str, key: str, name: str, kind: str, top: str) -> 
 
 def open_badge(passport: Passport) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential of a passport, built from its frozen snapshot."""
+    settings = current_settings()
     snapshot = passport.snapshot
     competence = snapshot["competence"]
     result = snapshot["result"]
     issuer = snapshot["issuer"]
-    issuer_id = issuer.get("url") or issuer_url()
+    issuer_id = issuer.get("url") or settings.issuer_url
     achievement_id = f"{issuer_id}/achievements/{competence['code']}"
     title = competence["name"].get("en") or competence["name"].get("kk") or competence["code"]
 
@@ -170,21 +171,21 @@ def open_badge(passport: Passport) -> dict[str, Any]:
         },
         "evidence": [
             {
-                "id": passport_url(passport),
+                "id": passport_url(passport, settings.public_base_url),
                 "type": ["Evidence"],
                 "name": f"Skills Passport {passport.number} (QR verification link)",
             }
         ],
         "credentialStatus": [
             {
-                "id": f"{list_url('revocation')}#{passport.sequence}",
+                "id": f"{list_url(settings, 'revocation')}#{passport.sequence}",
                 "type": "BitstringStatusListEntry",
                 "statusPurpose": "revocation",
                 "statusListIndex": str(passport.sequence),
-                "statusListCredential": list_url("revocation"),
+                "statusListCredential": list_url(settings, "revocation"),
             },
             {
-                "id": f"{list_url('message')}#{passport.sequence}",
+                "id": f"{list_url(settings, 'message')}#{passport.sequence}",
                 "type": "BitstringStatusListEntry",
                 "statusPurpose": "message",
                 "statusListIndex": str(passport.sequence),
@@ -194,7 +195,7 @@ def open_badge(passport: Passport) -> dict[str, Any]:
                     {"status": "0x1", "message": "revoked"},
                     {"status": "0x2", "message": "superseded"},
                 ],
-                "statusListCredential": list_url("message"),
+                "statusListCredential": list_url(settings, "message"),
             },
         ],
     }
@@ -214,7 +215,7 @@ def open_badge(passport: Passport) -> dict[str, Any]:
 
 def signed_credential(session: Session, passport: Passport) -> str:
     """The OpenBadgeCredential as a VC-JWT signed with the active key."""
-    signer = keys.signer(session)
+    signer = keys.signer(session, current_settings())
     credential = open_badge(passport)
     payload = dict(credential)
     payload.update(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from assessments.models import Centre, Competence, Exam, ExamStatus
 from passports.models import Passport
 from passports.services import PassportError, holders, issuance, keys, verification
+from passports.settings import current_settings
 
 DEMO_HOLDER = "Әлібекова Айгерім Нұрланқызы"
 
@@ -33,11 +34,11 @@ def _demo_exams(session: Session) -> list[Exam]:
 
 def seed_passports(session: Session) -> str:
     """Create a signing key if none, issue the finalised demo exam's passports; summarise."""
-    _key, created = keys.ensure_key(session)
+    _key, created = keys.ensure_key(session, current_settings())
     issued = already = 0
     for exam in _demo_exams(session):
         try:
-            summary = issuance.issue_for_exam(session, exam)
+            summary = issuance.issue_for_exam(session, current_settings(), exam)
         except PassportError as exc:
             return f"demo passports skipped: {exc}"
         issued += summary.issued
@@ -63,11 +64,12 @@ def demo_lines(session: Session) -> list[str]:
     passport = demo_passport(session)
     if passport is None:
         return []
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    token = holders.private_link_token(passport)
+    settings = current_settings()
+    base = settings.public_base_url.rstrip("/")
+    token = holders.private_link_token(settings, passport)
     lines = [
         f"Demo passport {passport.number} ({passport.holder_name}):",
-        f"  verify (QR):   {verification.passport_url(passport)}",
+        f"  verify (QR):   {verification.passport_url(passport, settings.public_base_url)}",
     ]
     if token:
         with current_app.test_request_context():

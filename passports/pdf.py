@@ -35,6 +35,7 @@ from passports.models import Passport
 from passports.qr import qr_matrix
 from passports.services import PassportError, secrets
 from passports.services.verification import passport_url
+from passports.settings import current_settings
 
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 # Latin, Latin-1, Cyrillic (Kazakh letters included), dashes, quotes, №, ₸: what passports
@@ -285,6 +286,7 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
     downwards into the space above the footer; a long scheme gets tighter rows and smaller
     type, and only one that still does not fit continues on a second page.
     """
+    settings = current_settings()
     snapshot = passport.snapshot
     page = _Page(pdf)
     pdf.add_page()
@@ -355,13 +357,13 @@ def draw_passport(pdf: FPDF, passport: Passport) -> None:
     facts_bottom = _fact(page, MARGIN, y, left_w, "valid_until", [expiry])
 
     qr_x = PAGE_W - MARGIN - QR_SIZE
-    _draw_qr(pdf, passport_url(passport), qr_x, facts_top, QR_SIZE)
+    _draw_qr(pdf, passport_url(passport, settings.public_base_url), qr_x, facts_top, QR_SIZE)
     y = facts_top + QR_SIZE + 1
     y = page.text(qr_x, y, QR_SIZE, 6.5, tri("scan"), color=MUTED, align="C") + 2
     y = page.text(qr_x, y, QR_SIZE, 6.5, tri("number"), color=MUTED, align="C") + 0.4
     y = page.text(qr_x, y, QR_SIZE, 13, passport.number, bold=True, align="C") + 2
     y = page.text(qr_x, y, QR_SIZE, 6.5, tri("code"), color=MUTED, align="C") + 0.4
-    code = secrets.printed_code(passport.number, passport.code_nonce)
+    code = secrets.printed_code(settings, passport.number, passport.code_nonce)
     qr_bottom = page.text(qr_x, y, QR_SIZE, 13, code, bold=True, align="C")
 
     # footer first: the profile and the modules fill the space above it

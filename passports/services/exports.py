@@ -10,6 +10,7 @@ from app.spreadsheets import csv_text
 from assessments.models import Candidate, Exam
 from passports.models import Passport
 from passports.services import holders, verification
+from passports.settings import PassportSettings
 
 
 def exam_passports(session: Session, exam: Exam) -> list[Passport]:
@@ -28,12 +29,12 @@ def exam_passports(session: Session, exam: Exam) -> list[Passport]:
     )
 
 
-def links_csv(passports: list[Passport], public_base_url: str) -> str:
+def links_csv(passports: list[Passport], settings: PassportSettings) -> str:
     """Return the CSV of the graduates' private links (UTF-8, for mail merge).
 
     No IIN and no contacts: number, names, college, private link and QR URL.
     """
-    base = public_base_url.rstrip("/")
+    base = settings.public_base_url.rstrip("/")
     header = [
         "number",
         "last_name",
@@ -46,7 +47,7 @@ def links_csv(passports: list[Passport], public_base_url: str) -> str:
     rows = []
     for passport in passports:
         holder = passport.snapshot["holder"]
-        token = holders.private_link_token(passport)
+        token = holders.private_link_token(settings, passport)
         rows.append(
             [
                 passport.number,
@@ -55,7 +56,7 @@ def links_csv(passports: list[Passport], public_base_url: str) -> str:
                 holder["middle_name"],
                 passport.snapshot["college"]["code"],
                 f"{base}/my/{token}" if token else "",
-                verification.passport_url(passport),
+                verification.passport_url(passport, settings.public_base_url),
             ]
         )
     # names reach a spreadsheet: formula-like text behind an apostrophe (app/spreadsheets.py)

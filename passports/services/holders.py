@@ -12,20 +12,21 @@ from sqlalchemy.orm import Session
 from assessments.models import Candidate
 from passports.models import Passport
 from passports.services import secrets
+from passports.settings import PassportSettings
 
 
-def regenerate_link(session: Session, passport: Passport) -> str:
+def regenerate_link(session: Session, settings: PassportSettings, passport: Passport) -> str:
     """Draw a new private link for the holder (the old one stops working); return its token."""
     nonce = secrets.new_nonce()
-    token = secrets.link_token(nonce)
+    token = secrets.link_token(settings, nonce)
     passport.link_nonce = nonce
     passport.link_hash = secrets.link_hash(token)
     session.flush()
     return token
 
 
-def private_link_token(passport: Passport) -> str | None:
-    return secrets.link_token(passport.link_nonce) if passport.link_nonce else None
+def private_link_token(settings: PassportSettings, passport: Passport) -> str | None:
+    return secrets.link_token(settings, passport.link_nonce) if passport.link_nonce else None
 
 
 def set_holder_choices(

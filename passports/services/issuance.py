@@ -38,6 +38,7 @@ from passports.services.snapshot import (
     expiry_for,
     holder_names,
 )
+from passports.settings import PassportSettings
 from passports.token import sign_token
 
 
@@ -87,6 +88,7 @@ def _supersede_reason(old: Passport, holder: dict[str, str], basis: str) -> str:
 
 def issue_for_exam(
     session: Session,
+    settings: PassportSettings,
     exam: Exam,
     *,
     user: User | None = None,
@@ -103,8 +105,8 @@ def issue_for_exam(
     # two issuers of one exam queue on its row lock
     if exams.lock_exam(session, exam.id) != ExamStatus.FINALISED:
         raise PassportError("not_finalised", exam=exam.id)
-    signer = keys.signer(session)
-    facts = exam_facts(session, exam)
+    signer = keys.signer(session, settings)
+    facts = exam_facts(session, exam, settings)
     pass_grade = exam.scheme.pass_min_grade
     force_candidates = force_candidates or set()
 
@@ -228,7 +230,7 @@ def issue_for_exam(
             old.link_hash = None
     session.flush()
 
-    expires = expiry_for(moment)
+    expires = expiry_for(moment, settings)
     sequence = next_sequence(session)
     created: list[tuple[_Plan, Passport]] = []
     for plan in plans:
@@ -238,7 +240,7 @@ def issue_for_exam(
         )
         if link_nonce is None:
             link_nonce = secrets.new_nonce()
-            link_hash = secrets.link_hash(secrets.link_token(link_nonce))
+            link_hash = secrets.link_hash(secrets.link_token(settings, link_nonce))
         code_nonce = secrets.new_nonce()
         passport = Passport(
             number=number,
@@ -254,7 +256,9 @@ def issue_for_exam(
             expires_at=expires,
             issued_by_id=user.id if user is not None else None,
             code_nonce=code_nonce,
-            code_hash=secrets.code_hash(number, secrets.verification_code(number, code_nonce)),
+            code_hash=secrets.code_hash(
+                settings, number, secrets.verification_code(settings, number, code_nonce)
+            ),
             link_nonce=link_nonce,
             link_hash=link_hash,
             share_slug=secrets.new_share_slug(),
@@ -319,7 +323,9 @@ class Reissue:
         return self.new is None
 
 
-def reissue(session: Session, passport: Passport, user: User | None = None) -> Reissue:
+def reissue(
+    session: Session, settings: PassportSettings, passport: Passport, user: User | None = None
+) -> Reissue:
     """Issue a new passport from the current records (e.g. after a name correction).
 
     Rule: the passport must be current and its exam finalised; the old one is superseded, or
@@ -330,6 +336,7 @@ def reissue(session: Session, passport: Passport, user: User | None = None) -> R
     exam = session.get(Exam, passport.exam_id)
     summary = issue_for_exam(
         session,
+        settings,
         exam,
         user=user,
         candidate_ids={passport.candidate_id},
@@ -339,7 +346,7 @@ def reissue(session: Session, passport: Passport, user: User | None = None) -> R
 
 
 def reissue_for_candidate(
-    session: Session, candidate: Candidate, user: User | None = None
+    session: Session, settings: PassportSettings, candidate: Candidate, user: User | None = None
 ) -> list[Passport]:
     """Re-issue every current passport of a candidate whose names were corrected."""
     exam_ids = session.scalars(
@@ -354,7 +361,7 @@ def reissue_for_candidate(
     issued: list[Passport] = []
     for exam_id in sorted(exam_ids):
         exam = session.get(Exam, exam_id)
-        summary = issue_for_exam(session, exam, user=user, candidate_ids={candidate.id})
+        summary = issue_for_exam(session, settings, exam, user=user, candidate_ids={candidate.id})
         issued.extend(summary.new_passports)
     return issued
 

@@ -17,16 +17,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from passports.models import SigningKey
 from passports.services import SigningKeyError
+from passports.settings import PassportSettings
 from passports.token import key_id, new_signing_key, public_jwk, public_key_from_jwk
-
-_CACHE = "passport_public_keys"
 
 
 @dataclass(frozen=True)
@@ -37,12 +35,14 @@ class Signer:
     private_key: ec.EllipticCurvePrivateKey
 
 
-def _key_encryption_key() -> bytes:
-    secret = current_app.config["KEY_ENCRYPTION_SECRET"].encode()
+def _key_encryption_key(settings: PassportSettings) -> bytes:
+    secret = settings.key_encryption_secret.encode()
     return hashlib.sha256(b"passport-signing-key\0" + secret).digest()
 
 
-def seal_private_key(private_key: ec.EllipticCurvePrivateKey, kid: str) -> str:
+def seal_private_key(
+    settings: PassportSettings, private_key: ec.EllipticCurvePrivateKey, kid: str
+) -> str:
     """Return the private key as PKCS#8 PEM sealed with AES-GCM (kid as associated data)."""
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,
@@ -50,15 +50,17 @@ def seal_private_key(private_key: ec.EllipticCurvePrivateKey, kid: str) -> str:
         serialization.NoEncryption(),
     )
     nonce = os.urandom(12)
-    sealed = AESGCM(_key_encryption_key()).encrypt(nonce, pem, kid.encode())
+    sealed = AESGCM(_key_encryption_key(settings)).encrypt(nonce, pem, kid.encode())
     return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
-def open_private_key(sealed: str, kid: str) -> ec.EllipticCurvePrivateKey:
+def open_private_key(
+    settings: PassportSettings, sealed: str, kid: str
+) -> ec.EllipticCurvePrivateKey:
     """Decrypt a sealed private key; a wrong secret or altered data raises SigningKeyError."""
     try:
         raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
-        pem = AESGCM(_key_encryption_key()).decrypt(raw[:12], raw[12:], kid.encode())
+        pem = AESGCM(_key_encryption_key(settings)).decrypt(raw[:12], raw[12:], kid.encode())
     except (InvalidTag, ValueError) as exc:
         raise SigningKeyError("key_undecryptable", kid=kid) from exc
     key = serialization.load_pem_private_key(pem, password=None)
@@ -93,7 +95,9 @@ def _activate(session: Session, key: SigningKey) -> SigningKey | None:
     return previous if previous is not None and previous.id != key.id else None
 
 
-def generate_key(session: Session, *, activate: bool | None = None) -> SigningKey:
+def generate_key(
+    session: Session, settings: PassportSettings, *, activate: bool | None = None
+) -> SigningKey:
     """Create a new P-256 key and publish it.
 
     Rule: it becomes the signing key when ``activate`` is true, or when it is None and no key
@@ -105,7 +109,7 @@ def generate_key(session: Session, *, activate: bool | None = None) -> SigningKe
     key = SigningKey(
         kid=kid,
         public_jwk=public_jwk(private_key.public_key(), kid),
-        private_key_encrypted=seal_private_key(private_key, kid),
+        private_key_encrypted=seal_private_key(settings, private_key, kid),
         active=False,
         created_at=utcnow(),
     )
@@ -116,26 +120,28 @@ def generate_key(session: Session, *, activate: bool | None = None) -> SigningKe
     return key
 
 
-def rotate_key(session: Session) -> tuple[SigningKey, SigningKey | None]:
+def rotate_key(
+    session: Session, settings: PassportSettings
+) -> tuple[SigningKey, SigningKey | None]:
     """Make a new key the signing key; return it and the retired one (None if there was none)."""
-    key = generate_key(session, activate=False)
+    key = generate_key(session, settings, activate=False)
     return key, _activate(session, key)
 
 
-def ensure_key(session: Session) -> tuple[SigningKey, bool]:
+def ensure_key(session: Session, settings: PassportSettings) -> tuple[SigningKey, bool]:
     """Return the signing key, creating one when there is none; True when it was created."""
     key = active_key(session)
     if key is not None:
         return key, False
-    return generate_key(session, activate=True), True
+    return generate_key(session, settings, activate=True), True
 
 
-def signer(session: Session) -> Signer:
+def signer(session: Session, settings: PassportSettings) -> Signer:
     """Decrypt the active key for signing; SigningKeyError when there is none."""
     key = active_key(session, lock=True)
     if key is None:
         raise SigningKeyError("no_key")
-    return Signer(key.kid, open_private_key(key.private_key_encrypted, key.kid))
+    return Signer(key.kid, open_private_key(settings, key.private_key_encrypted, key.kid))
 
 
 def jwks(session: Session) -> dict:
@@ -144,27 +150,32 @@ def jwks(session: Session) -> dict:
     return {"keys": [dict(k.public_jwk) for k in keys]}
 
 
-def public_keys(session: Session) -> dict[str, ec.EllipticCurvePublicKey]:
-    """Every verification key by kid, read from the database now."""
+def public_keys(
+    session: Session, settings: PassportSettings | None = None
+) -> dict[str, ec.EllipticCurvePublicKey]:
+    """Every verification key by kid, read from the database now (refreshing the cache of
+    ``settings`` when given)."""
     loaded = {k.kid: public_key_from_jwk(k.public_jwk) for k in all_keys(session)}
-    current_app.extensions[_CACHE] = dict(loaded)
+    if settings is not None:
+        settings.key_cache.clear()
+        settings.key_cache.update(loaded)
     return loaded
 
 
 def cached_public_keys(
-    session: Session, kid: str | None = None
+    session: Session, settings: PassportSettings, kid: str | None = None
 ) -> dict[str, ec.EllipticCurvePublicKey]:
     """The verification keys from a per-process cache (the verify API's hot path).
 
     Keys never change once created: the cache is reloaded from the database when it is
     empty or ``kid`` is not in it (a key created by another app instance).
     """
-    cache = current_app.extensions.get(_CACHE)
+    cache = settings.key_cache
     if not cache or (kid is not None and kid not in cache):
-        cache = public_keys(session)
+        return public_keys(session, settings)
     return cache
 
 
-def clear_cache() -> None:
+def clear_cache(settings: PassportSettings) -> None:
     """Forget the cached verification keys (tests, and after restoring a database)."""
-    current_app.extensions.pop(_CACHE, None)
+    settings.key_cache.clear()

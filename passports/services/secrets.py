@@ -14,18 +14,17 @@ import hashlib
 import hmac
 import secrets
 
-from flask import current_app
-
 from passports.numbers import code_from_bytes, format_code
+from passports.settings import PassportSettings
 
 
-def _key(purpose: bytes) -> bytes:
-    secret = current_app.config["KEY_ENCRYPTION_SECRET"].encode()
+def _key(settings: PassportSettings, purpose: bytes) -> bytes:
+    secret = settings.key_encryption_secret.encode()
     return hashlib.sha256(b"passport-" + purpose + b"\0" + secret).digest()
 
 
-def _mac(purpose: bytes, message: str) -> bytes:
-    return hmac.new(_key(purpose), message.encode("utf-8"), hashlib.sha256).digest()
+def _mac(settings: PassportSettings, purpose: bytes, message: str) -> bytes:
+    return hmac.new(_key(settings, purpose), message.encode("utf-8"), hashlib.sha256).digest()
 
 
 def new_nonce() -> str:
@@ -37,28 +36,29 @@ def new_share_slug() -> str:
     return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
 
 
-def verification_code(number: str, nonce: str) -> str:
+def verification_code(settings: PassportSettings, number: str, nonce: str) -> str:
     """Return the passport's 8-character verification code (unformatted)."""
-    return code_from_bytes(_mac(b"code", f"{number}:{nonce}"))
+    return code_from_bytes(_mac(settings, b"code", f"{number}:{nonce}"))
 
 
-def printed_code(number: str, nonce: str) -> str:
+def printed_code(settings: PassportSettings, number: str, nonce: str) -> str:
     """The code as printed: ``ABCD-EFGH``."""
-    return format_code(verification_code(number, nonce))
+    return format_code(verification_code(settings, number, nonce))
 
 
-def code_hash(number: str, code: str) -> str:
+def code_hash(settings: PassportSettings, number: str, code: str) -> str:
     """Keyed hash of a normalised code, bound to the passport number."""
-    return _mac(b"code-hash", f"{number}:{code}").hex()
+    return _mac(settings, b"code-hash", f"{number}:{code}").hex()
 
 
-def code_matches(number: str, code: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(code_hash(number, code), stored_hash)
+def code_matches(settings: PassportSettings, number: str, code: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(code_hash(settings, number, code), stored_hash)
 
 
-def link_token(nonce: str) -> str:
+def link_token(settings: PassportSettings, nonce: str) -> str:
     """The secret in the graduate's private link (128 bits, base64url)."""
-    return base64.urlsafe_b64encode(_mac(b"link", nonce)[:16]).decode("ascii").rstrip("=")
+    mac = _mac(settings, b"link", nonce)
+    return base64.urlsafe_b64encode(mac[:16]).decode("ascii").rstrip("=")
 
 
 def link_hash(token: str) -> str:

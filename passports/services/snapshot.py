@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from assessments import scoring
 from assessments.models import Exam
 from assessments.services import results as results_service
 from passports.models import Passport
+from passports.settings import PassportSettings
 from passports.token import PassportClaims
 
 SNAPSHOT_VERSION = 1
@@ -64,7 +64,7 @@ class ExamFacts:
     common: dict[str, Any]
 
 
-def exam_facts(session: Session, exam: Exam) -> ExamFacts:
+def exam_facts(session: Session, exam: Exam, settings: PassportSettings) -> ExamFacts:
     shape = results_service.layout(session, exam)
     competence, centre = exam.competence, exam.centre
     common = {
@@ -75,27 +75,14 @@ def exam_facts(session: Session, exam: Exam) -> ExamFacts:
             "start_date": exam.start_date.isoformat(),
             "end_date": exam.end_date.isoformat(),
         },
-        "issuer": issuer(),
+        "issuer": issuer(settings),
     }
     return ExamFacts(exam, shape, common)
 
 
-def issuer() -> dict[str, Any]:
+def issuer(settings: PassportSettings) -> dict[str, Any]:
     """The issuer as configured: names in kk/ru/en and URL."""
-    config = current_app.config
-    return {
-        "name": {
-            "kk": config["ISSUER_NAME_KK"],
-            "ru": config["ISSUER_NAME_RU"],
-            "en": config["ISSUER_NAME_EN"],
-        },
-        "url": issuer_url(),
-    }
-
-
-def issuer_url() -> str:
-    config = current_app.config
-    return (config["ISSUER_URL"] or config["PUBLIC_BASE_URL"]).rstrip("/")
+    return {"name": dict(settings.issuer_name), "url": settings.issuer_url}
 
 
 def certified(holder: dict[str, str], result: Any) -> dict[str, Any]:
@@ -176,9 +163,9 @@ def _add_years(moment: datetime, years: int) -> datetime:
     return moment.replace(year=year, day=day)
 
 
-def expiry_for(issued_at: datetime) -> datetime | None:
+def expiry_for(issued_at: datetime, settings: PassportSettings) -> datetime | None:
     """Expiry from the ``PASSPORT_VALIDITY_YEARS`` setting (0: never)."""
-    years = int(current_app.config["PASSPORT_VALIDITY_YEARS"])
+    years = settings.validity_years
     return _add_years(issued_at, years) if years > 0 else None
 
 

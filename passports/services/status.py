@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -16,26 +15,26 @@ from passports import jws
 from passports import status_list as bitstring
 from passports.models import Passport
 from passports.services import PassportError, keys
-from passports.services.snapshot import issuer_url
+from passports.settings import PassportSettings
 
 TTL_MS = 300_000  # verifiers should fetch a fresh list after five minutes
 
 
-def max_age() -> timedelta:
+def max_age(settings: PassportSettings) -> timedelta:
     """How long a signed list may stand in for the live record (STATUS_LIST_MAX_AGE_HOURS).
 
     Verifiers (the QR page, ``flask passports verify``) refuse an older list, and the list
     says so itself: ``validUntil``/``exp`` is its signing time plus this age. A saved list
     would otherwise hide every later revocation.
     """
-    return timedelta(hours=current_app.config["STATUS_LIST_MAX_AGE_HOURS"])
+    return settings.status_list_max_age
 
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 
-def list_url(purpose: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/status/{purpose}"
+def list_url(settings: PassportSettings, purpose: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/status/{purpose}"
 
 
 def _iso(moment: datetime) -> str:
@@ -55,7 +54,9 @@ def entries(session: Session) -> dict[int, str]:
     }
 
 
-def credential(session: Session, purpose: str, now: datetime | None = None) -> dict[str, Any]:
+def credential(
+    session: Session, settings: PassportSettings, purpose: str, now: datetime | None = None
+) -> dict[str, Any]:
     """The unsigned BitstringStatusListCredential for ``purpose`` (revocation or message)."""
     if purpose not in bitstring.PURPOSES:
         raise PassportError("unknown_purpose", purpose=purpose)
@@ -65,7 +66,7 @@ def credential(session: Session, purpose: str, now: datetime | None = None) -> d
         for index, status in entries(session).items()
     }
     moment = now or utcnow()
-    url = list_url(purpose)
+    url = list_url(settings, purpose)
     subject: dict[str, Any] = {
         "id": f"{url}#list",
         "type": "BitstringStatusList",
@@ -83,22 +84,24 @@ def credential(session: Session, purpose: str, now: datetime | None = None) -> d
         "@context": [VC_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer_url(),
+        "issuer": settings.issuer_url,
         "validFrom": _iso(moment),
-        "validUntil": _iso(moment + max_age()),
+        "validUntil": _iso(moment + max_age(settings)),
         "credentialSubject": subject,
     }
 
 
-def signed_list(session: Session, purpose: str, now: datetime | None = None) -> str:
+def signed_list(
+    session: Session, settings: PassportSettings, purpose: str, now: datetime | None = None
+) -> str:
     """The status list credential secured as a VC-JWT (ES256, the active key)."""
-    signer = keys.signer(session)
+    signer = keys.signer(session, settings)
     moment = now or utcnow()
-    payload = credential(session, purpose, moment)
+    payload = credential(session, settings, purpose, moment)
     payload.update(
         iss=payload["issuer"],
         iat=int(moment.timestamp()),
-        exp=int((moment + max_age()).timestamp()),
+        exp=int((moment + max_age(settings)).timestamp()),
         jti=payload["id"],
     )
     header = {"kid": signer.kid, "typ": "vc+jwt", "cty": "vc"}

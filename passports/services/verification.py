@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,7 @@ from passports.numbers import normalise_code, normalise_number, read_typed_numbe
 from passports.offline import peek_kid, token_of
 from passports.services import ShareLinkOff, keys, secrets
 from passports.services.snapshot import claims_for
+from passports.settings import PassportSettings
 from passports.token import (
     PassportClaims,
     TokenDamaged,
@@ -55,9 +55,9 @@ class Verdict:
         return self.status == "genuine"
 
 
-def passport_url(passport: Passport) -> str:
+def passport_url(passport: Passport, public_base_url: str) -> str:
     """The QR URL of a passport: ``HTTPS://HOST/V#TOKEN``."""
-    return verification_url(current_app.config["PUBLIC_BASE_URL"], passport.token)
+    return verification_url(public_base_url, passport.token)
 
 
 def _claims_match(claims: PassportClaims, passport: Passport, token: str) -> bool:
@@ -101,7 +101,9 @@ _RECORD_QUERY = select(*(Passport.__table__.c[name] for name in RECORD_COLUMNS))
 )
 
 
-def verify(session: Session, value: str, now: datetime | None = None) -> Verdict:
+def verify(
+    session: Session, settings: PassportSettings, value: str, now: datetime | None = None
+) -> Verdict:
     """Check a token (or URL) against the keys and the records; never raises for bad input.
 
     Rule: damaged when the link was cut off; invalid when the signature or encoding is wrong,
@@ -112,7 +114,7 @@ def verify(session: Session, value: str, now: datetime | None = None) -> Verdict
     try:
         token = token_of(value)
         claims = verify_token(
-            token, keys.cached_public_keys(session, peek_kid(token)), check_expiry=False
+            token, keys.cached_public_keys(session, settings, peek_kid(token)), check_expiry=False
         )
     except TokenDamaged as exc:
         return Verdict("damaged", detail=str(exc))
@@ -130,7 +132,9 @@ def verify(session: Session, value: str, now: datetime | None = None) -> Verdict
     return Verdict(status, passport, claims, matches)
 
 
-def check_number(session: Session, number: str, code: str) -> Verdict | None:
+def check_number(
+    session: Session, settings: PassportSettings, number: str, code: str
+) -> Verdict | None:
     """The manual check: a passport number and its verification code.
 
     Rule: the number and code are read as people type them (``read_typed_number``,
@@ -143,9 +147,9 @@ def check_number(session: Session, number: str, code: str) -> Verdict | None:
     passport = session.scalar(select(Passport).where(Passport.number == wanted)) if wanted else None
     if passport is None or typed is None:
         # hash anyway, so a miss costs as long as a hit
-        secrets.code_hash(wanted or "-", typed or "--------")
+        secrets.code_hash(settings, wanted or "-", typed or "--------")
         return None
-    if not secrets.code_matches(passport.number, typed, passport.code_hash):
+    if not secrets.code_matches(settings, passport.number, typed, passport.code_hash):
         return None
     if not passport.lookup_enabled:
         return None
@@ -182,7 +186,9 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def public_fields(session: Session, passport: Passport, status: str | None = None) -> dict:
+def public_fields(
+    session: Session, settings: PassportSettings, passport: Passport, status: str | None = None
+) -> dict:
     """What anyone holding the passport's token may see: no IIN, birth date or contacts."""
     snapshot = passport.snapshot
     superseded_by = None
@@ -191,7 +197,10 @@ def public_fields(session: Session, passport: Passport, status: str | None = Non
         while newer is not None and newer.superseded_by_id is not None:
             newer = session.get(Passport, newer.superseded_by_id)
         if newer is not None:
-            superseded_by = {"number": newer.number, "url": passport_url(newer)}
+            superseded_by = {
+                "number": newer.number,
+                "url": passport_url(newer, settings.public_base_url),
+            }
     result = snapshot["result"]
     return {
         "number": passport.number,
@@ -243,10 +252,10 @@ def revocation_text(passport: Passport) -> str:
     return str(message) if message is not None else passport.revocation_reason
 
 
-def api_answer(session: Session, verdict: Verdict) -> dict[str, Any]:
+def api_answer(session: Session, settings: PassportSettings, verdict: Verdict) -> dict[str, Any]:
     """The body of ``POST /api/v1/verify``."""
     passport = None
     if verdict.passport is not None and verdict.status != "invalid":
-        passport = public_fields(session, verdict.passport, verdict.status)
+        passport = public_fields(session, settings, verdict.passport, verdict.status)
         passport["matches_token"] = verdict.matches_record
     return {"valid": verdict.valid, "status": verdict.status, "passport": passport}

@@ -23,6 +23,7 @@ from passports.pdf import passport_pdf
 from passports.qr import qr_svg
 from passports.services import PassportError, verification
 from passports.services.snapshot import exam_dates
+from passports.settings import current_settings
 
 
 @lru_cache(maxsize=256)
@@ -77,8 +78,9 @@ def localized_names(names: dict[str, str] | None) -> str:
 def passport_context(passport: Passport, current_status: str | None = None) -> dict[str, Any]:
     """Everything the passport macros need, from the frozen snapshot (never the IIN)."""
     state = current_status or passport.status()
-    fields = verification.public_fields(db.session, passport, state)
-    url = verification.passport_url(passport)
+    settings = current_settings()
+    fields = verification.public_fields(db.session, settings, passport, state)
+    url = verification.passport_url(passport, settings.public_base_url)
     return {
         "passport": passport,
         "fields": fields,

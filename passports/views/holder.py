@@ -14,6 +14,7 @@ from passports.credentials import linkedin_url, signed_credential
 from passports.forms import HolderChoicesForm
 from passports.models import Passport
 from passports.services import PassportError, holders, secrets, verification
+from passports.settings import current_settings
 from passports.views.common import no_store, passport_context, pdf_or_error
 from passports.views.public import bp
 
@@ -52,7 +53,7 @@ def holder(token: str):
         form=form,
         token=token,
         share_url=share_url,
-        code=secrets.printed_code(passport.number, passport.code_nonce),
+        code=secrets.printed_code(current_settings(), passport.number, passport.code_nonce),
         linkedin=linkedin_url(passport, cert_url),
     )
     return no_store(Response(render_template("passports/holder.html", **context)))

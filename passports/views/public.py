@@ -26,6 +26,7 @@ from assessments import scoring
 from passports.forms import CheckForm
 from passports.messages import VERIFY_PAGE_TEXTS
 from passports.services import PassportError, ShareLinkOff, keys, status, verification
+from passports.settings import current_settings
 from passports.views.common import decimal_text, no_store, passport_context
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -74,7 +75,7 @@ def status_list(purpose: str):
     if purpose not in ("revocation", "message"):
         abort(404)
     try:
-        text = status.signed_list(db.session, purpose)
+        text = status.signed_list(db.session, current_settings(), purpose)
     except PassportError:
         abort(503)
     response = Response(text, mimetype="application/vc+jwt")
@@ -109,7 +110,9 @@ def check():
     form = CheckForm()
     context: dict[str, Any] = {"form": form, "checked": False}
     if form.validate_on_submit():
-        verdict = verification.check_number(db.session, form.number.data, form.code.data)
+        verdict = verification.check_number(
+            db.session, current_settings(), form.number.data, form.code.data
+        )
         metrics.count_verification("check", verdict.status if verdict else "not_found")
         context["checked"] = True
         if verdict is not None:

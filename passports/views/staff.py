@@ -39,6 +39,7 @@ from passports.models import Passport, SigningKey
 from passports.pdf import passports_pdf
 from passports.services import PassportError, exports, holders, issuance, keys, verification
 from passports.services.search import may_hold_an_iin, search_query, typed_iin
+from passports.settings import current_settings
 from passports.views.common import no_store, passport_context, pdf_or_error, pdf_response
 
 bp = Blueprint("passport_admin", __name__, url_prefix="/passports")
@@ -187,9 +188,11 @@ def issue(exam_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    settings = current_settings()
     try:
         summary = run_write(
-            db.session, lambda: issuance.issue_for_exam(db.session, exam, user=current_user)
+            db.session,
+            lambda: issuance.issue_for_exam(db.session, settings, exam, user=current_user),
         )
     except PassportError as exc:
         flash(exc.translated(), "error")
@@ -230,9 +233,7 @@ def exam_pdf(exam_id: int):
 @requires("passports.view")
 def exam_links(exam_id: int):
     exam = _visible_exam(exam_id)
-    text = exports.links_csv(
-        exports.exam_passports(db.session, exam), current_app.config["PUBLIC_BASE_URL"]
-    )
+    text = exports.links_csv(exports.exam_passports(db.session, exam), current_settings())
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="passport-links-exam-{exam.id}.csv"'
@@ -257,7 +258,7 @@ def keys_page():
 def rotate_keys():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    key, previous = run_write(db.session, lambda: keys.rotate_key(db.session))
+    key, previous = run_write(db.session, lambda: keys.rotate_key(db.session, current_settings()))
     if previous is None:
         flash(_("Created signing key %(kid)s.", kid=key.kid), "success")
     else:
@@ -286,7 +287,7 @@ def detail(number: str):
         )
     )
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    link = holders.private_link_token(passport)
+    link = holders.private_link_token(current_settings(), passport)
     context = passport_context(passport)
     context.update(
         history=history,
@@ -326,9 +327,10 @@ def reissue(number: str):
     passport = _visible_passport(number)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    settings = current_settings()
     try:
         outcome = run_write(
-            db.session, lambda: issuance.reissue(db.session, passport, current_user)
+            db.session, lambda: issuance.reissue(db.session, settings, passport, current_user)
         )
     except PassportError as exc:
         flash(exc.translated(), "error")
@@ -350,7 +352,7 @@ def regenerate_link(number: str):
     passport = _visible_passport(number)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    run_write(db.session, lambda: holders.regenerate_link(db.session, passport))
+    run_write(db.session, lambda: holders.regenerate_link(db.session, current_settings(), passport))
     flash(_("A new private link was made; the old one no longer works."), "success")
     return redirect(url_for("passport_admin.detail", number=passport.number))
 

@@ -11,6 +11,7 @@ import stat
 import pytest
 from sqlalchemy import func, inspect, select, table, text
 
+from passports.settings import current_settings
 from tests.conftest import make_app, migrate
 
 
@@ -32,13 +33,16 @@ def _verdicts(app) -> dict[str, str]:
     from passports.services import keys, verification
 
     with app.app_context():
-        keys.clear_cache()
+        keys.clear_cache(current_settings())
         try:
             passports = db.session.scalars(select(Passport)).all()
-            return {p.number: verification.verify(db.session, p.token).status for p in passports}
+            return {
+                p.number: verification.verify(db.session, current_settings(), p.token).status
+                for p in passports
+            }
         finally:
             db.session.remove()
-            keys.clear_cache()
+            keys.clear_cache(current_settings())
 
 
 def _dispose(app) -> None:

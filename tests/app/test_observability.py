@@ -24,6 +24,7 @@ from app.metrics import allowed_networks
 from app.observability import _DropWerkzeugRequestLines, log_format, loggable_path, request_id
 from assessments.personal_data import decrypt_iin
 from passports.services import holders
+from passports.settings import current_settings
 from tests.assessments.marking_setup import build_exam
 from tests.factories import PASSWORD, UserFactory
 from tests.passports import conftest as passport_fixtures
@@ -100,7 +101,7 @@ def test_log_lines_hold_no_iin_token_query_or_form_data(
     monkeypatch.setitem(app.config, "LOG_FORMAT", fmt)
     passport = issued.passport
     iin = decrypt_iin(issued.candidate(0).iin_encrypted)
-    link = holders.private_link_token(passport)
+    link = holders.private_link_token(current_settings(), passport)
     admin = UserFactory(role="admin")
     capsys.readouterr()
 

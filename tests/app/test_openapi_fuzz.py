@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from app.config import PROJECT_ROOT
 from assessments.services.marks import entry
 from passports.services import issuance, keys
+from passports.settings import current_settings
 from tests.assessments.marking_setup import build_exam
 from tests.factories import PASSWORD
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
@@ -81,8 +82,8 @@ class World:
 
 
 def seed(session) -> tuple[World, dict]:
-    keys.clear_cache()
-    keys.ensure_key(session)
+    keys.clear_cache(current_settings())
+    keys.ensure_key(session, current_settings())
     marking = build_exam(session, status="marking")
     for enrolment in marking.enrolments:  # form A2 is complete: locking it succeeds
         entry.save_mark(
@@ -98,7 +99,9 @@ def seed(session) -> tuple[World, dict]:
     finalised = finalised_exam(
         [Sitting(names=DEMO_NAME, share=Fraction(7, 8)), Sitting(), Sitting(share=Fraction(1, 10))]
     )
-    genuine, revoked = issuance.issue_for_exam(session, finalised.exam).new_passports
+    genuine, revoked = issuance.issue_for_exam(
+        session, current_settings(), finalised.exam
+    ).new_passports
     issuance.revoke(session, revoked, "Fuzzing: a revoked passport")
     session.flush()
     world = World(

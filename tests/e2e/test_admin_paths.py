@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from assessments.models import MarkingScheme
+from passports.settings import current_settings
 from tests.assessments.test_schemes_service import fixture_set, with_replaced, xlsx_copy
 from tests.e2e.conftest import shot, sign_in
 from tests.factories import CompetenceFactory, UserFactory
@@ -214,9 +215,11 @@ def test_passports_list_after_a_revocation_asks_to_issue_nothing(live_server, br
     from tests.passports.factories import Sitting, finalised_exam
 
     with live_server.session() as session:
-        keys.ensure_key(session)
+        keys.ensure_key(session, current_settings())
         exam = finalised_exam([Sitting(share=Fraction(9, 10)), Sitting(share=Fraction(8, 10))])
-        first, _second = issuance.issue_for_exam(session, exam.exam).new_passports
+        first, _second = issuance.issue_for_exam(
+            session, current_settings(), exam.exam
+        ).new_passports
         issuance.revoke(session, first, "Қате берілген")
         exam_id = exam.exam.id
     for lang in LANGS:

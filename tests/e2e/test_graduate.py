@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from passports.services import holders, issuance, keys, secrets
+from passports.settings import current_settings
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, shot
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
@@ -22,13 +23,13 @@ SHOTS = Path("/tmp/h8b-shots")
 @pytest.fixture(scope="module")
 def graduate(live_server) -> dict[str, str]:
     with live_server.session() as session:
-        keys.ensure_key(session)
+        keys.ensure_key(session, current_settings())
         exam = finalised_exam([Sitting(names=DEMO_NAME, share=Fraction(7, 8))])
-        passport = issuance.issue_for_exam(session, exam.exam).new_passports[0]
+        passport = issuance.issue_for_exam(session, current_settings(), exam.exam).new_passports[0]
         return {
-            "private": f"/my/{holders.private_link_token(passport)}",
+            "private": f"/my/{holders.private_link_token(current_settings(), passport)}",
             "share": f"/s/{passport.share_slug}",
-            "code": secrets.printed_code(passport.number, passport.code_nonce),
+            "code": secrets.printed_code(current_settings(), passport.number, passport.code_nonce),
             "number": passport.number,
         }
 

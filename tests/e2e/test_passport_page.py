@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from passports.services import issuance, keys, secrets, status
+from passports.settings import current_settings
 from tests.e2e.conftest import shot
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
@@ -18,20 +19,24 @@ pytestmark = pytest.mark.e2e
 def tokens(live_server) -> dict[str, str]:
     """Tokens of three passports of one exam: genuine, revoked, superseded."""
     with live_server.session() as session:
-        keys.ensure_key(session)
+        keys.ensure_key(session, current_settings())
         exam = finalised_exam(
             [Sitting(names=DEMO_NAME, share=Fraction(7, 8)), Sitting(), Sitting()],
             start=__import__("datetime").date(2026, 5, 20),
         )
-        genuine, revoked, superseded = issuance.issue_for_exam(session, exam.exam).new_passports
+        genuine, revoked, superseded = issuance.issue_for_exam(
+            session, current_settings(), exam.exam
+        ).new_passports
         issuance.revoke(session, revoked, "Выдан по ошибке")
-        issuance.reissue(session, superseded)
+        issuance.reissue(session, current_settings(), superseded)
         return {
             "genuine": genuine.token,
             "revoked": revoked.token,
             "superseded": superseded.token,
             "genuine_number": genuine.number,
-            "genuine_code": secrets.printed_code(genuine.number, genuine.code_nonce),
+            "genuine_code": secrets.printed_code(
+                current_settings(), genuine.number, genuine.code_nonce
+            ),
         }
 
 
@@ -154,7 +159,7 @@ def test_a_status_list_older_than_the_allowed_age_is_not_relied_on(live_server, 
     hours = live_server.app.config["STATUS_LIST_MAX_AGE_HOURS"]
     with live_server.session() as session:
         old = status.signed_list(
-            session, "message", now=utcnow() - timedelta(hours=hours, minutes=5)
+            session, current_settings(), "message", now=utcnow() - timedelta(hours=hours, minutes=5)
         )
     block(page, "**/api/v1/verify")
     page.route(

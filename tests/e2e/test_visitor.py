@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from passports.services import issuance, keys, secrets
+from passports.settings import current_settings
 from tests.e2e.conftest import shot
 from tests.passports.factories import Sitting, finalised_exam
 
@@ -22,10 +23,12 @@ HOLDER = ("Жұмабекова", "Әйгерім", "Серікқызы")
 def printed(live_server) -> tuple[str, str]:
     """The number and verification code printed on a genuine passport."""
     with live_server.session() as session:
-        keys.ensure_key(session)
+        keys.ensure_key(session, current_settings())
         exam = finalised_exam([Sitting(names=HOLDER, share=Fraction(3, 4))], start=date(2026, 5, 4))
-        passport = issuance.issue_for_exam(session, exam.exam).new_passports[0]
-        return passport.number, secrets.printed_code(passport.number, passport.code_nonce)
+        passport = issuance.issue_for_exam(session, current_settings(), exam.exam).new_passports[0]
+        return passport.number, secrets.printed_code(
+            current_settings(), passport.number, passport.code_nonce
+        )
 
 
 @pytest.fixture

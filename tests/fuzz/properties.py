@@ -26,6 +26,7 @@ from assessments.scheme_files.spec import CompetenceSection, SchemeImportError
 from assessments.tabular import Rejected, read_table
 from passports.numbers import format_passport_number
 from passports.offline import peek_kid, token_of, verify_offline
+from passports.settings import current_settings
 from passports.status_list import StatusList, build_bitstring
 from passports.token import (
     PassportClaims,
@@ -140,11 +141,11 @@ def check_verification(session, text: str) -> str:
     """``POST /api/v1/verify``'s service: a verdict for anything, answered as JSON."""
     from passports.services import verification
 
-    verdict = verification.verify(session, text)
+    verdict = verification.verify(session, current_settings(), text)
     assert verdict.status in VERDICTS - {"unchecked"}, verdict  # the live record answers
     if verdict.status not in UNREADABLE:
         assert verdict.passport is not None
-    json.dumps(verification.api_answer(session, verdict))
+    json.dumps(verification.api_answer(session, current_settings(), verdict))
     return verdict.status
 
 
@@ -295,13 +296,13 @@ def seed_issuer(session) -> tuple[Any, list[str]]:
     from passports.services import issuance, keys
     from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
-    keys.clear_cache()
-    keys.ensure_key(session)
+    keys.clear_cache(current_settings())
+    keys.ensure_key(session, current_settings())
     exam = finalised_exam([Sitting(names=DEMO_NAME, share=Fraction(7, 8)), Sitting()])
-    genuine, revoked = issuance.issue_for_exam(session, exam.exam).new_passports
+    genuine, revoked = issuance.issue_for_exam(session, current_settings(), exam.exam).new_passports
     issuance.revoke(session, revoked, "Fuzzing")
     session.flush()
-    return keys.signer(session), [genuine.token, revoked.token]
+    return keys.signer(session, current_settings()), [genuine.token, revoked.token]
 
 
 def candidate_files():

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from passports.services import issuance, keys
+from passports.settings import current_settings
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
 
 @pytest.fixture
 def signing_key(session):
-    keys.clear_cache()
-    key, _created = keys.ensure_key(session)
+    keys.clear_cache(current_settings())
+    key, _created = keys.ensure_key(session, current_settings())
     return key
 
 
@@ -27,7 +28,7 @@ def issued(session, signing_key):
             Sitting(attendance="absent"),
         ]
     )
-    summary = issuance.issue_for_exam(session, exam.exam)
+    summary = issuance.issue_for_exam(session, current_settings(), exam.exam)
     exam.summary = summary
     exam.passport = summary.new_passports[0]
     return exam

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from assessments.models import Candidate
 from passports.models import Passport
 from passports.services import PassportError, holders, issuance, secrets, snapshot, verification
+from passports.settings import current_settings
 from passports.token import PassportClaims, public_key_from_jwk, verify_token
 from tests.passports.factories import Sitting, finalised_exam, store_result
 
@@ -31,7 +32,7 @@ def test_one_passport_per_passing_present_candidate(session, signing_key):
             Sitting(share=Fraction(1, 5)),  # 20 %: grade 3, passes
         ]
     )
-    summary = issuance.issue_for_exam(session, exam.exam)
+    summary = issuance.issue_for_exam(session, current_settings(), exam.exam)
     assert summary.as_dict() == {
         "issued": 2,
         "already_issued": 0,
@@ -43,7 +44,7 @@ def test_one_passport_per_passing_present_candidate(session, signing_key):
 
 
 def test_running_again_issues_nothing_twice(session, issued):
-    again = issuance.issue_for_exam(session, issued.exam)
+    again = issuance.issue_for_exam(session, current_settings(), issued.exam)
     assert counts(again) == (0, 1, 2, 0)
     assert session.query(Passport).count() == 1
 
@@ -53,7 +54,7 @@ def test_only_a_finalised_exam_gets_passports(session, signing_key):
     exam.exam.status = "marking"
     session.flush()
     with pytest.raises(PassportError) as caught:
-        issuance.issue_for_exam(session, exam.exam)
+        issuance.issue_for_exam(session, current_settings(), exam.exam)
     assert caught.value.code == "not_finalised"
     assert session.query(Passport).count() == 0
 
@@ -81,15 +82,17 @@ def test_snapshot_freezes_what_is_certified_without_personal_data(session, issue
 def test_number_code_token_and_expiry(app, session, signing_key):
     app.config["PASSPORT_VALIDITY_YEARS"] = 5
     try:
-        passport = issuance.issue_for_exam(session, finalised_exam().exam).new_passports[0]
+        passport = issuance.issue_for_exam(
+            session, current_settings(), finalised_exam().exam
+        ).new_passports[0]
     finally:
         app.config["PASSPORT_VALIDITY_YEARS"] = 0
     from passports.numbers import parse_passport_number
 
     assert parse_passport_number(passport.number) == passport.sequence
     assert passport.expires_at.year == passport.issued_at.year + 5
-    code = secrets.verification_code(passport.number, passport.code_nonce)
-    assert secrets.code_matches(passport.number, code, passport.code_hash)
+    code = secrets.verification_code(current_settings(), passport.number, passport.code_nonce)
+    assert secrets.code_matches(current_settings(), passport.number, code, passport.code_hash)
     assert code not in passport.code_hash
     claims = verify_token(
         passport.token, {signing_key.kid: public_key_from_jwk(signing_key.public_jwk)}
@@ -108,7 +111,7 @@ def test_number_code_token_and_expiry(app, session, signing_key):
 def test_corrected_result_supersedes_and_failing_now_revokes(session, issued):
     exam = issued.exam
     other = finalised_exam().exam  # another exam's passports are not touched
-    issuance.issue_for_exam(session, other)
+    issuance.issue_for_exam(session, current_settings(), other)
     old = issued.passport
     # the exam is reopened, corrected and finalised again: stored results change
     exam.status = "marking"
@@ -117,21 +120,21 @@ def test_corrected_result_supersedes_and_failing_now_revokes(session, issued):
     exam.status = "finalised"
     session.flush()
 
-    summary = issuance.issue_for_exam(session, exam)
+    summary = issuance.issue_for_exam(session, current_settings(), exam)
     assert counts(summary) == (2, 0, 1, 1)
     session.refresh(old)
     assert old.status() == "superseded" and old.supersede_reason == "result_changed"
     new = session.get(Passport, old.superseded_by_id)
     assert new.snapshot["result"]["total"] == "75.00" and new.status() == "genuine"
-    assert verification.verify(session, old.token).status == "superseded"
+    assert verification.verify(session, current_settings(), old.token).status == "superseded"
 
     # corrected again: the first holder now fails
     store_result(issued.enrolments[0], Fraction(1, 10), issued.scheme)
-    summary = issuance.issue_for_exam(session, exam)
+    summary = issuance.issue_for_exam(session, current_settings(), exam)
     assert counts(summary) == (0, 1, 2, 0) and summary.revoked == 1
     session.refresh(new)
     assert new.status() == "revoked" and new.revocation_kind == "not_passing"
-    assert verification.verify(session, new.token).status == "revoked"
+    assert verification.verify(session, current_settings(), new.token).status == "revoked"
     assert all(p.status() == "genuine" for p in session.query(Passport).filter_by(exam_id=other.id))
 
 
@@ -141,7 +144,7 @@ def test_absent_after_correction_revokes_with_that_reason(session, issued):
 
     session.delete(session.query(Result).filter_by(enrolment_id=issued.enrolments[0].id).one())
     session.flush()
-    summary = issuance.issue_for_exam(session, issued.exam)
+    summary = issuance.issue_for_exam(session, current_settings(), issued.exam)
     assert summary.revoked == 1
     session.refresh(issued.passport)
     assert issued.passport.revocation_kind == "not_present"
@@ -153,7 +156,7 @@ def test_reissue_for_a_holder_who_no_longer_qualifies_revokes_and_says_so(sessio
 
     session.delete(session.query(Result).filter_by(enrolment_id=issued.enrolments[0].id).one())
     session.flush()
-    outcome = issuance.reissue(session, issued.passport)
+    outcome = issuance.reissue(session, current_settings(), issued.passport)
     assert outcome.revoked and outcome.new is None and outcome.old is issued.passport
     assert issued.passport.revocation_kind == "not_present"
     assert session.query(Passport).count() == 1
@@ -161,13 +164,13 @@ def test_reissue_for_a_holder_who_no_longer_qualifies_revokes_and_says_so(sessio
 
 def test_name_correction_reissues_and_the_private_link_moves(session, issued):
     old = issued.passport
-    link = holders.private_link_token(old)
+    link = holders.private_link_token(current_settings(), old)
     old.share_enabled = False
     candidate: Candidate = session.get(Candidate, old.candidate_id)
     candidate.last_name = "Серікова"
     candidate.last_name_latin = "SERIKOVA"
     session.flush()
-    new = issuance.reissue_for_candidate(session, candidate)
+    new = issuance.reissue_for_candidate(session, current_settings(), candidate)
     assert len(new) == 1
     session.refresh(old)
     assert old.superseded_by_id == new[0].id and old.supersede_reason == "name_changed"
@@ -179,7 +182,7 @@ def test_name_correction_reissues_and_the_private_link_moves(session, issued):
 
 def test_manual_revocation_is_final_for_automatic_issuing(session, issued):
     issuance.revoke(session, issued.passport, "Документ выдан по ошибке")
-    summary = issuance.issue_for_exam(session, issued.exam)
+    summary = issuance.issue_for_exam(session, current_settings(), issued.exam)
     assert summary.issued == 0 and session.query(Passport).count() == 1
     with pytest.raises(PassportError) as caught:
         issuance.revoke(session, issued.passport, "again")
@@ -194,10 +197,10 @@ def test_revocation_needs_a_reason(session, issued, reason):
 
 
 def test_reissue_of_a_superseded_passport_is_refused(session, issued):
-    new = issuance.reissue(session, issued.passport).new
+    new = issuance.reissue(session, current_settings(), issued.passport).new
     assert new.number != issued.passport.number
     with pytest.raises(PassportError) as caught:
-        issuance.reissue(session, issued.passport)
+        issuance.reissue(session, current_settings(), issued.passport)
     assert caught.value.code == "not_current"
 
 
@@ -240,7 +243,7 @@ def test_issue_cli_prints_the_summary_and_list_cli_the_urls(app, session, issued
             "percent": "87.50",
             "grade": 5,
             "status": "genuine",
-            "url": verification.passport_url(issued.passport),
+            "url": verification.passport_url(issued.passport, current_settings().public_base_url),
         }
     ]
     assert listed[0]["url"].startswith("HTTPS://SKILLS.EXAMPLE.KZ/V#")

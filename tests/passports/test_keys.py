@@ -8,6 +8,7 @@ import pytest
 
 from passports.models import SigningKey
 from passports.services import SigningKeyError, issuance, keys, verification
+from passports.settings import current_settings
 from passports.token import public_key_from_jwk, read_token_kid, verify_token
 from tests.passports.factories import finalised_exam
 
@@ -15,30 +16,32 @@ from tests.passports.factories import finalised_exam
 def test_private_key_is_stored_encrypted_and_bound_to_its_kid(app, session, signing_key):
     stored = signing_key.private_key_encrypted
     assert "PRIVATE KEY" not in stored and "BEGIN" not in stored
-    private = keys.open_private_key(stored, signing_key.kid)
+    private = keys.open_private_key(current_settings(), stored, signing_key.kid)
     assert (
         private.public_key().public_numbers()
         == public_key_from_jwk(signing_key.public_jwk).public_numbers()
     )
     with pytest.raises(SigningKeyError):
-        keys.open_private_key(stored, "OTHERKID")  # the kid is the associated data
+        keys.open_private_key(
+            current_settings(), stored, "OTHERKID"
+        )  # the kid is the associated data
     app.config["KEY_ENCRYPTION_SECRET"], secret = (
         "another-secret-" * 3,
         app.config["KEY_ENCRYPTION_SECRET"],
     )
     try:
         with pytest.raises(SigningKeyError) as caught:
-            keys.signer(session)
+            keys.signer(session, current_settings())
         assert caught.value.code == "key_undecryptable"
     finally:
         app.config["KEY_ENCRYPTION_SECRET"] = secret
 
 
 def test_ensure_is_idempotent_and_generate_does_not_steal_the_signing_role(session):
-    first, created = keys.ensure_key(session)
-    again, created_again = keys.ensure_key(session)
+    first, created = keys.ensure_key(session, current_settings())
+    again, created_again = keys.ensure_key(session, current_settings())
     assert created and not created_again and again.id == first.id
-    spare = keys.generate_key(session)
+    spare = keys.generate_key(session, current_settings())
     assert spare.state == "published" and keys.active_key(session).id == first.id
     assert {k["kid"] for k in keys.jwks(session)["keys"]} == {first.kid, spare.kid}
 
@@ -46,7 +49,7 @@ def test_ensure_is_idempotent_and_generate_does_not_steal_the_signing_role(sessi
 def test_no_key_means_nothing_is_issued(session):
     exam = finalised_exam()
     with pytest.raises(SigningKeyError):
-        issuance.issue_for_exam(session, exam.exam)
+        issuance.issue_for_exam(session, current_settings(), exam.exam)
     from passports.models import Passport
 
     assert session.query(Passport).count() == 0
@@ -54,22 +57,22 @@ def test_no_key_means_nothing_is_issued(session):
 
 def test_rotation_old_passports_still_verify_new_ones_use_the_new_key(session, signing_key):
     old_exam = finalised_exam()
-    old = issuance.issue_for_exam(session, old_exam.exam).new_passports
-    new_key, retired = keys.rotate_key(session)
+    old = issuance.issue_for_exam(session, current_settings(), old_exam.exam).new_passports
+    new_key, retired = keys.rotate_key(session, current_settings())
     assert retired.id == signing_key.id and retired.state == "retired"
     assert [k.kid for k in session.query(SigningKey).filter_by(active=True)] == [new_key.kid]
 
-    new = issuance.issue_for_exam(session, finalised_exam().exam).new_passports
+    new = issuance.issue_for_exam(session, current_settings(), finalised_exam().exam).new_passports
     assert {read_token_kid(p.token) for p in old} == {signing_key.kid}
     assert {read_token_kid(p.token) for p in new} == {new_key.kid}
     published = {k["kid"]: public_key_from_jwk(k) for k in keys.jwks(session)["keys"]}
     for passport in old + new:
         assert verify_token(passport.token, published).number == passport.number
-        assert verification.verify(session, passport.token).status == "genuine"
+        assert verification.verify(session, current_settings(), passport.token).status == "genuine"
 
 
 def test_jwks_endpoint_publishes_public_parts_with_cors_and_caching(client, session, signing_key):
-    keys.rotate_key(session)
+    keys.rotate_key(session, current_settings())
     response = client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from passports import pdf as passport_pdf
 from passports.services import PassportError, holders, issuance, secrets
+from passports.settings import current_settings
 
 
 def text_of(data: bytes) -> tuple[PdfReader, str]:
@@ -27,7 +28,7 @@ def test_one_a4_page_with_the_kazakh_name_number_and_code(session, issued):
     assert "Әлібекова Айгерім Нұрланқызы" in text
     assert "ALIBEKOVA AIGERIM" in text
     assert passport.number in text
-    assert secrets.printed_code(passport.number, passport.code_nonce) in text
+    assert secrets.printed_code(current_settings(), passport.number, passport.code_nonce) in text
     assert "87,50" in text  # total with the decimal comma
     fonts = {str(f) for page in reader.pages for f in page["/Resources"]["/Font"].values()}
     assert fonts  # embedded (DejaVu subset)
@@ -57,7 +58,9 @@ def test_cli_writes_one_or_all_of_an_exam(app, session, issued, tmp_path):
     result = runner.invoke(args=["passports", "pdf", issued.passport.number, "-o", str(one)])
     assert result.exit_code == 0, result.output
     assert "Әлібекова" in text_of(one.read_bytes())[1]
-    issuance.reissue(session, issued.passport)  # the exam PDF holds current passports only
+    issuance.reissue(
+        session, current_settings(), issued.passport
+    )  # the exam PDF holds current passports only
     every = tmp_path / "all.pdf"
     result = runner.invoke(
         args=["passports", "pdf", "--exam", str(issued.exam.id), "-o", str(every)]
@@ -70,7 +73,7 @@ def test_cli_writes_one_or_all_of_an_exam(app, session, issued, tmp_path):
 
 def test_downloads(sign_in, client, session, issued):
 
-    token = holders.private_link_token(issued.passport)
+    token = holders.private_link_token(current_settings(), issued.passport)
     response = client.get(f"/my/{token}/passport.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert issued.passport.number in response.headers["Content-Disposition"]
@@ -100,7 +103,7 @@ def test_the_printed_qr_code_scans(session, issued, tmp_path):
             barcode.text
             for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
         ]
-    assert codes == [passport_url(issued.passport)]
+    assert codes == [passport_url(issued.passport, current_settings().public_base_url)]
 
 
 def _longest(rows):
@@ -128,7 +131,7 @@ def long_names(session, signing_key):
     for kind, target in targets.items():
         target.name_kk, target.name_ru, target.name_en = names[kind]
     session.flush()
-    passport = issuance.issue_for_exam(session, exam.exam).new_passports[0]
+    passport = issuance.issue_for_exam(session, current_settings(), exam.exam).new_passports[0]
     return passport, names
 
 

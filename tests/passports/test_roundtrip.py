@@ -18,6 +18,7 @@ from pycose.messages import Sign1Message
 from passports.offline import verify_offline
 from passports.qr import qr_png, qr_version
 from passports.services import issuance, keys, status, verification
+from passports.settings import current_settings
 from passports.token import token_from_url
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
@@ -43,7 +44,7 @@ def pycose_verifies(token: str, jwk: dict) -> dict:
 
 def test_issue_qr_decode_verify(client, session, issued):
     passport = issued.passport
-    url = verification.passport_url(passport)
+    url = verification.passport_url(passport, current_settings().public_base_url)
     scanned = decode(qr_png(url))
     assert scanned == url
     response = client.post("/api/v1/verify", json={"url": scanned})
@@ -68,11 +69,11 @@ def test_qr_size_bound_on_the_demo_passport(app, session, signing_key, validity_
         exam = finalised_exam([Sitting(names=DEMO_NAME)])
         exam.exam.competence = CompetenceFactory(code="17")
         session.flush()
-        passport = issuance.issue_for_exam(session, exam.exam).new_passports[0]
+        passport = issuance.issue_for_exam(session, current_settings(), exam.exam).new_passports[0]
     finally:
         app.config["PASSPORT_VALIDITY_YEARS"] = 0
     assert app.config["PUBLIC_BASE_URL"] == "https://skills.example.kz"
     assert len(passport.holder_name) == 28
-    url = verification.passport_url(passport)
+    url = verification.passport_url(passport, current_settings().public_base_url)
     assert qr_version(url, "M") <= bound
     assert decode(qr_png(url)) == url

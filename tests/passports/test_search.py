@@ -11,6 +11,7 @@ from assessments.iin import make_iin
 from assessments.personal_data import decrypt_iin
 from passports.services import issuance
 from passports.services.search import may_hold_an_iin
+from passports.settings import current_settings
 from tests.factories import CentreFactory
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
@@ -65,7 +66,7 @@ def test_search_by_iin_finds_the_passport_and_no_url_holds_it(sign_in, client, i
 
 def test_search_by_iin_of_no_visible_passport_says_no_match(sign_in, client, session, issued):
     other = finalised_exam([Sitting()])
-    issuance.issue_for_exam(session, other.exam)
+    issuance.issue_for_exam(session, current_settings(), other.exam)
     sign_in("centre_manager", centre_id=issued.exam.centre_id)
     outsider = decrypt_iin(other.candidate(0).iin_encrypted)
     nobody = make_iin(date(1990, 1, 1), "M", 4321)
@@ -126,7 +127,7 @@ def test_name_search_pages_through_the_list(
     sign_in, app, client, monkeypatch, signing_key, session
 ):
     exam = finalised_exam([Sitting(names=DEMO_NAME) for _ in range(3)])
-    issuance.issue_for_exam(session, exam.exam)
+    issuance.issue_for_exam(session, current_settings(), exam.exam)
     sign_in("admin")
     monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     first = body(client.get("/passports/", query_string={"q": DEMO_NAME[1]}))

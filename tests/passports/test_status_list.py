@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from passports import status_list as bitstring
 from passports.offline import verify_offline
 from passports.services import PassportError, issuance, keys, status, verification
+from passports.settings import current_settings
 from passports.token import public_key_from_jwk
 from tests.passports.factories import finalised_exam
 
@@ -58,13 +59,15 @@ def _jwks_file(tmp_path, session):
 def three(app, session, signing_key):
     """Three passports: one stays genuine, one is revoked, one superseded; plus one expired."""
     exam = finalised_exam()
-    genuine, revoked, superseded = issuance.issue_for_exam(session, exam.exam).new_passports
+    genuine, revoked, superseded = issuance.issue_for_exam(
+        session, current_settings(), exam.exam
+    ).new_passports
     issuance.revoke(session, revoked, "Подлог")
-    newer = issuance.reissue(session, superseded).new
+    newer = issuance.reissue(session, current_settings(), superseded).new
     app.config["PASSPORT_VALIDITY_YEARS"] = 1
     try:
         expired = issuance.issue_for_exam(
-            session, finalised_exam().exam, now=datetime(2020, 1, 1, tzinfo=UTC)
+            session, current_settings(), finalised_exam().exam, now=datetime(2020, 1, 1, tzinfo=UTC)
         ).new_passports[0]
     finally:
         app.config["PASSPORT_VALIDITY_YEARS"] = 0
@@ -96,7 +99,7 @@ def test_signed_list_says_what_the_server_says(client, session, three, purpose):
 
 
 def test_a_tampered_status_list_is_refused(session, three):
-    text = status.signed_list(session, "message")
+    text = status.signed_list(session, current_settings(), "message")
     header, payload, signature = text.split(".")
     with pytest.raises(PassportError):
         status.read_list(f"{header}.{payload[:-2]}AA.{signature}", keys.public_keys(session))
@@ -106,9 +109,9 @@ def test_a_tampered_status_list_is_refused(session, three):
 
 def test_offline_verification_matches_the_api(client, session, three):
     public = keys.public_keys(session)
-    listed = status.read_list(status.signed_list(session, "message"), public)
+    listed = status.read_list(status.signed_list(session, current_settings(), "message"), public)
     for name, passport in three.items():
-        url = verification.passport_url(passport)
+        url = verification.passport_url(passport, current_settings().public_base_url)
         offline = verify_offline(url, public, listed)
         online = client.post("/api/v1/verify", json={"url": url}).get_json()["status"]
         expected = "genuine" if name == "newer" else name
@@ -121,7 +124,7 @@ def test_offline_verification_matches_the_api(client, session, three):
 
 def test_an_expired_status_list_is_not_relied_on(session, three):
     public = keys.public_keys(session)
-    listed = status.read_list(status.signed_list(session, "message"), public)
+    listed = status.read_list(status.signed_list(session, current_settings(), "message"), public)
     later = listed.expires_at + 1
     result = verify_offline(three["revoked"].token, public, listed, now=later)
     assert not result.status_checked
@@ -147,7 +150,7 @@ def test_verify_cli_with_jwks_and_status_files(
     status_file = tmp_path / "status.jwt"
     runner = app.test_cli_runner()
     assert runner.invoke(args=["passports", "status-list", "-o", str(status_file)]).exit_code == 0
-    url = verification.passport_url(three[name])
+    url = verification.passport_url(three[name], current_settings().public_base_url)
     result = runner.invoke(
         args=["passports", "verify", url, "--jwks", str(jwks), "--status", str(status_file)]
     )
@@ -206,7 +209,7 @@ def test_the_list_is_valid_for_the_allowed_age_and_older_ones_are_not_relied_on(
 ):
     monkeypatch.setitem(app.config, "STATUS_LIST_MAX_AGE_HOURS", 6)
     public = keys.public_keys(session)
-    listed = status.read_list(status.signed_list(session, "message"), public)
+    listed = status.read_list(status.signed_list(session, current_settings(), "message"), public)
     assert listed.expires_at - listed.signed_at == 6 * 3600
     token = three["revoked"].token
     fresh = verify_offline(token, public, listed, now=listed.signed_at + 3600, max_age=3 * 3600)

@@ -10,6 +10,7 @@ import pytest
 
 from assessments.personal_data import decrypt_iin
 from passports.services import holders, issuance, secrets, verification
+from passports.settings import current_settings
 from passports.token import token_from_url
 from tests.passports.factories import finalised_exam
 
@@ -25,7 +26,7 @@ def expired(app, session, signing_key):
     try:
         exam = finalised_exam()
         summary = issuance.issue_for_exam(
-            session, exam.exam, now=datetime(2020, 6, 1, 9, tzinfo=UTC)
+            session, current_settings(), exam.exam, now=datetime(2020, 6, 1, 9, tzinfo=UTC)
         )
     finally:
         app.config["PASSPORT_VALIDITY_YEARS"] = 0
@@ -34,7 +35,7 @@ def expired(app, session, signing_key):
 
 def test_genuine_by_url_and_by_token(client, issued):
     passport = issued.passport
-    url = verification.passport_url(passport)
+    url = verification.passport_url(passport, current_settings().public_base_url)
     for body in ({"url": url}, {"token": token_from_url(url)}):
         response = api(client, body)
         assert response.status_code == 200
@@ -55,7 +56,7 @@ def test_genuine_by_url_and_by_token(client, issued):
 def test_statuses_and_their_precedence(client, session, issued, expired):
     first, second, third = expired
     issuance.revoke(session, first, "Ошибка в протоколе")
-    issuance.reissue(session, second)
+    issuance.reissue(session, current_settings(), second)
     cases = {
         issued.passport.token: "genuine",
         first.token: "revoked",  # revoked and expired: revoked wins
@@ -75,7 +76,7 @@ def test_statuses_and_their_precedence(client, session, issued, expired):
 
 
 def test_a_link_lower_cased_or_broken_by_a_chat_app_is_still_genuine(client, issued):
-    url = verification.passport_url(issued.passport)
+    url = verification.passport_url(issued.passport, current_settings().public_base_url)
     token = token_from_url(url)
     damaged = [
         {"url": url.lower()},
@@ -92,7 +93,7 @@ def test_a_link_lower_cased_or_broken_by_a_chat_app_is_still_genuine(client, iss
 
 
 def test_a_cut_off_link_is_damaged_and_a_forged_one_invalid(client, issued):
-    url = verification.passport_url(issued.passport)
+    url = verification.passport_url(issued.passport, current_settings().public_base_url)
     for cut in (1, 2, 5, 40, len(token_from_url(url)) - 3):
         data = api(client, {"url": url[:-cut]}).get_json()
         assert data == {"valid": False, "status": "damaged", "passport": None}, cut
@@ -128,7 +129,7 @@ def test_every_changed_character_makes_the_token_invalid(session, issued):
     for position in range(len(token)):
         replacement = "A" if token[position] != "A" else "B"
         tampered = token[:position] + replacement + token[position + 1 :]
-        verdict = verification.verify(session, tampered).status
+        verdict = verification.verify(session, current_settings(), tampered).status
         # a changed length byte can make the CBOR end early, like a cut-off link
         assert verdict in ("invalid", "damaged"), position
 
@@ -162,8 +163,8 @@ def test_bad_requests_are_problems_never_500(client, signing_key, body, status):
 def test_the_iin_is_never_in_public_output(client, session, issued):
     iin = decrypt_iin(issued.candidate(0).iin_encrypted)
     passport = issued.passport
-    code = secrets.printed_code(passport.number, passport.code_nonce)
-    token = holders.private_link_token(passport)
+    code = secrets.printed_code(current_settings(), passport.number, passport.code_nonce)
+    token = holders.private_link_token(current_settings(), passport)
     outputs = [
         api(client, {"token": passport.token}).get_data(as_text=True),
         client.get("/V").get_data(as_text=True),
@@ -190,7 +191,7 @@ def test_the_iin_is_never_in_public_output(client, session, issued):
 
 def test_manual_check_misses_look_the_same(client, session, issued):
     passport = issued.passport
-    code = secrets.printed_code(passport.number, passport.code_nonce)
+    code = secrets.printed_code(current_settings(), passport.number, passport.code_nonce)
     hit = client.post("/check", data={"number": passport.number, "code": code.lower()})
     assert hit.status_code == 200 and 'data-status="genuine"' in hit.get_data(as_text=True)
 
@@ -220,7 +221,7 @@ def test_manual_check_misses_look_the_same(client, session, issued):
 )
 def test_manual_check_reads_the_number_and_code_as_typed(client, issued, number, code):
     passport = issued.passport
-    printed = secrets.printed_code(passport.number, passport.code_nonce)
+    printed = secrets.printed_code(current_settings(), passport.number, passport.code_nonce)
     forms = {
         "digits": passport.number.replace("-", ""),
         "spaced": passport.number.replace("-", " "),
@@ -245,7 +246,7 @@ def test_share_page_and_holder_switching_it_off(client, session, issued):
     body = page.get_data(as_text=True)
     assert "Әлібекова Айгерім Нұрланқызы" in body and 'data-status="genuine"' in body
     assert "<svg" in body  # QR code and skills profile chart
-    token = holders.private_link_token(passport)
+    token = holders.private_link_token(current_settings(), passport)
     response = client.post(f"/my/{token}", data={"lookup_enabled": "y"})
     assert response.status_code == 302
     assert passport.share_enabled is False and passport.lookup_enabled is True

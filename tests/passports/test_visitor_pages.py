@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from passports.services import holders
+from passports.settings import current_settings
 
 BASE = "https://skills.example.kz"
 
@@ -85,7 +86,7 @@ def _private_texts(issued) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
 def test_private_and_shared_pages_preview_without_name_or_result(client, issued, lang):
-    token = holders.private_link_token(issued.passport)
+    token = holders.private_link_token(current_settings(), issued.passport)
     pages = [f"/my/{token}", f"/s/{issued.passport.share_slug}", "/V"]
     for page in pages:
         head = head_of(client.get(f"{page}?lang={lang}"))
@@ -113,7 +114,7 @@ def test_home_page_is_for_the_visitor_with_a_passport(client, issued, lang, scan
     assert 'name="number"' in html and 'name="code"' in html
     assert html.index(staff) > html.index('href="/stats"')
     passport = issued.passport
-    code = secrets.printed_code(passport.number, passport.code_nonce)
+    code = secrets.printed_code(current_settings(), passport.number, passport.code_nonce)
     checked = client.post("/check", data={"number": passport.number, "code": code})
     verdict = checked.get_data(as_text=True)
     assert 'data-status="genuine"' in verdict

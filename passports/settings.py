@@ -1,0 +1,61 @@
+"""The settings the passport services take as an argument, read from the app's config at
+the boundary (pages, API, CLI): the services themselves never look at ``current_app``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask, current_app
+
+KEY_CACHE = "passport_public_keys"  # the app's verification keys, by kid (app.extensions)
+
+
+@dataclass(frozen=True)
+class PassportSettings:
+    """What issuing, signing and verifying passports depend on.
+
+    ``key_cache`` is the app's per-process cache of verification keys (kid → public key);
+    the keys service fills and reads it in place.
+    """
+
+    key_encryption_secret: str
+    public_base_url: str
+    issuer_url: str  # ISSUER_URL, else PUBLIC_BASE_URL; no trailing slash
+    issuer_name: Mapping[str, str]  # kk, ru, en
+    validity_years: int  # 0: passports never expire
+    status_list_max_age: timedelta
+    key_cache: dict[str, ec.EllipticCurvePublicKey] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], key_cache: dict | None = None
+    ) -> PassportSettings:
+        return cls(
+            key_encryption_secret=config["KEY_ENCRYPTION_SECRET"],
+            public_base_url=config["PUBLIC_BASE_URL"],
+            issuer_url=(config["ISSUER_URL"] or config["PUBLIC_BASE_URL"]).rstrip("/"),
+            issuer_name={
+                "kk": config["ISSUER_NAME_KK"],
+                "ru": config["ISSUER_NAME_RU"],
+                "en": config["ISSUER_NAME_EN"],
+            },
+            validity_years=int(config["PASSPORT_VALIDITY_YEARS"]),
+            status_list_max_age=timedelta(hours=config["STATUS_LIST_MAX_AGE_HOURS"]),
+            key_cache=key_cache if key_cache is not None else {},
+        )
+
+    @classmethod
+    def for_app(cls, app: Flask) -> PassportSettings:
+        """The settings of ``app`` now, sharing its key cache."""
+        return cls.from_config(app.config, app.extensions.setdefault(KEY_CACHE, {}))
+
+
+def current_settings() -> PassportSettings:
+    """The settings of the app handling this request or command (call at the boundary)."""
+    return PassportSettings.for_app(current_app)
