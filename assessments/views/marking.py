@@ -270,7 +270,6 @@ def lock(exam_id: int, sub_criterion_id: int):
     try:
         run_write(db.session, unit)
     except errors.DeductionsUnexplained as exc:
-        lock_form.acknowledgement.errors = [exc.translated()]
         return _confirm_lock_page(exam, marking_form, lock_form, 422, exc.translated())
     except errors.FormIncomplete as exc:
         lines = ", ".join(f"{i.candidate.full_name}: {i.address}" for i in exc.items[:10])
