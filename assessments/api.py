@@ -13,7 +13,8 @@ Errors are ``application/problem+json`` with a machine-readable ``code``:
 400 ``header_missing``; 401 not signed in; 403 ``not_allowed`` / ``conflict_of_interest``;
 404 unknown or invisible exam, form or cell; 409 ``conflict`` (stale
 ``expected_version``, with ``current``); 422 ``invalid`` (``errors`` by field) or
-``not_present``; 423 ``form_locked`` / ``exam_finalised``; 429 too many imports.
+``not_present`` or ``not_started`` (before the exam's first day); 423 ``form_locked`` /
+``exam_finalised``; 429 too many imports.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sqlalchemy import select
 from app import metrics
 from app.auth.models import User
 from app.auth.permissions import public, requires
+from app.clock import local_today
 from app.config import PROJECT_ROOT
 from app.db import run_write
 from app.errors import problem
@@ -307,6 +309,7 @@ def put_mark(exam_id: int):
             user=user,
             expected_version=data["expected_version"],
             reason=data["reason"],
+            today=local_today(),
         )
         return mark_json(mark, aspect, enrolment.id, data["seat"])
 
@@ -402,9 +405,10 @@ def import_marks(exam_id: int):
     def unit():
         exam = _exam(exam_id)
         user = db.session.get(User, current_user.id)
+        today = local_today()
         if rows is None:
-            return bulk_import.import_marks(db.session, exam, filename, payload, user)
-        return bulk_import.import_rows(db.session, exam, rows, user, source=filename)
+            return bulk_import.import_marks(db.session, exam, filename, payload, user, today=today)
+        return bulk_import.import_rows(db.session, exam, rows, user, source=filename, today=today)
 
     summary = run_write(db.session, unit)
     cells = summary.created + summary.updated

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -97,7 +97,13 @@ class _Prepared:
 
 
 def import_marks(
-    session: Session, exam: Exam, filename: str, data: bytes, user: User | None
+    session: Session,
+    exam: Exam,
+    filename: str,
+    data: bytes,
+    user: User | None,
+    *,
+    today: date | None = None,
 ) -> ImportSummary:
     """Import marks recorded elsewhere from a CSV/XLSX file, all or nothing.
 
@@ -111,7 +117,7 @@ def import_marks(
     ``reason`` or else the file name. ``user`` None is the server's command line.
     """
     rows = read_import_table(filename, data)
-    return import_rows(session, exam, rows, user, source=filename)
+    return import_rows(session, exam, rows, user, source=filename, today=today)
 
 
 def read_import_table(filename: str, data: bytes) -> list[Row]:
@@ -164,7 +170,13 @@ def _fast_csv(data: bytes) -> list[Row] | None:
 
 
 def import_rows(
-    session: Session, exam: Exam, rows: Sequence[Row], user: User | None, *, source: str
+    session: Session,
+    exam: Exam,
+    rows: Sequence[Row],
+    user: User | None,
+    *,
+    source: str,
+    today: date | None = None,
 ) -> ImportSummary:
     """Import already-read rows (``tabular.Row``); the JSON API uses it with list positions.
 
@@ -175,6 +187,7 @@ def import_rows(
     rules.check_can_mark(user, exam)
     status = exams.lock_exam(session, exam.id)
     rules.check_open(exam, status, None, "")
+    rules.check_started(exam, today)  # before the first day (None: the command line)
     if not rows:
         raise Rejected([Problem(None, None, N_("has no mark rows"))], source)
     column = _candidate_column(rows, source)

@@ -10,6 +10,8 @@ empty"). Every change appends an entry to the exam's audit chain.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,7 @@ def save_mark(
     user: User | None,
     expected_version: int | None,
     reason: str = "",
+    today: date | None = None,
 ) -> Mark | None:
     """Save one cell and audit the change; return the stored mark (None when cleared).
 
@@ -41,7 +44,8 @@ def save_mark(
     cell. Re-sending the value a cell already holds succeeds without a change (a retried
     request whose first answer was lost is not a conflict). A measurement mark below the
     maximum should carry a ``reason`` (a deduction); it is accepted without one and the
-    grid flags it.
+    grid flags it. ``today`` (the date in the exams' time zone) refuses marks before the
+    exam's first day; None is the command line.
     """
     reason = (reason or "").strip()
     if enrolment.exam_id != exam.id:
@@ -52,6 +56,7 @@ def save_mark(
     form = form_for(session, exam, aspect.sub_criterion_id)
     code = aspect.sub_criterion.code
     rules.check_open(exam, status, form, code)
+    rules.check_started(exam, today)
     rules.check_can_mark(user, exam)
     rules.check_seat(aspect.kind, seat, exam.scheme.judges)
     problem = rules.exclusion(session, form, user, enrolment.candidate, seat) if form else None

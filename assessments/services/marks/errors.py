@@ -30,6 +30,10 @@ class ConflictOfInterest(NotAllowed):
     code = "conflict_of_interest"
 
 
+class NotStarted(MarkingError):
+    code = "not_started"
+
+
 class NotPresent(MarkingError):
     code = "not_present"
 

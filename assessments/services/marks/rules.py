@@ -8,6 +8,7 @@ taken by the function here and only the wording is the caller's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from assessments.services.marks.errors import (
     FormLocked,
     MarkInvalid,
     NotAllowed,
+    NotStarted,
 )
 
 # who may name candidates by IIN in a marks import (None, the server's command line, too)
@@ -177,6 +179,19 @@ def check_open(exam: Exam, status: str | None, form: MarkingForm | None, code: s
     if form is not None and form.locked:
         raise FormLocked(
             N_("Form %(form)s is locked; the chief expert must unlock it first."), form=code
+        )
+
+
+def check_started(exam: Exam, today: date | None) -> None:
+    """Refuse marks before the exam's first day; ``today`` is the date in the exams' time
+    zone (Asia/Almaty), from the application's clock. None: the server's command line,
+    which the operator may use to load marks recorded on paper at any time.
+    """
+    if today is not None and today < exam.start_date:
+        raise NotStarted(
+            N_("The exam starts on %(day)s; marks can be saved from that day."),
+            "date",
+            day=exam.start_date.isoformat(),
         )
 
 
