@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     # all import endpoints together (app/rate_limits.py)
     "IMPORT_RATE_LIMIT": "20 per minute",
     "LOGIN_MAX_FAILURES": 5,
+    # refused attempts (an IIN registered elsewhere given with another surname) a user may
+    # make in an hour before registering candidates by IIN is refused for a while
+    "CANDIDATE_IIN_MISMATCH_LIMIT": 5,
     "LOGIN_LOCKOUT_SECONDS": 300,
     # a signed-in session ends after this long without a request, and this long after
     # sign-in at the latest (app/auth/sessions.py)

@@ -13,6 +13,7 @@ from app.extensions import db
 from assessments.models import (
     Aspect,
     Candidate,
+    CandidateCentre,
     Centre,
     College,
     Competence,
@@ -123,6 +124,14 @@ class CandidateFactory(Base):
     specialty = "06130100 Бағдарламалық қамтамасыз ету"
     email = ""
     legal_basis = "education"
+
+    @factory.post_generation
+    def link_centre(obj, create, extracted, **kwargs):
+        """The registering centre is the candidate's first link, as on registration."""
+        if obj.centre_id is not None:
+            obj.centre_links.append(CandidateCentre(centre_id=obj.centre_id))
+            if create:
+                db.session.flush()
 
 
 class UserFactory(Base):

@@ -1,6 +1,6 @@
 """Assessment models: reference data, candidates, marking schemes, exams, marks, results."""
 
-from assessments.models.candidates import Candidate, CandidateAccess
+from assessments.models.candidates import Candidate, CandidateAccess, CandidateCentre
 from assessments.models.exams import (
     ATTENDANCE,
     EXAM_STATUSES,
@@ -30,6 +30,7 @@ __all__ = [
     "AuditEntry",
     "Candidate",
     "CandidateAccess",
+    "CandidateCentre",
     "Centre",
     "College",
     "Competence",

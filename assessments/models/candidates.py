@@ -44,7 +44,9 @@ class Candidate(db.Model):
         ForeignKey("enterprises.id", ondelete="SET NULL"), index=True
     )
     email: Mapped[str] = mapped_column(String(254), default="")
-    # the competence centre that registered the candidate: its staff see the record
+    # the competence centre that registered the candidate first; which centres' staff see
+    # the record is the link table ``candidate_centres`` (a person is one candidate
+    # nationally, linked to every centre that registered them)
     centre_id: Mapped[int | None] = mapped_column(
         ForeignKey("centres.id", ondelete="SET NULL"), index=True
     )
@@ -55,6 +57,7 @@ class Candidate(db.Model):
     college: Mapped[College] = relationship(lazy="joined")
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
     centre: Mapped[Centre | None] = relationship(lazy="joined")
+    centre_links: Mapped[list[CandidateCentre]] = relationship(cascade="all, delete-orphan")
 
     @property
     def full_name(self) -> str:
@@ -63,6 +66,26 @@ class Candidate(db.Model):
     @property
     def latin_name(self) -> str:
         return f"{self.last_name_latin} {self.first_name_latin}"
+
+
+class CandidateCentre(db.Model):
+    """A link between a candidate and a competence centre that registered them.
+
+    Staff of a centre see the candidates linked to it (and those enrolled in its exams);
+    a candidate's first link is the centre that registered them first.
+    """
+
+    __tablename__ = "candidate_centres"
+
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), primary_key=True
+    )
+    centre_id: Mapped[int] = mapped_column(
+        ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    centre: Mapped[Centre] = relationship()
 
 
 class CandidateAccess(db.Model):

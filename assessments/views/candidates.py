@@ -57,9 +57,18 @@ from assessments.services.candidates.personal_data import (
 from assessments.services.candidates.records import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
+    IdentityMismatch,
+    record_mismatches,
     save_candidate,
 )
-from assessments.services.candidates.scope import Scope, find_by_iin, masked_iin, visible_candidates
+from assessments.services.candidates.scope import (
+    Scope,
+    find_by_iin,
+    masked_iin,
+    shown_centre,
+    visible_candidates,
+)
+from assessments.tabular import Rejected
 from assessments.views.reference import (
     UploadForm,
     import_upload,
@@ -89,6 +98,8 @@ ACTION_LABELS = {
     "import": _l("Imported from a file"),
     "export": _l("Exported the personal data"),
     "erase": _l("Erased the record"),
+    "link": _l("Linked the record to their centre"),
+    "iin_mismatch": _l("Gave this IIN with another surname (refused)"),
 }
 IMPORT_COLUMN_HELP = {
     "iin": _l("IIN: 12 digits with a valid check digit (format the column as Text in Excel)"),
@@ -150,6 +161,17 @@ def visible_or_404(candidate_id: int) -> Candidate:
     if candidate is None or not scope().allows(db.session, candidate):
         abort(404)
     return candidate
+
+
+def _mismatch_limit() -> int | None:
+    return None if scope().everything else current_app.config["CANDIDATE_IIN_MISMATCH_LIMIT"]
+
+
+def audit_mismatch(refusal: Rejected) -> None:
+    """After a refused save or import, audit the IINs given with another surname."""
+    if isinstance(refusal, IdentityMismatch):
+        user_id = current_user.id
+        run_write(db.session, lambda: record_mismatches(db.session, refusal.candidate_ids, user_id))
 
 
 def _fill_choices(form: CandidateForm) -> None:
@@ -353,6 +375,7 @@ def detail(candidate_id: int):
         "candidates/detail.html",
         candidate=candidate,
         masked=masked_iin(candidate),
+        registered_by=shown_centre(scope(), candidate),
         legal_basis_labels=LEGAL_BASIS_LABELS,
         action_labels=ACTION_LABELS,
         log=log,
@@ -381,13 +404,21 @@ def _save(candidate: Candidate | None):
         if scoped:
             # staff of a centre cannot move a record to another centre
             values["centre_code"] = ""
-        return save_candidate(db.session, candidate, values, scope=scope(), user_id=current_user.id)
+        return save_candidate(
+            db.session,
+            candidate,
+            values,
+            scope=scope(),
+            user_id=current_user.id,
+            mismatch_limit=_mismatch_limit(),
+        )
 
     done, general, status = submit_form(
         form,
         save,
         lambda saved: _("Candidate %(name)s saved.", name=saved.full_name),
         lambda saved: url_for("candidates.detail", candidate_id=saved.id),
+        on_refused=audit_mismatch,
     )
     if done is not None:
         return done
@@ -432,9 +463,15 @@ def import_file():
     done, rejected, status = import_upload(
         form,
         lambda filename, data: import_candidates(
-            db.session, filename, data, scope=scope(), user_id=current_user.id
+            db.session,
+            filename,
+            data,
+            scope=scope(),
+            user_id=current_user.id,
+            mismatch_limit=_mismatch_limit(),
         ),
         url_for("candidates.index"),
+        on_refused=audit_mismatch,
     )
     if done is not None:
         return done

@@ -210,9 +210,10 @@ def submit_form(
     save: Callable[[], Any],
     saved_message: Callable[[Any], str],
     next_url: Callable[[Any], str],
+    on_refused: Callable[[Rejected], None] | None = None,
 ) -> tuple[ResponseReturnValue | None, list[str], int]:
     """On a valid POST run ``save`` as one committed write unit, flash and redirect; or show
-    its problems.
+    its problems (``on_refused`` runs after the refused unit was rolled back).
 
     Returns the redirect (None unless saved), the messages that have no field in the form
     and the status of the page to render: 422 after a refusal or invalid input, else 200.
@@ -223,6 +224,8 @@ def submit_form(
         try:
             saved = run_write(db.session, save)
         except Rejected as exc:
+            if on_refused is not None:
+                on_refused(exc)
             general = attach_problems(form, exc.problems)
             failed = True
         else:
@@ -232,9 +235,13 @@ def submit_form(
 
 
 def import_upload(
-    form: UploadForm, run_import: Callable[[str, bytes], Any], next_url: str
+    form: UploadForm,
+    run_import: Callable[[str, bytes], Any],
+    next_url: str,
+    on_refused: Callable[[Rejected], None] | None = None,
 ) -> tuple[ResponseReturnValue | None, Rejected | None, int]:
-    """On a valid POST import the uploaded CSV/XLSX file with ``run_import``, all or nothing.
+    """On a valid POST import the uploaded CSV/XLSX file with ``run_import``, all or nothing
+    (``on_refused`` runs after a refused import was rolled back).
 
     Returns the redirect to ``next_url`` with the summary flashed (None unless imported),
     the refusal listing every problem, and the status of the page to render.
@@ -247,6 +254,8 @@ def import_upload(
         try:
             summary = run_write(db.session, lambda: run_import(filename, data))
         except Rejected as exc:
+            if on_refused is not None:
+                on_refused(exc)
             rejected = exc
         else:
             flash(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from assessments.iin import make_bin
-from assessments.models import Candidate, CandidateAccess, Exam
+from assessments.models import Candidate, CandidateAccess, CandidateCentre, Exam
 from assessments.personal_data import iin_lookup_hash
 from assessments.services.candidates import personal_data
 from assessments.services.candidates.importing import import_candidates
@@ -20,13 +20,19 @@ from assessments.services.candidates.personal_data import (
     erase_candidate,
     export_personal_data,
 )
-from assessments.services.candidates.records import save_candidate
+from assessments.services.candidates.records import (
+    IdentityMismatch,
+    record_mismatches,
+    same_surname,
+    save_candidate,
+)
 from assessments.services.candidates.scope import (
     ADMIN_SCOPE,
     Scope,
     candidate_iin,
     find_by_iin,
     masked_iin,
+    shown_centre,
     visible_candidates,
 )
 from assessments.tabular import Rejected
@@ -41,6 +47,7 @@ from tests.factories import (
     EnterpriseFactory,
     ExamFactory,
     MarkingSchemeFactory,
+    UserFactory,
     iin_for,
 )
 
@@ -407,9 +414,9 @@ def test_centre_staff_import_registers_at_their_centre_and_cannot_touch_others(
     content = students().encode()
     with pytest.raises(Rejected) as exc:
         import_candidates(session, "students.csv", content, scope=scope)
-    assert exc.value.lines() == [
-        "students.csv:3: iin: this candidate is registered by another centre; ask an administrator"
-    ]
+    # the IIN is registered by another centre with another surname: the same answer as a
+    # wrong IIN, never "registered elsewhere"
+    assert exc.value.lines() == ["students.csv:3: iin: check the IIN and the name"]
     one = (HEADER + students().splitlines()[1] + "\n").encode()
     import_candidates(session, "students.csv", one, scope=scope)
     assert by_iin(session, IIN_A).centre_id == ours.id
@@ -422,6 +429,142 @@ def test_centre_staff_import_registers_at_their_centre_and_cannot_touch_others(
     assert exc.value.lines() == [
         "s.csv:2: centre_code: you can register candidates only at your own centre"
     ]
+
+
+# --- one person nationally: linking a candidate registered by another centre -----------
+
+
+def centres_of(session, candidate: Candidate) -> set[int]:
+    return set(
+        session.scalars(
+            select(CandidateCentre.centre_id).where(CandidateCentre.candidate_id == candidate.id)
+        )
+    )
+
+
+def test_surnames_compare_ignoring_case_with_kazakh_letters():
+    assert same_surname("ӘЛІБЕКОВА", "әлібекова")
+    assert same_surname("Құрманғазы–Ұлы", "ҚҰРМАНҒАЗЫ-ҰЛЫ")
+    # decomposed Й (И + breve) is the same letter as the composed one
+    assert same_surname("Қ\u0438\u0306ын", "ҚЙЫН")
+    assert not same_surname("Алиева", "Әлиева")
+    assert not same_surname("Омарова", "Омаров")
+
+
+def test_registering_an_iin_known_elsewhere_with_its_surname_links_the_person(session, college):
+    ours, theirs = CentreFactory(), CentreFactory()
+    person = CandidateFactory(
+        iin=IIN_A, centre_id=theirs.id, college=college, last_name="Әлиева", email="a@x.kz"
+    )
+    scope = Scope.for_user(Staff("centre_manager", ours.id))
+    assert not scope.allows(session, person)
+    linked = save_candidate(
+        session, None, values(last_name="ӘЛИЕВА", specialty="Басқа"), scope=scope, user_id=None
+    )
+    # the same person, now linked to our centre too, and their record unchanged
+    assert linked.id == person.id
+    assert session.scalar(select(func.count()).select_from(Candidate)) == 1
+    assert centres_of(session, person) == {ours.id, theirs.id}
+    assert person.centre_id == theirs.id and person.email == "a@x.kz"
+    assert person.specialty != "Басқа"
+    assert scope.allows(session, person)
+    assert shown_centre(scope, person).id == ours.id
+    assert shown_centre(ADMIN_SCOPE, person).id == theirs.id
+    assert export_personal_data(session, person)["candidate"]["linked_centres"] == sorted(
+        [ours.code, theirs.code]
+    )
+    assert session.scalars(
+        select(CandidateAccess.action).where(CandidateAccess.candidate_id == person.id)
+    ).all() == ["link"]
+    # registering again is now "already registered", as for any visible candidate
+    with pytest.raises(Rejected) as exc:
+        save_candidate(session, None, values(last_name="Әлиева"), scope=scope)
+    assert [p.format() for p in exc.value.problems] == [
+        "iin: another candidate already has this IIN"
+    ]
+
+
+def test_an_iin_known_elsewhere_with_another_surname_is_refused_like_a_wrong_iin(session, college):
+    ours, theirs = CentreFactory(), CentreFactory()
+    person = CandidateFactory(iin=IIN_A, centre_id=theirs.id, college=college, last_name="Әлиева")
+    scope = Scope.for_user(Staff("centre_manager", ours.id))
+    with pytest.raises(IdentityMismatch) as exc:
+        save_candidate(session, None, values(last_name="Алиева"), scope=scope)
+    assert [p.format() for p in exc.value.problems] == ["iin: check the IIN and the name"]
+    assert exc.value.candidate_ids == [person.id]
+    assert centres_of(session, person) == {theirs.id}
+
+
+def test_refused_iins_are_throttled_per_user(session, college):
+    ours, theirs = CentreFactory(), CentreFactory()
+    user = UserFactory(role="centre_manager", centre=ours)
+    other_user = UserFactory(role="centre_manager", centre=ours)
+    person = CandidateFactory(iin=IIN_A, centre_id=theirs.id, college=college, last_name="Әлиева")
+    scope = Scope.for_user(Staff("centre_manager", ours.id))
+    for _ in range(3):
+        with pytest.raises(IdentityMismatch):
+            save_candidate(
+                session,
+                None,
+                values(last_name="Алиева"),
+                scope=scope,
+                user_id=user.id,
+                mismatch_limit=3,
+            )
+        record_mismatches(session, [person.id], user.id)
+    # the fourth attempt is refused before any IIN is looked up: even the right surname,
+    # and even an IIN nobody holds
+    for attempt in (values(last_name="Әлиева"), values(iin=IIN_B, last_name="Омаров")):
+        with pytest.raises(Rejected) as exc:
+            save_candidate(session, None, attempt, scope=scope, user_id=user.id, mismatch_limit=3)
+        assert not isinstance(exc.value, IdentityMismatch)
+        assert [p.format() for p in exc.value.problems] == [
+            "iin: too many IINs did not match the name; try again in an hour"
+        ]
+    assert centres_of(session, person) == {theirs.id}
+    # per user: a colleague is not throttled
+    linked = save_candidate(
+        session,
+        None,
+        values(last_name="Әлиева"),
+        scope=scope,
+        user_id=other_user.id,
+        mismatch_limit=3,
+    )
+    assert linked.id == person.id
+
+
+def test_import_links_known_people_with_their_surname(app, session, college):
+    ours, theirs = CentreFactory(code="OURS"), CentreFactory(code="THEIRS")
+    person = CandidateFactory(iin=IIN_B, centre_id=theirs.id, college=college, last_name="Омаров")
+    scope = Scope.for_user(Staff("centre_manager", ours.id))
+    summary = import_candidates(session, "students.csv", students().encode(), scope=scope)
+    assert (summary.created, summary.updated) == (1, 1)
+    assert centres_of(session, person) == {ours.id, theirs.id}
+    assert by_iin(session, IIN_A).centre_id == ours.id
+    assert person.first_name != "Ерлан"  # linked, not overwritten by another centre
+
+
+def test_import_refuses_the_whole_file_on_a_surname_mismatch(app, session, college):
+    ours, theirs = CentreFactory(code="OURS"), CentreFactory(code="THEIRS")
+    person = CandidateFactory(iin=IIN_B, centre_id=theirs.id, college=college, last_name="Омарова")
+    scope = Scope.for_user(Staff("centre_manager", ours.id))
+    with pytest.raises(IdentityMismatch) as exc:
+        import_candidates(session, "students.csv", students().encode(), scope=scope)
+    assert exc.value.lines() == ["students.csv:3: iin: check the IIN and the name"]
+    assert exc.value.candidate_ids == [person.id]
+    assert by_iin(session, IIN_A) is None
+
+
+def test_centre_staff_see_linked_candidates_only(session, college):
+    ours, theirs = CentreFactory(), CentreFactory()
+    shared = CandidateFactory(centre_id=theirs.id)
+    theirs_only = CandidateFactory(centre_id=theirs.id)
+    session.add(CandidateCentre(candidate_id=shared.id, centre_id=ours.id))
+    session.flush()
+    scope = Scope.for_user(Staff("centre_manager", ours.id))
+    assert {c.id for c in session.scalars(visible_candidates(scope))} == {shared.id}
+    assert not scope.allows(session, theirs_only)
 
 
 # --- personal data ------------------------------------------------------------------------

@@ -7,13 +7,20 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from assessments.models import Candidate, CandidateAccess
+from assessments.models import Candidate, CandidateAccess, CandidateCentre
 from assessments.services.candidates import personal_data
 from assessments.services.candidates.scope import candidate_iin, find_by_iin
 from tests.assessments.test_reference_views import page
-from tests.factories import CandidateFactory, CentreFactory, CollegeFactory, iin_for
+from tests.factories import (
+    CandidateFactory,
+    CentreFactory,
+    CollegeFactory,
+    EnrolmentFactory,
+    ExamFactory,
+    iin_for,
+)
 
 
 @pytest.fixture
@@ -279,3 +286,125 @@ def test_centre_manager_cannot_export_or_erase(sign_in, client, session, college
         client.post(f"/candidates/{candidate.id}/erase", data={"confirm": "y"}).status_code == 403
     )
     assert session.get(Candidate, candidate.id) is not None
+
+
+# --- one person nationally: an IIN registered by another centre ---------------------------
+
+
+def registration(iin: str, last_name: str) -> dict[str, str]:
+    return {"iin": iin, "last_name": last_name, "first_name": "Ерлан", "college_code": "C01",
+            "specialty": "Бағдарлама", "legal_basis": "education"}  # fmt: skip
+
+
+def strip_tokens(body: str) -> str:
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]*"|value="[^"]*" name="csrf_token"',
+                  "", re.sub(r'nonce="[^"]*"', "", body))  # fmt: skip
+
+
+def test_a_known_iin_with_its_surname_links_without_showing_the_other_centre(
+    sign_in, client, session, college
+):
+    ours = CentreFactory(code="OURS", name_kk="Біздің орталық")
+    theirs = CentreFactory(code="THEIRS", name_kk="Басқа орталық")
+    person = CandidateFactory(
+        iin=iin_for(810), centre_id=theirs.id, college=college, last_name="Әлиева",
+        email="aliyeva@theirs.kz",
+    )  # fmt: skip
+    their_exam = EnrolmentFactory(candidate=person, exam=ExamFactory(centre=theirs)).exam
+    sign_in("centre_manager", centre_id=ours.id)
+    response = client.post("/candidates/new", data=registration(iin_for(810), "ӘЛИЕВА"))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/candidates/{person.id}")
+    body = page(client.get(f"/candidates/{person.id}"))
+    assert "Әлиева" in body and "OURS" in body
+    assert "THEIRS" not in body and "Басқа орталық" not in body
+    assert "Әлиева" in page(client.get("/candidates"))
+    # their centre's exam (where the person sits) stays theirs
+    assert client.get(f"/exams/{their_exam.id}").status_code == 404
+    assert session.scalar(select(Candidate.centre_id).where(Candidate.id == person.id)) == theirs.id
+
+
+def test_a_known_iin_with_another_surname_is_answered_like_any_mismatch_and_audited(
+    sign_in, client, session, college
+):
+    ours, theirs = CentreFactory(code="OURS"), CentreFactory(code="THEIRS")
+    first = CandidateFactory(iin=iin_for(811), centre_id=theirs.id, college=college,
+                             last_name="Әлиева", first_name="Гүлнар")  # fmt: skip
+    second = CandidateFactory(iin=iin_for(812), centre_id=theirs.id, college=college,
+                              last_name="Омарова", first_name="Жанар")  # fmt: skip
+    user = sign_in("centre_manager", centre_id=ours.id)
+    answers = []
+    for iin in (iin_for(811), iin_for(812)):
+        response = client.post("/candidates/new", data=registration(iin, "Серікбаев"))
+        answers.append((response.status_code, strip_tokens(page(response))))
+    # the same status, text and page whichever person (and centre) holds the IIN
+    assert answers[0] == answers[1]
+    status, body = answers[0]
+    assert status == 422
+    assert "check the IIN and the name" in body
+    for secret in ("THEIRS", "Әлиева", "Гүлнар", "Омарова", "Жанар"):
+        assert secret not in body
+    # audited, though the registration itself was refused
+    audit = session.execute(
+        select(CandidateAccess.candidate_id, CandidateAccess.user_id).where(
+            CandidateAccess.action == "iin_mismatch"
+        )
+    ).all()
+    assert sorted(audit) == sorted([(first.id, user.id), (second.id, user.id)])
+    assert session.scalar(select(func.count()).select_from(CandidateCentre)) == 2
+
+
+def test_refused_iins_are_throttled_per_user_by_a_setting(sign_in, client, session, app, college):
+    app.config["CANDIDATE_IIN_MISMATCH_LIMIT"] = 2
+    ours, theirs = CentreFactory(code="OURS"), CentreFactory(code="THEIRS")
+    person = CandidateFactory(iin=iin_for(813), centre_id=theirs.id, college=college,
+                              last_name="Әлиева")  # fmt: skip
+    sign_in("centre_manager", centre_id=ours.id)
+    for _ in range(2):
+        response = client.post("/candidates/new", data=registration(iin_for(813), "Алиева"))
+        assert "check the IIN and the name" in page(response)
+    # now even the right surname is refused, without looking the IIN up
+    response = client.post("/candidates/new", data=registration(iin_for(813), "Әлиева"))
+    assert response.status_code == 422
+    assert "too many IINs did not match the name" in page(response)
+    assert session.scalar(select(func.count()).select_from(CandidateCentre)) == 1
+    # the file import too
+    header = "iin,last_name,first_name,middle_name,college_code,specialty,email\n"
+    response = client.post(
+        "/candidates/import",
+        data={"file": (io.BytesIO(f"{header}{iin_for(813)},Әлиева,Ерлан,,C01,Б,\n".encode()),
+                       "students.csv")},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "too many IINs did not match the name" in page(response)
+    # another manager of the same centre is not throttled
+    sign_in("centre_manager", centre_id=ours.id)
+    response = client.post("/candidates/new", data=registration(iin_for(813), "Әлиева"))
+    assert response.headers["Location"].endswith(f"/candidates/{person.id}")
+
+
+def test_import_naming_a_known_iin_with_another_surname_is_refused_whole_and_audited(
+    sign_in, client, session, college
+):
+    ours, theirs = CentreFactory(code="OURS"), CentreFactory(code="THEIRS")
+    person = CandidateFactory(iin=iin_for(814), centre_id=theirs.id, college=college,
+                              last_name="Әлиева")  # fmt: skip
+    user = sign_in("centre_manager", centre_id=ours.id)
+    header = "iin,last_name,first_name,middle_name,college_code,specialty,email\n"
+    content = (
+        f"{header}{iin_for(815)},Серікбаев,Ерлан,,C01,Б,\n{iin_for(814)},Алиева,Ерлан,,C01,Б,\n"
+    )
+    response = client.post(
+        "/candidates/import",
+        data={"file": (io.BytesIO(content.encode()), "students.csv")},
+    )
+    body = page(response)
+    assert response.status_code == 422
+    assert '<td class="num">3</td><td>iin</td><td>check the IIN and the name</td>' in body
+    assert "THEIRS" not in body and "Әлиева" not in body
+    assert find_by_iin(session, iin_for(815)) is None
+    assert session.execute(
+        select(CandidateAccess.candidate_id, CandidateAccess.user_id).where(
+            CandidateAccess.action == "iin_mismatch"
+        )
+    ).all() == [(person.id, user.id)]

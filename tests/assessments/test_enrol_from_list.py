@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from assessments.models import Enrolment
 from assessments.services import exams as service
-from assessments.services.candidates.scope import Scope
+from assessments.services.candidates.scope import Scope, link_to_centre
 from tests.assessments.test_exams import World, make_candidate
 from tests.factories import PASSWORD, CentreFactory, CollegeFactory, UserFactory, iin_for
 
@@ -30,6 +30,7 @@ def people(session, world):
     }
     for key, candidate in found.items():
         candidate.centre_id = CentreFactory().id if key == "stranger" else world.centre.id
+        link_to_centre(candidate, candidate.centre_id)
         candidate.search_text = f"{candidate.last_name} {candidate.first_name}".casefold()
     found["nurlan"].specialty = "Дәнекерлеу"
     session.flush()

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from assessments.models import Enrolment
+from assessments.services.candidates.records import save_candidate
+from assessments.services.candidates.scope import Scope, link_to_centre
 from tests.assessments.test_exams import World, csv_bytes, make_candidate
 from tests.factories import CentreFactory, EnrolmentFactory, UserFactory, iin_for
 
@@ -35,6 +37,7 @@ def test_an_iin_registered_elsewhere_looks_like_one_registered_nowhere(
     exam = world.exam()
     elsewhere = make_candidate(session, 1, "Бекова", "Дана")
     elsewhere.centre_id = CentreFactory().id
+    link_to_centre(elsewhere, elsewhere.centre_id)
     session.flush()
     sign_in(UserFactory(role="centre_manager", centre_id=world.centre.id), lang="en")
 
@@ -49,12 +52,25 @@ def test_an_iin_registered_elsewhere_looks_like_one_registered_nowhere(
     assert enrolled(session, exam) == 0
 
 
-@pytest.mark.parametrize("how", ["registered_here", "enrolled_here_before"])
+@pytest.mark.parametrize("how", ["registered_here", "linked_here", "enrolled_here_before"])
 def test_a_manager_enrols_the_candidates_they_can_see(sign_in, client, session, world, how):
     exam = world.exam()
     candidate = make_candidate(session, 1, "Бекова", "Дана")
     if how == "registered_here":
         candidate.centre_id = world.centre.id
+        link_to_centre(candidate, world.centre.id)
+    elif how == "linked_here":
+        # registered by another centre, then linked to this one (same IIN and surname)
+        candidate.centre_id = CentreFactory().id
+        link_to_centre(candidate, candidate.centre_id)
+        session.flush()
+        save_candidate(
+            session,
+            None,
+            {"iin": iin_for(1), "last_name": "БЕКОВА", "first_name": "Дана",
+             "college_code": candidate.college.code, "specialty": "Б"},
+            scope=Scope(centre_id=world.centre.id),
+        )  # fmt: skip
     else:
         earlier = world.exam()
         EnrolmentFactory(exam=earlier, candidate=candidate, workstation=1)

@@ -17,7 +17,9 @@ from app.messages import N_, DomainError
 from assessments.models import Candidate, CandidateAccess, Enrolment
 from assessments.services.candidates.scope import candidate_iin
 
-ACCESS_ACTIONS = ("view", "create", "update", "import", "export", "erase")
+# "link": a centre registered a person already registered elsewhere (same IIN and surname);
+# "iin_mismatch": someone gave the person's IIN with another surname (refused, throttled)
+ACCESS_ACTIONS = ("view", "create", "update", "import", "export", "erase", "link", "iin_mismatch")
 
 
 class ErasureRefused(DomainError):
@@ -105,6 +107,8 @@ def export_personal_data(session: Session, candidate: Candidate, locale: str = "
             "email": candidate.email,
             "legal_basis": candidate.legal_basis,
             "registered_by_centre": candidate.centre.code if candidate.centre else None,
+            # every centre the person is linked to (a person is one candidate nationally)
+            "linked_centres": sorted(link.centre.code for link in candidate.centre_links),
             "created_at": candidate.created_at.isoformat(timespec="seconds"),
             "updated_at": candidate.updated_at.isoformat(timespec="seconds"),
         },

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.collation import sort_key
+from app.db import utcnow
 from app.messages import N_
 from assessments.iin import InvalidBIN, InvalidIIN, iin_problem, validate_bin, validate_iin
-from assessments.models import Candidate, Centre, College, Enterprise
+from assessments.models import Candidate, CandidateAccess, Centre, College, Enterprise
 from assessments.models.candidates import LEGAL_BASES
 from assessments.personal_data import encrypt_iin, iin_lookup_hash
 from assessments.services.candidates.personal_data import log_access
-from assessments.services.candidates.scope import ADMIN_SCOPE, Scope, find_by_iin
+from assessments.services.candidates.scope import ADMIN_SCOPE, Scope, find_by_iin, link_to_centre
 from assessments.services.reference.rules import BIN_MESSAGES
 from assessments.tabular import Problem, Rejected, RowChecker
 from assessments.translit import transliterate
@@ -52,6 +54,10 @@ _HOMOGLYPHS = str.maketrans(
     }
 )  # fmt: skip
 _HYPHENS = str.maketrans({c: "-" for c in "‐‑‒–—"} | {"’": "'", "ʼ": "'", "`": "'"})
+# the one answer when an IIN and a surname do not belong together: the same as for an IIN
+# that is wrong, so it never tells whether (or where) the IIN is registered
+CHECK_IIN_AND_NAME = N_("check the IIN and the name")
+MISMATCH_WINDOW = timedelta(hours=1)
 _CYRILLIC_NAME_RE = re.compile(r"[\u0400-\u04ff]+(?:[ '-]+[\u0400-\u04ff]+)*")
 _LATIN_NAME_RE = re.compile(r"[A-Z]+(?:[ '-]+[A-Z]+)*")
 
@@ -228,6 +234,74 @@ def _latin(given: str | None, old_latin: str | None, old_cyrillic: str, new_cyri
     return transliterate(new_cyrillic)
 
 
+class IdentityMismatch(Rejected):
+    """An IIN registered elsewhere was given with another surname (or too often).
+
+    ``candidate_ids`` are the people whose IIN was tried: the caller records an
+    ``iin_mismatch`` access entry for each after rolling back (``record_mismatches``).
+    """
+
+    def __init__(
+        self, problems: Iterable[Problem], candidate_ids: list[int], filename: str | None = None
+    ) -> None:
+        super().__init__(problems, filename)
+        self.candidate_ids = candidate_ids
+
+
+def same_surname(a: str, b: str) -> bool:
+    """Whether two surnames are the same name: NFC, case-folded (Kazakh letters included:
+    Ә/ә, І/і, Ө/ө, Ү/ү, Ұ/ұ, Қ/қ, Ғ/ғ, Ң/ң, Һ/һ), dashes and spaces as one."""
+
+    def key(name: str) -> str:
+        name = unicodedata.normalize("NFC", name).translate(_HYPHENS)
+        return " ".join(name.split()).casefold()
+
+    return key(a) == key(b)
+
+
+def mismatches_within_window(session: Session, user_id: int | None) -> int:
+    """The user's refused IIN-and-surname attempts in the last hour."""
+    if user_id is None:
+        return 0
+    return session.scalar(
+        select(func.count())
+        .select_from(CandidateAccess)
+        .where(
+            CandidateAccess.user_id == user_id,
+            CandidateAccess.action == "iin_mismatch",
+            CandidateAccess.at >= utcnow() - MISMATCH_WINDOW,
+        )
+    )
+
+
+def check_mismatch_throttle(
+    session: Session, user_id: int | None, limit: int | None, row: int | None = None
+) -> None:
+    """Refuse registering by IIN after ``limit`` refused attempts in the last hour.
+
+    Checked before any IIN is looked up, so the refusal says nothing about the IIN.
+    """
+    if limit is None or mismatches_within_window(session, user_id) < limit:
+        return
+    raise Rejected(
+        [
+            Problem(
+                row,
+                "iin",
+                N_("too many IINs did not match the name; try again in an hour"),
+            )
+        ]
+    )
+
+
+def record_mismatches(session: Session, candidate_ids: list[int], user_id: int | None) -> None:
+    """Audit refused IIN-and-surname attempts (after the refusal was rolled back)."""
+    for candidate_id in candidate_ids:
+        session.add(
+            CandidateAccess(candidate_id=candidate_id, user_id=user_id, action="iin_mismatch")
+        )
+
+
 def apply_data(candidate: Candidate, data: CandidateData, scope: Scope) -> None:
     new = candidate.id is None
     candidate.last_name_latin = _latin(
@@ -260,6 +334,12 @@ def apply_data(candidate: Candidate, data: CandidateData, scope: Scope) -> None:
         candidate.centre_id = data.centre_id
     elif new and not scope.everything:
         candidate.centre_id = scope.centre_id
+    link_to_centre(
+        candidate,
+        data.centre_id
+        if data.centre_id is not None
+        else (scope.centre_id if new and not scope.everything else None),
+    )
     candidate.sort_key = sort_key(data.last_name, data.first_name, data.middle_name)
     candidate.search_text = " ".join(
         p
@@ -289,23 +369,38 @@ def save_candidate(
     *,
     scope: Scope = ADMIN_SCOPE,
     user_id: int | None = None,
+    mismatch_limit: int | None = None,
 ) -> Candidate:
     """Create (``candidate`` None) or change a candidate from form values; log the change.
 
     Rules: as ``clean_candidate``; the IIN is required for a new candidate and, when
-    editing, an empty IIN keeps the stored one; an IIN held by another candidate is
-    refused. Staff of a centre register candidates at their own centre.
+    editing, an empty IIN keeps the stored one. Staff of a centre register candidates
+    at their own centre. A person is one candidate nationally: when staff register an
+    IIN registered by another centre with the same surname (``same_surname``), the
+    person is linked to their centre and returned unchanged; with another surname the
+    answer is ``CHECK_IIN_AND_NAME`` (``IdentityMismatch``, to be audited), and after
+    ``mismatch_limit`` such answers in an hour registering is refused for a while.
+    Otherwise an IIN held by another candidate is refused.
     """
     lookups = Lookups.load(session)
     data, problems = clean_candidate(values, lookups, iin_required=candidate is None)
     if data is not None:
-        if data.iin is not None:
-            other = find_by_iin(session, data.iin)
-            if other is not None and (candidate is None or other.id != candidate.id):
-                problems.append(Problem(None, "iin", N_("another candidate already has this IIN")))
         centre_problem = check_centre(data, scope)
         if centre_problem:
             problems.append(centre_problem)
+    if data is not None and data.iin is not None and not problems:
+        if candidate is None and not scope.everything:
+            check_mismatch_throttle(session, user_id, mismatch_limit)
+        other = find_by_iin(session, data.iin)
+        if other is not None and (candidate is None or other.id != candidate.id):
+            if candidate is None and not scope.everything and not scope.allows(session, other):
+                if scope.centre_id is None or not same_surname(other.last_name, data.last_name):
+                    raise IdentityMismatch([Problem(None, "iin", CHECK_IIN_AND_NAME)], [other.id])
+                link_to_centre(other, scope.centre_id)
+                session.flush()
+                log_access(session, other, user_id, "link")
+                return other
+            problems.append(Problem(None, "iin", N_("another candidate already has this IIN")))
     if problems or data is None:
         raise Rejected(problems)
     action = "create" if candidate is None else "update"

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from assessments.iin import mask_iin
-from assessments.models import Candidate, Enrolment, Exam
+from assessments.models import Candidate, CandidateCentre, Centre, Enrolment, Exam
 from assessments.personal_data import decrypt_iin, iin_lookup_hash
 
 
@@ -18,8 +18,9 @@ class Scope:
     """The candidates a user may see, and the centre new candidates are registered at.
 
     Administrators (and the command line) see everyone. Centre managers and chief
-    experts see the candidates registered by their centre and those enrolled in exams
-    at it (chief experts: in the exams they lead).
+    experts see the candidates linked to their centre (``candidate_centres``: a person
+    is one candidate nationally, linked to each centre that registered them) and those
+    enrolled in exams at it (chief experts: in the exams they lead).
     """
 
     everything: bool = False
@@ -47,7 +48,10 @@ class Scope:
                 .join(Exam, Exam.id == Enrolment.exam_id)
                 .where(Exam.centre_id == self.centre_id)
             )
-            conditions += [Candidate.centre_id == self.centre_id, Candidate.id.in_(at_centre)]
+            linked = select(CandidateCentre.candidate_id).where(
+                CandidateCentre.centre_id == self.centre_id
+            )
+            conditions += [Candidate.id.in_(linked), Candidate.id.in_(at_centre)]
         if self.chief_id is not None:
             led = (
                 select(Enrolment.candidate_id)
@@ -67,6 +71,30 @@ class Scope:
 
 
 ADMIN_SCOPE = Scope(everything=True)
+
+
+def link_to_centre(candidate: Candidate, centre_id: int | None) -> bool:
+    """Link the candidate to the centre unless already linked; return whether it was new."""
+    if centre_id is None:
+        return False
+    if any(link.centre_id == centre_id for link in candidate.centre_links):
+        return False
+    candidate.centre_links.append(CandidateCentre(centre_id=centre_id))
+    return True
+
+
+def shown_centre(scope: Scope, candidate: Candidate) -> Centre | None:
+    """The registering centre to show on the record: never another centre to its staff.
+
+    Administrators see the centre that registered the candidate first; staff of a centre
+    see their own centre when the candidate is linked to it, and nothing otherwise.
+    """
+    if scope.everything:
+        return candidate.centre
+    for link in candidate.centre_links:
+        if link.centre_id == scope.centre_id:
+            return link.centre
+    return None
 
 
 def visible_candidates(scope: Scope, query: str = "") -> Select[tuple[Candidate]]:
