@@ -29,7 +29,6 @@ from assessments.models import (
     ATTENDANCE,
     Candidate,
     Centre,
-    College,
     Competence,
     Enrolment,
     Exam,
@@ -75,6 +74,8 @@ class ExamIncomplete(ExamError):
 
     def lines(self) -> list[str]:
         """One line per candidate and aspect address: ``Name (ws 3): C4.2: missing``."""
+        from assessments.services.exam_overview import describe_incomplete
+
         return describe_incomplete(self.exam, self.items)
 
 
@@ -530,21 +531,14 @@ def finalise(
     if lock_exam(session, exam.id) == ExamStatus.FINALISED or exam.status == ExamStatus.FINALISED:
         raise ExamError(N_("The exam is already finalised."), "status")
     if today is not None and today < exam.end_date and not early:
-        raise ExamError(
-            N_("The exam's last day is %(day)s: confirm that you finalise it early."),
-            "early",
-            day=exam.end_date.isoformat(),
+        message = N_("The exam's last day is %(day)s: confirm that you finalise it early.")
+        raise ExamError(message, "early", day=exam.end_date.isoformat())
+    if waiting := sum(1 for e in exam.enrolments if e.attendance == "registered"):
+        message = N_(
+            "%(count)s candidates are still only registered: record whether they were "
+            "present or absent before finalising."
         )
-    waiting = sum(1 for e in exam.enrolments if e.attendance == "registered")
-    if waiting:
-        raise ExamError(
-            N_(
-                "%(count)s candidates are still only registered: record whether they were "
-                "present or absent before finalising."
-            ),
-            "attendance",
-            count=waiting,
-        )
+        raise ExamError(message, "attendance", count=waiting)
     if not present_enrolments(exam):
         raise ExamError(N_("No candidate is present; there is nothing to finalise."), "status")
     items = completeness(session, exam)
@@ -594,94 +588,6 @@ def reopen(session: Session, exam: Exam, user: User | None, reason: str) -> Exam
     exam.finalised_at = None
     session.flush()
     return exam
-
-
-# --- overviews for pages and the command line --------------------------------
-
-
-def describe_incomplete(exam: Exam, items: Iterable[Any]) -> list[str]:
-    """Format completeness items as ``Name (ws N): C4.2: missing`` lines (never the IIN).
-
-    The marks service's ``Incomplete`` formats itself (adding the empty judge seats);
-    anything else is formatted from its candidate, address and kind.
-    """
-    seats = {e.candidate_id: e.workstation for e in exam.enrolments}
-    lines = []
-    for item in items:
-        if type(item).__str__ is not object.__str__:
-            lines.append(str(item))
-            continue
-        candidate = item.candidate
-        name = f"{candidate.last_name} {candidate.first_name}"
-        kind = "missing" if item.kind == "missing" else "needs re-scoring"
-        lines.append(f"{name} (ws {seats.get(candidate.id, '?')}): {item.address}: {kind}")
-    return lines
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """An expert who may not mark the candidates of their own college."""
-
-    expert: User
-    college: College
-    candidates: int
-
-
-def conflicts(exam: Exam) -> list[Conflict]:
-    """List, per expert of the exam, the enrolled candidates from the expert's own college."""
-    by_college = Counter(e.candidate.college_id for e in exam.enrolments)
-    people = ([exam.chief_expert] if exam.chief_expert else []) + [
-        link.user for link in exam.experts
-    ]
-    found = []
-    for user in people:
-        if user.college_id is not None and by_college[user.college_id]:
-            found.append(Conflict(user, user.college, by_college[user.college_id]))
-    return found
-
-
-@dataclass(frozen=True)
-class FormProgress:
-    """How far one marking form is: cells still missing or to re-score, and the lock."""
-
-    form: MarkingForm
-    aspects: int
-    missing: int
-    rescore: int
-    candidates: int
-
-    @property
-    def complete(self) -> bool:
-        """Every present candidate has every mark; a form nobody sits is not complete."""
-        return self.candidates > 0 and self.missing == 0 and self.rescore == 0
-
-    @property
-    def percent_done(self) -> int:
-        cells = self.aspects * self.candidates
-        if not cells:
-            return 0
-        return (cells - self.missing) * 100 // cells
-
-
-def forms_progress(session: Session, exam: Exam) -> list[FormProgress]:
-    """Return each marking form's progress: cells still missing or to re-score, and the lock."""
-    forms = marking_forms(session, exam)
-    missing: Counter[str] = Counter()
-    rescore: Counter[str] = Counter()
-    for item in completeness(session, exam):
-        code = item.address.split(".", 1)[0]
-        (missing if item.kind == "missing" else rescore)[code] += 1
-    candidates = len(present_enrolments(exam))
-    return [
-        FormProgress(
-            form=f,
-            aspects=len(f.sub_criterion.aspects),
-            missing=missing[f.sub_criterion.code],
-            rescore=rescore[f.sub_criterion.code],
-            candidates=candidates,
-        )
-        for f in forms
-    ]
 
 
 def marking_forms(session: Session, exam: Exam) -> list[MarkingForm]:

@@ -38,6 +38,7 @@ from assessments.models import (
     ExamStatus,
     MarkingScheme,
 )
+from assessments.services import exam_overview as overview
 from assessments.services import exams as service
 from assessments.services.candidates.scope import Scope
 from assessments.services.marks.completeness import unexplained_deductions
@@ -154,7 +155,7 @@ def _assign_form(exam: Exam, formdata: Any = None) -> AssignForm:
 
 def _detail(exam: Exam, status: int = 200, **extra: Any):
     enrolments = sorted(exam.enrolments, key=lambda e: (e.candidate.sort_key, e.workstation, e.id))
-    progress = service.forms_progress(db.session, exam)
+    progress = overview.forms_progress(db.session, exam)
     forms = service.marking_forms(db.session, exam)
     links = {
         f.id: optional_url("marking.form", exam_id=exam.id, sub_criterion_id=f.sub_criterion_id)
@@ -169,7 +170,7 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         "enrolments": enrolments,
         "present_count": sum(1 for e in enrolments if e.attendance == "present"),
         "registered_count": sum(1 for e in enrolments if e.attendance == "registered"),
-        "conflicts": service.conflicts(exam),
+        "conflicts": overview.conflicts(exam),
         "forms": forms,
         "progress": {p.form.id: p for p in progress} if progress is not None else None,
         "form_links": links,

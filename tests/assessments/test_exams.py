@@ -611,7 +611,9 @@ def test_conflicts_list_who_is_excluded_and_why(session, world, group):
     clean = UserFactory(role="expert", college_id=CollegeFactory().id)
     service.assign(session, exam, world.chief.email, [expert.email, clean.email])
     enrol_csv(session, exam, "iin", iin_for(1), iin_for(2))
-    found = service.conflicts(exam)
+    from assessments.services.exam_overview import conflicts
+
+    found = conflicts(exam)
     assert [(c.expert, c.college, c.candidates) for c in found] == [(expert, own, 1)]
 
 
