@@ -246,8 +246,13 @@ def test_metrics_count_marks_saved_by_source(sign_in, client, session):
     stale = client.put(url, json={**cell, "value": "0", "expected_version": None}, headers=XHR)
     assert stale.status_code == 409  # refused: not counted
     rows = [
-        {"iin": setup.iins[1], "aspect": "A1.1", "score": 1},
-        {"iin": setup.iins[1], "aspect": "A1.3", "judge": 1, "score": 2},
+        {"candidate": setup.enrolments[1].candidate_number, "aspect": "A1.1", "score": 1},
+        {
+            "candidate": setup.enrolments[1].candidate_number,
+            "aspect": "A1.3",
+            "judge": 1,
+            "score": 2,
+        },
     ]
     assert client.post(f"{url}/import", json=rows, headers=XHR).status_code == 200
     after = scrape(client)
