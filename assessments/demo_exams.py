@@ -313,6 +313,9 @@ def _aspects(session: Session, exam: Exam) -> list[tuple[str, str, str, str, int
     ]
 
 
+JUDGE_FORM_REASON = "typed from the judge's paper form"
+
+
 def _marks_for(
     rng: random.Random, number: str, ability: float, aspects, judges: int
 ) -> list[dict[str, str]]:
@@ -330,6 +333,8 @@ def _marks_for(
                         "aspect": address,
                         "judge": str(seat),
                         "score": str(score),
+                        # the chief types in each judge's paper form (rules.seat_refusal)
+                        "reason": JUDGE_FORM_REASON,
                     }
                 )
             continue

@@ -212,3 +212,49 @@ def test_http_outcome_matches_the_table(app, client, role):
         else:
             assert outcome == "forbidden", f"{where}: {response.status_code}"
         assert response.status_code < 500, f"{where}: {response.status_code}"
+
+
+# --- the judge-seat rule: which seat a marker may write (object level, every path) -------
+
+XHR = {"X-Requested-With": "XMLHttpRequest"}
+
+# (who writes, whose seat, reason given) -> HTTP status and problem code of PUT …/marks
+SEAT_RULE = [
+    ("holder", "own", "", 200, None),
+    ("other expert", "seated", "", 403, "not_your_seat"),
+    ("other expert", "seated", "a reason", 403, "not_your_seat"),
+    ("other expert", "empty", "", 403, "not_your_seat"),
+    ("chief", "seated", "", 422, "reason_required"),
+    ("chief", "seated", "typed from the paper form", 200, None),
+    ("chief", "empty", "", 422, "reason_required"),
+    ("chief", "empty", "typed from the paper form", 200, None),
+]
+
+
+@pytest.mark.parametrize(("writer", "seat_of", "reason", "status", "code"), SEAT_RULE)
+def test_the_judge_seat_rule_table(sign_in, client, session, writer, seat_of, reason, status, code):
+    from assessments.models import AuditEntry
+    from assessments.services.marks import seats
+    from tests.assessments.marking_setup import build_exam
+
+    setup = build_exam(session)
+    holder, other = setup.experts[0], setup.experts[1]
+    seats.assign_seat(session, setup.forms["A1"], 1, holder, setup.chief)
+    seats.assign_seat(session, setup.forms["A1"], 3, other, setup.chief)
+    seat = 2 if seat_of == "empty" else 1
+    sign_in({"holder": holder, "other expert": other, "chief": setup.chief}[writer])
+    body = {
+        "enrolment_id": setup.enrolments[0].id,
+        "aspect": "A1.3",
+        "seat": seat,
+        "value": "2",
+        "expected_version": None,
+        "reason": reason,
+    }
+    response = client.put(f"/api/v1/exams/{setup.exam.id}/marks", json=body, headers=XHR)
+    assert response.status_code == status, response.json
+    if code:
+        assert response.json["code"] == code
+    else:  # written, and the audit log keeps who wrote it and why
+        entry = session.query(AuditEntry).filter_by(action="mark.set").one()
+        assert entry.target.endswith(f"/seat:{seat}") and entry.reason == reason

@@ -20,7 +20,10 @@ def setup(session):
 
 
 def save(setup, address, value, *, index=0, seat=0, user=None, expected=None, reason=""):
+    """Save one cell; a judge seat nobody holds is written by the chief, with a reason."""
     session = marks_session()
+    if seat and user is None:
+        user, reason = setup.chief, reason or PAPER_FORM
     return entry.save_mark(
         session,
         exam=setup.exam,
@@ -32,6 +35,9 @@ def save(setup, address, value, *, index=0, seat=0, user=None, expected=None, re
         expected_version=expected,
         reason=reason,
     )
+
+
+PAPER_FORM = "typed from the judge's paper form"
 
 
 def marks_session():
@@ -332,7 +338,7 @@ def test_the_grid_shows_missing_rescore_deductions_and_exclusions(session, setup
     setup.experts[0].college_id = setup.candidate(1).college_id
     save(setup, "A1.2", "0.25", index=0, user=setup.chief)  # a deduction without a reason
     for seat, score in ((1, 0), (2, 3), (3, 3)):
-        save(setup, "A1.3", score, index=0, seat=seat, user=setup.chief)
+        save(setup, "A1.3", score, index=0, seat=seat)  # the chief, with a reason
     grid = form_grid(session, setup.exam, setup.forms["A1"], setup.experts[0])
     assert [c.address for c in grid.columns] == ["A1.1", "A1.2", "A1.3", "A1.3", "A1.3"]
     assert [c.seat for c in grid.columns] == [0, 0, 1, 2, 3]

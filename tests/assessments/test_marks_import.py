@@ -25,16 +25,22 @@ def csv_bytes(*lines: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def full_rows(setup, value="0", scores=(2, 2, 3), by="iin") -> list[str]:
-    """Every cell of the exam, candidates named by IIN or by candidate number."""
+def full_rows(setup, value="0", scores=(2, 2, 3), by="iin", reason=None) -> list[str]:
+    """Every cell of the exam, candidates named by IIN or by candidate number.
+
+    ``reason`` adds a fifth column, given on the judge seats' rows.
+    """
     keys = setup.iins if by == "iin" else [e.candidate_number for e in setup.enrolments]
     rows = []
     for iin in keys:
         for address, aspect in setup.aspects.items():
             if aspect.kind == "M":
-                rows.append(f"{iin},{address},,{value}")
+                rows.append(f"{iin},{address},,{value}" + ("," if reason else ""))
             else:
-                rows.extend(f"{iin},{address},{seat},{s}" for seat, s in enumerate(scores, 1))
+                rows.extend(
+                    f"{iin},{address},{seat},{s}" + (f",{reason}" if reason else "")
+                    for seat, s in enumerate(scores, 1)
+                )
     return rows
 
 
@@ -43,8 +49,10 @@ def stored(session) -> dict:
 
 
 def test_a_complete_file_is_imported_chained_and_starts_marking(session, setup):
+    # the chief types in the judges' paper forms: nobody holds a seat, so each row says why
     data = csv_bytes(
-        "candidate,aspect,judge,score", *full_rows(setup, value='"0,5"', by="candidate")
+        "candidate,aspect,judge,score,reason",
+        *full_rows(setup, value='"0,5"', by="candidate", reason="judge's paper form"),
     )
     summary = bulk_import.import_marks(session, setup.exam, "day1.csv", data, setup.chief)
     cells = 3 * (3 + 3)  # 3 candidates × (3 M aspects + 3 judge seats)

@@ -38,6 +38,7 @@ def fill(session, setup, code, measurement=None):
                         else "2",
                         user=setup.chief,
                         expected_version=None,
+                        reason="typed from the judge's paper form" if seat else "",
                     )
 
 
@@ -88,7 +89,7 @@ def test_a_judge_seat_compatriot_closes_only_that_seat(sign_in, client, session,
     seats.assign_seat(session, setup.forms["A1"], 2, judge, setup.chief)
     judge.college_id = setup.candidate(0).college_id
     session.flush()
-    sign_in(setup.experts[0])
+    sign_in(setup.chief)  # who may write every seat (rules.seat_refusal)
     page = client.get(url(setup)).get_data(as_text=True)
     assert "judge seat 2" in page
     assert page.count(" disabled>") == 3  # seat 2 of A1.3 for the three candidates

@@ -8,7 +8,7 @@ import pytest
 
 from assessments import scoring
 from assessments.iin import InvalidIIN, iin_problem, validate_iin
-from assessments.services import exams
+from assessments.services import audit, exams
 from assessments.services.marks import bulk_import, entry, errors, rules, seats, signoff
 from assessments.services.marks.grid import form_grid
 from assessments.tabular import Rejected
@@ -26,11 +26,13 @@ def save(session, setup, address, value, *, index=0, seat=0, user=None):
         value=value,
         user=user or setup.chief,
         expected_version=None,
+        # a judge seat nobody holds: the chief writes it with a reason (rules.seat_refusal)
+        reason="typed from the judge's paper form" if seat and user is None else "",
     )
 
 
 def import_lines(session, setup, *lines, user=None):
-    data = "\n".join(("candidate,aspect,judge,score", *lines)).encode()
+    data = "\n".join(("candidate,aspect,judge,score,reason", *lines)).encode()
     return bulk_import.import_marks(session, setup.exam, "m.csv", data, user or setup.chief)
 
 
@@ -144,7 +146,7 @@ def test_the_save_and_the_import_parse_marks_alike(session, address, seat, value
         import_lines(
             session,
             setup,
-            f'{setup.enrolments[0].candidate_number},{address},{seat or ""},"{value}"',
+            f'{setup.enrolments[0].candidate_number},{address},{seat or ""},"{value}",paper form',
         )
     assert refused.value.lines() == [f"m.csv:2: score: {caught.value.text}"]
 
@@ -209,3 +211,61 @@ def test_one_iin_wording_for_enrolment_and_the_marks_import(session, typed, expe
     with pytest.raises(Rejected) as enrol_refused:
         exams.enrol_file(session, setup.exam, "m.csv", f"iin\n{typed}\n".encode())
     assert marks_refused.value.lines() == enrol_refused.value.lines() == [f"m.csv:2: iin: {shown}"]
+
+
+# --- a judge seat belongs to the expert seated there -------------------------------------
+
+
+def test_a_judge_seat_is_written_by_its_expert_or_the_chief_with_a_reason_on_every_path(session):
+    setup = build_exam(session)
+    holder, other = setup.experts[0], setup.experts[1]
+    seats.assign_seat(session, setup.forms["A1"], 1, holder, setup.chief)
+    seats.assign_seat(session, setup.forms["A1"], 3, other, setup.chief)
+    number = setup.enrolments[0].candidate_number
+    # the single cell
+    with pytest.raises(errors.NotYourSeat) as caught:
+        save(session, setup, "A1.3", "2", seat=1, user=other)
+    assert (
+        caught.value.text
+        == f"Judge seat 1 is {holder.name}'s: only they, or the chief expert, write its scores."
+    )
+    with pytest.raises(errors.NotYourSeat):
+        save(session, setup, "A1.3", "2", seat=2, user=holder)  # nobody sits there
+    with pytest.raises(errors.SeatReasonNeeded):
+        entry.save_mark(
+            session,
+            exam=setup.exam,
+            enrolment=setup.enrolments[0],
+            aspect=setup.aspects["A1.3"],
+            seat=1,
+            value="2",
+            user=setup.chief,
+            expected_version=None,
+        )
+    assert save(session, setup, "A1.3", "2", seat=1, user=holder).value == 2
+    # the import: the same rule, row by row
+    with pytest.raises(Rejected) as refused:
+        import_lines(session, setup, f"{number},A1.3,3,1", f"{number},A1.3,2,1", user=holder)
+    assert refused.value.lines() == [
+        f"m.csv:2: judge: Judge seat 3 is {other.name}'s: only they, or the chief expert, "
+        "write its scores.",
+        "m.csv:3: judge: Nobody sits in judge seat 2 yet: only the chief expert writes it, or "
+        "seats an expert there first.",
+    ]
+    with pytest.raises(Rejected) as refused:
+        import_lines(session, setup, f"{number},A1.3,3,1", user=setup.chief)
+    assert refused.value.lines() == [
+        f"m.csv:2: judge: Judge seat 3 is {other.name}'s: give the reason for entering their "
+        "score (for example, typed from their paper form)."
+    ]
+    summary = import_lines(session, setup, f"{number},A1.3,3,1,paper form p. 4", user=setup.chief)
+    assert summary.created == 1
+    assert audit.entries(session, setup.exam.id)[-1].reason == "paper form p. 4"
+    # the grid closes the other seats for an expert and asks the chief for a reason
+    grid = form_grid(session, setup.exam, setup.forms["A1"], holder)
+    assert grid.seat_closed(1) is None and grid.seat_closed(2) and grid.seat_closed(3)
+    chief_grid = form_grid(session, setup.exam, setup.forms["A1"], setup.chief)
+    assert [chief_grid.seat_closed(s) for s in (1, 2, 3)] == [None, None, None]
+    assert [chief_grid.needs_reason(s) for s in (1, 2, 3)] == [True, True, True]
+    # a measurement mark (seat 0) belongs to no judge
+    assert save(session, setup, "A1.1", "1", user=other).value == 100

@@ -46,6 +46,8 @@ def make_exam(live_server, serial: int) -> dict:
                     value=value,
                     user=setup.chief,
                     expected_version=None,
+                    # nobody is seated: the chief types in the judges' paper forms
+                    reason="paper form" if seat else "",
                 )
         session.flush()
         return {

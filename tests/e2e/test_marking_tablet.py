@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from assessments.services.marks import seats
 from tests.assessments.marking_setup import build_exam
 from tests.e2e.conftest import ARTIFACTS, sign_in
 
@@ -17,6 +18,10 @@ TABLET = {"width": 1024, "height": 768}
 def tablet_exam(live_server, serial: int, candidates: int = 12) -> dict:
     with live_server.session() as session:
         setup = build_exam(session, layout=LAYOUT, candidates=candidates, serial=serial)
+        # the first expert sits in judge seat 1 of A1, the two others in seats 2 and 3:
+        # a judge seat is written by the expert seated there only (rules.seat_refusal)
+        for seat, expert in enumerate(setup.experts, start=1):
+            seats.assign_seat(session, setup.forms["A1"], seat, expert, setup.chief)
         session.flush()
         return {
             "url": live_server(
@@ -207,13 +212,20 @@ def test_a_block_pasted_from_a_spreadsheet_is_checked_cell_by_cell(live_server, 
     sign_in(tablet, live_server, ids["expert"])
     tablet.goto(ids["url"])
     expect(tablet.locator("#cell-0-0")).to_be_focused()
-    # columns: A1.1 (max 1,00), A1.2 (max 0,50), A1.3 judged by seats 1–3
-    tablet.evaluate(PASTE, "1\t0,5\t2\t3\t4\r\n0,75\t0,6\t1\t1,5\t2\r\n1\t\t3\t3\t3\r\n")
+    # columns: A1.1 (max 1,00), A1.2 (max 0,50), A1.3 judged by seats 1–3; the expert
+    # holds seat 1 only: seats 2 and 3 are closed to them and say whose they are
+    for r in range(3):
+        for c in (3, 4):
+            expect(tablet.locator(f"#cell-{r}-{c}")).to_be_disabled()
+    expect(tablet.locator("#cell-0-3")).to_have_attribute(
+        "title", "Judge seat 2 is Сарапшы 2's: only they, or the chief expert, write its scores."
+    )
+    tablet.evaluate(PASTE, "1\t0,5\t4\t3\t3\r\n0,75\t0,6\t1,5\t1\t2\r\n1\t\t3\t3\t3\r\n")
     expect(tablet.locator("td.cell.pending")).to_have_count(0)
     refused = {
-        "#cell-0-4": "Not saved: must be 0, 1, 2 or 3",
+        "#cell-0-2": "Not saved: must be 0, 1, 2 or 3",
         "#cell-1-1": "Not saved: is above the maximum 0.50",
-        "#cell-1-3": "Not saved: must be a whole number 0, 1, 2 or 3",
+        "#cell-1-2": "Not saved: must be a whole number 0, 1, 2 or 3",
     }
     for cell, message in refused.items():
         expect(tablet.locator(cell)).to_have_attribute("aria-invalid", "true")
@@ -222,19 +234,21 @@ def test_a_block_pasted_from_a_spreadsheet_is_checked_cell_by_cell(live_server, 
     expect(tablet.locator("[aria-invalid=true]")).to_have_count(3)
     expect(tablet.locator("#cell-2-1")).to_have_value("")  # an empty spreadsheet cell
     tablet.reload()
-    saved = {"#cell-0-0": "1.00", "#cell-0-1": "0.50", "#cell-0-3": "3", "#cell-1-0": "0.75"}
-    saved |= {"#cell-1-4": "2", "#cell-2-2": "3", "#cell-2-4": "3", "#cell-1-1": ""}
+    saved = {"#cell-0-0": "1.00", "#cell-0-1": "0.50", "#cell-1-0": "0.75", "#cell-2-2": "3"}
+    # refused values and the other judges' seats were not written
+    saved |= {"#cell-0-2": "", "#cell-1-1": "", "#cell-0-3": "", "#cell-1-4": "", "#cell-2-4": ""}
     for cell, value in saved.items():
         expect(tablet.locator(cell)).to_have_value(value)
 
-    # what falls beyond the grid is not used, and the status bar says so
-    tablet.locator("#cell-1-3").focus()
+    # what falls on closed cells (other judges' seats) is not used, and the status bar says so
+    tablet.locator("#cell-1-2").focus()
     tablet.evaluate(PASTE, "2\t1\t3\n1\t1\t1\n")
     expect(tablet.locator("#save-status")).to_have_text(
-        "2 pasted values were not used: closed cells or beyond the grid"
+        "4 pasted values were not used: closed cells or beyond the grid"
     )
-    expect(tablet.locator("#cell-1-3")).to_have_value("2")
-    expect(tablet.locator("#cell-1-4")).to_have_value("1")
-    expect(tablet.locator("#cell-2-4")).to_have_value("1")
+    expect(tablet.locator("#cell-1-2")).to_have_value("2")
+    expect(tablet.locator("#cell-2-2")).to_have_value("1")
+    expect(tablet.locator("#cell-1-3")).to_have_value("")
+    expect(tablet.locator("#cell-2-4")).to_have_value("")
     expect(tablet.locator("td.cell.pending")).to_have_count(0)
     expect(tablet.locator("[aria-invalid=true]")).to_have_count(0)

@@ -603,7 +603,13 @@
     } else {
       levels.hidden = true;
     }
-    var canReason = input.dataset.kind === "M" && !input.disabled;
+    // a deduction's reason, or the chief's reason for writing another judge's seat
+    var seatReason = input.dataset.reasonRequired === "true";
+    var canReason = (input.dataset.kind === "M" || seatReason) && !input.disabled;
+    var reasonLabel = document.getElementById("panel-reason-label");
+    if (reasonLabel) {
+      reasonLabel.textContent = seatReason ? reasonLabel.dataset.seat : reasonLabel.dataset.deduction;
+    }
     reasonField.hidden = !canReason;
     reasonInput.disabled = !canReason;
     reasonInput.value = currentReason(input);

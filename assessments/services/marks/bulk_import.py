@@ -114,7 +114,9 @@ def import_marks(
     M (decimal comma or point, two decimals at most), 0–3 for J. Any problem refuses the
     whole file with ``Rejected``, whose lines read ``FILE:ROW: field: message`` (header =
     row 1). An imported value replaces an earlier one; the audit reason is the row's
-    ``reason`` or else the file name. ``user`` None is the server's command line.
+    ``reason`` or else the file name; a judge seat is written by the expert seated there or
+    by the chief expert with the row's ``reason`` (``rules.seat_refusal``). ``user`` None
+    is the server's command line.
     """
     rows = read_import_table(filename, data)
     return import_rows(session, exam, rows, user, source=filename, today=today)
@@ -457,6 +459,13 @@ def _validate_rows(
                 else:
                     seat = found
                     judge = seat_judges.get((aspect.sub_criterion_id, seat))
+                    refusal = rules.seat_refusal(
+                        user,
+                        exam,
+                        seat,
+                        judge[0] if judge is not None else None,
+                        values.get("reason", ""),
+                    )
                     if (
                         judge is not None
                         and enrolment is not None
@@ -471,6 +480,9 @@ def _validate_rows(
                             ),
                             expert=judge[0].name,
                         )
+                        ok = False
+                    elif refusal is not None:
+                        fail(number, "judge", refusal.message, **refusal.params)
                         ok = False
         # score --------------------------------------------------------------
         score_text = values.get("score", "").strip()

@@ -2,7 +2,9 @@
 
 Safety rules, in the order ``save_mark`` checks them: the exam is not finalised, the
 form is not locked, the user may mark this exam, neither the user nor (for a judge
-seat) the expert recorded in that seat is from the candidate's college, the candidate
+seat) the expert recorded in that seat is from the candidate's college, a judge seat is
+written by the expert seated there (or by the chief expert, with a reason:
+``rules.seat_refusal``), the candidate
 is present, the value is valid, and the writer saw the current version of the cell
 (optimistic concurrency: ``expected_version`` None means "I believe the cell is
 empty"). Every change appends an entry to the exam's audit chain.
@@ -21,7 +23,13 @@ from app.messages import N_
 from assessments.models import Aspect, AuditEntry, Enrolment, Exam, Mark
 from assessments.services import audit, exams
 from assessments.services.marks import rules
-from assessments.services.marks.cells import CellState, cell_target, form_for, format_value
+from assessments.services.marks.cells import (
+    CellState,
+    cell_target,
+    form_for,
+    format_value,
+    seat_expert,
+)
 from assessments.services.marks.errors import MarkConflict, MarkInvalid, NotPresent
 
 
@@ -62,6 +70,10 @@ def save_mark(
     problem = rules.exclusion(session, form, user, enrolment.candidate, seat) if form else None
     if problem is not None:
         raise problem
+    holder = seat_expert(session, form, seat) if form is not None and seat else None
+    refusal = rules.seat_refusal(user, exam, seat, holder, reason)
+    if refusal is not None:
+        raise refusal
     if enrolment.attendance != "present":
         raise NotPresent(
             N_("The candidate is %(attendance)s; only present candidates get marks."),

@@ -34,6 +34,18 @@ class NotStarted(MarkingError):
     code = "not_started"
 
 
+class NotYourSeat(NotAllowed):
+    """A judge seat written by someone other than the expert seated there (or the chief)."""
+
+    code = "not_your_seat"
+
+
+class SeatReasonNeeded(MarkingError):
+    """The chief expert writing another judge's seat (or an empty one) without a reason."""
+
+    code = "reason_required"
+
+
 class NotPresent(MarkingError):
     code = "not_present"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +12,11 @@ from assessments import access
 from assessments.models import Aspect, Candidate, Enrolment, Exam, Mark, MarkingForm
 from assessments.services.marks import rules
 from assessments.services.marks.cells import present_enrolments, seat_expert
-from assessments.services.marks.errors import ConflictOfInterest
+from assessments.services.marks.errors import (
+    ConflictOfInterest,
+    MarkingError,
+    SeatReasonNeeded,
+)
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,21 @@ class Grid:
     seat_experts: dict[int, User | None]
     can_mark: bool
     is_chief: bool
+    # rules.seat_refusal for the user by judge seat: NotYourSeat closes the seat's cells,
+    # SeatReasonNeeded (the chief, another's seat) keeps them open and asks for a reason
+    seat_refusals: dict[int, MarkingError] = field(default_factory=dict)
     missing: int = 0
     rescore: int = 0
     unexplained_deductions: int = 0
+
+    def seat_closed(self, seat: int) -> MarkingError | None:
+        """Why this user may not write the seat's cells at all (another judge's seat)."""
+        refusal = self.seat_refusals.get(seat)
+        return None if isinstance(refusal, SeatReasonNeeded) else refusal
+
+    def needs_reason(self, seat: int) -> bool:
+        """Whether this user (the chief) writes the seat only with a reason."""
+        return isinstance(self.seat_refusals.get(seat), SeatReasonNeeded)
 
 
 def form_grid(session: Session, exam: Exam, form: MarkingForm, user: User | None) -> Grid:
@@ -93,6 +109,10 @@ def form_grid(session: Session, exam: Exam, form: MarkingForm, user: User | None
         can_mark=user is not None and access.can_mark(user, exam),
         is_chief=user is not None and access.is_chief(user, exam),
     )
+    for seat, judge in seat_experts.items():
+        refusal = rules.seat_refusal(user, exam, seat, judge, "")
+        if refusal is not None:
+            grid.seat_refusals[seat] = refusal
     for enrolment in enrolments:
         candidate = enrolment.candidate
         marks = marks_by_enrolment.get(enrolment.id, {})

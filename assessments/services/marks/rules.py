@@ -28,9 +28,12 @@ from assessments.services.marks.errors import (
     ConflictOfInterest,
     ExamClosed,
     FormLocked,
+    MarkingError,
     MarkInvalid,
     NotAllowed,
     NotStarted,
+    NotYourSeat,
+    SeatReasonNeeded,
 )
 
 # who may name candidates by IIN in a marks import (None, the server's command line, too)
@@ -105,6 +108,60 @@ def judge_seats_state(
         return empty, False
     values = [scores[seat] for seat in range(1, judges + 1)]
     return (), needs_rescoring(values, allowed_spread)
+
+
+def seat_refusal(
+    user: User | None, exam: Exam, seat: int, holder: User | None, reason: str
+) -> MarkingError | None:
+    """Return why ``user`` may not write judge seat ``seat``, held by ``holder``, or None.
+
+    Rule (a judge seat belongs to the expert seated there): only that expert writes it —
+    one cell, a paste or an import alike. The exam's chief expert may write any judge seat,
+    another expert's or one with nobody seated (e.g. typing in a judge's paper form), with
+    a written ``reason``, which the audit log keeps with the change; without one the
+    refusal is ``SeatReasonNeeded``. A seat with no expert is written by the chief only.
+    Seat 0 (a measurement mark) belongs to no judge; ``user`` None is the command line.
+    """
+    if seat == 0 or user is None or (holder is not None and holder.id == user.id):
+        return None
+    if access.is_chief(user, exam):
+        if reason.strip():
+            return None
+        if holder is None:
+            return SeatReasonNeeded(
+                N_(
+                    "Nobody sits in judge seat %(seat)s: give the reason for entering its "
+                    "score (for example, typed from the judge's paper form)."
+                ),
+                "reason",
+                seat=seat,
+            )
+        return SeatReasonNeeded(
+            N_(
+                "Judge seat %(seat)s is %(expert)s's: give the reason for entering their "
+                "score (for example, typed from their paper form)."
+            ),
+            "reason",
+            seat=seat,
+            expert=holder.name,
+        )
+    if holder is None:
+        return NotYourSeat(
+            N_(
+                "Nobody sits in judge seat %(seat)s yet: only the chief expert writes it, or "
+                "seats an expert there first."
+            ),
+            "seat",
+            seat=seat,
+        )
+    return NotYourSeat(
+        N_(
+            "Judge seat %(seat)s is %(expert)s's: only they, or the chief expert, write its scores."
+        ),
+        "seat",
+        seat=seat,
+        expert=holder.name,
+    )
 
 
 # --- conflict of interest -----------------------------------------------------------------
