@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from app.auth import services
 from app.i18n import LocalizedName
 from app.messages import N_, DomainError
+from assessments.services.marks import seats
 from tests.assessments.marking_setup import build_exam
 from tests.factories import CollegeFactory, UserFactory
 
@@ -18,6 +19,7 @@ XHR = {"X-Requested-With": "XMLHttpRequest"}
 def test_the_marking_api_refuses_in_kazakh(sign_in, client, session):
     setup = build_exam(session)
     expert = setup.experts[0]
+    seats.assign_seat(session, setup.forms["A1"], 1, expert, setup.chief)  # judge seat 1
     sign_in(expert)
     url = f"/api/v1/exams/{setup.exam.id}/marks"
     cell = {"enrolment_id": setup.enrolments[0].id, "aspect": "A1.3", "seat": 1}

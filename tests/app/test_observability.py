@@ -23,6 +23,7 @@ from app.config import PROJECT_ROOT, ConfigError
 from app.metrics import allowed_networks
 from app.observability import _DropWerkzeugRequestLines, log_format, loggable_path, request_id
 from assessments.personal_data import decrypt_iin
+from assessments.services.marks import seats
 from passports.services import holders
 from passports.settings import current_settings
 from tests.assessments.marking_setup import build_exam
@@ -239,6 +240,8 @@ def test_metrics_count_marks_saved_by_source(sign_in, client, session):
     setup = build_exam(session)
     url = f"/api/v1/exams/{setup.exam.id}/marks"
     before = scrape(client)
+    # the expert sits in judge seat 1 (a judge seat is written by the expert seated there)
+    seats.assign_seat(session, setup.forms["A1"], 1, setup.experts[0], setup.chief)
     sign_in(setup.experts[0])
     cell = {"enrolment_id": setup.enrolments[0].id, "aspect": "A1.1", "seat": 0}
     saved = client.put(url, json={**cell, "value": "1", "expected_version": None}, headers=XHR)
@@ -246,6 +249,7 @@ def test_metrics_count_marks_saved_by_source(sign_in, client, session):
     stale = client.put(url, json={**cell, "value": "0", "expected_version": None}, headers=XHR)
     assert stale.status_code == 409  # refused: not counted
     rows = [
+        # an expert names candidates by their number in the exam, never by IIN
         {"candidate": setup.enrolments[1].candidate_number, "aspect": "A1.1", "score": 1},
         {
             "candidate": setup.enrolments[1].candidate_number,

@@ -137,14 +137,17 @@ def test_found_by_fuzzing_judge_seats_int_cannot_read(session, seeded, judge):
 
 
 def test_a_judge_seat_in_arabic_indic_digits_is_read(session, seeded):
-    data = f"candidate,aspect,judge,score\n{IMPORT_NUMBER},A1.3,٢,2\n".encode()
+    # nobody is seated: the chief types in the judge's paper form, with a reason
+    data = f"candidate,aspect,judge,score,reason\n{IMPORT_NUMBER},A1.3,٢,2,paper form\n".encode()
     summary = bulk_import.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
     assert summary.created == 1
 
 
 def test_found_by_fuzzing_a_judge_score_of_5000_digits_is_refused(session, seeded):
     # int() of a Decimal of more than 4300 digits raised ValueError in validate_judgement
-    data = f"candidate,aspect,judge,score\n{IMPORT_NUMBER},A1.3,1,{'9' * 5000}\n".encode()
+    data = (
+        f"candidate,aspect,judge,score,reason\n{IMPORT_NUMBER},A1.3,1,{'9' * 5000},paper\n".encode()
+    )
     with pytest.raises(Rejected) as refused:
         bulk_import.import_marks(session, seeded.exam, "marks.csv", data, seeded.chief)
     assert refused.value.lines() == ["marks.csv:2: score: must be 0, 1, 2 or 3"]
