@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from assessments.models import Enrolment
+from assessments.services.candidates.scope import link_to_centre
 from tests.assessments.test_exams import World, make_candidate
 from tests.e2e.conftest import shot, sign_in
 from tests.factories import CollegeFactory, UserFactory
@@ -37,6 +38,7 @@ def centre(live_server):
         ]
         for candidate in people:
             candidate.centre_id = world.centre.id
+            link_to_centre(candidate, world.centre.id)  # staff see the centre's linked people
             candidate.search_text = f"{candidate.last_name} {candidate.first_name}".casefold()
         manager = UserFactory(role="centre_manager", centre_id=world.centre.id)
         session.flush()
