@@ -427,12 +427,21 @@ def set_attendance(
         raise ExamError(N_("Give the reason for the disqualification."), "reason")
     if status == enrolment.attendance and reason == enrolment.attendance_reason:
         return enrolment
+    _record_attendance(session, enrolment, status, reason, user)
+    session.flush()
+    return enrolment
+
+
+def _record_attendance(
+    session: Session, enrolment: Enrolment, status: str, reason: str, user: User | None
+) -> None:
+    """Change one candidate's attendance and append the change to the exam's audit log."""
     old = enrolment.attendance
     enrolment.attendance = status
     enrolment.attendance_reason = reason if status not in ("present", "registered") else ""
     audit.append(
         session,
-        exam,
+        enrolment.exam,
         user,
         "attendance",
         target=f"enrolment:{enrolment.id}",
@@ -440,8 +449,6 @@ def set_attendance(
         new=status,
         reason=reason,
     )
-    session.flush()
-    return enrolment
 
 
 def mark_all_present(session: Session, exam: Exam, user: User | None) -> list[Enrolment]:
@@ -453,18 +460,7 @@ def mark_all_present(session: Session, exam: Exam, user: User | None) -> list[En
     _require_not_finalised(exam)
     changed = [e for e in exam.enrolments if e.attendance == "registered"]
     for enrolment in sorted(changed, key=lambda e: e.id):
-        enrolment.attendance = "present"
-        enrolment.attendance_reason = ""
-        audit.append(
-            session,
-            exam,
-            user,
-            "attendance",
-            target=f"enrolment:{enrolment.id}",
-            old="registered",
-            new="present",
-            reason="",
-        )
+        _record_attendance(session, enrolment, "present", "", user)
     session.flush()
     return changed
 
