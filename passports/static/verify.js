@@ -321,6 +321,28 @@ function findJwk(jwks, kid) {
   return { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, ext: true };
 }
 
+/** Throw Invalid unless the token's ES256 signature (low-S, in range) verifies with the JWK. */
+async function checkSignature(parts, jwk) {
+  const r = toBigInt(parts.signature.subarray(0, 32));
+  const s = toBigInt(parts.signature.subarray(32));
+  if (r === 0n || r >= P256_ORDER || s === 0n || s > P256_ORDER / 2n) {
+    throw new Invalid("bad-signature", "signature out of range or not low-S");
+  }
+  let key;
+  try {
+    key = await crypto.subtle.importKey("jwk", jwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+  } catch {
+    throw new Invalid("unknown-key", "the published key cannot be imported");
+  }
+  const genuine = await crypto.subtle.verify(
+    { name: "ECDSA", hash: "SHA-256" },
+    key,
+    parts.signature,
+    sigStructure(parts.protectedBytes, parts.payload),
+  );
+  if (!genuine) throw new Invalid("bad-signature", "signature does not verify");
+}
+
 /** True when this page can verify signatures itself (WebCrypto needs a secure context). */
 export function webCryptoAvailable() {
   return Boolean(globalThis.crypto && globalThis.crypto.subtle);
@@ -348,30 +370,7 @@ export async function verifyFragment(fragment, jwks, options = {}) {
     const jwk = findJwk(jwks, kid);
     if (!jwk) throw new Invalid("unknown-key", "no published key has this kid");
     if (!webCryptoAvailable()) throw new Invalid("no-webcrypto", "crypto.subtle is missing");
-    const r = toBigInt(parts.signature.subarray(0, 32));
-    const s = toBigInt(parts.signature.subarray(32));
-    if (r === 0n || r >= P256_ORDER || s === 0n || s > P256_ORDER / 2n) {
-      throw new Invalid("bad-signature", "signature out of range or not low-S");
-    }
-    let key;
-    try {
-      key = await crypto.subtle.importKey(
-        "jwk",
-        jwk,
-        { name: "ECDSA", namedCurve: "P-256" },
-        false,
-        ["verify"],
-      );
-    } catch {
-      throw new Invalid("unknown-key", "the published key cannot be imported");
-    }
-    const genuine = await crypto.subtle.verify(
-      { name: "ECDSA", hash: "SHA-256" },
-      key,
-      parts.signature,
-      sigStructure(parts.protectedBytes, parts.payload),
-    );
-    if (!genuine) throw new Invalid("bad-signature", "signature does not verify");
+    await checkSignature(parts, jwk);
     claims = decodeClaims(parts.payload);
     const now = options.now ?? Math.floor(Date.now() / 1000);
     if (claims.expiresAt !== null && now >= claims.expiresAt) {
@@ -522,4 +521,409 @@ export function statusIndex(number) {
   let interim = 0;
   for (const digit of match[1] + match[2]) interim = DAMM[interim][digit.charCodeAt(0) - 48];
   return interim === Number(match[3]) ? Number(match[2]) : null;
+}
+
+// --- the national trust list (docs/trust-list.md) -------------------------------------------
+//
+// A compact JWS (ES256) signed by the trust anchor, whose payload lists the issuer keys and
+// what each may certify. Read as strictly as passports/trust.py: anything that is not exactly
+// the documented shape is no list at all.
+
+const TRUST_LIST_TYPE = "skills-trust-list+jws";
+const TRUST_LIST_FORMAT = 1;
+const KEY_STATUSES = new Set(["active", "retired", "compromised"]);
+const MAX_TRUST_LIST_CHARS = 2_000_000;
+const DEFAULT_STATUS_MAX_AGE = 24 * 3600; // STATUS_LIST_MAX_AGE_HOURS' default
+
+class TrustListInvalid extends Error {
+  constructor(reason, detail) {
+    super(detail);
+    this.reason = reason;
+  }
+}
+
+const badList = (detail) => new TrustListInvalid("malformed", detail);
+const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+const isTime = (value) => Number.isSafeInteger(value) && value >= 0;
+const hasExactly = (object, names) =>
+  Object.keys(object).length === names.length && names.every((name) => Object.hasOwn(object, name));
+
+function strictBase64url(text, what) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
+    throw badList(`${what} is not base64url`);
+  }
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+function jsonObject(text, what) {
+  let value;
+  try {
+    value = JSON.parse(utf8.decode(strictBase64url(text, what)));
+  } catch (error) {
+    if (error instanceof TrustListInvalid) throw error;
+    throw badList(`${what} is not JSON`);
+  }
+  if (!isObject(value)) throw badList(`${what} is not a JSON object`);
+  return value;
+}
+
+function isCoordinate(value) {
+  return typeof value === "string" && /^[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+/** A P-256 public JWK for WebCrypto, or null when the value is not exactly one. */
+function p256PublicJwk(jwk) {
+  if (
+    !isObject(jwk) ||
+    jwk.kty !== "EC" ||
+    jwk.crv !== "P-256" ||
+    !isCoordinate(jwk.x) ||
+    !isCoordinate(jwk.y) ||
+    "d" in jwk ||
+    ("alg" in jwk && jwk.alg !== "ES256") ||
+    ("use" in jwk && jwk.use !== "sig")
+  ) {
+    return null;
+  }
+  return { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, ext: true };
+}
+
+function base32(bytes) {
+  let out = "";
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(buffer >> bits) & 31];
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return bits ? out + ALPHABET[(buffer << (5 - bits)) & 31] : out;
+}
+
+/** The key's kid as token.py's key_id: the first 8 base32 characters of its RFC 7638 thumbprint. */
+export async function keyId(jwk) {
+  const members = `{"crv":"P-256","kty":"EC","x":"${jwk.x}","y":"${jwk.y}"}`;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", ascii.encode(members)));
+  return base32(digest).slice(0, 8);
+}
+
+async function es256Verifies(jwk, signature, data) {
+  try {
+    const key = await crypto.subtle.importKey("jwk", jwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, signature, data);
+  } catch {
+    return false;
+  }
+}
+
+function goodKid(kid) {
+  return typeof kid === "string" && kid.length > 0 && ascii.encode(kid).length <= 64 && !/\p{Cc}/u.test(kid);
+}
+
+const ENTRY_MEMBERS = ["competences", "issuer", "jwk", "kid", "status", "valid_from", "valid_to"];
+const COMPROMISE_MEMBERS = ["compromised_at", "issued_before_compromise"];
+
+function readKeyEntry(entry, at) {
+  const where = `keys[${at}]`;
+  if (!isObject(entry)) throw badList(`${where} is not an object`);
+  const compromised = entry.status === "compromised";
+  if (!hasExactly(entry, compromised ? [...ENTRY_MEMBERS, ...COMPROMISE_MEMBERS] : ENTRY_MEMBERS)) {
+    throw badList(`${where} must hold exactly the documented members`);
+  }
+  if (!goodKid(entry.kid)) throw badList(`${where}.kid is not a key id`);
+  const jwk = p256PublicJwk(entry.jwk);
+  if (jwk === null || ("kid" in entry.jwk && entry.jwk.kid !== entry.kid)) {
+    throw badList(`${where}.jwk is not the P-256 public key of this kid`);
+  }
+  const issuer = entry.issuer;
+  if (
+    !isObject(issuer) ||
+    !hasExactly(issuer, ["id", "name", "status_list"]) ||
+    typeof issuer.id !== "string" ||
+    !issuer.id ||
+    typeof issuer.status_list !== "string" ||
+    !isObject(issuer.name) ||
+    !Object.values(issuer.name).every((name) => typeof name === "string" && name)
+  ) {
+    throw badList(`${where}.issuer must be {id, name: {kk, ru, en}, status_list}`);
+  }
+  const competences = entry.competences;
+  if (
+    !Array.isArray(competences) ||
+    competences.length === 0 ||
+    !competences.every((code) => typeof code === "string" && code) ||
+    new Set(competences).size !== competences.length
+  ) {
+    throw badList(`${where}.competences must be distinct competence codes`);
+  }
+  if (!isTime(entry.valid_from)) throw badList(`${where}.valid_from is not a time`);
+  if (entry.valid_to !== null && !(isTime(entry.valid_to) && entry.valid_to > entry.valid_from)) {
+    throw badList(`${where}.valid_to is not null or a time after valid_from`);
+  }
+  if (!KEY_STATUSES.has(entry.status)) throw badList(`${where}.status is not active, retired or compromised`);
+  if (compromised) {
+    const numbers = entry.issued_before_compromise;
+    if (!isTime(entry.compromised_at)) throw badList(`${where}.compromised_at is not a time`);
+    if (!Array.isArray(numbers) || !numbers.every((number) => typeof number === "string" && number)) {
+      throw badList(`${where}.issued_before_compromise must be passport numbers`);
+    }
+  }
+  return {
+    kid: entry.kid,
+    jwk,
+    issuer: { id: issuer.id, name: { ...issuer.name }, statusList: issuer.status_list },
+    competences: [...competences],
+    validFrom: entry.valid_from,
+    validTo: entry.valid_to,
+    status: entry.status,
+    compromisedAt: compromised ? entry.compromised_at : null,
+    issuedBeforeCompromise: new Set(compromised ? entry.issued_before_compromise : []),
+  };
+}
+
+function readTrustPayload(payload) {
+  if (payload.format !== TRUST_LIST_FORMAT) throw new TrustListInvalid("format", "format must be 1");
+  if (!hasExactly(payload, ["anchor", "development", "exp", "format", "iat", "keys", "seq"])) {
+    throw badList("the list must hold exactly the documented members");
+  }
+  if (typeof payload.anchor !== "string" || !payload.anchor) throw badList("anchor is not text");
+  if (typeof payload.development !== "boolean") throw badList("development is not true or false");
+  if (!isTime(payload.seq)) throw badList("seq is not a non-negative integer");
+  if (!isTime(payload.iat) || !isTime(payload.exp) || payload.exp <= payload.iat) {
+    throw badList("iat and exp must be times, exp after iat");
+  }
+  if (!Array.isArray(payload.keys)) throw badList("keys is not an array");
+  const keys = new Map();
+  payload.keys.forEach((entry, at) => {
+    const key = readKeyEntry(entry, at);
+    if (keys.has(key.kid)) throw badList(`kid ${key.kid} is listed twice`);
+    keys.set(key.kid, key);
+  });
+  return {
+    anchor: payload.anchor,
+    development: payload.development,
+    seq: payload.seq,
+    issuedAt: payload.iat,
+    expiresAt: payload.exp,
+    keys,
+  };
+}
+
+/**
+ * Read a trust list (compact JWS) signed by the anchor whose public JWK is given.
+ *
+ * Resolves to {ok, reason, list, detail}: ok with the list, or reason "no-anchor" (the anchor
+ * JWK is not a P-256 public key), "malformed" (not a JWS of the documented shape),
+ * "wrong-anchor" (another key's kid, or the signature does not verify with the anchor),
+ * "format" (a format this verifier does not know) or "no-webcrypto". Expiry is not judged
+ * here: list.expiresAt against the moment of verification (verifyPassport) decides.
+ */
+export async function readTrustList(jws, anchorJwk) {
+  try {
+    const anchor = p256PublicJwk(anchorJwk);
+    if (anchor === null) throw new TrustListInvalid("no-anchor", "the anchor is not a P-256 public JWK");
+    if (!webCryptoAvailable()) throw new TrustListInvalid("no-webcrypto", "crypto.subtle is missing");
+    if (typeof jws !== "string" || jws.length > MAX_TRUST_LIST_CHARS) throw badList("not a compact JWS");
+    const parts = jws.trim().split(".");
+    if (parts.length !== 3) throw badList("a compact JWS has three parts");
+    const header = jsonObject(parts[0], "the header");
+    if (
+      !hasExactly(header, ["alg", "kid", "typ"]) ||
+      header.alg !== "ES256" ||
+      header.typ !== TRUST_LIST_TYPE ||
+      typeof header.kid !== "string"
+    ) {
+      throw badList(`the header must be exactly {"alg":"ES256","kid":…,"typ":"${TRUST_LIST_TYPE}"}`);
+    }
+    if (header.kid !== (await keyId(anchor))) {
+      throw new TrustListInvalid("wrong-anchor", "the list is not signed by the configured anchor");
+    }
+    const signature = strictBase64url(parts[2], "the signature");
+    const signed = ascii.encode(`${parts[0]}.${parts[1]}`);
+    if (signature.length !== 64 || !(await es256Verifies(anchor, signature, signed))) {
+      throw new TrustListInvalid("wrong-anchor", "the list's signature does not verify with the anchor");
+    }
+    const list = readTrustPayload(jsonObject(parts[1], "the payload"));
+    return { ok: true, reason: null, list, detail: null };
+  } catch (error) {
+    if (error instanceof TrustListInvalid) return { ok: false, reason: error.reason, list: null, detail: error.message };
+    return { ok: false, reason: "malformed", list: null, detail: String(error) };
+  }
+}
+
+/**
+ * Judge whether the list allows key `kid` to have signed this passport: null when it does,
+ * else "unknown-key" (not in the list), "out-of-scope" (the competence is not among the key's
+ * competences, nor "*"), "outside-validity" (issuedAt < valid_from, or >= valid_to) or
+ * "compromised" (a compromised key, unless the number is listed as issued before the
+ * compromise). Active and retired keys both verify what they signed inside their validity.
+ */
+export function judgeKey(list, kid, { number, competenceCode, issuedAt }) {
+  const key = list && list.keys instanceof Map ? list.keys.get(kid) : undefined;
+  if (!key) return "unknown-key";
+  if (!key.competences.includes("*") && !key.competences.includes(competenceCode)) return "out-of-scope";
+  if (issuedAt < key.validFrom || (key.validTo !== null && issuedAt >= key.validTo)) return "outside-validity";
+  if (key.status === "compromised" && !key.issuedBeforeCompromise.has(number)) return "compromised";
+  return null;
+}
+
+// --- one verdict from everything a verifier has (docs/passport-token.md §8) ------------------
+
+const TRUST_LIST_PROBLEMS = {
+  "no-anchor": "no trust anchor is configured, so the trust list cannot be checked",
+  "wrong-anchor": "the trust list is not signed by the configured anchor",
+  malformed: "the trust list cannot be read",
+  format: "the trust list has a format this verifier does not know",
+};
+const UNTRUSTED_DETAILS = {
+  "unknown-key": "the signing key is not in the trust list",
+  "out-of-scope": "the signing key may not certify this competence",
+  "outside-validity": "the passport was issued outside the signing key's validity",
+  compromised: "the signing key is compromised",
+};
+
+/** The status answer of a signed status list for these claims: {listed, signedAt} or {detail}. */
+async function statusAnswer(statusList, keys, claims, at, maxAge) {
+  let list;
+  try {
+    list = await readStatusList(statusList, keys);
+  } catch {
+    return { detail: "the status list does not verify (revocation not checked)" };
+  }
+  if (at >= list.expiresAt) return { detail: "the status list has expired (revocation not checked)" };
+  if (maxAge !== null && at - list.signedAt > maxAge) {
+    return { detail: "the status list is too old (revocation not checked)" };
+  }
+  const index = statusIndex(claims.number);
+  if (index === null) return { detail: "the passport number has no status-list index" };
+  const listed = listedStatus(list, index);
+  if (listed === null) return { detail: "the status list is older than this passport" };
+  return { listed, signedAt: list.signedAt };
+}
+
+/** The keys that may sign the status list of a passport signed by `entry`: its issuer's, not compromised. */
+function issuerKeys(list, entry) {
+  const keys = [...list.keys.values()]
+    .filter((key) => key.issuer.id === entry.issuer.id && key.status !== "compromised")
+    .map((key) => ({ ...key.jwk, kid: key.kid }));
+  return { keys };
+}
+
+/**
+ * Judge a passport link with what a verifier has, at moment `at` (unix seconds; default now).
+ *
+ * fragment: "#TOKEN" or "TOKEN" (normalised first); anchorJwk: the trust anchor's public JWK;
+ * trustList: the trust list's compact JWS (or null); statusList: the issuer's signed status
+ * list JWT (or null); jwks: the issuer's JWK Set, used only without a usable trust list, to
+ * tell a forgery (invalid) from what cannot be checked; statusMaxAge: seconds a status list
+ * may be old (default 24 h; null: any age before its exp).
+ *
+ * Resolves to {verdict, reason, claims, kid, detail, issuer, trustList, status}. verdict is
+ * "empty" or "damaged" (alone), else by precedence "invalid" > "untrusted" > "revoked" >
+ * "superseded" > "expired" > "unchecked" > "genuine". "genuine" needs the key allowed by a
+ * trust list signed by the anchor and not expired at `at`, and a status answer; without a
+ * usable list the best verdict is "unchecked". reason: the token's failure for "invalid",
+ * judgeKey's reason for "untrusted", for "unchecked" what was missing ("no-trust-list",
+ * "trust-list-expired", "wrong-anchor", "malformed", "format", "no-anchor", "no-status",
+ * "unknown-key" without any published key, "no-webcrypto"), else null. issuer is the signing
+ * key's issuer from the list ({id, name, statusList}) when listed; trustList {seq, expiresAt,
+ * development, expired} when usable; status {listed, signedAt} when a status list answered.
+ */
+export async function verifyPassport({
+  fragment,
+  anchorJwk = null,
+  trustList = null,
+  statusList = null,
+  jwks = null,
+  at = null,
+  statusMaxAge = DEFAULT_STATUS_MAX_AGE,
+} = {}) {
+  const now = at ?? Math.floor(Date.now() / 1000);
+  const out = { verdict: "invalid", reason: null, claims: null, kid: null, detail: null, issuer: null, trustList: null, status: null };
+  const answer = (verdict, reason, detail) => Object.assign(out, { verdict, reason, detail });
+  try {
+    let token;
+    try {
+      if (typeof fragment !== "string") throw malformed("fragment is not a string");
+      token = normaliseToken(fragment.startsWith("#") ? fragment.slice(1) : fragment);
+    } catch (error) {
+      return answer("invalid", "malformed", error.message);
+    }
+    if (!token) return answer("empty", null, "the link holds no token");
+    let parts;
+    try {
+      parts = parseToken(token);
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      return answer(error.reason === "damaged" ? "damaged" : "invalid", error.reason, error.message);
+    }
+    out.kid = parts.kid;
+    if (!webCryptoAvailable()) return answer("unchecked", "no-webcrypto", "this browser cannot verify signatures here");
+
+    // the trust list, when there is one the anchor signed
+    let list = null;
+    let missing = { reason: "no-trust-list", detail: "no trust list, so nobody can say the key may certify" };
+    if (trustList !== null && trustList !== undefined) {
+      const read = await readTrustList(trustList, anchorJwk);
+      if (read.ok) list = read.list;
+      else missing = { reason: read.reason, detail: TRUST_LIST_PROBLEMS[read.reason] || read.detail };
+    }
+    let jwk;
+    let entry = null;
+    if (list) {
+      out.trustList = {
+        seq: list.seq,
+        expiresAt: list.expiresAt,
+        development: list.development,
+        expired: now >= list.expiresAt,
+      };
+      entry = list.keys.get(parts.kid) || null;
+      if (!entry) return answer("untrusted", "unknown-key", UNTRUSTED_DETAILS["unknown-key"]);
+      out.issuer = entry.issuer;
+      jwk = entry.jwk;
+    } else {
+      try {
+        jwk = findJwk(jwks, parts.kid);
+      } catch (error) {
+        return answer("invalid", error.reason, error.message);
+      }
+      if (!jwk && jwks) return answer("invalid", "unknown-key", "no published key has this kid");
+      if (!jwk) return answer("unchecked", missing.reason, `${missing.detail}; no key to check the signature`);
+    }
+
+    try {
+      await checkSignature(parts, jwk);
+      out.claims = decodeClaims(parts.payload);
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      return answer("invalid", error.reason, error.message);
+    }
+    const claims = out.claims;
+    if (list) {
+      const why = judgeKey(list, parts.kid, claims);
+      if (why) return answer("untrusted", why, UNTRUSTED_DETAILS[why]);
+    }
+
+    let status = { detail: "no status list given (revocation not checked)" };
+    if (statusList !== null && statusList !== undefined) {
+      const keys = list ? issuerKeys(list, entry) : jwks;
+      status = await statusAnswer(statusList, keys, claims, now, statusMaxAge);
+    }
+    if (status.listed) out.status = { listed: status.listed, signedAt: status.signedAt };
+    if (status.listed === "revoked") return answer("revoked", null, "the passport is revoked");
+    if (status.listed === "superseded") return answer("superseded", null, "the passport is replaced by a newer one");
+    if (claims.expiresAt !== null && now >= claims.expiresAt) return answer("expired", null, "the passport has expired");
+    if (!list) return answer("unchecked", missing.reason, missing.detail);
+    if (out.trustList.expired) return answer("unchecked", "trust-list-expired", "the trust list has expired");
+    if (!status.listed) return answer("unchecked", "no-status", status.detail);
+    return answer("genuine", null, null);
+  } catch (error) {
+    // never let a surprise turn into a rejected promise on the employer's screen
+    return answer("unchecked", "error", String(error));
+  }
 }
