@@ -548,18 +548,47 @@ const isTime = (value) => Number.isSafeInteger(value) && value >= 0;
 const hasExactly = (object, names) =>
   Object.keys(object).length === names.length && names.every((name) => Object.hasOwn(object, name));
 
+/** Decode base64url without padding whose unused trailing bits are zero (one text per value). */
 function strictBase64url(text, what) {
   if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
     throw badList(`${what} is not base64url`);
   }
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
+  const canonical = btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  if (canonical !== text) throw badList(`${what} is not canonical base64url`);
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+/** Whether valid JSON text repeats a member name in one object (JSON.parse keeps the last). */
+function repeatsMember(text) {
+  const objects = []; // per open bracket: {names, expectName} for an object, null for an array
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at];
+    const top = objects[objects.length - 1];
+    if (char === '"') {
+      let end = at + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      if (top && top.expectName) {
+        const name = JSON.parse(text.slice(at, end + 1));
+        if (top.names.has(name)) return true;
+        top.names.add(name);
+        top.expectName = false;
+      }
+      at = end;
+    } else if (char === "{") objects.push({ names: new Set(), expectName: true });
+    else if (char === "[") objects.push(null);
+    else if (char === "}" || char === "]") objects.pop();
+    else if (char === "," && top) top.expectName = true;
+  }
+  return false;
 }
 
 function jsonObject(text, what) {
   let value;
   try {
-    value = JSON.parse(utf8.decode(strictBase64url(text, what)));
+    const json = utf8.decode(strictBase64url(text, what));
+    value = JSON.parse(json);
+    if (repeatsMember(json)) throw badList(`${what} repeats a member name`);
   } catch (error) {
     if (error instanceof TrustListInvalid) throw error;
     throw badList(`${what} is not JSON`);
@@ -582,7 +611,9 @@ function p256PublicJwk(jwk) {
     !isCoordinate(jwk.y) ||
     "d" in jwk ||
     ("alg" in jwk && jwk.alg !== "ES256") ||
-    ("use" in jwk && jwk.use !== "sig")
+    ("use" in jwk && jwk.use !== "sig") ||
+    ("key_ops" in jwk && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes("verify"))) ||
+    ("kid" in jwk && typeof jwk.kid !== "string")
   ) {
     return null;
   }
@@ -621,9 +652,9 @@ async function es256Verifies(jwk, signature, data) {
   }
 }
 
-function goodKid(kid) {
-  return typeof kid === "string" && kid.length > 0 && ascii.encode(kid).length <= 64 && !/\p{Cc}/u.test(kid);
-}
+/** Text that is not empty or only white space (as trust.py's _text). */
+const isText = (value) => typeof value === "string" && value.trim() !== "";
+const LANGUAGES = ["en", "kk", "ru"];
 
 const ENTRY_MEMBERS = ["competences", "issuer", "jwk", "kid", "status", "valid_from", "valid_to"];
 const COMPROMISE_MEMBERS = ["compromised_at", "issued_before_compromise"];
@@ -635,7 +666,7 @@ function readKeyEntry(entry, at) {
   if (!hasExactly(entry, compromised ? [...ENTRY_MEMBERS, ...COMPROMISE_MEMBERS] : ENTRY_MEMBERS)) {
     throw badList(`${where} must hold exactly the documented members`);
   }
-  if (!goodKid(entry.kid)) throw badList(`${where}.kid is not a key id`);
+  if (!isText(entry.kid) || ascii.encode(entry.kid).length > 64) throw badList(`${where}.kid is not a key id`);
   const jwk = p256PublicJwk(entry.jwk);
   if (jwk === null || ("kid" in entry.jwk && entry.jwk.kid !== entry.kid)) {
     throw badList(`${where}.jwk is not the P-256 public key of this kid`);
@@ -644,19 +675,19 @@ function readKeyEntry(entry, at) {
   if (
     !isObject(issuer) ||
     !hasExactly(issuer, ["id", "name", "status_list"]) ||
-    typeof issuer.id !== "string" ||
-    !issuer.id ||
-    typeof issuer.status_list !== "string" ||
+    !isText(issuer.id) ||
+    !(issuer.status_list === null || (typeof issuer.status_list === "string" && /^https?:\/\//.test(issuer.status_list))) ||
     !isObject(issuer.name) ||
-    !Object.values(issuer.name).every((name) => typeof name === "string" && name)
+    !hasExactly(issuer.name, LANGUAGES) ||
+    !Object.values(issuer.name).every(isText)
   ) {
-    throw badList(`${where}.issuer must be {id, name: {kk, ru, en}, status_list}`);
+    throw badList(`${where}.issuer must be {id, name: {kk, ru, en}, status_list: an http(s) URL or null}`);
   }
   const competences = entry.competences;
   if (
     !Array.isArray(competences) ||
     competences.length === 0 ||
-    !competences.every((code) => typeof code === "string" && code) ||
+    !competences.every(isText) ||
     new Set(competences).size !== competences.length
   ) {
     throw badList(`${where}.competences must be distinct competence codes`);
@@ -669,7 +700,7 @@ function readKeyEntry(entry, at) {
   if (compromised) {
     const numbers = entry.issued_before_compromise;
     if (!isTime(entry.compromised_at)) throw badList(`${where}.compromised_at is not a time`);
-    if (!Array.isArray(numbers) || !numbers.every((number) => typeof number === "string" && number)) {
+    if (!Array.isArray(numbers) || !numbers.every(isText)) {
       throw badList(`${where}.issued_before_compromise must be passport numbers`);
     }
   }
@@ -691,7 +722,7 @@ function readTrustPayload(payload) {
   if (!hasExactly(payload, ["anchor", "development", "exp", "format", "iat", "keys", "seq"])) {
     throw badList("the list must hold exactly the documented members");
   }
-  if (typeof payload.anchor !== "string" || !payload.anchor) throw badList("anchor is not text");
+  if (!isText(payload.anchor)) throw badList("anchor is not text");
   if (typeof payload.development !== "boolean") throw badList("development is not true or false");
   if (!isTime(payload.seq)) throw badList("seq is not a non-negative integer");
   if (!isTime(payload.iat) || !isTime(payload.exp) || payload.exp <= payload.iat) {
@@ -728,6 +759,10 @@ export async function readTrustList(jws, anchorJwk) {
     const anchor = p256PublicJwk(anchorJwk);
     if (anchor === null) throw new TrustListInvalid("no-anchor", "the anchor is not a P-256 public JWK");
     if (!webCryptoAvailable()) throw new TrustListInvalid("no-webcrypto", "crypto.subtle is missing");
+    const anchorKid = await keyId(anchor);
+    if ("kid" in anchorJwk && anchorJwk.kid !== anchorKid) {
+      throw new TrustListInvalid("no-anchor", "the anchor JWK's kid is not its thumbprint");
+    }
     if (typeof jws !== "string" || jws.length > MAX_TRUST_LIST_CHARS) throw badList("not a compact JWS");
     const parts = jws.trim().split(".");
     if (parts.length !== 3) throw badList("a compact JWS has three parts");
@@ -740,7 +775,7 @@ export async function readTrustList(jws, anchorJwk) {
     ) {
       throw badList(`the header must be exactly {"alg":"ES256","kid":…,"typ":"${TRUST_LIST_TYPE}"}`);
     }
-    if (header.kid !== (await keyId(anchor))) {
+    if (header.kid !== anchorKid) {
       throw new TrustListInvalid("wrong-anchor", "the list is not signed by the configured anchor");
     }
     const signature = strictBase64url(parts[2], "the signature");
@@ -749,6 +784,15 @@ export async function readTrustList(jws, anchorJwk) {
       throw new TrustListInvalid("wrong-anchor", "the list's signature does not verify with the anchor");
     }
     const list = readTrustPayload(jsonObject(parts[1], "the payload"));
+    await Promise.all(
+      [...list.keys.values()].map(async (key) => {
+        try {
+          await crypto.subtle.importKey("jwk", key.jwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+        } catch {
+          throw badList(`key ${key.kid}: jwk is not a point of P-256`);
+        }
+      }),
+    );
     return { ok: true, reason: null, list, detail: null };
   } catch (error) {
     if (error instanceof TrustListInvalid) return { ok: false, reason: error.reason, list: null, detail: error.message };
@@ -758,17 +802,18 @@ export async function readTrustList(jws, anchorJwk) {
 
 /**
  * Judge whether the list allows key `kid` to have signed this passport: null when it does,
- * else "unknown-key" (not in the list), "out-of-scope" (the competence is not among the key's
- * competences, nor "*"), "outside-validity" (issuedAt < valid_from, or >= valid_to) or
+ * else the first broken rule, in trust.py's judge_key order: "unknown-key" (not in the list),
  * "compromised" (a compromised key, unless the number is listed as issued before the
- * compromise). Active and retired keys both verify what they signed inside their validity.
+ * compromise), "out-of-scope" (the competence is not among the key's competences, nor "*"),
+ * "outside-validity" (issuedAt < valid_from, or >= valid_to). Active and retired keys both
+ * verify what they signed inside their validity.
  */
 export function judgeKey(list, kid, { number, competenceCode, issuedAt }) {
   const key = list && list.keys instanceof Map ? list.keys.get(kid) : undefined;
   if (!key) return "unknown-key";
+  if (key.status === "compromised" && !key.issuedBeforeCompromise.has(number)) return "compromised";
   if (!key.competences.includes("*") && !key.competences.includes(competenceCode)) return "out-of-scope";
   if (issuedAt < key.validFrom || (key.validTo !== null && issuedAt >= key.validTo)) return "outside-validity";
-  if (key.status === "compromised" && !key.issuedBeforeCompromise.has(number)) return "compromised";
   return null;
 }
 

@@ -8,11 +8,12 @@ the list's expiry and its anchor, and the precedence of the verdicts.
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 
 import pytest
 
-from passports import jws
+from passports import jws, trust
 from passports.numbers import format_passport_number
 from passports.token import PassportClaims, key_id, new_signing_key, public_jwk, sign_token
 from tests.conftest import CHROMIUM
@@ -77,8 +78,8 @@ def entry(party: Party, **changes) -> dict:
     return fields | changes
 
 
-def trust_list(anchor: Party, entries: list[dict], signer: Party | None = None, **changes) -> str:
-    """A trust list JWS with the documented header and payload, signed by the anchor."""
+def trust_list(by: Party, entries: list[dict], signer: Party | None = None, **changes) -> str:
+    """A trust list JWS by anchor `by`: trust.py's own signing when the payload is well-formed."""
     payload = {
         "format": 1,
         "anchor": "KZ-TEST",
@@ -88,8 +89,26 @@ def trust_list(anchor: Party, entries: list[dict], signer: Party | None = None, 
         "exp": AT + 30 * DAY,
         "keys": entries,
     } | changes
-    key = (signer or anchor).key
-    return jws.sign({"kid": anchor.kid, "typ": "skills-trust-list+jws"}, payload, key)
+    if signer is not None:  # the anchor's kid in the header, another key's signature
+        return signed(by.kid, payload, signer.key)
+    try:
+        trust.parse_payload(payload)
+    except trust.TrustListError:
+        return signed(by.kid, payload, by.key)
+    return trust.sign_trust_list(payload, by.key)
+
+
+def signed(kid: str, payload: dict, key, **header) -> str:
+    """A JWS of any header and payload, as a careless or hostile signer might write it."""
+    return jws.sign({"kid": kid, "typ": "skills-trust-list+jws"} | header, payload, key)
+
+
+def python_reads(text: str, anchor: Party) -> bool:
+    try:
+        trust.read_trust_list(text, anchor.jwk)
+    except trust.TrustListError:
+        return False
+    return True
 
 
 def status(issuer: Party, value: int = 0, **kwargs) -> str:
@@ -400,6 +419,10 @@ def tampered(text: str, change) -> str:
             {"jwk": {"kty": "EC", "crv": "P-256", "x": "A" * 43, "y": "B" * 43, "d": "C" * 43}},
             "malformed",
         ),
+        ({}, {"jwk": {"kty": "EC", "crv": "P-256", "x": "A" * 43, "y": "B" * 43}}, "malformed"),
+        ({}, {"competences": ["17", " "]}, "malformed"),
+        ({}, {"valid_to": ISSUED - 200 * DAY}, "malformed"),  # before valid_from
+        ({"anchor": " "}, {}, "malformed"),
     ],
     ids=[
         "format",
@@ -409,11 +432,49 @@ def tampered(text: str, change) -> str:
         "no-competences",
         "stray-compromise",
         "private-jwk",
+        "point-off-the-curve",
+        "blank-competence",
+        "valid-to-before-from",
+        "blank-anchor",
     ],
 )
 def test_a_list_of_another_shape_is_refused(page, anchor, issuer, changes, entry_changes, reason):
     text = trust_list(anchor, [entry(issuer, **entry_changes)], **changes)
     assert read(page, text, anchor.jwk) == {"ok": False, "reason": reason}
+    assert not python_reads(text, anchor)  # trust.py refuses the same list
+
+
+@pytest.mark.parametrize(
+    "issuer_changes",
+    [
+        {"name": {"kk": "Орталық", "ru": "Центр"}},
+        {"name": {"kk": "Орталық", "ru": "Центр", "en": "Centre", "de": "Zentrum"}},
+        {"name": {"kk": "Орталық", "ru": "Центр", "en": ""}},
+        {"status_list": "ftp://skills.example.kz/status"},
+        {"id": "  "},
+    ],
+    ids=[
+        "name-without-en",
+        "name-extra-language",
+        "name-blank",
+        "status-list-not-http",
+        "blank-id",
+    ],
+)
+def test_an_issuer_of_another_shape_is_refused(page, anchor, issuer, issuer_changes):
+    listed = entry(issuer)
+    listed["issuer"] = listed["issuer"] | issuer_changes
+    text = trust_list(anchor, [listed])
+    assert read(page, text, anchor.jwk) == {"ok": False, "reason": "malformed"}
+    assert not python_reads(text, anchor)
+
+
+def test_an_issuer_without_a_status_list_url_is_allowed(page, anchor, issuer):
+    listed = entry(issuer)
+    listed["issuer"] = listed["issuer"] | {"status_list": None}
+    text = trust_list(anchor, [listed])
+    assert read(page, text, anchor.jwk)["ok"] is True
+    assert python_reads(text, anchor)
 
 
 def test_the_header_and_duplicate_kids_are_checked(page, anchor, issuer):
@@ -435,8 +496,21 @@ def test_the_header_and_duplicate_kids_are_checked(page, anchor, issuer):
         payload | {"keys": [entry(issuer), entry(issuer)]},
         anchor.key,
     )
-    for text in (wrong_typ, extra_member, twice):
+    header = jws.b64url(trust.canonical_json({"alg": "ES256", "kid": anchor.kid, "typ": trust.TYP}))
+    body = trust.canonical_json(payload).decode()
+    repeated = body.replace('"seq":1', '"seq":1,"seq":2')
+    duplicate_member = sign_raw(anchor, header, jws.b64url(repeated.encode()))
+    # the unused low bits of the last base64url character set: the same bytes, another text
+    padded = body + " " * (1 if len(body.encode()) % 3 == 0 else 0)
+    exact = jws.b64url(padded.encode())
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    loose = exact[:-1] + alphabet[alphabet.index(exact[-1]) | 1]
+    assert jws.b64url_decode(loose) == padded.encode() and loose != exact
+    trailing_bits = sign_raw(anchor, header, loose)
+    assert python_reads(sign_raw(anchor, header, exact), anchor)
+    for text in (wrong_typ, extra_member, twice, duplicate_member, trailing_bits):
         assert read(page, text, anchor.jwk) == {"ok": False, "reason": "malformed"}
+        assert not python_reads(text, anchor)
     assert read(page, "not.a.list", anchor.jwk)["ok"] is False
     good = trust_list(anchor, [entry(issuer)])
     assert read(page, good, {"kty": "EC", "crv": "P-256"}) == {"ok": False, "reason": "no-anchor"}
@@ -444,3 +518,14 @@ def test_the_header_and_duplicate_kids_are_checked(page, anchor, issuer):
         "ok": False,
         "reason": "wrong-anchor",
     }
+
+
+def sign_raw(anchor: Party, header: str, body: str) -> str:
+    """Sign the given base64url parts as they are (to test what the reader accepts)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    der = anchor.key.sign(f"{header}.{body}".encode("ascii"), ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    return f"{header}.{body}.{jws.b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
