@@ -19,7 +19,16 @@ from passports.models import Passport
 from passports.services import PassportError, exports, issuance, keys, status, verification
 from passports.settings import current_settings
 
-keys_cli = AppGroup("keys", help="The issuer's signing keys (ES256).")
+keys_cli = AppGroup(
+    "keys", help="The issuer's signing keys (ES256 for passports, RS256 for Open Badges)."
+)
+ALG_OPTION = click.option(
+    "--alg",
+    type=click.Choice([keys.ES256, keys.RS256]),
+    default=keys.ES256,
+    show_default=True,
+    help="ES256 signs passports and status lists; RS256 signs the Open Badges credentials.",
+)
 passports_cli = AppGroup("passports", help="Issue, list, verify and revoke Skills Passports.")
 
 # exit codes of `flask passports verify`, one per verdict (docs/passport-token.md §8);
@@ -59,6 +68,7 @@ def _passport(number: str) -> Passport:
 def _key_row(key) -> dict:
     return {
         "kid": key.kid,
+        "alg": key.alg,
         "state": key.state,
         "created_at": key.created_at.isoformat(),
         "activated_at": key.activated_at.isoformat() if key.activated_at else None,
@@ -67,43 +77,53 @@ def _key_row(key) -> dict:
 
 
 @keys_cli.command("generate")
-@click.option("--activate", is_flag=True, help="Sign new passports with it at once.")
-def generate_key(activate):
-    """Create a key; it signs when --activate is given or no key signs yet."""
+@click.option("--activate", is_flag=True, help="Sign with it at once.")
+@ALG_OPTION
+def generate_key(activate, alg):
+    """Create a key; it signs when --activate is given or no key of its --alg signs yet."""
     key = run_write(
         db.session,
-        lambda: keys.generate_key(db.session, current_settings(), activate=activate or None),
+        lambda: keys.generate_key(
+            db.session, current_settings(), activate=activate or None, alg=alg
+        ),
     )
-    click.echo(f"created key {key.kid} ({key.state})")
+    click.echo(f"created {key.alg} key {key.kid} ({key.state})")
 
 
 @keys_cli.command("rotate")
-def rotate_key():
-    """Make a new key the signing key; the old one stays published and keeps verifying."""
-    key, previous = run_write(db.session, lambda: keys.rotate_key(db.session, current_settings()))
+@ALG_OPTION
+def rotate_key(alg):
+    """Make a new key the signing key of --alg; the old one stays published and verifying."""
+    key, previous = run_write(
+        db.session, lambda: keys.rotate_key(db.session, current_settings(), alg)
+    )
     if previous is None:
-        click.echo(f"created key {key.kid} (active)")
+        click.echo(f"created {key.alg} key {key.kid} (active)")
     else:
-        click.echo(f"created key {key.kid} (active); retired {previous.kid}")
+        click.echo(f"created {key.alg} key {key.kid} (active); retired {previous.kid}")
 
 
 @keys_cli.command("ensure")
 def ensure_key():
-    """Create a signing key if there is none (idempotent; `make run` calls it)."""
-    key, created = run_write(db.session, lambda: keys.ensure_key(db.session, current_settings()))
-    click.echo(f"{'created' if created else 'signing key is'} {key.kid}")
+    """Create the ES256 and the RS256 signing key if missing (idempotent; `make run` calls it)."""
+
+    def ensure_both():
+        return [keys.ensure_key(db.session, current_settings(), alg) for alg in keys.ALGORITHMS]
+
+    for key, created in run_write(db.session, ensure_both):
+        click.echo(f"{'created' if created else 'signing key is'} {key.kid} ({key.alg})")
 
 
 @keys_cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_keys(as_json):
     """List the keys: kid, state (active, published, retired) and dates."""
-    rows = [_key_row(k) for k in keys.all_keys(db.session)]
+    rows = [_key_row(k) for k in keys.all_keys(db.session, None)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        click.echo(f"{row['kid']}\t{row['state']}\t{row['created_at']}")
+        click.echo(f"{row['kid']}\t{row['alg']}\t{row['state']}\t{row['created_at']}")
 
 
 @keys_cli.command("jwks")
@@ -209,7 +229,12 @@ def _load_jwks(path: str | None) -> dict:
         return keys.public_keys(db.session, current_settings())
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-        return {k["kid"]: public_key_from_jwk(k) for k in document["keys"] if "kid" in k}
+        # the passport token is ES256: RS256 keys (Open Badges credentials) are not for it
+        return {
+            k["kid"]: public_key_from_jwk(k)
+            for k in document["keys"]
+            if "kid" in k and k.get("kty") == "EC"
+        }
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise click.ClickException(f"--jwks {path}: not a JWK Set of P-256 keys ({exc})") from exc
 

@@ -1,24 +1,28 @@
-"""Compact JWS with ES256 (RFC 7515, RFC 7518 §3.4): sign and verify JSON payloads. Pure.
+"""Compact JWS (RFC 7515): ES256 (RFC 7518 §3.4) to sign and verify, RS256 (§3.3) to sign. Pure.
 
-Used for the VC-JWT credentials (Open Badges 3.0, Bitstring Status List) signed with the same
-keys as the passport tokens, so one JWK Set verifies everything the issuer publishes.
+ES256 secures the status lists (Bitstring Status List VC-JWTs), signed with the same keys as
+the passport tokens; RS256 secures the Open Badges 3.0 credential, because RS256 is the
+algorithm the Open Badges VC-JWT proof requires. One JWK Set publishes both kinds of key.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+
+from passports.token import KID_LENGTH
 
 MAX_JWS_CHARS = 2_000_000
 
@@ -41,15 +45,68 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+RSA_KEY_BITS = 2048
+RSA_EXPONENT = 65537
+
+
 def sign(
-    header: Mapping[str, Any], payload: Mapping[str, Any], key: ec.EllipticCurvePrivateKey
+    header: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
 ) -> str:
-    """Return ``header.payload.signature`` signed with ES256 (``alg`` is set here)."""
-    protected = b64url(_json({**header, "alg": "ES256"}))
+    """Return ``header.payload.signature``: ES256 with a P-256 key, RS256 with an RSA key.
+
+    ``alg`` is set here from the key, so a header can never claim another algorithm.
+    """
+    alg = "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
+    protected = b64url(_json({**header, "alg": alg}))
     body = b64url(_json(payload))
-    der = key.sign(f"{protected}.{body}".encode("ascii"), ec.ECDSA(hashes.SHA256()))
-    r, s = decode_dss_signature(der)
+    signing_input = f"{protected}.{body}".encode("ascii")
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return f"{protected}.{body}.{b64url(signature)}"
+    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
     return f"{protected}.{body}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def new_rsa_key() -> rsa.RSAPrivateKey:
+    """Generate a new RS256 signing key (RSA, 2048 bits, e = 65537)."""
+    return rsa.generate_private_key(public_exponent=RSA_EXPONENT, key_size=RSA_KEY_BITS)
+
+
+def _uint(value: int) -> str:
+    return b64url(value.to_bytes((value.bit_length() + 7) // 8 or 1, "big"))
+
+
+def rsa_key_id(key: rsa.RSAPublicKey | rsa.RSAPrivateKey) -> str:
+    """Return the RSA key's short ``kid``, by the same rule as the ES256 keys' kid.
+
+    The first 8 base32 characters of its RFC 7638 thumbprint: SHA-256 over
+    ``{"e":…,"kty":"RSA","n":…}`` (members in that order, no whitespace).
+    """
+    if isinstance(key, rsa.RSAPrivateKey):
+        key = key.public_key()
+    numbers = key.public_numbers()
+    members = json.dumps(
+        {"e": _uint(numbers.e), "kty": "RSA", "n": _uint(numbers.n)},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    thumbprint = hashlib.sha256(members.encode("ascii")).digest()
+    return base64.b32encode(thumbprint).decode("ascii")[:KID_LENGTH]
+
+
+def rsa_public_jwk(public_key: rsa.RSAPublicKey, kid: str) -> dict[str, str]:
+    """Return an RSA public key as a JWK for the JWK Set (``alg`` RS256, ``use`` sig)."""
+    numbers = public_key.public_numbers()
+    return {
+        "kty": "RSA",
+        "n": _uint(numbers.n),
+        "e": _uint(numbers.e),
+        "kid": kid,
+        "alg": "RS256",
+        "use": "sig",
+    }
 
 
 def read_header(jws: str) -> dict[str, Any]:

@@ -18,19 +18,32 @@ SUPERSEDE_REASONS = ("result_changed", "name_changed", "reissued")
 REVOCATION_KINDS = ("manual", "not_passing", "not_present")
 
 
+# the key types the issuer holds: ES256 signs passport tokens and status lists, RS256 signs
+# the Open Badges credential (RS256 is the algorithm 1EdTech's conformance suite requires)
+KEY_ALGORITHMS = {"ES256": "EC", "RS256": "RSA"}
+
+
 class SigningKey(db.Model):
-    """An ES256 (P-256) key of the issuer.
+    """A signing key of the issuer: ES256 (P-256) or RS256 (RSA 2048).
 
     The private key is PKCS#8 PEM sealed with AES-GCM under a key derived from the
     ``KEY_ENCRYPTION_SECRET`` setting (the kid is the associated data), so a database dump
-    alone signs nothing. Exactly one key is ``active`` (signs new passports); retired keys stay
+    alone signs nothing. Exactly one key of each algorithm is ``active`` (the ES256 one signs new
+    passports and status lists, the RS256 one the Open Badges credentials); retired keys stay
     published in the JWK Set so everything they signed keeps verifying.
     """
 
     __tablename__ = "signing_keys"
+    __table_args__ = (
+        CheckConstraint(
+            "(kty = 'EC' AND alg = 'ES256') OR (kty = 'RSA' AND alg = 'RS256')", "key_type"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
+    kty: Mapped[str] = mapped_column(String(8), default="EC", server_default="EC")
+    alg: Mapped[str] = mapped_column(String(8), default="ES256", server_default="ES256")
     public_jwk: Mapped[dict] = mapped_column(JSON)
     private_key_encrypted: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=False)

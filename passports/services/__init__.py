@@ -23,7 +23,7 @@ MESSAGES = {
         "The signing key %(kid)s cannot be decrypted: the KEY_ENCRYPTION_SECRET setting "
         "has changed."
     ),
-    "key_not_ec": N_("The signing key %(kid)s is not an EC key."),
+    "key_wrong_type": N_("The signing key %(kid)s is not an %(alg)s key."),
     "reason_required": N_("Give the reason for revoking the passport."),
     "reason_too_long": N_("The reason is longer than 500 characters."),
     "already_revoked": N_("This passport is already revoked."),

@@ -1,7 +1,10 @@
-"""The issuer's ES256 keys: generate, rotate, publish as a JWK Set, decrypt one to sign.
+"""The issuer's signing keys: generate, rotate, publish as a JWK Set, decrypt one to sign.
 
-One key is active at a time and signs every new passport; rotating makes a new key active
-and retires the old one, which stays in the JWK Set so what it signed keeps verifying.
+Two kinds of key, told apart by ``alg``: ES256 (P-256) keys sign passport tokens and status
+lists; RS256 (RSA 2048) keys sign the Open Badges credentials. One key of each kind is active
+at a time; rotating makes a new key of that kind active and retires the old one, which stays
+in the JWK Set so what it signed keeps verifying. Everything that verifies passport tokens
+reads only the ES256 keys (``all_keys``' default).
 Private keys are stored sealed (AES-GCM) under a key derived from ``KEY_ENCRYPTION_SECRET``;
 they never leave this module in clear and are never logged.
 """
@@ -15,16 +18,22 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from passports.models import SigningKey
+from passports import jws
+from passports.models import KEY_ALGORITHMS, SigningKey
 from passports.services import SigningKeyError
 from passports.settings import PassportSettings
 from passports.token import key_id, new_signing_key, public_jwk, public_key_from_jwk
+
+ES256 = "ES256"
+RS256 = "RS256"
+ALGORITHMS = (ES256, RS256)
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,7 @@ class Signer:
     """The active key, decrypted, ready to sign."""
 
     kid: str
-    private_key: ec.EllipticCurvePrivateKey
+    private_key: PrivateKey
 
 
 def _key_encryption_key(settings: PassportSettings) -> bytes:
@@ -40,9 +49,7 @@ def _key_encryption_key(settings: PassportSettings) -> bytes:
     return hashlib.sha256(b"passport-signing-key\0" + secret).digest()
 
 
-def seal_private_key(
-    settings: PassportSettings, private_key: ec.EllipticCurvePrivateKey, kid: str
-) -> str:
+def seal_private_key(settings: PassportSettings, private_key: PrivateKey, kid: str) -> str:
     """Return the private key as PKCS#8 PEM sealed with AES-GCM (kid as associated data)."""
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,
@@ -55,35 +62,46 @@ def seal_private_key(
 
 
 def open_private_key(
-    settings: PassportSettings, sealed: str, kid: str
-) -> ec.EllipticCurvePrivateKey:
-    """Decrypt a sealed private key; a wrong secret or altered data raises SigningKeyError."""
+    settings: PassportSettings, sealed: str, kid: str, alg: str = ES256
+) -> PrivateKey:
+    """Decrypt a sealed private key of algorithm ``alg``.
+
+    A wrong secret, altered data or a key of another type raises SigningKeyError.
+    """
     try:
         raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
         pem = AESGCM(_key_encryption_key(settings)).decrypt(raw[:12], raw[12:], kid.encode())
     except (InvalidTag, ValueError) as exc:
         raise SigningKeyError("key_undecryptable", kid=kid) from exc
     key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise SigningKeyError("key_not_ec", kid=kid)
+    expected = rsa.RSAPrivateKey if alg == RS256 else ec.EllipticCurvePrivateKey
+    if not isinstance(key, expected):
+        raise SigningKeyError("key_wrong_type", kid=kid, alg=alg)
     return key
 
 
-def all_keys(session: Session) -> list[SigningKey]:
-    """Every key, oldest first."""
-    return list(session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.id)))
+def all_keys(session: Session, alg: str | None = ES256) -> list[SigningKey]:
+    """Every key of algorithm ``alg`` (None: of every algorithm), oldest first.
+
+    The default is the ES256 keys: the ones passport tokens and status lists verify with.
+    """
+    query = select(SigningKey)
+    if alg is not None:
+        query = query.where(SigningKey.alg == alg)
+    return list(session.scalars(query.order_by(SigningKey.created_at, SigningKey.id)))
 
 
-def active_key(session: Session, *, lock: bool = False) -> SigningKey | None:
-    query = select(SigningKey).where(SigningKey.active.is_(True))
+def active_key(session: Session, alg: str = ES256, *, lock: bool = False) -> SigningKey | None:
+    """The key of algorithm ``alg`` that signs now, or None."""
+    query = select(SigningKey).where(SigningKey.active.is_(True), SigningKey.alg == alg)
     if lock:
         query = query.with_for_update()
     return session.scalars(query.order_by(SigningKey.id.desc())).first()
 
 
 def _activate(session: Session, key: SigningKey) -> SigningKey | None:
-    """Make ``key`` the signing key; retire and return the one it replaces."""
-    previous = active_key(session, lock=True)
+    """Make ``key`` the signing key of its algorithm; retire and return the one it replaces."""
+    previous = active_key(session, key.alg, lock=True)
     now = utcnow()
     if previous is not None and previous.id != key.id:
         previous.active = False
@@ -95,59 +113,88 @@ def _activate(session: Session, key: SigningKey) -> SigningKey | None:
     return previous if previous is not None and previous.id != key.id else None
 
 
-def generate_key(
-    session: Session, settings: PassportSettings, *, activate: bool | None = None
-) -> SigningKey:
-    """Create a new P-256 key and publish it.
+def _new_key(alg: str) -> tuple[PrivateKey, str, dict]:
+    if alg == RS256:
+        rsa_key = jws.new_rsa_key()
+        kid = jws.rsa_key_id(rsa_key)
+        return rsa_key, kid, jws.rsa_public_jwk(rsa_key.public_key(), kid)
+    ec_key = new_signing_key()
+    kid = key_id(ec_key)
+    return ec_key, kid, public_jwk(ec_key.public_key(), kid)
 
-    Rule: it becomes the signing key when ``activate`` is true, or when it is None and no key
-    is active yet; otherwise it is published (in the JWK Set) but does not sign, so verifiers'
-    caches learn it before a later rotation uses it.
+
+def generate_key(
+    session: Session,
+    settings: PassportSettings,
+    *,
+    activate: bool | None = None,
+    alg: str = ES256,
+) -> SigningKey:
+    """Create a new key of algorithm ``alg`` (ES256: P-256; RS256: RSA 2048) and publish it.
+
+    Rule: it becomes the signing key of its algorithm when ``activate`` is true, or when it is
+    None and no key of that algorithm is active yet; otherwise it is published (in the JWK
+    Set) but does not sign, so verifiers' caches learn it before a later rotation uses it.
     """
-    private_key = new_signing_key()
-    kid = key_id(private_key)
+    if alg not in KEY_ALGORITHMS:
+        raise ValueError(f"unknown key algorithm {alg!r}")
+    private_key, kid, jwk = _new_key(alg)
     key = SigningKey(
         kid=kid,
-        public_jwk=public_jwk(private_key.public_key(), kid),
+        kty=KEY_ALGORITHMS[alg],
+        alg=alg,
+        public_jwk=jwk,
         private_key_encrypted=seal_private_key(settings, private_key, kid),
         active=False,
         created_at=utcnow(),
     )
     session.add(key)
     session.flush()
-    if activate or (activate is None and active_key(session) is None):
+    if activate or (activate is None and active_key(session, alg) is None):
         _activate(session, key)
     return key
 
 
 def rotate_key(
-    session: Session, settings: PassportSettings
+    session: Session, settings: PassportSettings, alg: str = ES256
 ) -> tuple[SigningKey, SigningKey | None]:
-    """Make a new key the signing key; return it and the retired one (None if there was none)."""
-    key = generate_key(session, settings, activate=False)
+    """Make a new key the signing key of ``alg``; return it and the retired one (or None)."""
+    key = generate_key(session, settings, activate=False, alg=alg)
     return key, _activate(session, key)
 
 
-def ensure_key(session: Session, settings: PassportSettings) -> tuple[SigningKey, bool]:
-    """Return the signing key, creating one when there is none; True when it was created."""
-    key = active_key(session)
+def ensure_key(
+    session: Session, settings: PassportSettings, alg: str = ES256
+) -> tuple[SigningKey, bool]:
+    """Return the signing key of ``alg``, creating one when there is none; True when created."""
+    key = active_key(session, alg)
     if key is not None:
         return key, False
-    return generate_key(session, settings, activate=True), True
+    return generate_key(session, settings, activate=True, alg=alg), True
 
 
-def signer(session: Session, settings: PassportSettings) -> Signer:
-    """Decrypt the active key for signing; SigningKeyError when there is none."""
-    key = active_key(session, lock=True)
+def signer(session: Session, settings: PassportSettings, alg: str = ES256) -> Signer:
+    """Decrypt the active key of ``alg`` for signing; SigningKeyError when there is none."""
+    key = active_key(session, alg, lock=True)
     if key is None:
         raise SigningKeyError("no_key")
-    return Signer(key.kid, open_private_key(settings, key.private_key_encrypted, key.kid))
+    return Signer(key.kid, open_private_key(settings, key.private_key_encrypted, key.kid, alg))
 
 
 def jwks(session: Session) -> dict:
-    """The JWK Set of every key, public parts only, newest first."""
-    keys = sorted(all_keys(session), key=lambda k: (k.created_at, k.id), reverse=True)
+    """The JWK Set of every key of every algorithm, public parts only, newest first.
+
+    Each JWK carries its ``alg`` (ES256 or RS256) and ``use`` "sig", so a verifier picks
+    the keys of the algorithm it checks.
+    """
+    keys = sorted(all_keys(session, None), key=lambda k: (k.created_at, k.id), reverse=True)
     return {"keys": [dict(k.public_jwk) for k in keys]}
+
+
+def public_jwk_of(session: Session, kid: str) -> dict | None:
+    """The public JWK of the key ``kid`` (any algorithm), or None."""
+    key = session.scalars(select(SigningKey).where(SigningKey.kid == kid)).first()
+    return dict(key.public_jwk) if key is not None else None
 
 
 def public_keys(

@@ -68,6 +68,21 @@ def jwks():
     return response
 
 
+@bp.get("/.well-known/jwks/<kid>.json")
+@public
+def jwk(kid: str):
+    """One public key of the JWK Set as a JWK: what a credential header's ``kid`` URL names."""
+    found = keys.public_jwk_of(db.session, kid)
+    if found is None:
+        abort(404)
+    response = current_app.response_class(
+        current_app.json.dumps(found), mimetype="application/jwk+json"
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
 @bp.get("/status/<purpose>")
 @public
 def status_list(purpose: str):

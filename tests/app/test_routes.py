@@ -109,6 +109,7 @@ EXPECTED: dict[str, object] = {
     "passports.static": PUBLIC,
     "passports.verify_page": PUBLIC,
     "passports.jwks": PUBLIC,
+    "passports.jwk": PUBLIC,
     "passports.status_list": PUBLIC,
     "passports.check": PUBLIC,
     "passports.share": PUBLIC,

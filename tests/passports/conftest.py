@@ -17,7 +17,14 @@ def signing_key(session):
 
 
 @pytest.fixture
-def issued(session, signing_key):
+def credential_key(session):
+    """The RS256 key that signs the Open Badges credentials."""
+    key, _created = keys.ensure_key(session, current_settings(), keys.RS256)
+    return key
+
+
+@pytest.fixture
+def issued(session, signing_key, credential_key):
     """A finalised exam of three (the demo holder passes, one fails, one absent), issued."""
     from fractions import Fraction
 
