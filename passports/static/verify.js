@@ -928,7 +928,24 @@ export async function verifyPassport({
         expired: now >= list.expiresAt,
       };
       entry = list.keys.get(parts.kid) || null;
-      if (!entry) return answer("untrusted", "unknown-key", UNTRUSTED_DETAILS["unknown-key"]);
+      if (!entry) {
+        // a key only the issuer publishes: a forgery under it is still invalid (as offline.py)
+        let published = null;
+        try {
+          published = findJwk(jwks, parts.kid);
+        } catch {
+          published = null;
+        }
+        if (published) {
+          try {
+            await checkSignature(parts, published);
+          } catch (error) {
+            if (!(error instanceof Invalid)) throw error;
+            return answer("invalid", error.reason, error.message);
+          }
+        }
+        return answer("untrusted", "unknown-key", UNTRUSTED_DETAILS["unknown-key"]);
+      }
       out.issuer = entry.issuer;
       jwk = entry.jwk;
     } else {

@@ -274,6 +274,19 @@ def test_a_kid_not_in_the_list_is_untrusted(page, anchor, issuer):
     assert result["claims"] is None
 
 
+def test_a_forgery_under_a_published_but_unlisted_key_is_invalid(page, anchor, issuer):
+    stranger = Party()
+    forged = sign_token(claims(), Party().key, stranger.kid)
+    result = verify(
+        page,
+        forged,
+        anchorJwk=anchor.jwk,
+        trustList=trust_list(anchor, [entry(issuer)]),
+        jwks={"keys": [stranger.jwk]},
+    )
+    assert (result["verdict"], result["reason"]) == ("invalid", "bad-signature")
+
+
 def test_a_listed_kid_with_a_different_key_is_invalid_not_untrusted(page, anchor, issuer):
     impostor = Party()
     token = sign_token(claims(competence_code="R9"), impostor.key, issuer.kid)  # also out of scope
