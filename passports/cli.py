@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
-import urllib.request
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.db import run_write
 from app.extensions import db
 from assessments.models import Exam
+from passports import verifier
 from passports.models import Passport
 from passports.services import PassportError, exports, issuance, keys, status, verification
 from passports.settings import current_settings
@@ -31,17 +30,8 @@ ALG_OPTION = click.option(
 )
 passports_cli = AppGroup("passports", help="Issue, list, verify and revoke Skills Passports.")
 
-# exit codes of `flask passports verify`, one per verdict (docs/passport-token.md §8);
-# 1 and 2 stay click's (an unreadable file, a wrong option)
-VERDICT_EXIT = {
-    "genuine": 0,
-    "invalid": 3,
-    "revoked": 4,
-    "superseded": 5,
-    "expired": 6,
-    "unchecked": 7,
-    "damaged": 8,
-}
+# exit codes of `flask passports verify`, one per verdict (docs/passport-token.md §8)
+VERDICT_EXIT = verifier.VERDICT_EXIT
 
 
 def _fail(error: PassportError) -> click.ClickException:
@@ -222,73 +212,48 @@ def reissue(number):
     click.echo(f"issued {outcome.new.number}; {passport.number} is superseded")
 
 
-def _load_jwks(path: str | None) -> dict:
-    from passports.token import public_key_from_jwk
-
-    if path is None:
-        return keys.public_keys(db.session, current_settings())
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        # the passport token is ES256: RS256 keys (Open Badges credentials) are not for it
-        return {
-            k["kid"]: public_key_from_jwk(k)
-            for k in document["keys"]
-            if "kid" in k and k.get("kty") == "EC"
-        }
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise click.ClickException(f"--jwks {path}: not a JWK Set of P-256 keys ({exc})") from exc
-
-
-def _read_status(source: str) -> str:
-    if source.startswith(("https://", "http://")):
-        try:
-            with urllib.request.urlopen(source, timeout=20) as response:  # noqa: S310 - http(s) only
-                return response.read(20_000_000).decode("utf-8")
-        except OSError as exc:
-            raise click.ClickException(f"--status {source}: cannot fetch ({exc})") from exc
-    try:
-        return Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"--status {source}: cannot read ({exc})") from exc
+def _anchor_source(anchor_file: str | None) -> str | None:
+    if anchor_file:
+        return anchor_file
+    configured = current_app.config.get("TRUST_ANCHOR_JWK")
+    return configured or None
 
 
 @passports_cli.command("verify")
 @click.argument("url_or_token")
-@click.option("--jwks", "jwks_file", type=click.Path(dir_okay=False), help="JWK Set file.")
+@click.option("--jwks", "jwks_file", help="JWK Set file (default: the deployment's keys).")
 @click.option("--status", "status_source", help="Signed status list: a file or an http(s) URL.")
+@click.option("--trust-list", "trust_file", help="Signed trust list file.")
+@click.option(
+    "--anchor", "anchor_file", help="The anchor's public JWK file (default: TRUST_ANCHOR_JWK)."
+)
+@click.option("--at", "at_text", help="Verify as at this ISO 8601 moment (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def verify(url_or_token, jwks_file, status_source, as_json):
-    """Verify a passport offline (signature, expiry; revocation with --status).
+def verify(url_or_token, jwks_file, status_source, trust_file, anchor_file, at_text, as_json):
+    """Verify a passport offline (signature, trust list, expiry; revocation with --status).
 
-    Exits 0 when genuine (which needs --status), else 3 invalid, 4 revoked, 5 superseded,
-    6 expired, 7 unchecked (no usable status list), 8 damaged (a cut-off link).
+    Exits 0 when genuine (which needs --trust-list and --status), else 3 invalid,
+    4 revoked, 5 superseded, 6 expired, 7 unchecked (no usable trust or status list),
+    8 damaged (a cut-off link), 9 untrusted (a key not allowed to certify this passport).
     """
-    from passports.offline import verify_offline
-
-    public_keys = _load_jwks(jwks_file)
-    status_list = None
-    if status_source:
-        try:
-            status_list = status.read_list(_read_status(status_source), public_keys)
-        except PassportError as exc:
-            raise _fail(exc) from exc
-    max_age = status.max_age(current_settings()).total_seconds()
-    result = verify_offline(url_or_token, public_keys, status_list, max_age=int(max_age))
-    if as_json:
-        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(result.status.upper())
-        if result.claims is not None:
-            data = result.as_dict()["claims"]
-            click.echo(f"number:     {data['number']}")
-            click.echo(f"holder:     {data['holder_name']}")
-            click.echo(f"competence: {data['competence_code']}")
-            click.echo(f"total:      {data['total']}  grade: {data['grade']}")
-        if not status_list:
-            click.echo("revocation not checked (give --status with the signed status list)")
-        if result.detail:
-            click.echo(f"detail:     {result.detail}")
-    sys.exit(VERDICT_EXIT[result.status])
+    anchor_source = _anchor_source(anchor_file)
+    if trust_file and not anchor_source:
+        raise click.UsageError("--trust-list needs --anchor (or the TRUST_ANCHOR_JWK setting)")
+    public_keys = (
+        verifier.load_jwks(jwks_file)
+        if jwks_file
+        else keys.public_keys(db.session, current_settings())
+    )
+    result = verifier.run(
+        url_or_token,
+        keys=public_keys,
+        status_source=status_source,
+        trust_text=verifier.read_trust_text(trust_file),
+        anchor=verifier.load_anchor(anchor_source) if anchor_source else None,
+        at=verifier.parse_moment(at_text) if at_text else None,
+        max_age=int(status.max_age(current_settings()).total_seconds()),
+    )
+    verifier.report(result, as_json)
 
 
 @passports_cli.command("status-list")

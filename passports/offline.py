@@ -1,10 +1,13 @@
-"""Offline verification: a token or URL, the issuer's keys and optionally a status list. Pure.
+"""Offline verification: a token or URL, keys, a trust list and a status list. Pure.
 
-No database and no network: what ``flask passports verify`` and any HR system can do with
-the published JWK Set and a downloaded status list. The verdicts and their precedence are
-docs/passport-token.md §8: damaged (a cut-off link) stands alone; otherwise invalid >
-revoked > superseded > expired > unchecked > genuine, where ``unchecked`` means a genuine
-signature without a usable status list, so ``genuine`` always rests on a status answer.
+No database and no network: what ``flask passports verify``, ``skills-passport-verify`` and
+any HR system can do with the anchor's public key, the signed trust list, the published JWK
+Set and a downloaded status list. The verdicts and their precedence are
+docs/passport-token.md §8 and docs/trust-list.md: damaged (a cut-off link) stands alone;
+otherwise invalid > untrusted > revoked > superseded > expired > unchecked > genuine.
+``genuine`` rests on two answers: a trust list signed by the anchor and not expired that
+allows the key to certify this passport, and a usable status list; without either a
+genuine signature is at best ``unchecked``.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from passports.token import (
     TokenDamaged,
     TokenInvalid,
     normalise_token,
+    read_token_kid,
     token_from_url,
     verify_token,
 )
+from passports.trust import REASONS, TrustList, TrustListError, judge_key, read_trust_list
 
 _BASE32_HEAD = re.compile(r"[A-Z2-7]{24}")
 _TO_BASE32HEX = str.maketrans(
@@ -73,6 +78,12 @@ class OfflineResult:
     kid: str | None = None
     detail: str = ""
     status_checked: bool = False
+    # the trust list allowed the key to certify this passport (list signed and not expired)
+    trust_checked: bool = False
+    # reason code of judge_key when the verdict is "untrusted" for the key's sake
+    trust_reason: str | None = None
+    # the listed issuer of the key: {"id": …, "name": {"kk": …, "ru": …, "en": …}}
+    issuer: Mapping[str, Any] | None = None
 
     @property
     def valid(self) -> bool:
@@ -97,8 +108,42 @@ class OfflineResult:
             "kid": self.kid,
             "claims": claims,
             "status_checked": self.status_checked,
+            "trust_checked": self.trust_checked,
+            "trust_reason": self.trust_reason,
+            "issuer": dict(self.issuer) if self.issuer is not None else None,
             "detail": self.detail,
         }
+
+
+@dataclass(frozen=True)
+class _Trust:
+    """What the verifier knows about the keys' authority."""
+
+    trust_list: TrustList | None  # signed by the anchor (maybe expired)
+    usable: bool  # signed by the anchor and not expired
+    detail: str  # why genuine is out of reach, when not usable
+
+
+def _trust(trust_list: TrustList | str | None, anchor: Mapping[str, Any] | None, at: int) -> _Trust:
+    if trust_list is None:
+        return _Trust(None, False, "no trust list given (the issuer's authority was not checked)")
+    if isinstance(trust_list, str):
+        if anchor is None:
+            return _Trust(None, False, "no trust anchor given: the trust list cannot be checked")
+        try:
+            trust_list = read_trust_list(trust_list, anchor)
+        except TrustListError as exc:
+            return _Trust(None, False, f"the trust list is not usable: {exc}")
+    if trust_list.expired(at):
+        return _Trust(trust_list, False, "the trust list has expired; fetch a fresh one")
+    return _Trust(trust_list, True, "")
+
+
+def _issuer(trust_list: TrustList | None, kid: str | None) -> Mapping[str, Any] | None:
+    key = trust_list.keys.get(kid) if trust_list is not None and kid else None
+    if key is None:
+        return None
+    return {"id": key.issuer_id, "name": dict(key.issuer_name)}
 
 
 def verify_offline(
@@ -107,24 +152,63 @@ def verify_offline(
     status_list: StatusList | None = None,
     now: int | None = None,
     max_age: int | None = None,
+    *,
+    trust_list: TrustList | str | None = None,
+    anchor: Mapping[str, Any] | None = None,
+    at: int | None = None,
 ) -> OfflineResult:
-    """Verify signature and expiry, and revocation when a status list is given.
+    """Verify signature, the key's authority, revocation and expiry at the moment ``at``.
 
-    Rule: ``genuine`` needs a status list that covers the passport, has not expired and, when
-    ``max_age`` (seconds) is given, was signed at most that long ago; without one a genuine
-    signature is ``unchecked`` (``expired`` still wins, by precedence).
+    Rules (``at`` defaults to ``now``, then to the current time):
+
+    * ``trust_list`` is a TrustList already read, or the JWS text, read with ``anchor`` (the
+      anchor's public JWK). A list that does not read is treated as no list.
+    * With a list (even an expired one), its keys verify the signature, overriding ``keys``
+      for the same kid (a token that fails with the listed key is ``invalid``); a kid the
+      list lacks is ``untrusted`` (after its signature is checked when ``keys`` has it),
+      and so is a key ``judge_key`` refuses for this passport.
+    * ``genuine`` needs a list that is signed by the anchor and not expired, and a status
+      list that covers the passport, has not expired and, when ``max_age`` (seconds) is
+      given, was signed at most that long ago. Otherwise a genuine signature is
+      ``unchecked``; ``expired``, ``revoked`` and ``superseded`` still win by precedence.
     """
+    current = at if at is not None else int(time.time()) if now is None else now
+    trust = _trust(trust_list, anchor, current)
+    listed = trust.trust_list
+    verifying = dict(keys) if listed is None else {**keys, **listed.public_keys()}
     token = ""
     try:
         token = token_of(value)
-        claims = verify_token(token, keys, check_expiry=False)
+        kid = read_token_kid(token)
+        if listed is not None and kid not in verifying:
+            return OfflineResult(
+                "untrusted", kid=kid, detail=REASONS["unknown-key"], trust_reason="unknown-key"
+            )
+        claims = verify_token(token, verifying, check_expiry=False)
     except TokenDamaged as exc:
         return OfflineResult("damaged", detail=str(exc))
     except TokenInvalid as exc:
         return OfflineResult("invalid", kid=peek_kid(token), detail=str(exc))
-    kid = peek_kid(token)
+    issuer = _issuer(listed, kid)
+    if listed is not None:
+        reason = judge_key(
+            listed,
+            kid,
+            number=claims.number,
+            competence_code=claims.competence_code,
+            issued_at=claims.issued_at,
+        )
+        if reason is not None:
+            return OfflineResult(
+                "untrusted", claims, kid, REASONS[reason], trust_reason=reason, issuer=issuer
+            )
     status, detail, checked = "unchecked", "no status list given (revocation not checked)", False
-    current = int(time.time()) if now is None else now
+    if listed is not None and status_list is not None and status_list.signer_kid is not None:
+        signer = listed.keys.get(status_list.signer_kid)
+        if signer is None or signer.issuer_id != listed.keys[kid].issuer_id:
+            # another issuer's list says nothing about this issuer's passports
+            detail = "the status list is not signed by this passport's issuer"
+            status_list = None
     expired_list = status_list is not None and status_list.expires_at is not None
     if expired_list and current >= status_list.expires_at:
         detail = "the status list has expired; fetch a fresh one (revocation not checked)"
@@ -139,13 +223,17 @@ def verify_offline(
             detail = "the passport number has no status-list index"
         else:
             try:
-                listed = status_list.status(index)
+                listed_status = status_list.status(index)
             except IndexError:
                 detail = "the status list is older than this passport"
             else:
                 checked, detail = True, ""
-                status = "genuine" if listed == "valid" else listed
+                status = "genuine" if listed_status == "valid" else listed_status
+    if not trust.usable:
+        if status == "genuine":
+            status = "unchecked"
+        detail = "; ".join(part for part in (trust.detail, detail) if part)
     expired = claims.expires_at is not None and current >= claims.expires_at
     if status in ("genuine", "unchecked") and expired:
         status = "expired"
-    return OfflineResult(status, claims, kid, detail, checked)
+    return OfflineResult(status, claims, kid, detail, checked, trust.usable, None, issuer)

@@ -22,6 +22,10 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from passports import jws
+
 MIN_BITS = 16 * 1024 * 8
 MAX_BYTES = 16 * 1024 * 1024
 PURPOSES = {"revocation": 1, "message": 2}
@@ -94,6 +98,8 @@ class StatusList:
     expires_at: int | None = None
     # unix time it was signed (its ``iat``; None: never said)
     signed_at: int | None = None
+    # kid of the key that signed it (None: not read from a signed list)
+    signer_kid: str | None = None
 
     def status(self, index: int) -> str:
         """Return "valid", "revoked" or "superseded" for a passport's sequence number."""
@@ -101,3 +107,38 @@ class StatusList:
         if self.purpose == "revocation":
             return "revoked" if value else "valid"
         return MESSAGES.get(value, "revoked")
+
+
+def read_signed_list(text: str, public_keys: Mapping[str, ec.EllipticCurvePublicKey]) -> StatusList:
+    """Verify a signed status list (VC-JWT) with the issuer's keys and decode it.
+
+    Raises StatusListInvalid when the signature, the type, the purpose, the list or the
+    times (``iat``, ``exp``: integer seconds) are wrong.
+    """
+    try:
+        header, payload = jws.verify(text.strip(), public_keys)
+    except jws.JWSInvalid as exc:
+        raise StatusListInvalid(str(exc)) from exc
+    subject = payload.get("credentialSubject")
+    types = payload.get("type") or []
+    if "BitstringStatusListCredential" not in types or not isinstance(subject, dict):
+        raise StatusListInvalid("not a BitstringStatusListCredential")
+    purpose = subject.get("statusPurpose")
+    if purpose not in PURPOSES:
+        raise StatusListInvalid(f"unsupported statusPurpose {purpose!r}")
+    bits = decode(subject.get("encodedList"))
+    expires = payload.get("exp")
+    if not isinstance(expires, int) or isinstance(expires, bool):
+        raise StatusListInvalid("no expiry (exp)")
+    signed = payload.get("iat")
+    if not isinstance(signed, int) or isinstance(signed, bool):
+        raise StatusListInvalid("no signing time (iat)")
+    return StatusList(
+        purpose,
+        PURPOSES[purpose],
+        bits,
+        str(payload.get("validFrom", "")),
+        expires_at=expires,
+        signed_at=signed,
+        signer_kid=header.get("kid"),
+    )

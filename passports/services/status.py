@@ -116,31 +116,6 @@ def read_list(
     Raises PassportError when the signature, the type or the list is wrong.
     """
     try:
-        _header, payload = jws.verify(text.strip(), public_keys)
-    except jws.JWSInvalid as exc:
-        raise PassportError("status_list_invalid", reason=str(exc)) from exc
-    subject = payload.get("credentialSubject")
-    types = payload.get("type") or []
-    if "BitstringStatusListCredential" not in types or not isinstance(subject, dict):
-        raise PassportError("status_list_invalid", reason="not a BitstringStatusListCredential")
-    purpose = subject.get("statusPurpose")
-    if purpose not in bitstring.PURPOSES:
-        raise PassportError("status_list_invalid", reason=f"unsupported statusPurpose {purpose!r}")
-    try:
-        bits = bitstring.decode(subject.get("encodedList"))
+        return bitstring.read_signed_list(text, public_keys)
     except bitstring.StatusListInvalid as exc:
         raise PassportError("status_list_invalid", reason=str(exc)) from exc
-    expires = payload.get("exp")
-    if not isinstance(expires, int) or isinstance(expires, bool):
-        raise PassportError("status_list_invalid", reason="no expiry (exp)")
-    signed = payload.get("iat")
-    if not isinstance(signed, int) or isinstance(signed, bool):
-        raise PassportError("status_list_invalid", reason="no signing time (iat)")
-    return bitstring.StatusList(
-        purpose,
-        bitstring.PURPOSES[purpose],
-        bits,
-        str(payload.get("validFrom", "")),
-        expires_at=expires,
-        signed_at=signed,
-    )

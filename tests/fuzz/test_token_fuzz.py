@@ -40,7 +40,5 @@ def test_found_by_fuzzing_a_signed_number_in_other_digits_has_no_status_index():
     token = sign_token(claims, WORLD.private_key, WORLD.kid)
     result = verify_offline(token, WORLD.keys, WORLD.status_list, now=WORLD.now)
     # no index, so the list cannot answer for it: a genuine signature without a status
-    assert (result.status, result.detail) == (
-        "unchecked",
-        "the passport number has no status-list index",
-    )
+    assert result.status == "unchecked"
+    assert result.detail.endswith("the passport number has no status-list index")

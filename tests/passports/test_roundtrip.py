@@ -20,6 +20,7 @@ from passports.qr import qr_png, qr_version
 from passports.services import issuance, keys, status, verification
 from passports.settings import current_settings
 from passports.token import token_from_url
+from tests.passports import trust_helpers
 from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
 
@@ -52,9 +53,12 @@ def test_issue_qr_decode_verify(client, session, issued):
     published = client.get("/.well-known/jwks.json").get_json()
     public = keys.public_keys(session)
     listed = status.read_list(client.get("/status/message").get_data(as_text=True), public)
-    assert verify_offline(scanned, public, listed).valid
-    # without a status list the signature alone is not "genuine"
-    assert verify_offline(scanned, public).status == "unchecked"
+    trusted = trust_helpers.list_of_jwks(published)
+    anchor = trust_helpers.ANCHOR_JWK
+    assert verify_offline(scanned, public, listed, trust_list=trusted, anchor=anchor).valid
+    # without a status list or a trust list the signature alone is not "genuine"
+    assert verify_offline(scanned, public, trust_list=trusted, anchor=anchor).status == "unchecked"
+    assert verify_offline(scanned, public, listed).status == "unchecked"
     (jwk,) = [k for k in published["keys"] if k["kid"] == passport.kid]
     claims = pycose_verifies(token_from_url(scanned), jwk)
     assert claims[-1] == passport.number and claims[-2] == " ".join(DEMO_NAME)

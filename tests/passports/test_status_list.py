@@ -14,6 +14,7 @@ from passports.offline import verify_offline
 from passports.services import PassportError, issuance, keys, status, verification
 from passports.settings import current_settings
 from passports.token import public_key_from_jwk
+from tests.passports import trust_helpers
 from tests.passports.factories import finalised_exam
 
 
@@ -112,7 +113,13 @@ def test_offline_verification_matches_the_api(client, session, three):
     listed = status.read_list(status.signed_list(session, current_settings(), "message"), public)
     for name, passport in three.items():
         url = verification.passport_url(passport, current_settings().public_base_url)
-        offline = verify_offline(url, public, listed)
+        offline = verify_offline(
+            url,
+            public,
+            listed,
+            trust_list=trust_helpers.list_of_jwks(keys.jwks(session)),
+            anchor=trust_helpers.ANCHOR_JWK,
+        )
         online = client.post("/api/v1/verify", json={"url": url}).get_json()["status"]
         expected = "genuine" if name == "newer" else name
         assert offline.status == online == expected, name
@@ -148,29 +155,23 @@ def test_verify_cli_with_jwks_and_status_files(
 ):
     jwks = _jwks_file(tmp_path, session)
     status_file = tmp_path / "status.jwt"
+    trust_file, anchor_file = trust_helpers.write_files(
+        tmp_path, trust_helpers.list_of_jwks(keys.jwks(session))
+    )
     runner = app.test_cli_runner()
     assert runner.invoke(args=["passports", "status-list", "-o", str(status_file)]).exit_code == 0
     url = verification.passport_url(three[name], current_settings().public_base_url)
-    result = runner.invoke(
-        args=["passports", "verify", url, "--jwks", str(jwks), "--status", str(status_file)]
-    )
+    files = ["--jwks", str(jwks), "--status", str(status_file)]
+    trusted = [*files, "--trust-list", str(trust_file), "--anchor", str(anchor_file)]
+    result = runner.invoke(args=["passports", "verify", url, *trusted])
     assert result.exit_code == exit_code, result.output
     assert result.output.startswith(shown)
-    data = json.loads(
-        runner.invoke(
-            args=[
-                "passports",
-                "verify",
-                url,
-                "--jwks",
-                str(jwks),
-                "--status",
-                str(status_file),
-                "--json",
-            ]
-        ).output
-    )
+    data = json.loads(runner.invoke(args=["passports", "verify", url, *trusted, "--json"]).output)
     assert data["status"] == name and data["claims"]["number"] == three[name].number
+    # without a trust list nothing says the key may certify it: at best unchecked
+    untrusted = runner.invoke(args=["passports", "verify", url, *files])
+    assert untrusted.exit_code == (7 if name == "genuine" else exit_code), untrusted.output
+    assert "no trust list given" in untrusted.output
 
 
 def test_verify_cli_without_files_uses_the_deployments_keys(app, session, three, tmp_path):
