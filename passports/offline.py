@@ -101,6 +101,7 @@ class OfflineResult:
                 "grade": c.grade,
                 "issued_at": c.issued_at,
                 "expires_at": c.expires_at,
+                "profile": None if c.profile is None else list(c.profile),
             }
         return {
             "valid": self.valid,

@@ -3,7 +3,8 @@
 Pure functions, no database and no Flask. docs/passport-token.md is the specification; this
 module and passports/static/verify.js implement it. In short:
 
-* claims: a CBOR map with CWT ``iat`` (6) and optional ``exp`` (4) plus private claims -1..-5;
+* claims: a CBOR map with CWT ``iat`` (6) and optional ``exp`` (4) plus private claims -1..-5
+  and the optional skills profile -6 (whole percents per WSOS section);
 * token: untagged COSE_Sign1 ``[protected, {}, payload, signature]``, protected header exactly
   ``{1: -7, 4: kid}``, signature raw ``r || s`` (64 bytes, low-S);
 * text: RFC 4648 base32, upper case, no padding, zero trailing bits;
@@ -45,6 +46,7 @@ CLAIM_HOLDER_NAME = -2
 CLAIM_COMPETENCE_CODE = -3
 CLAIM_TOTAL_HUNDREDTHS = -4
 CLAIM_GRADE = -5
+CLAIM_PROFILE = -6
 
 # COSE header parameters and algorithm (RFC 9052, RFC 9053).
 HEADER_ALG = 1
@@ -59,6 +61,8 @@ MAX_TOKEN_CHARS = 1024
 MAX_LINK_CHARS = 4096
 # Integers stay exact in JavaScript (verify.js) up to 2**53 - 1.
 MAX_CLAIM_INT = 2**53 - 1
+# The skills profile: 1 to 32 whole percents (a WSOS has about 6 to 12 sections).
+MAX_PROFILE_SECTIONS = 32
 VERIFY_PATH = "/V"
 
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -95,7 +99,9 @@ class PassportClaims:
 
     Texts are non-empty, NFC-normalised and free of control characters; integers are
     non-negative and at most 2**53 - 1; ``expires_at``, when set, is after ``issued_at``.
-    ``total_hundredths`` is the total mark times 100 (87.5 → 8750).
+    ``total_hundredths`` is the total mark times 100 (87.5 → 8750). ``profile``, when set,
+    holds 1 to 32 whole percents 0–100, one per WSOS section in section order (a list is
+    stored as a tuple); tokens issued before the profile existed have none.
     """
 
     number: str
@@ -105,6 +111,7 @@ class PassportClaims:
     grade: int
     issued_at: int
     expires_at: int | None = None
+    profile: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("number", "holder_name", "competence_code"):
@@ -115,6 +122,17 @@ class PassportClaims:
             _check_int("expires_at", self.expires_at)
             if self.expires_at <= self.issued_at:
                 raise ValueError("expires_at must be after issued_at")
+        if self.profile is not None:
+            object.__setattr__(self, "profile", _checked_profile(self.profile))
+
+
+def _checked_profile(value: object) -> tuple[int, ...]:
+    if not isinstance(value, list | tuple) or not 1 <= len(value) <= MAX_PROFILE_SECTIONS:
+        raise ValueError(f"profile must hold 1 to {MAX_PROFILE_SECTIONS} section percents")
+    for percent in value:
+        if type(percent) is not int or not 0 <= percent <= 100:
+            raise ValueError("profile percents must be integers from 0 to 100")
+    return tuple(value)
 
 
 def _check_text(name: str, value: object) -> None:
@@ -279,6 +297,8 @@ def _claims_map(claims: PassportClaims) -> dict[int, Any]:
     }
     if claims.expires_at is not None:
         claim_map[CLAIM_EXP] = claims.expires_at
+    if claims.profile is not None:
+        claim_map[CLAIM_PROFILE] = list(claims.profile)
     return claim_map
 
 
@@ -293,9 +313,16 @@ def _claims_from_map(claim_map: object) -> PassportClaims:
     }
     if not isinstance(claim_map, dict):
         raise TokenInvalid("claims are not a CBOR map")
-    keys = set(claim_map)
-    if not (keys == required or keys == required | {CLAIM_EXP}):
-        raise TokenInvalid("claims must hold exactly iat, the five passport claims and maybe exp")
+    if not required <= set(claim_map) <= required | {CLAIM_EXP, CLAIM_PROFILE}:
+        raise TokenInvalid(
+            "claims must hold exactly iat, the five passport claims and maybe exp and profile"
+        )
+    # present means set: a null exp or profile is refused, not read as "absent"
+    if CLAIM_EXP in claim_map and claim_map[CLAIM_EXP] is None:
+        raise TokenInvalid("exp is null")
+    profile = claim_map.get(CLAIM_PROFILE)
+    if CLAIM_PROFILE in claim_map and not isinstance(profile, list):
+        raise TokenInvalid("profile is not a CBOR array")
     try:
         return PassportClaims(
             number=claim_map[CLAIM_NUMBER],
@@ -305,6 +332,7 @@ def _claims_from_map(claim_map: object) -> PassportClaims:
             grade=claim_map[CLAIM_GRADE],
             issued_at=claim_map[CLAIM_IAT],
             expires_at=claim_map.get(CLAIM_EXP),
+            profile=profile,
         )
     except ValueError as exc:
         raise TokenInvalid(f"claim out of range: {exc}") from exc
@@ -412,10 +440,18 @@ def _parse(token: str) -> _Sign1:
     return _Sign1(protected=protected, kid=kid, payload=payload, signature=signature)
 
 
-def sign_token(claims: PassportClaims, private_key: ec.EllipticCurvePrivateKey, kid: str) -> str:
+def sign_token(
+    claims: PassportClaims,
+    private_key: ec.EllipticCurvePrivateKey,
+    kid: str,
+    *,
+    deterministic: bool = False,
+) -> str:
     """Sign the claims with an ES256 key and return the token text (base32, upper case).
 
     The signature is normalised to low-S (s ≤ n/2), the only form verifiers accept.
+    ``deterministic`` signs with RFC 6979 nonces, so the same claims and key give the same
+    text (the documented example, test vectors); issuing uses random nonces.
     """
     if not isinstance(claims, PassportClaims):
         raise TypeError("claims must be PassportClaims")
@@ -425,7 +461,8 @@ def sign_token(claims: PassportClaims, private_key: ec.EllipticCurvePrivateKey, 
         raise TypeError("private_key must be a P-256 (SECP256R1) private key")
     protected = _protected_header(_check_kid(kid))
     payload = _cbor(_claims_map(claims))
-    der = private_key.sign(_sig_structure(protected, payload), ec.ECDSA(hashes.SHA256()))
+    algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=deterministic)
+    der = private_key.sign(_sig_structure(protected, payload), algorithm)
     r, s = decode_dss_signature(der)
     s = min(s, _P256_ORDER - s)
     signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")

@@ -19,7 +19,7 @@ from assessments.models import Exam
 from assessments.services import results as results_service
 from passports.models import Passport
 from passports.settings import PassportSettings
-from passports.token import PassportClaims
+from passports.token import MAX_PROFILE_SECTIONS, PassportClaims
 
 SNAPSHOT_VERSION = 1
 
@@ -169,8 +169,34 @@ def expiry_for(issued_at: datetime, settings: PassportSettings) -> datetime | No
     return _add_years(issued_at, years) if years > 0 else None
 
 
+def section_percent(units: int, max_units: int) -> int:
+    """Return a section's mark as a whole percent of its maximum.
+
+    Rule: ``scoring.percent`` rounded half up to a whole number on the exact value
+    (``scoring.round_half_up``): 2 of 8 → 25, 1 of 8 (12.5) → 13, 1 of 3 (33.3…) → 33.
+    """
+    return int(scoring.round_half_up(scoring.percent(units, max_units), 0))
+
+
+def profile_percents(snapshot: dict[str, Any]) -> tuple[int, ...] | None:
+    """The token's skills profile: per WSOS section of the snapshot, in section order, the
+    whole percent of its maximum (``section_percent``).
+
+    The snapshot lists only sections with a positive maximum, so a section the marking
+    scheme does not assess has no place in the profile. None (no profile claim) when no
+    section was assessed or more than ``MAX_PROFILE_SECTIONS`` were: the token stays valid
+    and the server's page still shows every section.
+    """
+    sections = snapshot.get("sections", ())
+    if not 1 <= len(sections) <= MAX_PROFILE_SECTIONS:
+        return None
+    return tuple(
+        section_percent(int(section["units"]), int(section["max_units"])) for section in sections
+    )
+
+
 def claims_for(passport: Passport) -> PassportClaims:
-    """The claims the QR token of ``passport`` signs."""
+    """The claims the QR token of ``passport`` signs, the skills profile included."""
     snapshot = passport.snapshot
     return PassportClaims(
         number=passport.number,
@@ -180,6 +206,7 @@ def claims_for(passport: Passport) -> PassportClaims:
         grade=int(snapshot["result"]["grade"]),
         issued_at=int(passport.issued_at.timestamp()),
         expires_at=int(passport.expires_at.timestamp()) if passport.expires_at else None,
+        profile=profile_percents(snapshot),
     )
 
 

@@ -20,7 +20,10 @@ const CLAIM_EXP = 4;
 const CLAIM_IAT = 6;
 const TEXT_CLAIMS = { number: -1, holderName: -2, competenceCode: -3 };
 const INT_CLAIMS = { totalHundredths: -4, grade: -5, issuedAt: CLAIM_IAT };
+const CLAIM_PROFILE = -6;
 const REQUIRED_CLAIMS = [CLAIM_IAT, -1, -2, -3, -4, -5];
+const OPTIONAL_CLAIMS = [CLAIM_EXP, CLAIM_PROFILE];
+const MAX_PROFILE_SECTIONS = 32;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const ascii = new TextEncoder();
@@ -270,11 +273,24 @@ function parseToken(text) {
   return { protectedBytes, kid, payload, signature };
 }
 
+/** The skills profile (claim -6): 1 to 32 whole percents 0–100, one per WSOS section. */
+function readProfile(value) {
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_PROFILE_SECTIONS) {
+    throw new Invalid("bad-claims", `profile must be an array of 1 to ${MAX_PROFILE_SECTIONS} percents`);
+  }
+  for (const percent of value) {
+    if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+      throw new Invalid("bad-claims", "profile percents must be integers from 0 to 100");
+    }
+  }
+  return value;
+}
+
 function decodeClaims(payload) {
   const map = cborDecode(payload);
   if (!(map instanceof Map)) throw new Invalid("bad-claims", "claims are not a map");
-  const expected = map.has(CLAIM_EXP) ? REQUIRED_CLAIMS.length + 1 : REQUIRED_CLAIMS.length;
-  if (map.size !== expected || !REQUIRED_CLAIMS.every((key) => map.has(key))) {
+  const optional = OPTIONAL_CLAIMS.filter((key) => map.has(key)).length;
+  if (map.size !== REQUIRED_CLAIMS.length + optional || !REQUIRED_CLAIMS.every((key) => map.has(key))) {
     throw new Invalid("bad-claims", "claims must hold exactly the profile's keys");
   }
   const claims = {};
@@ -295,6 +311,7 @@ function decodeClaims(payload) {
   if (claims.expiresAt !== null && claims.expiresAt <= claims.issuedAt) {
     throw new Invalid("bad-claims", "expiry is not after issue");
   }
+  claims.profile = map.has(CLAIM_PROFILE) ? readProfile(map.get(CLAIM_PROFILE)) : null;
   return claims;
 }
 

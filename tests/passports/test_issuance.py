@@ -105,6 +105,7 @@ def test_number_code_token_and_expiry(app, session, signing_key):
         grade=5,
         issued_at=int(passport.issued_at.timestamp()),
         expires_at=int(passport.expires_at.timestamp()),
+        profile=(80, 80, 80, 80),  # 4/5 of every aspect in each of the four WSOS sections
     )
 
 

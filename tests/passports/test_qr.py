@@ -30,7 +30,7 @@ DATA_CODEWORDS_M = [16, 28, 44, 64, 86, 108, 124, 154, 182, 216, 254, 290]
 
 def demo_claims(**changes) -> PassportClaims:
     fields = {
-        "number": "2025-000123",
+        "number": "25-000123-8",
         "holder_name": DEMO_NAME,
         "competence_code": "17",
         "total_hundredths": 8750,
@@ -95,7 +95,8 @@ def test_demo_passport_fits_version_11_at_m(demo_url):
 
 
 def test_demo_passport_reaches_version_10_at_m(demo_url):
-    # 28-character Cyrillic name, number "2025-000123", competence "17", no expiry, 8-char kid.
+    # 28-character Cyrillic name, number "25-000123-8", competence "17", no expiry, 8-char kid,
+    # no skills profile (a passport issued before the profile existed).
     assert len(demo_url.partition("#")[2]) == 274
     assert qr_version(demo_url) == 10
 
@@ -103,6 +104,28 @@ def test_demo_passport_reaches_version_10_at_m(demo_url):
 def test_demo_passport_with_expiry_fits_version_11(key):
     token = sign_token(demo_claims(expires_at=1_900_000_000), key, key_id(key))
     assert qr_version(verification_url(BASE_URL, token)) <= 11
+
+
+@pytest.mark.parametrize("expires_at", [None, 1_900_000_000])
+@pytest.mark.parametrize(
+    "profile",
+    [(0,) * 10, (100,) * 10, (24, 99, 50, 73, 100, 61, 88, 45, 30, 77)],
+    ids=["all below 24", "all 100", "mixed"],
+)
+def test_ten_section_profile_fits_version_11(key, profile, expires_at):
+    # percents of 24 or more take two CBOR bytes: "all 100" with an expiry is the largest
+    token = sign_token(demo_claims(profile=profile, expires_at=expires_at), key, key_id(key))
+    assert qr_version(verification_url(BASE_URL, token)) <= 11
+
+
+def test_largest_profiles_that_fit_version_11(key):
+    # docs/passport-token.md §4: 16 sections without an expiry, 13 with one
+    def version(sections: int, expires_at: int | None) -> int:
+        claims = demo_claims(profile=(100,) * sections, expires_at=expires_at)
+        return qr_version(verification_url(BASE_URL, sign_token(claims, key, key_id(key))))
+
+    assert version(16, None) == 11 and version(17, None) == 12
+    assert version(13, 1_900_000_000) == 11 and version(14, 1_900_000_000) == 12
 
 
 def test_segments_are_alphanumeric_byte_alphanumeric(demo_url):

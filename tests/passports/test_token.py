@@ -45,12 +45,15 @@ TEXT_CASES = Path(__file__).resolve().parent / "token_text_cases.json"
 ALPHABET = string.ascii_uppercase + "234567"
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 DEMO_NAME = "Әлібекова Айгерім Нұрланқызы"
+DEMO_NUMBER = "25-000123-8"  # passports.numbers: year 2025, sequence 123, Damm check 8
+# a ten-section skills profile with one- and two-byte CBOR integers (below and above 24)
+DEMO_PROFILE = (88, 100, 0, 23, 24, 75, 50, 66, 91, 80)
 NO_DB = settings(database=None, deadline=None)
 
 
 def demo_claims(**changes) -> PassportClaims:
     fields = {
-        "number": "2025-000123",
+        "number": DEMO_NUMBER,
         "holder_name": DEMO_NAME,
         "competence_code": "17",
         "total_hundredths": 8750,
@@ -130,7 +133,7 @@ def forge(
     protected = canonical({1: -7, 4: kid.encode()}) if protected is None else protected
     if payload is None:
         payload = canonical(
-            {6: 1_750_395_600, -1: "2025-000123", -2: DEMO_NAME, -3: "17"}
+            {6: 1_750_395_600, -1: DEMO_NUMBER, -2: DEMO_NAME, -3: "17"}
             | {
                 -4: 8750,
                 -5: 5,
@@ -154,16 +157,22 @@ def claims_bytes(entries: list[tuple[int, bytes]], count: int | None = None) -> 
 def demo_entries(**replace: bytes) -> list[tuple[int, bytes]]:
     entries = {
         6: canonical(1_750_395_600),
-        -1: canonical("2025-000123"),
+        -1: canonical(DEMO_NUMBER),
         -2: canonical(DEMO_NAME),
         -3: canonical("17"),
         -4: canonical(8750),
         -5: canonical(5),
     }
     names = {"iat": 6, "number": -1, "name": -2, "code": -3, "total": -4, "grade": -5}
+    names |= {"profile": -6}  # optional: only there when given
     for name, value in replace.items():
         entries[names[name]] = value
     return list(entries.items())
+
+
+def profile_entries(encoded: bytes) -> list[tuple[int, bytes]]:
+    """The demo claims with this encoding of the profile claim (-6)."""
+    return demo_entries(profile=encoded)
 
 
 def high_s(key, kid: str) -> str:
@@ -245,7 +254,44 @@ def forged_tokens(key, kid: str) -> dict[str, str]:
         "claims: duplicate key": forge(
             key, kid, payload=claims_bytes([*entries, (-5, canonical(4))])
         ),
-        "claims: extra key": forge(key, kid, payload=claims_bytes([*entries, (-6, b"\x00")])),
+        "claims: extra key": forge(key, kid, payload=claims_bytes([*entries, (-7, b"\x00")])),
+        "claims: exp null": forge(key, kid, payload=claims_bytes([(4, b"\xf6"), *entries])),
+        "profile: empty": forge(key, kid, payload=claims_bytes(profile_entries(b"\x80"))),
+        "profile: 33 sections": forge(
+            key, kid, payload=claims_bytes(profile_entries(canonical([50] * 33)))
+        ),
+        "profile: 101 percent": forge(
+            key, kid, payload=claims_bytes(profile_entries(canonical([88, 101])))
+        ),
+        "profile: negative": forge(
+            key, kid, payload=claims_bytes(profile_entries(canonical([88, -1])))
+        ),
+        "profile: not shortest": forge(
+            key, kid, payload=claims_bytes(profile_entries(b"\x82\x18\x05\x18\x58"))
+        ),
+        "profile: array length not shortest": forge(
+            key, kid, payload=claims_bytes(profile_entries(b"\x98\x02\x05\x18\x58"))
+        ),
+        "profile: indefinite length": forge(
+            key, kid, payload=claims_bytes(profile_entries(b"\x9f\x05\x18\x58\xff"))
+        ),
+        "profile: float": forge(
+            key, kid, payload=claims_bytes(profile_entries(b"\x82\x05" + canonical(88.5)))
+        ),
+        "profile: true": forge(key, kid, payload=claims_bytes(profile_entries(b"\x82\x05\xf5"))),
+        "profile: null": forge(key, kid, payload=claims_bytes(profile_entries(b"\xf6"))),
+        "profile: a number, not an array": forge(
+            key, kid, payload=claims_bytes(profile_entries(canonical(88)))
+        ),
+        "profile: bytes": forge(key, kid, payload=claims_bytes(profile_entries(bstr(b"\x05X")))),
+        "profile: text": forge(key, kid, payload=claims_bytes(profile_entries(canonical("88")))),
+        "profile: nested array": forge(
+            key, kid, payload=claims_bytes(profile_entries(canonical([[88], 5])))
+        ),
+        "profile: map": forge(key, kid, payload=claims_bytes(profile_entries(canonical({0: 88})))),
+        "profile: tagged": forge(
+            key, kid, payload=claims_bytes(profile_entries(b"\xd8\x40" + bstr(b"\x05X")))
+        ),
         "claims: text key": forge(
             key,
             kid,
@@ -270,7 +316,7 @@ def forged_tokens(key, kid: str) -> dict[str, str]:
             key, kid, payload=claims_bytes(demo_entries(total=canonical(2**53)))
         ),
         "claims: number as bytes": forge(
-            key, kid, payload=claims_bytes(demo_entries(number=bstr(b"2025-000123")))
+            key, kid, payload=claims_bytes(demo_entries(number=bstr(DEMO_NUMBER.encode())))
         ),
         "claims: number empty": forge(
             key, kid, payload=claims_bytes(demo_entries(number=canonical("")))
@@ -327,12 +373,45 @@ def test_token_layout_is_the_documented_one(token, kid):
     assert len(signature) == 64
     assert cbor2.loads(payload) == {
         6: 1_750_395_600,
-        -1: "2025-000123",
+        -1: DEMO_NUMBER,
         -2: DEMO_NAME,
         -3: "17",
         -4: 8750,
         -5: 5,
     }
+
+
+def test_profile_round_trips_as_claim_minus_6_after_the_grade(key, kid, keys):
+    claims = demo_claims(profile=list(DEMO_PROFILE))  # a list is kept as a tuple
+    assert claims.profile == DEMO_PROFILE
+    token = sign_token(claims, key, kid)
+    assert verify_token(token, keys) == claims
+    payload = cbor2.loads(b32decode(token))[2]
+    assert cbor2.loads(payload)[-6] == list(DEMO_PROFILE)
+    # deterministic order 4, 6, -1 … -5, -6: the profile is the payload's last claim
+    assert payload.endswith(b"\x25" + canonical(list(DEMO_PROFILE)))
+
+
+def test_a_token_without_profile_still_verifies(key, kid, keys):
+    token = forge(key, kid)  # the claims exactly as issued before the profile existed
+    assert verify_token(token, keys).profile is None
+
+
+def test_profile_byte_cost_is_two_plus_one_or_two_per_section(key, kid):
+    def payload_size(claims: PassportClaims) -> int:
+        return len(cbor2.loads(b32decode(sign_token(claims, key, kid)))[2])
+
+    base = payload_size(demo_claims())
+    # key -6 and the array head, then 1 byte for a percent below 24, 2 for 24 to 100
+    assert payload_size(demo_claims(profile=(0,) * 10)) == base + 2 + 10
+    assert payload_size(demo_claims(profile=(100,) * 10)) == base + 2 + 20
+    assert payload_size(demo_claims(profile=DEMO_PROFILE)) == base + 2 + 2 + 2 * 8
+    assert payload_size(demo_claims(profile=(24,) * 24)) == base + 3 + 48  # 24+: longer head
+
+
+def test_hand_built_profile_verifies(key, kid, keys):
+    token = forge(key, kid, payload=claims_bytes(profile_entries(canonical(list(DEMO_PROFILE)))))
+    assert verify_token(token, keys) == demo_claims(profile=DEMO_PROFILE)
 
 
 def test_signatures_are_low_s(key, kid):
@@ -495,7 +574,7 @@ def test_a_token_that_is_not_a_cose_array_is_invalid_even_when_it_ends_early(key
 
 @pytest.mark.parametrize("extra", range(5), ids=lambda n: f"number+{n}")
 def test_unused_trailing_bits_must_be_zero(key, kid, keys, extra):
-    token = sign_token(demo_claims(number="2025-000123" + "7" * extra), key, kid)
+    token = sign_token(demo_claims(number=DEMO_NUMBER + "7" * extra), key, kid)
     unused = len(token) * 5 - len(b32decode(token)) * 8
     last = ALPHABET.index(token[-1])
     assert last & ((1 << unused) - 1) == 0
@@ -574,7 +653,7 @@ def test_rotated_keys_keep_old_tokens_valid():
     published = {old_kid: old.public_key(), new_kid: new.public_key()}
     old_token = sign_token(demo_claims(), old, old_kid)
     new_token = sign_token(demo_claims(number="2026-000001"), new, new_kid)
-    assert verify_token(old_token, published).number == "2025-000123"
+    assert verify_token(old_token, published).number == DEMO_NUMBER
     assert verify_token(new_token, published).number == "2026-000001"
     assert read_token_kid(old_token) == old_kid
     with pytest.raises(TokenInvalid):
@@ -681,6 +760,14 @@ def test_non_p256_keys_are_refused():
         {"grade": True},
         {"issued_at": 2**53},
         {"expires_at": 1_750_395_600},
+        {"profile": ()},
+        {"profile": (50,) * 33},
+        {"profile": (88, 101)},
+        {"profile": (88, -1)},
+        {"profile": (88, True)},
+        {"profile": (88, 87.5)},
+        {"profile": "88"},
+        {"profile": {88: 1}},
     ],
     ids=repr,
 )
@@ -705,6 +792,7 @@ COUNT = st.integers(min_value=0, max_value=2**53 - 1)
 def passport_claims(draw) -> PassportClaims:
     issued_at = draw(st.integers(min_value=0, max_value=2**53 - 2))
     expires_at = draw(st.none() | st.integers(min_value=issued_at + 1, max_value=2**53 - 1))
+    profile = draw(st.none() | st.lists(st.integers(0, 100), min_size=1, max_size=32).map(tuple))
     return PassportClaims(
         number=draw(TEXT),
         holder_name=draw(TEXT),
@@ -713,6 +801,7 @@ def passport_claims(draw) -> PassportClaims:
         grade=draw(COUNT),
         issued_at=issued_at,
         expires_at=expires_at,
+        profile=profile,
     )
 
 
@@ -843,11 +932,33 @@ def test_the_documented_example_verifies_and_matches_our_encoding():
     assert token_from_url(url) == token
     assert key_id(public_key_from_jwk(jwk)) == jwk["kid"]
     claims = verify_token(token, {jwk["kid"]: public_key_from_jwk(jwk)})
-    assert claims == demo_claims()
+    assert claims == demo_claims(profile=DEMO_PROFILE)
     # Our encoder produces the same protected header and payload bytes for these claims.
     other = sign_token(claims, new_signing_key(), jwk["kid"])
     assert cbor2.loads(b32decode(other))[:3] == cbor2.loads(b32decode(token))[:3]
-    # The published example private key signs tokens the example JWK verifies.
+    # The published example private key signs tokens the example JWK verifies, and signing
+    # deterministically (RFC 6979) regenerates the documented token byte for byte.
     d = int(_doc_block("example-private-scalar"), 16)
     example_key = ec.derive_private_key(d, ec.SECP256R1())
     assert public_jwk(example_key.public_key(), jwk["kid"]) == jwk
+    assert sign_token(claims, example_key, jwk["kid"], deterministic=True) == token
+    assert verification_url("https://skills.example.kz", token) == url
+
+
+def test_documented_sizes_and_qr_versions_are_measured():
+    from passports.qr import qr_version
+
+    token = "".join(_doc_block("example-token").split())
+    url = _doc_block("example-url")
+    assert (len(b32decode(token)), len(token), len(url)) == (191, 306, 334)
+    assert [qr_version(url, level) for level in "LMQH"] == [10, 11, 13, 16]
+
+
+def test_deterministic_signing_repeats_and_random_signing_does_not(key, kid, keys):
+    claims = demo_claims(profile=DEMO_PROFILE)
+    first = sign_token(claims, key, kid, deterministic=True)
+    assert sign_token(claims, key, kid, deterministic=True) == first
+    assert sign_token(claims, key, kid) != sign_token(claims, key, kid)
+    assert verify_token(first, keys) == claims
+    signature = cbor2.loads(b32decode(first))[3]
+    assert int.from_bytes(signature[32:], "big") <= P256_ORDER // 2  # still low-S

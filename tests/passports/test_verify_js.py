@@ -47,6 +47,7 @@ def js_claims(claims: PassportClaims) -> dict:
         "grade": claims.grade,
         "issuedAt": claims.issued_at,
         "expiresAt": claims.expires_at,
+        "profile": None if claims.profile is None else list(claims.profile),
     }
 
 
@@ -204,9 +205,10 @@ TEXT = st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_s
     grade=st.integers(0, 2**53 - 1),
     issued_at=st.integers(0, 2**40),
     lifetime=st.none() | st.integers(1, 2**40),
+    profile=st.none() | st.lists(st.integers(0, 100), min_size=1, max_size=32).map(tuple),
 )
 def test_random_claims_decode_as_in_python(
-    page, key, kid, jwks, number, name, code, total, grade, issued_at, lifetime
+    page, key, kid, jwks, number, name, code, total, grade, issued_at, lifetime, profile
 ):
     claims = PassportClaims(
         number=number,
@@ -216,12 +218,29 @@ def test_random_claims_decode_as_in_python(
         grade=grade,
         issued_at=issued_at,
         expires_at=None if lifetime is None else issued_at + lifetime,
+        profile=profile,
     )
     token = sign_token(claims, key, kid)
     result = js_verify(page, token, jwks, now=0)
     assert verify_token(token, {kid: key.public_key()}, now=0) == claims
     assert result["ok"] is True, result
     assert result["claims"] == js_claims(claims)
+
+
+def test_the_skills_profile_decodes_and_old_tokens_have_none(page, key, kid, jwks):
+    with_profile = demo_claims(profile=token_tests.DEMO_PROFILE)
+    tokens = [sign_token(with_profile, key, kid), sign_token(demo_claims(), key, kid)]
+    new, old = js_verify_all(page, tokens, jwks)
+    assert new["ok"] and new["claims"]["profile"] == list(token_tests.DEMO_PROFILE)
+    assert old["ok"] and old["claims"]["profile"] is None
+    hand_built = token_tests.forge(
+        key,
+        kid,
+        payload=token_tests.claims_bytes(
+            token_tests.profile_entries(token_tests.canonical(list(token_tests.DEMO_PROFILE)))
+        ),
+    )
+    assert js_verify(page, hand_built, jwks)["claims"] == js_claims(with_profile)
 
 
 # --- anything else is refused -----------------------------------------------------------------
@@ -345,6 +364,17 @@ def test_text_changes_are_refused(page, token, jwks, change):
     assert (result["ok"], result["reason"]) == (False, "malformed")
 
 
+PROFILE_ENCODING_CASES = {
+    "profile: not shortest",
+    "profile: array length not shortest",
+    "profile: indefinite length",
+    "profile: float",
+    "profile: tagged",
+    "profile: true",
+    "profile: null",
+}
+
+
 def test_genuinely_signed_non_canonical_tokens_are_refused_like_python(page, key, kid, jwks):
     forged = token_tests.forged_tokens(key, kid)
     for token in forged.values():
@@ -359,6 +389,13 @@ def test_genuinely_signed_non_canonical_tokens_are_refused_like_python(page, key
     assert all(r["reason"] in {"malformed", "bad-signature", "bad-claims"} for r in results[1:])
     assert verdicts["signature: high S"]["reason"] == "bad-signature"
     assert verdicts["unprotected kid"]["reason"] == "malformed"
+    profile_cases = [case for case in verdicts if case.startswith("profile: ")]
+    assert len(profile_cases) >= 10
+    # what CBOR forbids here (non-shortest, indefinite, tags, floats, simple values) is
+    # caught by the reader; the rest by the claim rules
+    for case in profile_cases:
+        expected = "malformed" if case in PROFILE_ENCODING_CASES else "bad-claims"
+        assert verdicts[case]["reason"] == expected, case
 
 
 def test_unknown_kid_and_wrong_key_are_refused(page, token, kid):
