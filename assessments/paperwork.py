@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.i18n import format_date, format_datetime, format_number, localized
 from assessments import scoring
-from assessments.models import Enrolment, Exam, ExamStatus, MarkingScheme, SubCriterion
+from assessments.models import (
+    Enrolment,
+    Exam,
+    ExamStatus,
+    MarkingForm,
+    MarkingScheme,
+    SubCriterion,
+)
 from assessments.services import results as results_service
 
 FONT_FILES = {
@@ -420,6 +427,22 @@ def protocol_pdf(session: Session, exam: Exam) -> bytes:
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
+
+    notes = session.execute(
+        select(SubCriterion.code, MarkingForm.deductions_note)
+        .join(SubCriterion, MarkingForm.sub_criterion_id == SubCriterion.id)
+        .where(MarkingForm.exam_id == exam.id, MarkingForm.deductions_note != "")
+        .order_by(SubCriterion.code)
+    ).all()
+    if notes:
+        pdf.ln(3)
+        pdf.set_font("sans", "B", 10)
+        title = _("Deductions without a reason, acknowledged by the chief expert")
+        pdf.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("sans", "", 9)
+        for code, note in notes:
+            text = _("Form %(code)s: %(note)s", code=code, note=note)
+            pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
     pdf.ln(3)
     if pdf.will_page_break(26):

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exams.view": STAFF,
     "exams.manage": frozenset({"admin", "centre_manager"}),
     "exams.reopen": frozenset({"admin"}),
+    "exams.early_marking": frozenset({"admin"}),
     "marks.enter": frozenset({"chief_expert", "expert"}),
     "forms.lock": frozenset({"chief_expert"}),
     "results.view": frozenset({"admin", "centre_manager", "chief_expert"}),

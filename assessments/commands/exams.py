@@ -28,6 +28,7 @@ from assessments.models import (
 )
 from assessments.personal_data import iin_lookup_hash
 from assessments.services import exams as service
+from assessments.services.marks.errors import DeductionsUnexplained
 from assessments.tabular import Rejected
 
 exams_cli = AppGroup("exams", help="Plan demonstration exams and run them to finalisation.")
@@ -187,11 +188,24 @@ def attendance(exam_id, iin, status, reason):
 
 @exams_cli.command("finalise")
 @click.argument("exam_id", metavar="EXAM", type=int)
-def finalise(exam_id):
+@click.option(
+    "--note",
+    default="",
+    help="Acknowledge deductions without a reason in forms still open (stored and audited).",
+)
+def finalise(exam_id, note):
     """Lock every form and store the results, or list what is incomplete and exit 1."""
     exam = _load_exam(exam_id)
     try:
-        run_write(db.session, lambda: service.finalise(db.session, exam, None))
+        run_write(
+            db.session, lambda: service.finalise(db.session, exam, None, acknowledgement=note)
+        )
+    except DeductionsUnexplained as exc:
+        click.echo(f"exam {exam_id} cannot be finalised: {exc}", err=True)
+        for item in exc.items:
+            click.echo(str(item))
+        click.echo("write the reasons in the forms, or acknowledge them with --note", err=True)
+        raise SystemExit(1) from exc
     except service.ExamIncomplete as exc:
         click.echo(f"exam {exam_id} cannot be finalised: {exc}", err=True)
         for line in exc.lines():

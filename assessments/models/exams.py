@@ -73,17 +73,29 @@ class Exam(db.Model):
     audit_count: Mapped[int | None]
     finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # an administrator's override: marks may be saved before the first day (set → allowed)
+    early_marking_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    early_marking_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    early_marking_reason: Mapped[str] = mapped_column(Text, default="")
 
     centre: Mapped[Centre] = relationship(lazy="joined")
     competence: Mapped[Competence] = relationship(lazy="joined")
     scheme: Mapped[MarkingScheme] = relationship(lazy="joined")
-    chief_expert: Mapped[User | None] = relationship(lazy="joined")
+    chief_expert: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[chief_expert_id])
+    early_marking_by: Mapped[User | None] = relationship(foreign_keys=[early_marking_by_id])
     experts: Mapped[list[ExamExpert]] = relationship(
         back_populates="exam", cascade="all, delete-orphan"
     )
     enrolments: Mapped[list[Enrolment]] = relationship(
         back_populates="exam", cascade="all, delete-orphan"
     )
+
+    @property
+    def early_marking(self) -> bool:
+        """Whether an administrator allowed marks before the first day."""
+        return self.early_marking_at is not None
 
 
 class ExamExpert(db.Model):
@@ -184,6 +196,8 @@ class MarkingForm(db.Model):
     seats: Mapped[dict] = mapped_column(JSON, default=dict)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # the chief's note acknowledging deductions without a reason when the form was locked
+    deductions_note: Mapped[str] = mapped_column(Text, default="")
 
     sub_criterion: Mapped[SubCriterion] = relationship(lazy="joined")
 

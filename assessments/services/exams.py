@@ -42,7 +42,7 @@ from assessments.personal_data import iin_lookup_hash
 from assessments.services import audit, results
 from assessments.services.candidates.scope import ADMIN_SCOPE, Scope
 from assessments.services.marks import rules
-from assessments.services.marks.completeness import completeness, lock_forms
+from assessments.services.marks.completeness import acknowledge_deductions, completeness, lock_forms
 from assessments.services.marks.errors import MarkingError
 from assessments.tabular import Problem, Rejected, Row, read_table
 
@@ -510,6 +510,7 @@ def finalise(
     *,
     today: date | None = None,
     early: bool = False,
+    acknowledgement: str = "",
 ) -> Exam:
     """Lock every form, store the results and record the audit chain head.
 
@@ -521,8 +522,10 @@ def finalise(
     under the exam row lock that queues mark writers, so nothing changes between the check
     and the locking of the forms; nobody is left merely "registered" (each was recorded
     present or not); at least one candidate is present; the chief expert of
-    the exam (``user`` None: the server's command line) finalises; the finalisation itself
-    is the last audited entry before the head is recorded.
+    the exam (``user`` None: the server's command line) finalises; deductions without a
+    reason in forms still open refuse it unless an ``acknowledgement`` note is written
+    (``completeness.acknowledge_deductions``: ``DeductionsUnexplained``); the finalisation
+    itself is the last audited entry before the head is recorded.
     """
     if lock_exam(session, exam.id) == ExamStatus.FINALISED or exam.status == ExamStatus.FINALISED:
         raise ExamError(N_("The exam is already finalised."), "status")
@@ -544,7 +547,9 @@ def finalise(
         rules.check_chief(user, exam, allow_system=True)
     except MarkingError as exc:
         raise ExamError(exc.message, exc.field, **exc.params) from exc
-    lock_forms(session, exam, marking_forms(session, exam), user)
+    forms = marking_forms(session, exam)
+    acknowledge_deductions(session, exam, forms, user, acknowledgement)
+    lock_forms(session, exam, forms, user)
     try:
         results.compute_results(session, exam)
     except results.ResultsError as exc:

@@ -38,10 +38,12 @@ from assessments.models import (
     ExamStatus,
     MarkingScheme,
 )
+from assessments.services import early_marking
 from assessments.services import exam_overview as overview
 from assessments.services import exams as service
 from assessments.services.candidates.scope import Scope
 from assessments.services.marks.completeness import unexplained_deductions
+from assessments.services.marks.errors import DeductionsUnexplained
 from assessments.tabular import Rejected
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
@@ -98,11 +100,22 @@ class AttendanceForm(FlaskForm):
 
 class FinaliseForm(FlaskForm):
     early = BooleanField(_l("The exam is over: finalise it before its last day"))
+    acknowledgement = TextAreaField(
+        _l("Note acknowledging the deductions without a reason"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Stored with each form it covers and kept in the audit log."),
+    )
 
 
 class ReopenForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for reopening"), validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+class EarlyMarkingForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (kept in the audit log)"), validators=[DataRequired(), Length(max=2000)]
     )
 
 
@@ -184,6 +197,8 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         "can_attendance": _can_record_attendance(exam) and not finalised,
         "can_finalise": access.is_chief(current_user, exam) and not finalised,
         "can_reopen": has_permission(current_user, "exams.reopen") and finalised,
+        "can_early_marking": has_permission(current_user, "exams.early_marking") and not finalised,
+        "before_start": local_today() < exam.start_date,
         "attendance_form": AttendanceForm(formdata=None),
         "finalise_form": FinaliseForm(formdata=None),
         **extra,
@@ -194,6 +209,8 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         context["enrol_form"] = EnrolForm(formdata=None)
     if context.get("reopen_form") is None:
         context["reopen_form"] = ReopenForm(formdata=None)
+    if context.get("early_marking_form") is None:
+        context["early_marking_form"] = EarlyMarkingForm(formdata=None)
     return render_template("exams/detail.html", **context), status
 
 
@@ -439,15 +456,8 @@ def _name(candidate: Candidate) -> str:
     return f"{candidate.last_name} {candidate.first_name}"
 
 
-@bp.get("/<int:exam_id>/finalise")
-@requires("forms.lock")
-def confirm_finalise(exam_id: int):
+def _confirm_finalise_page(exam: Exam, finalise_form: FinaliseForm, status: int = 200):
     """Say what finalising does (and what still blocks it) and ask the chief to confirm."""
-    exam = _exam_or_abort(exam_id)
-    if not access.is_chief(current_user, exam):
-        abort(403)
-    if exam.status == ExamStatus.FINALISED:
-        return redirect(url_for("exams.detail", exam_id=exam.id))
     forms = service.marking_forms(db.session, exam)
     open_codes = {f.sub_criterion.code for f in forms if not f.locked}
     unexplained = [
@@ -463,9 +473,21 @@ def confirm_finalise(exam_id: int):
         open_forms=[f for f in forms if not f.locked],
         present=len(service.present_enrolments(exam)),
         incomplete=_group_incomplete(service.completeness(db.session, exam)),
-        finalise_form=FinaliseForm(formdata=None),
+        finalise_form=finalise_form,
         early=local_today() < exam.end_date,
-    )
+    ), status
+
+
+@bp.get("/<int:exam_id>/finalise")
+@requires("forms.lock")
+def confirm_finalise(exam_id: int):
+    """Ask the chief expert to confirm finalising, saying what it does."""
+    exam = _exam_or_abort(exam_id)
+    if not access.is_chief(current_user, exam):
+        abort(403)
+    if exam.status == ExamStatus.FINALISED:
+        return redirect(url_for("exams.detail", exam_id=exam.id))
+    return _confirm_finalise_page(exam, FinaliseForm(formdata=None))
 
 
 @bp.post("/<int:exam_id>/finalise")
@@ -476,17 +498,25 @@ def finalise(exam_id: int):
         abort(403)
     form = FinaliseForm()
     if not form.validate_on_submit():
+        if form.acknowledgement.errors:
+            return _confirm_finalise_page(exam, form, 422)
         abort(400)
+    today, early = local_today(), bool(form.early.data)
+    note = form.acknowledgement.data or ""
     try:
-        today, early = local_today(), bool(form.early.data)
         run_write(
             db.session,
-            lambda: service.finalise(db.session, exam, current_user, today=today, early=early),
+            lambda: service.finalise(
+                db.session, exam, current_user, today=today, early=early, acknowledgement=note
+            ),
         )
     except service.ExamIncomplete as exc:
         return _detail(
             exam, 409, incomplete=_group_incomplete(exc.items), finalise_error=exc.translated()
         )
+    except DeductionsUnexplained as exc:
+        form.acknowledgement.errors = [*form.acknowledgement.errors, exc.translated()]
+        return _confirm_finalise_page(exam, form, 422)
     except service.ExamError as exc:
         flash(exc.translated(), "error")
         if exc.field == "early":
@@ -529,3 +559,28 @@ def reopen(exam_id: int):
             flash(_("The exam is reopened for correction."), "success")
             return redirect(url_for("exams.detail", exam_id=exam.id))
     return _detail(exam, 422, reopen_form=form)
+
+
+@bp.post("/<int:exam_id>/early-marking")
+@requires("exams.early_marking")
+def set_early_marking(exam_id: int):
+    """Allow marks before the first day, or withdraw that (``allow`` = 1 or 0), with a reason."""
+    exam = _exam_or_abort(exam_id)
+    form = EarlyMarkingForm()
+    allow = request.form.get("allow") == "1"
+    if form.validate_on_submit():
+        reason = form.reason.data
+        change = (
+            early_marking.allow_early_marking if allow else early_marking.withdraw_early_marking
+        )
+        try:
+            run_write(db.session, lambda: change(db.session, exam, current_user, reason))
+        except service.ExamError as exc:
+            form.reason.errors = [*form.reason.errors, exc.translated()]
+        else:
+            if allow:
+                flash(_("Marks can now be saved before the exam's first day."), "success")
+            else:
+                flash(_("Marks wait for the exam's first day again."), "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id) + "#early-marking")
+    return _detail(exam, 422, early_marking_form=form)

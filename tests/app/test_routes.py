@@ -84,6 +84,7 @@ EXPECTED: dict[str, object] = {
     "exams.finalise": CHIEF,
     "exams.confirm_finalise": CHIEF,
     "exams.reopen": ADMIN,
+    "exams.set_early_marking": ADMIN,
     "marking.form": ALL,  # then only exams the user may see; marks only by its experts
     "marking.lock": CHIEF,
     "marking.confirm_lock": CHIEF,

@@ -19,6 +19,7 @@ from assessments.models import (
     Enrolment,
     Exam,
     ExamStatus,
+    Mark,
     MarkingForm,
     MarkingScheme,
     Result,
@@ -507,6 +508,7 @@ def _fill(session, exam, enrolment, *, skip=(), judge_scores=(2, 2, 2)):
                 value=value,
                 user=None,
                 expected_version=None,
+                reason="" if seat else "1.5 of the maximum: written on the paper form",
             )
 
 
@@ -726,6 +728,24 @@ def test_cli_assign_finalise_and_reopen(app, session, world, enrolled):
         select(AuditEntry).where(AuditEntry.exam_id == exam.id).order_by(AuditEntry.seq.desc())
     ).first()
     assert (entry.action, entry.reason, entry.actor) == ("reopen", "Түзету", "system")
+
+
+def test_cli_finalise_needs_a_note_for_deductions_without_a_reason(app, session, world, enrolled):
+    exam, by_name = enrolled
+    for enrolment in by_name.values():
+        _fill(session, exam, enrolment)
+    mark = session.scalars(select(Mark).where(Mark.exam_id == exam.id, Mark.seat == 0)).first()
+    mark.reason = ""  # a deduction typed without its reason
+    session.flush()
+    result = run(app, "exams", "finalise", str(exam.id))
+    assert result.exit_code == 1
+    assert "deduction without a reason" in result.stdout
+    assert "--note" in result.stderr
+    assert session.get(service.Exam, exam.id).status != "finalised"
+    result = run(app, "exams", "finalise", str(exam.id), "--note", "Paper form: checked")
+    assert result.exit_code == 0, result.stderr
+    actions = [(e.action, e.reason) for e in audit.entries(session, exam.id)]
+    assert ("form.deductions_acknowledged", "Paper form: checked") in actions
 
 
 def test_cli_list_json(app, session, world):

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from assessments.models import Aspect, Mark
-from assessments.services.marks import bulk_import, entry
+from assessments.services import audit, early_marking
+from assessments.services.marks import bulk_import, entry, rules
 from assessments.services.marks.errors import NotStarted
 from tests.assessments.marking_setup import build_exam
 
@@ -122,3 +123,88 @@ def test_the_rule_in_the_services(session, setup):
         None,
     )
     assert summary.created == 1
+
+
+# --- an administrator's override: marks before the first day, for one exam -------------
+
+
+def allow(client, setup, reason="Rehearsal day approved by the department", allow="1"):
+    return client.post(
+        f"/exams/{setup.exam.id}/early-marking", data={"allow": allow, "reason": reason}
+    )
+
+
+def test_an_administrator_allows_marks_before_the_first_day_with_a_reason_audited(
+    sign_in, client, session, setup, clock
+):
+    clock(EVE)
+    admin = sign_in("admin", name="Әкімші Дана")
+    refused = allow(client, setup, reason="  ")
+    assert refused.status_code == 422
+    assert setup.exam.early_marking is False
+    assert allow(client, setup).status_code == 302
+    session.refresh(setup.exam)
+    assert setup.exam.early_marking_by_id == admin.id
+    page = client.get(f"/exams/{setup.exam.id}").get_data(as_text=True)
+    assert "early-marking-note" in page and "Әкімші Дана" in page
+    assert "Rehearsal day approved by the department" in page
+    entry_ = audit.entries(session, setup.exam.id)[-1]
+    assert (entry_.action, entry_.old_value, entry_.new_value, entry_.actor) == (
+        "exam.early_marking",
+        "off",
+        "on",
+        admin.email,
+    )
+    assert entry_.reason == "Rehearsal day approved by the department"
+
+    # while it stands, the grid (API) and the imports accept marks on the eve
+    sign_in(setup.experts[0])
+    assert put(client, setup).status_code == 200
+    form_page = client.get(
+        f"/exams/{setup.exam.id}/forms/{setup.forms['A1'].sub_criterion_id}"
+    ).get_data(as_text=True)
+    assert "Әкімші Дана" in form_page
+    sign_in(setup.chief)
+    number = setup.enrolments[1].candidate_number
+    rows = [{"candidate": number, "aspect": "A1.1", "judge": None, "score": 1}]
+    url = f"/api/v1/exams/{setup.exam.id}/marks/import"
+    assert client.post(url, json=rows, headers=XHR).status_code == 200
+
+    # withdrawn: the eve refuses again; the marks saved meanwhile stay
+    sign_in(admin)
+    assert allow(client, setup, reason="The rehearsal is over", allow="0").status_code == 302
+    session.refresh(setup.exam)
+    assert setup.exam.early_marking is False
+    assert audit.entries(session, setup.exam.id)[-1].new_value == "off"
+    sign_in(setup.experts[0])
+    body = {
+        "enrolment_id": setup.enrolments[2].id,
+        "aspect": "A1.1",
+        "seat": 0,
+        "value": "1",
+        "expected_version": None,
+    }
+    refused = client.put(f"/api/v1/exams/{setup.exam.id}/marks", json=body, headers=XHR)
+    assert refused.json["code"] == "not_started"
+    assert len(session.scalars(select(Mark)).all()) == 2
+
+
+@pytest.mark.parametrize("role", ["centre_manager", "chief_expert", "expert"])
+def test_only_administrators_set_the_override(sign_in, client, session, setup, role):
+    sign_in(role, centre_id=setup.centre.id)
+    assert allow(client, setup).status_code == 403
+    session.refresh(setup.exam)
+    assert setup.exam.early_marking is False
+
+
+def test_the_override_in_the_services(session, setup):
+    exam, chief = setup.exam, setup.chief
+    with pytest.raises(early_marking.NotAllowed):
+        early_marking.allow_early_marking(session, exam, chief, "why not")
+    with pytest.raises(early_marking.ExamError):
+        early_marking.allow_early_marking(session, exam, None, "")
+    early_marking.allow_early_marking(session, exam, None, "Paper marks of a rehearsal")
+    rules.check_started(exam, date(2026, 5, 1))  # no refusal while the override stands
+    early_marking.withdraw_early_marking(session, exam, None, "Done")
+    with pytest.raises(NotStarted):
+        rules.check_started(exam, date(2026, 5, 1))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assessments.services.marks import progress, seats
+from assessments import paperwork
+from assessments.services import audit, exams
+from assessments.services.marks import errors, progress, seats
 from tests.assessments.marking_setup import build_exam
 from tests.assessments.test_marks_pages import fill
+from tests.assessments.test_paperwork import pdf_text
 from tests.factories import UserFactory
 
 
@@ -125,3 +128,63 @@ def test_finalising_warns_of_deductions_without_a_reason_in_open_forms(
         data={"acknowledgement": "Checked"},
     )
     assert 'id="finalise-deductions"' not in client.get(url).get_data(as_text=True)
+
+
+def test_finalising_refuses_deductions_without_a_reason_until_the_chief_writes_a_note(
+    sign_in, client, session, setup
+):
+    fill(session, setup, "A1")
+    fill(session, setup, "A2", measurement="0")  # three deductions, no reason
+    sign_in(setup.chief)
+    url = f"/exams/{setup.exam.id}/finalise"
+    assert 'name="acknowledgement"' in client.get(url).get_data(as_text=True)
+    for note in ("", "   "):
+        refused = client.post(url, data={"acknowledgement": note})
+        assert refused.status_code == 422
+        body = refused.get_data(as_text=True)
+        assert "Deductions without a reason: 3." in body
+        assert 'class="error-summary"' in body
+        session.refresh(setup.exam)
+        assert setup.exam.status != "finalised"
+        assert not setup.forms["A1"].locked and not setup.forms["A2"].locked
+    note = "Unfinished edges on three pieces, seen by me"
+    assert client.post(url, data={"acknowledgement": note}).status_code == 302
+    session.refresh(setup.exam)
+    assert setup.exam.status == "finalised"
+    session.refresh(setup.forms["A1"])
+    session.refresh(setup.forms["A2"])
+    assert setup.forms["A2"].deductions_note == note
+    assert setup.forms["A1"].deductions_note == ""  # nothing to acknowledge there
+    actions = [(e.action, e.target, e.reason) for e in audit.entries(session, setup.exam.id)]
+    assert ("form.deductions_acknowledged", "form:A2", note) in actions
+    assert not any(a == "form.deductions_acknowledged" and t == "form:A1" for a, t, _ in actions)
+
+    # the progress view shows the note; acknowledged deductions no longer need action
+    shown = client.get(page(setup, "deduction")).get_data(as_text=True)
+    assert 'id="acknowledged-A2"' in shown and note in shown
+    statuses = by_code(progress.exam_progress(session, setup.exam))
+    assert statuses["A2"].count("deduction") == 3
+    assert not statuses["A2"].needs_action
+    assert 'id="form-A2"' not in client.get(page(setup, "action")).get_data(as_text=True)
+
+
+def test_the_protocol_prints_the_chiefs_note(session, setup):
+    fill(session, setup, "A1")
+    fill(session, setup, "A2", measurement="0")
+    note = "Unfinished edges, seen by me"
+    exams.finalise(session, setup.exam, setup.chief, acknowledgement=note)
+    text = " ".join(pdf_text(paperwork.protocol_pdf(session, setup.exam)).split())
+    assert "Deductions without a reason, acknowledged by the chief expert" in text
+    assert f"Form A2: {note}" in text
+
+
+def test_finalising_without_deductions_needs_no_note(session, setup):
+    fill(session, setup, "A1")
+    fill(session, setup, "A2")
+    exams.finalise(session, setup.exam, setup.chief)
+    assert setup.exam.status == "finalised"
+    with pytest.raises(errors.DeductionsUnexplained):
+        other = build_exam(session, serial=200)
+        fill(session, other, "A1")
+        fill(session, other, "A2", measurement="0")
+        exams.finalise(session, other.exam, None)  # the command line too

@@ -66,7 +66,9 @@ class Incomplete:
 
     def __str__(self) -> str:
         name = f"{self.candidate.last_name} {self.candidate.first_name}"
-        what = "missing" if self.kind == "missing" else "needs re-scoring"
+        what = {"missing": "missing", "deduction": "deduction without a reason"}.get(
+            self.kind, "needs re-scoring"
+        )
         if self.kind == "missing" and self.seats:
             what += " (judge " + ", ".join(str(s) for s in self.seats) + ")"
         return f"{name} (ws {self.enrolment.workstation}): {self.address}: {what}"

@@ -15,6 +15,7 @@ from assessments.models import Aspect, Criterion, Exam, Mark, MarkingForm, SubCr
 from assessments.services import audit
 from assessments.services.marks import rules
 from assessments.services.marks.cells import Incomplete, present_enrolments
+from assessments.services.marks.errors import DeductionsUnexplained
 
 
 def completeness(
@@ -118,3 +119,40 @@ def unexplained_deductions(
         for enrolment in present_enrolments(session, exam)
         for address in flagged.get(enrolment.id, [])
     ]
+
+
+def acknowledge_deductions(
+    session: Session, exam: Exam, forms: list[MarkingForm], user: User | None, note: str
+) -> None:
+    """Check the deductions without a reason in the open ``forms`` about to be locked.
+
+    Rule: any ``unexplained_deductions`` there refuse the locking (``DeductionsUnexplained``)
+    unless the chief expert writes a ``note`` acknowledging them; the note is stored on
+    each form holding such deductions (``deductions_note``, shown in the progress view and
+    the protocol) and audited as ``form.deductions_acknowledged`` with the cells it covers.
+    An open form without them keeps no note. The caller holds the exam row lock.
+    """
+    open_forms = {f.sub_criterion.code: f for f in forms if not f.locked}
+    if not open_forms:
+        return
+    found: dict[str, list[Incomplete]] = {}
+    for item in unexplained_deductions(session, exam):
+        code = item.address.split(".", 1)[0]
+        if code in open_forms:
+            found.setdefault(code, []).append(item)
+    note = (note or "").strip()
+    if found and not note:
+        raise DeductionsUnexplained([item for items in found.values() for item in items])
+    for code, form in open_forms.items():
+        items = found.get(code)
+        form.deductions_note = note if items else ""
+        if items:
+            audit.append(
+                session,
+                exam,
+                user,
+                "form.deductions_acknowledged",
+                target=f"form:{code}",
+                reason=note,
+                old=", ".join(f"enrolment:{i.enrolment.id}/{i.address}" for i in items),
+            )

@@ -54,8 +54,14 @@ class FormStatus:
         return [p for p in self.problems if p.kind == kind]
 
     @property
+    def acknowledged(self) -> str:
+        """The chief's note on this locked form's deductions without a reason, or ""."""
+        return self.form.deductions_note if self.form.locked else ""
+
+    @property
     def needs_action(self) -> bool:
-        return bool(self.problems)
+        """Whether anything is left to do: acknowledged deductions of a locked form are not."""
+        return any(p.kind != "deduction" or not self.acknowledged for p in self.problems)
 
 
 def exam_progress(session: Session, exam: Exam) -> list[FormStatus]:

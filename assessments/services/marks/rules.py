@@ -242,9 +242,10 @@ def check_open(exam: Exam, status: str | None, form: MarkingForm | None, code: s
 def check_started(exam: Exam, today: date | None) -> None:
     """Refuse marks before the exam's first day; ``today`` is the date in the exams' time
     zone (Asia/Almaty), from the application's clock. None: the server's command line,
-    which the operator may use to load marks recorded on paper at any time.
+    which the operator may use to load marks recorded on paper at any time. An
+    administrator's override for the exam (``exam.early_marking``) lifts the rule.
     """
-    if today is not None and today < exam.start_date:
+    if today is not None and today < exam.start_date and not exam.early_marking:
         raise NotStarted(
             N_("The exam starts on %(day)s; marks can be saved from that day."),
             "date",

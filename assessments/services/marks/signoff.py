@@ -15,11 +15,11 @@ from assessments.services import audit, exams
 from assessments.services.marks import rules
 from assessments.services.marks.cells import exam_of
 from assessments.services.marks.completeness import (
+    acknowledge_deductions,
     completeness,
     lock_forms,
-    unexplained_deductions,
 )
-from assessments.services.marks.errors import DeductionsUnexplained, FormIncomplete, MarkInvalid
+from assessments.services.marks.errors import FormIncomplete, MarkInvalid
 
 
 def lock_form(
@@ -31,7 +31,8 @@ def lock_form(
     while any present candidate's cell is missing or needs re-scoring (``FormIncomplete``
     lists them). Deductions without a reason (``unexplained_deductions``) refuse it too
     (``DeductionsUnexplained``) unless the chief writes an ``acknowledgement`` note,
-    which the audit log keeps with the cells it covers. Locking a locked form changes
+    stored on the form and audited with the cells it covers
+    (``completeness.acknowledge_deductions``). Locking a locked form changes
     nothing.
     """
     exam = exam_of(session, form)
@@ -44,20 +45,7 @@ def lock_form(
     items = completeness(session, exam, form.sub_criterion_id)
     if items:
         raise FormIncomplete(items)
-    deductions = unexplained_deductions(session, exam, form.sub_criterion_id)
-    acknowledgement = (acknowledgement or "").strip()
-    if deductions and not acknowledgement:
-        raise DeductionsUnexplained(deductions)
-    if deductions:
-        audit.append(
-            session,
-            exam,
-            user,
-            "form.deductions_acknowledged",
-            target=f"form:{form.sub_criterion.code}",
-            reason=acknowledgement,
-            old=", ".join(f"enrolment:{i.enrolment.id}/{i.address}" for i in deductions),
-        )
+    acknowledge_deductions(session, exam, [form], user, acknowledgement)
     lock_forms(session, exam, [form], user)
     return form
 
