@@ -51,11 +51,15 @@ class DatabaseInteger(IntegerConverter):
 
 
 def register_observability(app: Flask) -> None:
-    """Request log, request ids and /metrics; first, so its hook sees the final response."""
-    from app import metrics, observability
+    """Request log, request ids and /metrics; first, so its hook sees the final response.
+
+    Compression comes next: its hook runs after every other one has set the body.
+    """
+    from app import compression, metrics, observability
 
     observability.init_app(app)
     metrics.init_app(app)
+    compression.init_app(app)
 
 
 def register_database(app: Flask) -> None:

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask, current_app
 
 KEY_CACHE = "passport_public_keys"  # the app's verification keys, by kid (app.extensions)
+LIST_CACHE = "passport_status_lists"  # the app's last signed status lists, by purpose
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class PassportSettings:
     """What issuing, signing and verifying passports depend on.
 
     ``key_cache`` is the app's per-process cache of verification keys (kid → public key);
-    the keys service fills and reads it in place.
+    the keys service fills and reads it in place. ``list_cache`` is the app's per-process
+    cache of the last signed status list of each purpose (the status service's).
     """
 
     key_encryption_secret: str
@@ -31,10 +33,14 @@ class PassportSettings:
     key_cache: dict[str, ec.EllipticCurvePublicKey] = field(
         default_factory=dict, compare=False, repr=False
     )
+    list_cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_config(
-        cls, config: Mapping[str, Any], key_cache: dict | None = None
+        cls,
+        config: Mapping[str, Any],
+        key_cache: dict | None = None,
+        list_cache: dict | None = None,
     ) -> PassportSettings:
         return cls(
             key_encryption_secret=config["KEY_ENCRYPTION_SECRET"],
@@ -48,12 +54,17 @@ class PassportSettings:
             validity_years=int(config["PASSPORT_VALIDITY_YEARS"]),
             status_list_max_age=timedelta(hours=config["STATUS_LIST_MAX_AGE_HOURS"]),
             key_cache=key_cache if key_cache is not None else {},
+            list_cache=list_cache if list_cache is not None else {},
         )
 
     @classmethod
     def for_app(cls, app: Flask) -> PassportSettings:
-        """The settings of ``app`` now, sharing its key cache."""
-        return cls.from_config(app.config, app.extensions.setdefault(KEY_CACHE, {}))
+        """The settings of ``app`` now, sharing its key and status-list caches."""
+        return cls.from_config(
+            app.config,
+            app.extensions.setdefault(KEY_CACHE, {}),
+            app.extensions.setdefault(LIST_CACHE, {}),
+        )
 
 
 def current_settings() -> PassportSettings:

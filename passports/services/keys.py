@@ -224,5 +224,7 @@ def cached_public_keys(
 
 
 def clear_cache(settings: PassportSettings) -> None:
-    """Forget the cached verification keys (tests, and after restoring a database)."""
+    """Forget the cached verification keys and the status lists they signed (tests, and
+    after restoring a database)."""
     settings.key_cache.clear()
+    settings.list_cache.clear()

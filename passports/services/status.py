@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from passports import jws
 from passports import status_list as bitstring
-from passports.models import Passport
+from passports.models import Passport, SigningKey
 from passports.services import PassportError, keys
 from passports.settings import PassportSettings
 
@@ -55,15 +56,24 @@ def entries(session: Session) -> dict[int, str]:
 
 
 def credential(
-    session: Session, settings: PassportSettings, purpose: str, now: datetime | None = None
+    session: Session,
+    settings: PassportSettings,
+    purpose: str,
+    now: datetime | None = None,
+    listed: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
-    """The unsigned BitstringStatusListCredential for ``purpose`` (revocation or message)."""
+    """The unsigned BitstringStatusListCredential for ``purpose`` (revocation or message).
+
+    ``listed`` is ``entries(session)`` when the caller has read it already.
+    """
     if purpose not in bitstring.PURPOSES:
         raise PassportError("unknown_purpose", purpose=purpose)
     size = bitstring.PURPOSES[purpose]
+    if listed is None:
+        listed = entries(session)
     values = {
         index: (1 if purpose == "revocation" else bitstring.STATUS_VALUES[status])
-        for index, status in entries(session).items()
+        for index, status in listed.items()
     }
     moment = now or utcnow()
     url = list_url(settings, purpose)
@@ -92,12 +102,16 @@ def credential(
 
 
 def signed_list(
-    session: Session, settings: PassportSettings, purpose: str, now: datetime | None = None
+    session: Session,
+    settings: PassportSettings,
+    purpose: str,
+    now: datetime | None = None,
+    listed: Mapping[int, str] | None = None,
 ) -> str:
-    """The status list credential secured as a VC-JWT (ES256, the active key)."""
+    """The status list credential secured as a VC-JWT (ES256, the active key), signed now."""
     signer = keys.signer(session, settings)
     moment = now or utcnow()
-    payload = credential(session, settings, purpose, moment)
+    payload = credential(session, settings, purpose, moment, listed)
     payload.update(
         iss=payload["issuer"],
         iat=int(moment.timestamp()),
@@ -106,6 +120,51 @@ def signed_list(
     )
     header = {"kid": signer.kid, "typ": "vc+jwt", "cty": "vc"}
     return jws.sign(header, payload, signer.private_key)
+
+
+RESIGN_AFTER = timedelta(milliseconds=TTL_MS)
+
+
+@dataclass(frozen=True)
+class _SignedList:
+    """A list as it was signed, and what it was signed from."""
+
+    text: str
+    signed_at: datetime
+    basis: tuple
+
+
+def current_list(
+    session: Session, settings: PassportSettings, purpose: str, now: datetime | None = None
+) -> str:
+    """The signed status list to publish now (the URL, the QR page's embedded copy).
+
+    Rule: the list signed earlier is served again while it tells the truth: the same
+    passports are revoked and superseded, the same key is the signing key, and it is
+    younger than its own ``ttl`` (5 minutes); otherwise a list is signed now and kept for
+    the next request (in ``settings.list_cache``, per process). The records are read on
+    every call (one query), so a revocation shows in the next list served.
+    """
+    if purpose not in bitstring.PURPOSES:
+        raise PassportError("unknown_purpose", purpose=purpose)
+    moment = now or utcnow()
+    listed = entries(session)
+    kid = session.scalar(
+        select(SigningKey.kid)
+        .where(SigningKey.active.is_(True), SigningKey.alg == keys.ES256)
+        .order_by(SigningKey.id.desc())
+    )
+    basis = (kid, tuple(sorted(listed.items())))
+    kept = settings.list_cache.get(purpose)
+    if (
+        isinstance(kept, _SignedList)
+        and kept.basis == basis
+        and timedelta(0) <= moment - kept.signed_at < RESIGN_AFTER
+    ):
+        return kept.text
+    text = signed_list(session, settings, purpose, moment, listed)
+    settings.list_cache[purpose] = _SignedList(text, moment, basis)
+    return text
 
 
 def read_list(

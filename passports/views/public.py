@@ -17,15 +17,24 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded, RequestLimit
+from flask_login import current_user
 
 from app import metrics
 from app.auth.permissions import public
+from app.compression import compress_public
 from app.errors import render_error
 from app.extensions import db, limiter
 from assessments import scoring
 from passports.forms import CheckForm
 from passports.messages import VERIFY_PAGE_TEXTS
-from passports.services import PassportError, ShareLinkOff, keys, status, verification
+from passports.services import (
+    PassportError,
+    ShareLinkOff,
+    keys,
+    status,
+    verification,
+    verify_data,
+)
 from passports.settings import current_settings
 from passports.views.common import decimal_text, no_store, passport_context
 
@@ -47,13 +56,27 @@ def _check_limit() -> str:
 @bp.get("/v")
 @public
 def verify_page():
-    """The page a QR code opens; the token is in the fragment, never sent here."""
+    """The page a QR code opens; the token is in the fragment, never sent here.
+
+    The page embeds the keys and the signed status list (``#verify-data``), so that its
+    verdict waits for no request but the live status from the API.
+    """
     texts = {key: str(value) for key, value in VERIFY_PAGE_TEXTS.items()}
+    data = verify_data.embedded_data(db.session, current_settings())
     response = Response(
-        render_template("passports/verify.html", texts=texts, top_grade=scoring.TOP_GRADE)
+        render_template(
+            "passports/verify.html",
+            texts=texts,
+            top_grade=scoring.TOP_GRADE,
+            verify_data=data,
+        )
     )
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Vary"] = "Cookie, Accept-Language"
+    if not current_user.is_authenticated:
+        # a visitor's page holds no secret (a signed-in user's holds the sign-out form's
+        # CSRF token beside the query string it repeats in the language links)
+        compress_public(response)
     return response
 
 
@@ -90,7 +113,7 @@ def status_list(purpose: str):
     if purpose not in ("revocation", "message"):
         abort(404)
     try:
-        text = status.signed_list(db.session, current_settings(), purpose)
+        text = status.current_list(db.session, current_settings(), purpose)
     except PassportError:
         abort(503)
     response = Response(text, mimetype="application/vc+jwt")
