@@ -17,6 +17,7 @@ from passports import verifier
 from passports.models import Passport
 from passports.services import PassportError, exports, issuance, keys, status, verification
 from passports.settings import current_settings
+from passports.trust_cli import trust_cli
 
 keys_cli = AppGroup(
     "keys", help="The issuer's signing keys (ES256 for passports, RS256 for Open Badges)."
@@ -311,3 +312,4 @@ def links(exam_id, output):
 def register(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(passports_cli)
+    app.cli.add_command(trust_cli)

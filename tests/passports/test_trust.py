@@ -478,3 +478,40 @@ def test_the_anchor_key_refuses_a_wrong_passphrase_and_plain_keys(tmp_path):
         trust.load_anchor_key(plain, b"pass")
     with pytest.raises(trust.AnchorKeyError, match="cannot read"):
         trust.load_anchor_key(tmp_path / "missing.pem", b"pass")
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+def test_draft_operations_keep_the_format_and_leave_the_input_unchanged():
+    draft = trust.new_draft("KZ")
+    entry = trust.key_entry(
+        public_jwk(ISSUER.public_key(), ISSUER_KID),
+        issuer_id="kz-astana-cc-01",
+        issuer_name={"kk": "а", "ru": "б", "en": "c"},
+        status_list=None,
+        competences=["17"],
+        valid_from=ISSUED,
+        valid_to=ISSUED + 10 * DAY,
+    )
+    added = trust.add_keys(draft, [entry])
+    assert draft["keys"] == [] and added["keys"][0]["kid"] == ISSUER_KID
+    # retiring never extends the validity it had
+    retired = trust.retire_key(added, ISSUER_KID, ISSUED + 20 * DAY)
+    assert retired["keys"][0]["valid_to"] == ISSUED + 10 * DAY
+    assert trust.retire_key(added, ISSUER_KID, ISSUED + DAY)["keys"][0]["valid_to"] == ISSUED + DAY
+    assert added["keys"][0]["status"] == "active"
+    compromised = trust.compromise_key(retired, ISSUER_KID, ISSUED + 2 * DAY, ["b", "a", "a"])
+    assert compromised["keys"][0]["issued_before_compromise"] == ["a", "b"]
+    with pytest.raises(trust.TrustListError, match="cannot be retired"):
+        trust.retire_key(compromised, ISSUER_KID, ISSUED + 3 * DAY)
+    payload = trust.payload_of(compromised, ISSUED, ISSUED + DAY)
+    assert payload["seq"] == 1
+    assert _read(payload).keys[ISSUER_KID].status == "compromised"
+
+
+def test_a_draft_with_iat_or_unknown_members_is_refused():
+    with pytest.raises(trust.TrustListError, match="unknown member"):
+        trust.read_draft(json.dumps({**trust.new_draft("KZ"), "iat": 1}))
+    with pytest.raises(trust.TrustListError, match="not JSON"):
+        trust.read_draft("{")
