@@ -116,4 +116,9 @@ VERIFY_PAGE_TEXTS = {
     "issuer": _l("Issuer"),
     "profile_sections": _l("Skills profile by WSOS section"),
     "profile_modules": _l("Skills profile by module"),
+    # the profile read from the token alone (docs/passport-token.md §1.1), e.g. offline
+    "section_number": _l("Section %(n)s"),
+    "profile_from_token": _l(
+        "From the QR code alone: the percent of each section's maximum the holder achieved."
+    ),
 }

@@ -41,6 +41,8 @@ const VERDICT_CLASS = {
 // what this browser keeps for the next check without a network
 const KEPT_JWKS = "skills-passport:jwks";
 const KEPT_LIST = "skills-passport:status-message";
+const KEPT_SECTIONS = "skills-passport:sections"; // [{code, sections: [{key, name}]}], newest last
+const KEPT_COMPETENCES = 100; // at most this many competences' section names are kept
 const LIST_REFRESH_SECONDS = 3600;
 const MARK = { ok: "✓", bad: "✗", warn: "!", info: "?" };
 
@@ -132,25 +134,71 @@ function facts(rows) {
   return list;
 }
 
+function bar(label, share, value) {
+  const fillBar = el("span", { class: "bar-fill" });
+  fillBar.style.width = `${(Math.max(0, Math.min(1, share)) * 100).toFixed(1)}%`;
+  return el(
+    "li",
+    {},
+    el("span", { class: "bar-label" }, label),
+    el("span", { class: "bar-track", "aria-hidden": "true" }, fillBar),
+    el("span", { class: "bar-value" }, value),
+  );
+}
+
 function bars(title, parts) {
   const list = el("ul", { class: "bars", "aria-label": title });
   for (const part of parts) {
     const max = Number(part.max);
-    const share = max > 0 ? Math.max(0, Math.min(1, Number(part.mark) / max)) : 0;
+    const share = max > 0 ? Number(part.mark) / max : 0;
     const label = pick(part.name) ? `${part.key}. ${pick(part.name)}` : String(part.key);
-    const fillBar = el("span", { class: "bar-fill" });
-    fillBar.style.width = `${(share * 100).toFixed(1)}%`;
-    list.append(
-      el(
-        "li",
-        {},
-        el("span", { class: "bar-label" }, label),
-        el("span", { class: "bar-track", "aria-hidden": "true" }, fillBar),
-        el("span", { class: "bar-value" }, `${num(part.mark)} / ${num(part.max)}`),
-      ),
-    );
+    list.append(bar(label, share, `${num(part.mark)} / ${num(part.max)}`));
   }
   return el("section", { class: "profile" }, el("h3", {}, title), list);
+}
+
+/** Keep the competence's section names from a server answer, to name a profile read offline. */
+function keepSections(passport) {
+  const code = passport && passport.competence && passport.competence.code;
+  const sections = passport && passport.profile && passport.profile.sections;
+  if (typeof code !== "string" || !Array.isArray(sections) || sections.length === 0) return;
+  const known = kept(KEPT_SECTIONS);
+  // an array, not an object: "17" and "05" would not keep their order as object keys
+  const others = Array.isArray(known) ? known.filter((entry) => entry && entry.code !== code) : [];
+  const entry = { code, sections: sections.map((section) => ({ key: String(section.key), name: section.name })) };
+  keep(KEPT_SECTIONS, [...others, entry].slice(-KEPT_COMPETENCES));
+}
+
+/** The section names kept for a competence, or null. */
+function keptSections(code) {
+  const known = kept(KEPT_SECTIONS);
+  const entry = Array.isArray(known) ? known.find((item) => item && item.code === code) : null;
+  return entry && Array.isArray(entry.sections) ? entry.sections : null;
+}
+
+/**
+ * The skills profile signed in the token (docs/passport-token.md §1.1): one whole percent per
+ * WSOS section. Sections are named from an earlier server answer for the same competence with
+ * as many sections, else numbered by position.
+ */
+function tokenProfile(claims) {
+  if (!Array.isArray(claims.profile) || claims.profile.length === 0) return null;
+  const sections = keptSections(claims.competenceCode);
+  const named = sections && sections.length === claims.profile.length ? sections : null;
+  const list = el("ul", { class: "bars", "aria-label": t.profile_sections });
+  claims.profile.forEach((percent, i) => {
+    const section = named ? named[i] : null;
+    const label =
+      section && pick(section.name) ? `${section.key}. ${pick(section.name)}` : fill(t.section_number, { n: String(i + 1) });
+    list.append(bar(label, percent / 100, `${percent}\u00a0%`));
+  });
+  return el(
+    "section",
+    { class: "profile", "data-source": "token", "data-named": named ? "true" : "false" },
+    el("h3", {}, t.profile_sections),
+    list,
+    el("p", { class: "muted small" }, t.profile_from_token),
+  );
 }
 
 function renderPassport(passport, claims) {
@@ -202,6 +250,7 @@ function renderPassport(passport, claims) {
             claims.expiresAt ? formatDate(new Date(claims.expiresAt * 1000).toISOString()) : t.no_expiry,
           ],
         ]),
+        tokenProfile(claims),
       ),
     );
   }
@@ -355,6 +404,7 @@ async function main() {
   const browserVerified = local.reason === null || local.reason === "expired";
   const forged = LOCAL_FORGED.has(local.reason) || (local.reason === "unknown-key" && jwks !== null);
   const passport = server && server.passport ? server.passport : null;
+  if (passport) keepSections(passport);
   const claims = browserVerified ? local.claims : null;
 
   // the status answer when the server gave none: the signed list, if young enough
