@@ -33,8 +33,9 @@ def _demo_exams(session: Session) -> list[Exam]:
 
 
 def seed_passports(session: Session) -> str:
-    """Create a signing key if none, issue the finalised demo exam's passports; summarise."""
+    """Create the signing keys if none, issue the finalised demo exam's passports; summarise."""
     _key, created = keys.ensure_key(session, current_settings())
+    keys.ensure_key(session, current_settings(), keys.RS256)  # the demo credential downloads
     issued = already = 0
     for exam in _demo_exams(session):
         try:

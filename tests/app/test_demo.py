@@ -51,6 +51,14 @@ def test_seed_is_idempotent_and_meets_the_brief(app, session):
     with_kazakh = [c for c in candidates if kazakh_letters & set(c.full_name)]
     assert len(with_kazakh) > len(candidates) / 2
 
+    # both signing keys: the demo passports verify and their credentials download
+    from passports.models import SigningKey
+
+    assert set(session.scalars(select(SigningKey.alg).where(SigningKey.active))) == {
+        "ES256",
+        "RS256",
+    }
+
     # one test, one seed: the demo users' password hashing is deliberately slow
     check_demo_centre(session)
     check_readme_figures(session)
