@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -17,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
 
 from app.auth.permissions import public
 from app.extensions import db
@@ -79,6 +81,33 @@ def switch_language(code: str):
     response = redirect(target)
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+@bp.app_template_global()
+def language_return_path() -> str:
+    """Where the language switch leads back to: a page the browser can GET.
+
+    A page rendered by a refused POST (a form with its errors) has an address that may
+    answer only POST; the switch then leads to that address if it has a GET page, else
+    to the page the form was sent from (the Referer, on this site only), else the
+    dashboard — never to a 405.
+    """
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        adapter.match(request.path, method="GET")
+    except HTTPException:
+        pass
+    else:
+        return request.path
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host:
+        query = f"?{referrer.query}" if referrer.query else ""
+        target = safe_local_target(referrer.path + query)
+        if target:
+            return target
+    return url_for("web.dashboard")
 
 
 @bp.get("/healthz")

@@ -23,9 +23,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -37,7 +37,7 @@ from app.auth.permissions import has_permission, requires
 from app.collation import kazakh_sorted
 from app.db import run_write
 from app.extensions import db
-from app.i18n import current_locale, localized
+from app.i18n import current_locale, format_date, localized
 from app.navigation import add_nav
 from app.rate_limits import limit_imports
 from assessments import access

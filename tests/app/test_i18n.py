@@ -93,3 +93,58 @@ def test_huge_numbers_in_urls_and_queries_are_not_server_errors(client):
     client.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
     assert client.get("/exams/999999999999999999999").status_code == 404
     assert client.get("/admin/reference/colleges?page=999999999999999999999").status_code < 500
+
+
+def language_links(html: str) -> list[str]:
+    import html as markup
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    links = re.findall(r'href="(/language/[a-z]{2}\?[^"]*)"', html)
+    return [parse_qs(urlsplit(markup.unescape(link)).query)["next"][0] for link in links]
+
+
+def test_the_language_switch_on_a_refused_post_leads_to_a_page_that_answers_get(
+    sign_in, client, session
+):
+    from tests.assessments.marking_setup import build_exam
+
+    setup = build_exam(session)
+    sign_in("admin")
+    detail = f"/exams/{setup.exam.id}"
+    # refused: the expert group form names nobody; the page answers at a POST-only address
+    refused = client.post(
+        f"{detail}/assign", data={"chief_id": "0"}, headers={"Referer": f"http://localhost{detail}"}
+    )
+    assert refused.status_code == 422
+    targets = language_links(refused.get_data(as_text=True))
+    assert targets == [detail] * 3
+    assert client.get(f"{detail}/assign").status_code == 405  # what the old link led to
+    for target in set(targets):
+        assert client.get(target).status_code == 200
+    # without a Referer: the dashboard; a foreign Referer is never followed
+    for headers in ({}, {"Referer": "http://evil.example/exams"}):
+        refused = client.post(f"{detail}/assign", data={"chief_id": "0"}, headers=headers)
+        assert set(language_links(refused.get_data(as_text=True))) == {"/dashboard"}
+    # a refused form whose address has a GET page: that page
+    refused = client.post("/admin/users/new", data={"email": "not an address"})
+    assert "error-summary" in refused.get_data(as_text=True)
+    assert set(language_links(refused.get_data(as_text=True))) == {"/admin/users/new"}
+
+
+def test_kazakh_dates_are_dd_mm_yyyy_in_the_enrol_list(sign_in, client, session):
+    from assessments.services.candidates.scope import link_to_centre
+    from tests.assessments.test_exams import World, make_candidate
+    from tests.factories import CollegeFactory
+
+    world = World(session)
+    exam = world.exam()
+    candidate = make_candidate(session, 1, "Бекова", "Дана", CollegeFactory())
+    candidate.centre_id = world.centre.id
+    link_to_centre(candidate, world.centre.id)
+    session.flush()
+    sign_in("centre_manager", centre_id=world.centre.id, lang="kk")
+    page = client.get("/candidates").get_data(as_text=True)
+    assert 'id="enrol-form"' in page
+    assert exam.start_date.strftime("%d.%m.%Y") in page
+    assert " ж. " not in page
