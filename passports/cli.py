@@ -257,6 +257,20 @@ def verify(url_or_token, jwks_file, status_source, trust_file, anchor_file, at_t
     verifier.report(result, as_json)
 
 
+@passports_cli.command("test-vectors")
+@click.argument("outdir", type=click.Path(file_okay=False))
+def test_vectors(outdir):
+    """Write the public test vectors (docs/test-vectors/): fixed keys, times and signatures."""
+    from passports import vectors
+
+    try:
+        files = vectors.write(outdir)
+    except OSError as exc:
+        raise click.ClickException(f"OUTDIR {outdir}: cannot write ({exc})") from exc
+    count = len(vectors.vectors())
+    click.echo(f"wrote {len(files)} files, {count} vectors, to {outdir}")
+
+
 @passports_cli.command("status-list")
 @click.option("--purpose", type=click.Choice(["message", "revocation"]), default="message")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
