@@ -134,7 +134,7 @@ def register_domains(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import errors, hosts, navigation, security, web
+    from app import errors, hosts, navigation, offline, security, web
     from app.auth.views import bp as auth_bp
     from assessments import api
     from assessments.views.candidates import bp as candidates_bp
@@ -154,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     security.init_app(app)
     navigation.init_app(app)
     web.init_app(app)
+    offline.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(passport_public.bp)
     app.register_blueprint(passport_staff.bp)

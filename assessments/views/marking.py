@@ -5,7 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +22,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app import offline
 from app.auth.models import User
 from app.auth.permissions import requires
 from app.db import run_write
@@ -124,7 +134,10 @@ def form(exam_id: int, sub_criterion_id: int):
     exam = _exam_or_abort(exam_id)
     marking_form = _form_or_abort(exam, sub_criterion_id)
     grid = form_grid(db.session, exam, marking_form, current_user)
-    return render_template("marking/form.html", **_context(exam, marking_form, grid))
+    context = _context(exam, marking_form, grid)
+    response = make_response(render_template("marking/form.html", **context))
+    # an expert's editable grid opens from the device when the server is unreachable
+    return offline.keep_as_grid(response) if context["editable"] else response
 
 
 def _context(exam: Exam, marking_form: MarkingForm, grid: Grid) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded, RequestLimit
 from flask_login import current_user
 
-from app import metrics
+from app import metrics, offline
 from app.auth.permissions import public
 from app.compression import compress_public
 from app.errors import render_error
@@ -77,7 +77,7 @@ def verify_page():
         # a visitor's page holds no secret (a signed-in user's holds the sign-out form's
         # CSRF token beside the query string it repeats in the language links)
         compress_public(response)
-    return response
+    return offline.keep_as_verify_page(response)
 
 
 @bp.get("/.well-known/jwks.json")

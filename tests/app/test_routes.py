@@ -32,6 +32,7 @@ EXPECTED: dict[str, object] = {
     "web.healthz": PUBLIC,
     "web.readyz": PUBLIC,
     "web.asset": PUBLIC,
+    "offline.service_worker": PUBLIC,
     # not by role: METRICS_TOKEN or METRICS_ALLOW_FROM (loopback, as the test client)
     "observability.metrics": PUBLIC,
     "auth.login": PUBLIC,

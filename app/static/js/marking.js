@@ -97,17 +97,19 @@
         /* nothing to do */
       }
     },
-    keys: function () {
+    keys: function (start) {
       var found = [];
       try {
         for (var i = 0; i < window.localStorage.length; i += 1) {
           var key = window.localStorage.key(i);
-          if (key && key.indexOf(prefix) === 0) {
+          if (key && key.indexOf(start) === 0) {
             found.push(key);
           }
         }
       } catch (_error) {
-        return Object.keys(memory);
+        return Object.keys(memory).filter(function (key) {
+          return key.indexOf(start) === 0;
+        });
       }
       return found;
     },
@@ -297,9 +299,11 @@
       serverTrouble = false;
       delete input.dataset.refused;
       clearRefusal(input);
+      var before = input.dataset.version;
       input.dataset.version = data.version === null ? "" : String(data.version);
       input.dataset.saved = data.value === null ? "" : sent.value;
       input.dataset.reason = data.reason || "";
+      noteSaved(input, before);
       if (entry && entry.value === sent.value && entry.reason === sent.reason) {
         forget(input);
         cellOf(input).classList.add("saved");
@@ -382,6 +386,47 @@
     }
     var value = errors[names[0]];
     return Array.isArray(value) ? value.join(" ") : String(value);
+  }
+
+  // ---- what this device saved after the page was rendered ---------------------------
+
+  // A grid opened from the device (the service worker's copy, server unreachable) is the
+  // page of the last online visit. What this device saved since is laid over it with its
+  // versions, so the form shows it and a change is sent on top of it. A page as new as the
+  // record (every online visit) drops the record.
+  var savedPrefix = "skills-passport:saved:" + examId + ":" + formId + ":";
+
+  function noteSaved(input, before) {
+    storage.set(savedPrefix + keyOf(input), {
+      value: input.dataset.saved,
+      reason: input.dataset.reason,
+      version: input.dataset.version,
+      before: before || "",
+    });
+  }
+
+  function laySaved() {
+    storage.keys(savedPrefix).forEach(function (storageKey) {
+      var input = byKey[storageKey.slice(savedPrefix.length)];
+      var saved = storage.get(storageKey);
+      if (!input || !saved) {
+        storage.remove(storageKey);
+        return;
+      }
+      var shownVersion = input.dataset.version;
+      var older =
+        shownVersion === saved.before ||
+        (saved.version !== "" && parseInt(shownVersion || "0", 10) < parseInt(saved.version, 10));
+      if (!older) {
+        storage.remove(storageKey);
+        return;
+      }
+      input.value = saved.value;
+      input.dataset.saved = saved.value;
+      input.dataset.reason = saved.reason || "";
+      input.dataset.version = saved.version;
+      refreshCell(input);
+    });
   }
 
   // ---- status and conflicts -----------------------------------------------------------
@@ -936,7 +981,7 @@
 
   function restore() {
     var restored = 0;
-    storage.keys().forEach(function (storageKey) {
+    storage.keys(prefix).forEach(function (storageKey) {
       var key = storageKey.slice(prefix.length);
       var input = byKey[key];
       var saved = storage.get(storageKey);
@@ -1014,6 +1059,7 @@
   }
 
   if (editable) {
+    laySaved();
     restore();
     focusFirstEmpty();
   }
