@@ -557,7 +557,7 @@ def sign_raw(private_key: ec.EllipticCurvePrivateKey, protected: bytes, payload:
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
-CLAIM_KEYS = (4, 6, -1, -2, -3, -4, -5)
+CLAIM_KEYS = (4, 6, -1, -2, -3, -4, -5, -6)  # -6: the skills profile
 # shaped like a passport number (``26-000123-4``) in any script's decimal digits
 _any_digits = st.characters(categories=("Nd",))
 passport_numbers = st.tuples(
@@ -583,7 +583,11 @@ def claim_values() -> st.SearchStrategy[Any]:
 
 
 def plausible_claim(key: int) -> st.SearchStrategy[Any]:
-    """A value of the right type for claim ``key`` (texts for -1…-3, integers otherwise)."""
+    """A value of the right type for claim ``key`` (texts for -1…-3, a list of percents
+    for the profile -6, integers otherwise)."""
+    if key == -6:  # mostly 0–100, some out of range or of another type; up to 34 items
+        items = st.one_of(st.integers(0, 100), st.integers(0, 100), claim_values())
+        return st.lists(items, max_size=34)
     if key in (-1, -2, -3):
         return st.one_of(
             passport_numbers,
