@@ -9,6 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from passports import trust
 from passports.jws import b64url
@@ -515,3 +517,39 @@ def test_a_draft_with_iat_or_unknown_members_is_refused():
         trust.read_draft(json.dumps({**trust.new_draft("KZ"), "iat": 1}))
     with pytest.raises(trust.TrustListError, match="not JSON"):
         trust.read_draft("{")
+
+
+# --- nothing but TrustListError for any input -----------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_unsigned_text_is_refused_with_a_trust_list_error(text):
+    with pytest.raises(trust.TrustListError):
+        trust.read_trust_list(text, _anchor_jwk())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(sorted(_payload())), _JSON, max_size=7),
+    st.dictionaries(st.sampled_from(sorted(_entry())), _JSON, max_size=4),
+)
+def test_any_signed_payload_is_read_or_refused_with_a_trust_list_error(changes, entry_changes):
+    payload = _payload(_entry(**entry_changes), **changes)
+    try:
+        listed = trust.read_trust_list(_forge(_header(), payload), _anchor_jwk())
+    except trust.TrustListError:
+        return
+    for kid in listed.keys:
+        assert trust.judge_key(listed, kid, number="x", competence_code="17", issued_at=ISSUED) in (
+            None,
+            *trust.REASONS,
+        )
