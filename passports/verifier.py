@@ -147,6 +147,9 @@ def report(result: OfflineResult, as_json: bool) -> None:
             click.echo(f"holder:     {claims['holder_name']}")
             click.echo(f"competence: {claims['competence_code']}")
             click.echo(f"total:      {claims['total']}  grade: {claims['grade']}")
+            if claims["profile"] is not None:
+                percents = " ".join(str(percent) for percent in claims["profile"])
+                click.echo(f"profile:    {percents}  (% of each WSOS section's maximum)")
         if result.issuer is not None:
             click.echo(f"issuer:     {result.issuer['id']} ({result.issuer['name']['en']})")
         if result.kid is not None:

@@ -94,3 +94,18 @@ def test_offline_verifier_reports_the_profile(session, issued):
 
     result = verify_offline(issued.passport.token, keys.public_keys(session))
     assert result.as_dict()["claims"]["profile"] == [88, 88, 88, 88]
+
+
+@pytest.mark.parametrize(
+    ("profile", "line"), [((88, 100, 0), "profile:    88 100 0  ("), (None, None)]
+)
+def test_the_verifier_prints_the_profile_when_the_token_has_one(capsys, profile, line):
+    from passports.offline import OfflineResult
+    from passports.token import PassportClaims
+    from passports.verifier import report
+
+    claims = PassportClaims("25-000123-8", "Әлібекова", "17", 8750, 5, 1_750_000_000, None, profile)
+    with pytest.raises(SystemExit):
+        report(OfflineResult("unchecked", claims, "KID"), as_json=False)
+    lines = [text for text in capsys.readouterr().out.splitlines() if text.startswith("profile:")]
+    assert lines == ([] if line is None else [line + "% of each WSOS section's maximum)"])
