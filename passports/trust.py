@@ -55,7 +55,7 @@ MAX_INT = 2**53 - 1
 PUBLIC_JWK_SUFFIX = ".pub.jwk"
 
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-_PAYLOAD_MEMBERS = {"format", "anchor", "development", "seq", "iat", "exp", "keys"}
+PAYLOAD_MEMBERS = {"format", "anchor", "development", "seq", "iat", "exp", "keys"}
 _ENTRY_MEMBERS = {"kid", "jwk", "issuer", "competences", "valid_from", "valid_to", "status"}
 _COMPROMISE_MEMBERS = {"compromised_at", "issued_before_compromise"}
 _ISSUER_MEMBERS = {"id", "name", "status_list"}
@@ -126,7 +126,7 @@ def load_anchor_jwk(value: str) -> dict[str, Any]:
         except (OSError, UnicodeDecodeError) as exc:
             raise TrustListError(f"cannot read the anchor JWK file {value}: {exc}") from exc
     try:
-        jwk = _strict_json(text)
+        jwk = strict_json(text)
     except ValueError as exc:
         raise TrustListError(f"the anchor JWK is not JSON: {exc}") from exc
     if not isinstance(jwk, dict):
@@ -224,7 +224,7 @@ def load_anchor_key(path: str | os.PathLike[str], passphrase: bytes) -> ec.Ellip
 # --- the list ------------------------------------------------------------------------------
 
 
-def _strict_json(text: str | bytes) -> Any:
+def strict_json(text: str | bytes) -> Any:
     """Parse JSON refusing duplicate member names and the non-standard NaN/Infinity."""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -256,7 +256,7 @@ def _text(value: object) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-def _entry(index: int, entry: object) -> TrustedKey:
+def parse_entry(index: int, entry: object) -> TrustedKey:
     where = f"keys[{index}]"
     if not isinstance(entry, dict):
         raise TrustListError(f"{where} is not a JSON object")
@@ -350,10 +350,10 @@ def parse_payload(payload: object) -> TrustList:
         raise TrustListError("the trust list payload is not a JSON object")
     if payload.get("format") != FORMAT or type(payload.get("format")) is not int:
         raise TrustListError(f"unsupported trust list format {payload.get('format')!r}")
-    missing = sorted(_PAYLOAD_MEMBERS - set(payload))
+    missing = sorted(PAYLOAD_MEMBERS - set(payload))
     if missing:
         raise TrustListError(f"the trust list lacks {', '.join(missing)}")
-    unknown = sorted(set(payload) - _PAYLOAD_MEMBERS)
+    unknown = sorted(set(payload) - PAYLOAD_MEMBERS)
     if unknown:
         raise TrustListError(f"the trust list has unknown member(s) {', '.join(unknown)}")
     if not _text(payload["anchor"]):
@@ -372,7 +372,7 @@ def parse_payload(payload: object) -> TrustList:
         raise TrustListError("keys must be a list")
     keys: dict[str, TrustedKey] = {}
     for index, entry in enumerate(entries):
-        key = _entry(index, entry)
+        key = parse_entry(index, entry)
         if key.kid in keys:
             raise TrustListError(f"key {key.kid} is listed twice")
         keys[key.kid] = key
@@ -415,7 +415,7 @@ def sign_trust_list(
     return f"{header}.{body}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
-def _decode_part(part: str, what: str) -> bytes:
+def decode_part(part: str, what: str) -> bytes:
     try:
         data = b64url_decode(part)
     except (ValueError, binascii.Error) as exc:
@@ -445,7 +445,7 @@ def read_trust_list(jws: str, anchor_jwk: Mapping[str, Any]) -> TrustList:
     if len(parts) != 3:
         raise TrustListError("the trust list is not a compact JWS (three parts)")
     try:
-        header = _strict_json(_decode_part(parts[0], "header"))
+        header = strict_json(decode_part(parts[0], "header"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise TrustListError("the trust list's header is not JSON") from exc
     if not isinstance(header, dict):
@@ -461,7 +461,7 @@ def read_trust_list(jws: str, anchor_jwk: Mapping[str, Any]) -> TrustList:
         )
     if header != _header(anchor_kid):
         raise TrustListError("the trust list's header has members other than alg, kid and typ")
-    signature = _decode_part(parts[2], "signature")
+    signature = decode_part(parts[2], "signature")
     if len(signature) != 64:
         raise TrustListError("the trust list's signature must be 64 bytes (ES256 r || s)")
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
@@ -474,7 +474,7 @@ def read_trust_list(jws: str, anchor_jwk: Mapping[str, Any]) -> TrustList:
     except (InvalidSignature, ValueError) as exc:
         raise TrustListError("the trust list's signature does not verify with the anchor") from exc
     try:
-        payload = _strict_json(_decode_part(parts[1], "payload"))
+        payload = strict_json(decode_part(parts[1], "payload"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise TrustListError(f"the trust list's payload is not JSON: {exc}") from exc
     return parse_payload(payload)
@@ -502,150 +502,3 @@ def judge_key(
     if issued_at < key.valid_from or (key.valid_to is not None and issued_at >= key.valid_to):
         return "outside-validity"
     return None
-
-
-# --- drafts: the unsigned list the anchor holder edits -------------------------------------
-#
-# A draft is the payload without ``iat`` and ``exp`` (they are set when it is signed); its
-# ``seq`` is the seq of the last list signed from it (0 before the first). Every operation
-# returns a new draft and leaves the one given unchanged.
-
-_DRAFT_MEMBERS = _PAYLOAD_MEMBERS - {"iat", "exp"}
-
-
-def new_draft(anchor: str, development: bool = False) -> dict[str, Any]:
-    """Return an empty draft for anchor ``anchor`` (seq 0, no keys)."""
-    draft = {"format": FORMAT, "anchor": anchor, "development": development, "seq": 0, "keys": []}
-    check_draft(draft)
-    return draft
-
-
-def check_draft(draft: object) -> TrustList:
-    """Check a draft as a payload would be checked (``iat``/``exp`` aside); return it parsed."""
-    if not isinstance(draft, dict):
-        raise TrustListError("the draft is not a JSON object")
-    unknown = sorted(set(draft) - _DRAFT_MEMBERS)
-    if unknown:
-        raise TrustListError(f"the draft has unknown member(s) {', '.join(unknown)}")
-    return parse_payload({**draft, "iat": 0, "exp": 1})
-
-
-def read_draft(text: str) -> dict[str, Any]:
-    """Parse and check a draft's JSON text."""
-    try:
-        draft = _strict_json(text)
-    except ValueError as exc:
-        raise TrustListError(f"the draft is not JSON: {exc}") from exc
-    check_draft(draft)
-    return draft
-
-
-def key_entry(
-    jwk: Mapping[str, Any],
-    *,
-    issuer_id: str,
-    issuer_name: Mapping[str, str],
-    status_list: str | None,
-    competences: list[str],
-    valid_from: int,
-    valid_to: int | None = None,
-) -> dict[str, Any]:
-    """Return an active key entry for a public JWK (its kid is the JWK's, else its thumbprint)."""
-    try:
-        public_key = public_key_from_jwk(jwk)
-    except ValueError as exc:
-        raise TrustListError(f"not a P-256 public key: {exc}") from exc
-    kid = jwk.get("kid") or key_id(public_key)
-    entry = {
-        "kid": kid,
-        "jwk": public_jwk(public_key, kid),
-        "issuer": {"id": issuer_id, "name": dict(issuer_name), "status_list": status_list},
-        "competences": list(competences),
-        "valid_from": valid_from,
-        "valid_to": valid_to,
-        "status": "active",
-    }
-    _entry(0, entry)
-    return entry
-
-
-def add_keys(draft: Mapping[str, Any], entries: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """Return the draft with the entries appended; a kid already listed is refused."""
-    listed = {entry["kid"] for entry in draft["keys"]}
-    for entry in entries:
-        if entry["kid"] in listed:
-            raise TrustListError(
-                f"key {entry['kid']} is already in the draft (retire or compromise it instead)"
-            )
-        listed.add(entry["kid"])
-    changed = {**draft, "keys": [*draft["keys"], *map(dict, entries)]}
-    check_draft(changed)
-    return changed
-
-
-def _change_key(draft: Mapping[str, Any], kid: str, change) -> dict[str, Any]:
-    keys = [dict(entry) for entry in draft["keys"]]
-    matches = [entry for entry in keys if entry["kid"] == kid]
-    if not matches:
-        raise TrustListError(f"key {kid} is not in the draft")
-    change(matches[0])
-    changed = {**draft, "keys": keys}
-    check_draft(changed)
-    return changed
-
-
-def retire_key(draft: Mapping[str, Any], kid: str, at: int) -> dict[str, Any]:
-    """Return the draft with key ``kid`` retired at ``at``.
-
-    Rule: the key keeps verifying what it signed before ``at``: its ``valid_to`` becomes
-    ``at`` unless it already ends earlier. A compromised key cannot be retired.
-    """
-
-    def retire(entry: dict[str, Any]) -> None:
-        if entry["status"] == "compromised":
-            raise TrustListError(f"key {kid} is compromised; it cannot be retired")
-        if at <= entry["valid_from"]:
-            raise TrustListError(f"key {kid}: the retirement time is not after its valid_from")
-        entry["status"] = "retired"
-        if entry["valid_to"] is None or entry["valid_to"] > at:
-            entry["valid_to"] = at
-
-    return _change_key(draft, kid, retire)
-
-
-def compromise_key(
-    draft: Mapping[str, Any], kid: str, at: int, issued_before: list[str]
-) -> dict[str, Any]:
-    """Return the draft with key ``kid`` compromised since ``at``.
-
-    Rule: the key then verifies only passports whose number is in ``issued_before`` (the
-    issuer's records of what it signed before the compromise); a second call replaces the
-    time and the numbers.
-    """
-    numbers = sorted(set(issued_before))
-
-    def compromise(entry: dict[str, Any]) -> None:
-        entry["status"] = "compromised"
-        entry["compromised_at"] = at
-        entry["issued_before_compromise"] = numbers
-
-    return _change_key(draft, kid, compromise)
-
-
-def payload_of(draft: Mapping[str, Any], issued_at: int, expires_at: int) -> dict[str, Any]:
-    """Return the payload to sign from a draft: the next seq, the given iat and exp."""
-    check_draft(draft)
-    payload = {**draft, "seq": draft["seq"] + 1, "iat": issued_at, "exp": expires_at}
-    parse_payload(payload)
-    return payload
-
-
-def unverified_payload(jws: str) -> Any:
-    """Return a trust list's payload WITHOUT checking its signature (for display only)."""
-    parts = jws.strip().split(".") if isinstance(jws, str) else []
-    if len(parts) != 3:
-        raise TrustListError("not a compact JWS (three parts)")
-    try:
-        return _strict_json(_decode_part(parts[1], "payload"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise TrustListError(f"the trust list's payload is not JSON: {exc}") from exc

@@ -21,7 +21,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from passports import trust
+from passports import trust, trust_draft
 from passports.numbers import normalise_number, parse_passport_number
 from passports.token import key_id, public_key_from_jwk
 from passports.verifier import parse_moment
@@ -68,7 +68,7 @@ def _read(path: str, what: str) -> str:
 
 def _load_draft(path: str) -> dict[str, Any]:
     try:
-        return trust.read_draft(_read(path, "--draft"))
+        return trust_draft.read_draft(_read(path, "--draft"))
     except trust.TrustListError as exc:
         raise click.ClickException(f"--draft {path}: {exc}") from exc
 
@@ -141,7 +141,7 @@ def init_draft(draft_path, anchor_id, development):
     if Path(draft_path).exists():
         raise click.ClickException(f"--draft {draft_path} exists already")
     try:
-        draft = trust.new_draft(anchor_id, development)
+        draft = trust_draft.new_draft(anchor_id, development)
     except trust.TrustListError as exc:
         raise click.ClickException(f"--anchor-id: {exc}") from exc
     _save_draft(draft_path, draft)
@@ -218,7 +218,7 @@ def add_key(
     for jwk in _jwks_keys(jwk_path, kids):
         try:
             entries.append(
-                trust.key_entry(
+                trust_draft.key_entry(
                     jwk,
                     issuer_id=issuer_id,
                     issuer_name={"kk": name_kk, "ru": name_ru, "en": name_en},
@@ -231,7 +231,7 @@ def add_key(
         except trust.TrustListError as exc:
             raise click.ClickException(f"--jwk {jwk_path}: {exc}") from exc
     try:
-        draft = trust.add_keys(draft, entries)
+        draft = trust_draft.add_keys(draft, entries)
     except trust.TrustListError as exc:
         raise click.ClickException(f"--draft {draft_path}: {exc}") from exc
     _save_draft(draft_path, draft)
@@ -248,7 +248,7 @@ def retire_key(draft_path, kid, at_text):
     draft = _load_draft(draft_path)
     at = _moment(at_text, "--at")
     try:
-        draft = trust.retire_key(draft, kid, at)
+        draft = trust_draft.retire_key(draft, kid, at)
     except trust.TrustListError as exc:
         raise click.ClickException(f"--draft {draft_path}: {exc}") from exc
     _save_draft(draft_path, draft)
@@ -286,7 +286,7 @@ def compromise_key(draft_path, kid, at_text, numbers_path):
     at = parse_moment(at_text, "--at")
     numbers = _numbers(numbers_path)
     try:
-        draft = trust.compromise_key(draft, kid, at, numbers)
+        draft = trust_draft.compromise_key(draft, kid, at, numbers)
     except trust.TrustListError as exc:
         raise click.ClickException(f"--draft {draft_path}: {exc}") from exc
     _save_draft(draft_path, draft)
@@ -328,7 +328,7 @@ def sign(draft_path, anchor_path, out, days, passphrase_file):
         )
     now = int(time.time())
     try:
-        payload = trust.payload_of(draft, now, now + days * 86_400)
+        payload = trust_draft.payload_of(draft, now, now + days * 86_400)
         text = trust.sign_trust_list(payload, key)
     except trust.TrustListError as exc:
         raise click.ClickException(f"--draft {draft_path}: {exc}") from exc
@@ -368,12 +368,12 @@ def show(path, anchor_source, as_json):
     text = _read(path, "FILE").strip()
     try:
         if text.startswith("{"):
-            payload, verified = trust.read_draft(text), "none (a draft)"
+            payload, verified = trust_draft.read_draft(text), "none (a draft)"
         elif anchor_source:
             trust.read_trust_list(text, trust.load_anchor_jwk(anchor_source))
-            payload, verified = trust.unverified_payload(text), "verified with the anchor"
+            payload, verified = trust_draft.unverified_payload(text), "verified with the anchor"
         else:
-            payload = trust.unverified_payload(text)
+            payload = trust_draft.unverified_payload(text)
             trust.parse_payload(payload)
             verified = "NOT checked (give --anchor)"
     except trust.TrustListError as exc:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from passports import trust
+from passports import trust, trust_draft
 from passports.jws import b64url
 from passports.token import key_id, public_jwk
 
@@ -486,8 +486,8 @@ def test_the_anchor_key_refuses_a_wrong_passphrase_and_plain_keys(tmp_path):
 
 
 def test_draft_operations_keep_the_format_and_leave_the_input_unchanged():
-    draft = trust.new_draft("KZ")
-    entry = trust.key_entry(
+    draft = trust_draft.new_draft("KZ")
+    entry = trust_draft.key_entry(
         public_jwk(ISSUER.public_key(), ISSUER_KID),
         issuer_id="kz-astana-cc-01",
         issuer_name={"kk": "а", "ru": "б", "en": "c"},
@@ -496,27 +496,30 @@ def test_draft_operations_keep_the_format_and_leave_the_input_unchanged():
         valid_from=ISSUED,
         valid_to=ISSUED + 10 * DAY,
     )
-    added = trust.add_keys(draft, [entry])
+    added = trust_draft.add_keys(draft, [entry])
     assert draft["keys"] == [] and added["keys"][0]["kid"] == ISSUER_KID
     # retiring never extends the validity it had
-    retired = trust.retire_key(added, ISSUER_KID, ISSUED + 20 * DAY)
+    retired = trust_draft.retire_key(added, ISSUER_KID, ISSUED + 20 * DAY)
     assert retired["keys"][0]["valid_to"] == ISSUED + 10 * DAY
-    assert trust.retire_key(added, ISSUER_KID, ISSUED + DAY)["keys"][0]["valid_to"] == ISSUED + DAY
+    assert (
+        trust_draft.retire_key(added, ISSUER_KID, ISSUED + DAY)["keys"][0]["valid_to"]
+        == ISSUED + DAY
+    )
     assert added["keys"][0]["status"] == "active"
-    compromised = trust.compromise_key(retired, ISSUER_KID, ISSUED + 2 * DAY, ["b", "a", "a"])
+    compromised = trust_draft.compromise_key(retired, ISSUER_KID, ISSUED + 2 * DAY, ["b", "a", "a"])
     assert compromised["keys"][0]["issued_before_compromise"] == ["a", "b"]
     with pytest.raises(trust.TrustListError, match="cannot be retired"):
-        trust.retire_key(compromised, ISSUER_KID, ISSUED + 3 * DAY)
-    payload = trust.payload_of(compromised, ISSUED, ISSUED + DAY)
+        trust_draft.retire_key(compromised, ISSUER_KID, ISSUED + 3 * DAY)
+    payload = trust_draft.payload_of(compromised, ISSUED, ISSUED + DAY)
     assert payload["seq"] == 1
     assert _read(payload).keys[ISSUER_KID].status == "compromised"
 
 
 def test_a_draft_with_iat_or_unknown_members_is_refused():
     with pytest.raises(trust.TrustListError, match="unknown member"):
-        trust.read_draft(json.dumps({**trust.new_draft("KZ"), "iat": 1}))
+        trust_draft.read_draft(json.dumps({**trust_draft.new_draft("KZ"), "iat": 1}))
     with pytest.raises(trust.TrustListError, match="not JSON"):
-        trust.read_draft("{")
+        trust_draft.read_draft("{")
 
 
 # --- nothing but TrustListError for any input -----------------------------------------------
