@@ -206,9 +206,11 @@ def verify_offline(
     status, detail, checked = "unchecked", "no status list given (revocation not checked)", False
     if listed is not None and status_list is not None and status_list.signer_kid is not None:
         signer = listed.keys.get(status_list.signer_kid)
-        if signer is None or signer.issuer_id != listed.keys[kid].issuer_id:
-            # another issuer's list says nothing about this issuer's passports
-            detail = "the status list is not signed by this passport's issuer"
+        same_issuer = signer is not None and signer.issuer_id == listed.keys[kid].issuer_id
+        if not same_issuer or signer.status == "compromised":
+            # another issuer's list says nothing about this issuer's passports, and a
+            # stolen key could sign a list calling anything valid
+            detail = "the status list is not signed by a trusted key of this passport's issuer"
             status_list = None
     expired_list = status_list is not None and status_list.expires_at is not None
     if expired_list and current >= status_list.expires_at:

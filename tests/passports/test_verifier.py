@@ -162,11 +162,13 @@ def test_retired_and_listed_compromised_keys_verify_what_they_signed():
     compromised = _list(
         trust_helpers.entry(
             JWK, status="compromised", compromised_at=IAT + 5, issued_before_compromise=[NUMBER]
-        )
+        ),
+        trust_helpers.entry(OTHER_JWK),  # the issuer's new key signs its status list
     )
-    assert _verify(_token(), trust_list=compromised).status == "genuine"
+    fresh = _read_status(_status(key=OTHER, kid=OTHER_KID))
+    assert _verify(_token(), trust_list=compromised, status=fresh).status == "genuine"
     other = _token(format_passport_number(2025, 125))
-    assert _verify(other, trust_list=compromised).status == "untrusted"
+    assert _verify(other, trust_list=compromised, status=fresh).status == "untrusted"
 
 
 def test_an_expired_trust_list_gives_at_best_unchecked():
@@ -198,7 +200,20 @@ def test_a_status_list_of_another_issuer_is_not_relied_on():
     foreign = _read_status(_status(key=OTHER, kid=OTHER_KID, revoked=()))
     result = _verify(_token(REVOKED_NUMBER), trust_list=trust_list, status=foreign)
     assert (result.status, result.status_checked) == ("unchecked", False)
-    assert "not signed by this passport's issuer" in result.detail
+    assert "not signed by a trusted key of this passport's issuer" in result.detail
+
+
+def test_a_status_list_signed_by_a_compromised_key_is_not_relied_on():
+    trust_list = _list(
+        trust_helpers.entry(JWK, competences=["17"]),
+        trust_helpers.entry(
+            OTHER_JWK, status="compromised", compromised_at=IAT, issued_before_compromise=[]
+        ),
+    )
+    stolen = _read_status(_status(key=OTHER, kid=OTHER_KID, revoked=()))
+    result = _verify(_token(REVOKED_NUMBER), trust_list=trust_list, status=stolen)
+    assert (result.status, result.status_checked) == ("unchecked", False)
+    assert "trusted key" in result.detail
 
 
 def test_at_is_the_moment_for_every_expiry():
