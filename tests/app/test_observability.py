@@ -34,6 +34,7 @@ from tests.processes import ProcessLog
 # an issued passport (tests/passports/conftest.py)
 issued = passport_fixtures.issued
 signing_key = passport_fixtures.signing_key
+credential_key = passport_fixtures.credential_key
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 LOG_FIELDS = {
     "time",
