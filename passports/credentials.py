@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from passports import jws
 from passports.models import Passport
 from passports.services import keys
+from passports.services.snapshot import section_percent
 from passports.services.status import list_url
 from passports.services.verification import passport_url
 from passports.settings import PassportSettings, current_settings
@@ -96,8 +97,9 @@ def _results(snapshot: dict[str, Any], achievement_id: str) -> tuple[list, list]
     """The achievement's result descriptions and the holder's results, pairwise linked.
 
     Total, percent and grade first; then one raw score per marking-scheme module; then the
-    skills profile: one raw score (mark of the section's maximum) per WSOS section, in
-    section order, each description aligned to its WSOS section.
+    skills profile, per WSOS section in section order: the whole percent of the section's
+    maximum (the QR token's profile, ``section_percent``) and the exact mark out of the
+    maximum, both descriptions aligned to that WSOS section.
     """
     result = snapshot["result"]
     descriptions = [
@@ -131,19 +133,30 @@ def _results(snapshot: dict[str, Any], achievement_id: str) -> tuple[list, list]
         key = f"wsos-{section['key']}"
         label = _english(section["name"])
         name = f"WSOS section {section['key']}" + (f": {label}" if label else "")
-        description = _raw_score(achievement_id, key, name, section["max"])
-        description["alignment"] = [
+        alignment = {
+            "type": ["Alignment"],
+            "targetType": "ext:WSOSSection",
+            "targetFramework": WSOS_FRAMEWORK,
+            "targetCode": str(section["key"]),
+            "targetName": name,
+            "targetUrl": f"{achievement_id}/wsos/{section['key']}",
+        }
+        percent = section_percent(int(section["units"]), int(section["max_units"]))
+        descriptions.append(
             {
-                "type": ["Alignment"],
-                "targetType": "ext:WSOSSection",
-                "targetFramework": WSOS_FRAMEWORK,
-                "targetCode": str(section["key"]),
-                "targetName": name,
-                "targetUrl": f"{achievement_id}/wsos/{section['key']}",
+                **_raw_score(achievement_id, key, f"{name} (percent)", "100"),
+                "resultType": "Percent",
+                "alignment": [alignment],
             }
-        ]
-        descriptions.append(description)
-        values.append(_result(achievement_id, key, section["mark"]))
+        )
+        values.append(_result(achievement_id, key, str(percent)))
+        descriptions.append(
+            {
+                **_raw_score(achievement_id, f"{key}-mark", f"{name} (mark)", section["max"]),
+                "alignment": [alignment],
+            }
+        )
+        values.append(_result(achievement_id, f"{key}-mark", section["mark"]))
     return descriptions, values
 
 

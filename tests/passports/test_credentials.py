@@ -26,6 +26,7 @@ from openbadgeslib.ob3.verifier import OB3VerificationError, OB3Verifier
 from passports import jws
 from passports.credentials import credential_id
 from passports.services import holders, issuance, keys
+from passports.services.snapshot import profile_percents
 from passports.settings import current_settings
 from passports.token import public_key_from_jwk
 from tests.passports import trust_helpers
@@ -227,31 +228,45 @@ def test_the_credential_meets_the_achievement_credential_schema_rules(client, se
         assert "Result" in _types(result) and isinstance(result["value"], str)
 
 
-def test_the_skills_profile_is_one_result_per_wsos_section_aligned_to_it(client, session, issued):
+def test_the_skills_profile_is_in_results_aligned_to_the_wsos_sections(client, session, issued):
     snapshot = issued.passport.snapshot
     _header, vc = _parts(_download(client, issued.passport))
     subject = vc["credentialSubject"]
     descriptions = {d["id"]: d for d in subject["achievement"]["resultDescription"]}
-    profile = [
+    aligned = [
         (descriptions[r["resultDescription"]], r)
         for r in subject["result"]
         if descriptions[r["resultDescription"]].get("alignment")
     ]
     assert len(snapshot["sections"]) >= 2
-    assert len(profile) == len(snapshot["sections"])
-    for section, (description, result) in zip(snapshot["sections"], profile, strict=True):
-        (alignment,) = description["alignment"]
-        assert "Alignment" in _types(alignment)
-        assert alignment["targetCode"] == str(section["key"])
-        assert alignment["targetName"] and alignment["targetFramework"]
-        assert urlsplit(alignment["targetUrl"]).scheme == "https"
-        assert alignment["targetType"] in ALIGNMENT_TARGET_TYPES or EXTENSION_TERM.match(
-            alignment["targetType"]
+    # two results per section, in section order: the whole percent, then the exact mark
+    assert len(aligned) == 2 * len(snapshot["sections"])
+    percents, marks = aligned[0::2], aligned[1::2]
+    profile = profile_percents(snapshot)
+    assert [int(r["value"]) for _d, r in percents] == list(profile)  # the QR token's profile
+    for section, (percent, _), (mark, result) in zip(
+        snapshot["sections"], percents, marks, strict=True
+    ):
+        assert (percent["resultType"], percent["valueMin"], percent["valueMax"]) == (
+            "Percent",
+            "0",
+            "100",
         )
-        # the section's mark out of its maximum, exact decimals as the passport prints them
-        assert description["resultType"] == "RawScore"
-        assert (description["valueMin"], description["valueMax"]) == ("0", section["max"])
-        assert result["value"] == section["mark"]
+        assert (mark["resultType"], mark["valueMin"], mark["valueMax"]) == (
+            "RawScore",
+            "0",
+            section["max"],
+        )
+        assert result["value"] == section["mark"]  # exact decimals, as the passport prints
+        for description in (percent, mark):
+            (alignment,) = description["alignment"]
+            assert "Alignment" in _types(alignment)
+            assert alignment["targetCode"] == str(section["key"])
+            assert alignment["targetName"] and alignment["targetFramework"]
+            assert urlsplit(alignment["targetUrl"]).scheme == "https"
+            assert alignment["targetType"] in ALIGNMENT_TARGET_TYPES or EXTENSION_TERM.match(
+                alignment["targetType"]
+            )
 
 
 def test_openbadgeslib_verifies_the_credential_with_the_published_key(client, session, issued):
@@ -266,7 +281,7 @@ def test_openbadgeslib_verifies_the_credential_with_the_published_key(client, se
     described = {d.id: d for d in credential.achievement.result_descriptions}
     assert described and all(r.result_description in described for r in credential.results)
     aligned = [d for d in described.values() if d.alignments]
-    assert len(aligned) == len(issued.passport.snapshot["sections"])
+    assert len(aligned) == 2 * len(issued.passport.snapshot["sections"])
 
     header_b64, _body, signature = text.split(".")
     forged = dict(payload, name="Skills Passport: Master of Everything")
