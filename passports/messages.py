@@ -74,6 +74,11 @@ VERIFY_PAGE_TEXTS = {
         "The issuer's signed status list of %(date)s says whether it was revoked or replaced."
     ),
     "list_unavailable": _l("No recent signed status list of the issuer could be loaded either."),
+    "list_age": _l("It was signed %(ago)s."),
+    "list_too_old": _l(
+        "The newest signed status list here is of %(date)s, signed %(ago)s: too old to tell "
+        "whether the passport was revoked since."
+    ),
     "unknown_title": _l("Could not be checked"),
     "unknown_text": _l(
         "Neither this browser nor the server could check the code. Try again when online, or "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -97,8 +98,12 @@ def tablet(browser, request):
 
 def worker_ready(page) -> None:
     """Wait until the worker controls the page and has kept what the page asked for."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
     expect(page.locator("html")).to_have_attribute("data-offline", "ready")
+    # a promise, not wait_for_function: the page's CSP forbids the eval its polling needs
+    assert page.evaluate(
+        """() => navigator.serviceWorker.controller !== null || new Promise((resolve) =>
+            navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true)))"""
+    )
 
 
 def cache_names(page) -> list[str]:
@@ -216,9 +221,32 @@ def test_the_verify_page_works_after_one_visit_with_the_server_stopped(server, t
     verdict = page.locator("#verdict")
     expect(verdict).to_have_attribute("data-status", "genuine")
     expect(page.locator('[data-check="ok"]').first).to_contain_text("Signature verified")
-    expect(page.locator("#checks")).to_contain_text("status list")
+    # the status list kept with the page answers, and the page says how old it is
+    expect(page.locator("#checks")).to_contain_text(re.compile(r"It was signed \d+ minutes? ago"))
     expect(page.locator(".holder-name")).to_be_visible()
     shot(page, "offline-verify-page")
+
+
+def test_offline_a_status_list_too_old_leaves_the_verdict_amber_and_says_its_age(
+    server,
+    tablet,
+    tokens,  # noqa: F811
+):
+    page = tablet
+    page.goto(server(f"/V#{tokens['genuine']}"))
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "genuine")
+    worker_ready(page)
+
+    server.stop()
+    page.clock.install(time=datetime.now(UTC) + timedelta(days=3))  # the phone, three days on
+    page.reload()
+    expect(page.locator("#verify")).to_have_attribute("data-done", "true")
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_attribute("data-status", "unchecked")
+    expect(page.locator('[data-check="ok"]').first).to_contain_text("Signature verified")
+    checks = page.locator("#checks")
+    expect(checks).to_contain_text("signed 3 days ago: too old to tell")
+    expect(page.locator(".verdict-ok")).to_have_count(0)
 
 
 def test_on_plain_http_nothing_is_registered_and_the_grid_works_as_before(server, browser):

@@ -318,6 +318,9 @@ async function readYoungList(text, jwks) {
   return list;
 }
 
+// every status list text this visit had at hand, young or not (to say how old the newest is)
+const listsSeen = [];
+
 /** A status list to answer with when the server did not: fetched now, else kept. */
 async function statusListAnswer(jwks) {
   const texts = [];
@@ -328,6 +331,7 @@ async function statusListAnswer(jwks) {
   }
   const earlier = kept(KEPT_LIST);
   if (earlier && typeof earlier.text === "string") texts.push(earlier.text);
+  listsSeen.push(...texts);
   for (const [i, text] of texts.entries()) {
     try {
       const list = await readYoungList(text, jwks);
@@ -352,6 +356,41 @@ async function refreshKeptList(jwks) {
   } catch {
     // nothing to keep this time
   }
+}
+
+/** "3 hours ago" in the page's language (the browser's own plural rules). */
+function ago(signedAt) {
+  const seconds = Math.max(0, nowSeconds() - signedAt);
+  const [value, unit] =
+    seconds < 3600
+      ? [Math.max(1, Math.floor(seconds / 60)), "minute"]
+      : seconds < 2 * 86400
+        ? [Math.floor(seconds / 3600), "hour"]
+        : [Math.floor(seconds / 86400), "day"];
+  try {
+    return new Intl.RelativeTimeFormat(locale, { numeric: "always" }).format(-value, unit);
+  } catch {
+    return new Intl.RelativeTimeFormat("ru", { numeric: "always" }).format(-value, unit);
+  }
+}
+
+function signedWhen(signedAt) {
+  const signed = new Date(signedAt * 1000).toISOString();
+  return `${formatDate(signed)} ${formatTime(signed)}`;
+}
+
+/** The newest verified message list among those this visit had, however old; else null. */
+async function newestList(jwks) {
+  let newest = null;
+  for (const text of listsSeen) {
+    try {
+      const list = await readStatusList(text, jwks);
+      if (list.purpose === "message" && (newest === null || list.signedAt > newest.signedAt)) newest = list;
+    } catch {
+      // a list that does not verify says nothing
+    }
+  }
+  return newest;
 }
 
 function checkByNumberLink() {
@@ -434,10 +473,13 @@ async function main() {
   else if (server) addCheck("ok", t.server_checked);
   else addCheck("warn", t.server_unreachable);
   if (listed !== null) {
-    const signed = new Date(list.signedAt * 1000).toISOString();
-    addCheck("ok", fill(t.list_checked, { date: `${formatDate(signed)} ${formatTime(signed)}` }));
+    const age = fill(t.list_age, { ago: ago(list.signedAt) });
+    addCheck("ok", `${fill(t.list_checked, { date: signedWhen(list.signedAt) })} ${age}`);
   } else if (!server && browserVerified) {
-    addCheck("warn", t.list_unavailable);
+    // say how old the list it has is: offline, "genuine" waits for a young one
+    const older = await newestList(jwks);
+    const when = older ? { date: signedWhen(older.signedAt), ago: ago(older.signedAt) } : null;
+    addCheck("warn", when ? fill(t.list_too_old, when) : t.list_unavailable);
   }
   const consistent = matches(claims, passport) && (!passport || passport.matches_token !== false);
   if (!consistent && status !== "invalid") addCheck("bad", t.mismatch);
