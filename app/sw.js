@@ -72,11 +72,10 @@ async function clearGrid() {
   }
 }
 
+// Reads go through caches.match(…, {cacheName}), which never creates a cache: a
+// caches.open() racing a deletion would bring back an empty grid cache after sign-out.
 async function gridOwner() {
-  if (!(await caches.has(GRID))) {
-    return null;
-  }
-  const stamp = await (await caches.open(GRID)).match(OWNER);
+  const stamp = await caches.match(OWNER, { cacheName: GRID });
   return stamp ? stamp.text() : null;
 }
 
@@ -91,11 +90,8 @@ async function gridCacheOf(owner) {
   return caches.open(GRID);
 }
 
-async function keptGrid(key) {
-  if (!(await caches.has(GRID))) {
-    return undefined;
-  }
-  return (await caches.open(GRID)).match(key);
+function keptGrid(key) {
+  return caches.match(key, { cacheName: GRID });
 }
 
 function offlineMark(response) {
@@ -115,7 +111,7 @@ async function keepGridPage(key, response, owner) {
   if (response.type === "opaqueredirect" || (response.status > 0 && response.status < 500)) {
     // no longer an editable grid of this user (locked, signed out, not theirs): drop the copy
     await withGrid(async () => {
-      if (await caches.has(GRID)) {
+      if (await keptGrid(key)) {
         await (await caches.open(GRID)).delete(key);
       }
     });
@@ -175,28 +171,25 @@ function keepIn(cacheName, key) {
 
 async function keptAsset(request) {
   for (const name of CURRENT) {
-    if (await caches.has(name)) {
-      const found = await (await caches.open(name)).match(request);
-      if (found) {
-        return found;
-      }
+    const found = await caches.match(request, { cacheName: name });
+    if (found) {
+      return found;
     }
   }
   return undefined;
 }
 
+async function renewIn(name, request, response) {
+  if (await caches.match(request, { cacheName: name })) {
+    await (await caches.open(name)).put(request, response.clone());
+  }
+}
+
 /* An asset already kept is renewed in every cache holding it whenever it is fetched. */
 async function renewAsset(request, response) {
-  if (!response.ok) {
-    return;
-  }
-  for (const name of CURRENT) {
-    if (await caches.has(name)) {
-      const cache = await caches.open(name);
-      if (await cache.match(request)) {
-        await cache.put(request, response.clone());
-      }
-    }
+  if (response.ok) {
+    await withGrid(() => renewIn(GRID, request, response));
+    await renewIn(VERIFY, request, response);
   }
 }
 
@@ -268,13 +261,14 @@ function sameOriginAssets(urls) {
     .map((url) => url.href);
 }
 
-async function addMissing(cache, urls) {
+/* Fetch and store what `name` lacks of `urls`; `store` puts one answer (it may refuse). */
+async function addMissing(name, urls, store) {
   await Promise.allSettled(
     urls.map(async (url) => {
-      if (!(await cache.match(url))) {
+      if (!(await caches.match(url, { cacheName: name }))) {
         const response = await fetch(url, { credentials: "same-origin" });
         if (response.ok) {
-          await cache.put(url, response);
+          await store(url, response);
         }
       }
     }),
@@ -293,7 +287,14 @@ async function keepGrid(message, page) {
     }
   }
   if ((await gridOwner()) === message.owner && (await keptGrid(key))) {
-    await addMissing(await caches.open(GRID), sameOriginAssets(message.assets));
+    // stored only while the grid is still this owner's (a sign-out may come in between)
+    await addMissing(GRID, sameOriginAssets(message.assets), (url, response) =>
+      withGrid(async () => {
+        if ((await gridOwner()) === message.owner) {
+          await (await caches.open(GRID)).put(url, response);
+        }
+      }),
+    );
   }
 }
 
@@ -333,7 +334,9 @@ async function keepVerify(message) {
       }
     }),
   );
-  await addMissing(cache, sameOriginAssets(message.assets));
+  await addMissing(VERIFY, sameOriginAssets(message.assets), (url, response) =>
+    cache.put(url, response),
+  );
 }
 
 async function pageLoaded(message) {
