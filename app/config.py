@@ -63,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_LIFETIME_HOURS": 12,
     "PASSWORD_RESET_MAX_AGE": 3600,
+    # hours an expert's invitation link stays valid (app/auth/invitations.py)
+    "INVITATION_MAX_AGE_HOURS": 168,
     "SMTP_HOST": "",
     "SMTP_PORT": 587,
     "SMTP_USERNAME": "",

@@ -42,3 +42,21 @@ class UserForm(FlaskForm):
 
 class NewUserForm(UserForm, NewPasswordForm):
     pass
+
+
+class InviteExpertForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
+    college_id = SelectField(
+        _l("College"),
+        coerce=int,
+        validators=[
+            DataRequired(
+                message=_l("Choose the expert's college: it decides whom they may not mark.")
+            )
+        ],
+        description=_l(
+            "The expert never marks candidates of this college. Only an administrator can "
+            "change it later."
+        ),
+    )

@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # signed in at all
     "staff": STAFF,
     "users.manage": frozenset({"admin"}),
+    # a centre manager invites experts for their own centre (app/auth/invitations.py)
+    "experts.invite": frozenset({"centre_manager"}),
     "reference.view": STAFF,
     "reference.manage": frozenset({"admin"}),
     "candidates.view": frozenset({"admin", "centre_manager", "chief_expert"}),

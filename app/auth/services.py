@@ -13,9 +13,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.auth import sessions
-from app.auth.models import ROLES, LoginThrottle, User
+from app.auth.events import college_label, record
+from app.auth.models import ROLES, Invitation, LoginThrottle, User
 from app.db import utcnow
 from app.messages import N_, DomainError
+from assessments.models import College
 
 MIN_PASSWORD_LENGTH = 10
 FORGET_AFTER = timedelta(days=1)
@@ -32,6 +34,7 @@ EMAIL_INVALID = N_("Enter a valid email address.")
 EMAIL_TAKEN = N_("A user with the email %(email)s already exists.")
 ROLE_UNKNOWN = N_("Unknown role %(role)s; use one of %(roles)s.")
 NAME_MISSING = N_("Enter the user's name.")
+COLLEGE_ADMIN_ONLY = N_("Only an administrator changes an expert's college.")
 
 
 @dataclass(frozen=True)
@@ -194,8 +197,16 @@ def update_user(
     centre_id: int | None,
     college_id: int | None,
     active: bool,
+    actor: User | None = None,
 ) -> User:
-    """Change an account; a new role or lost access ends every session of the user."""
+    """Change an account; a new role or lost access ends every session of the user.
+
+    Rules: an expert's college decides whom they may not mark, so only an administrator
+    (``actor``; None: the server's command line) changes it, and the change is audited
+    (``user.college_changed``); an account made inactive loses its unused invitation links.
+    """
+    if college_id != user.college_id and actor is not None and actor.role != "admin":
+        raise AccountError(COLLEGE_ADMIN_ONLY, "college_id")
     email = normalise_email(email)
     other = find_user(session, email)
     if other is not None and other.id != user.id:
@@ -213,6 +224,14 @@ def update_user(
     ):
         # what the user may see changes: sign every browser of theirs out
         sessions.end_user_sessions(session, user)
+    if college_id != user.college_id:
+        old_college = college_label(user.college)
+        new_college = college_label(session.get(College, college_id) if college_id else None)
+        record(session, actor, user, "user.college_changed", old_college, new_college)
+    if not active:
+        session.execute(
+            delete(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+        )
     user.email, user.name, user.role = email, name.strip(), role
     user.centre_id, user.college_id, user.active = centre_id, college_id, active
     return user

@@ -19,32 +19,51 @@ from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import mail
-from app.auth import services, sessions
+from app.auth import invitations, services, sessions
+from app.auth.events import account_events
 from app.auth.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
+    InviteExpertForm,
     LoginForm,
     NewPasswordForm,
     NewUserForm,
     UserForm,
 )
-from app.auth.models import ROLES, User
+from app.auth.models import ROLES, Invitation, User
 from app.auth.permissions import public, requires
 from app.db import run_write, utcnow
 from app.errors import DATABASE_UNWRITABLE, database_fault
 from app.extensions import db, limiter, login_manager
 from app.hosts import public_url
+from app.i18n import localized
 from app.navigation import ROLE_LABELS, add_nav
 from app.urls import safe_local_target
+from assessments.models import College
 
 bp = Blueprint("auth", __name__)
 
 add_nav("auth.users", _l("Users"), _l("Accounts and roles"), "users.manage", order=90)
+add_nav(
+    "auth.centre_experts",
+    _l("Experts"),
+    _l("Invite experts for your centre"),
+    "experts.invite",
+    order=85,
+)
 
+
+EVENT_LABELS = {
+    "user.invited": _l("Invited by the centre manager"),
+    "user.invitation_renewed": _l("New invitation link"),
+    "user.invitation_accepted": _l("Invitation accepted, password set"),
+    "user.college_changed": _l("College changed"),
+}
 
 SESSION_KEY = "sid"  # the server-side session's token inside Flask's signed cookie
 # requests that need no signed-in user: no session look-up for them
@@ -295,6 +314,7 @@ def edit_user(user_id: int):
                 "centre_id": form.centre_id.data or None,
                 "college_id": form.college_id.data or None,
                 "active": form.active.data,
+                "actor": current_user._get_current_object(),
             }
             try:
                 run_write(db.session, lambda: services.update_user(db.session, user, **values))
@@ -304,7 +324,12 @@ def edit_user(user_id: int):
                 flash(_("Changes saved."), "success")
                 return redirect(url_for("auth.users"))
     return render_template(
-        "auth/user_form.html", form=form, user=user, password_form=NewPasswordForm(prefix="pw")
+        "auth/user_form.html",
+        form=form,
+        user=user,
+        password_form=NewPasswordForm(prefix="pw"),
+        events=account_events(db.session, user),
+        event_labels=EVENT_LABELS,
     )
 
 
@@ -322,3 +347,153 @@ def reset_user_password(user_id: int):
         for error in errors:
             flash(error, "error")
     return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+# --- centre managers: inviting experts -------------------------------------------
+
+
+def _college_choices(form: InviteExpertForm) -> None:
+    colleges = db.session.scalars(select(College).order_by(College.code)).all()
+    form.college_id.choices = [(0, "—")] + [(c.id, f"{c.code} — {localized(c)}") for c in colleges]
+
+
+def _experts_page(form: InviteExpertForm, status: int = 200, **extra):
+    """The manager's experts (of their centre), each with their invitation, and the form."""
+    centre_id = current_user.centre_id
+    people = []
+    if centre_id is not None:
+        people = db.session.scalars(
+            select(User)
+            .where(User.centre_id == centre_id, User.role.in_(("expert", "chief_expert")))
+            .order_by(User.name)
+        ).all()
+    pending = {
+        i.user_id: i
+        for i in db.session.scalars(
+            select(Invitation).where(
+                Invitation.user_id.in_([u.id for u in people]), Invitation.used_at.is_(None)
+            )
+        )
+    }
+    return render_template(
+        "auth/centre_experts.html",
+        form=form,
+        experts=people,
+        pending=pending,
+        now=utcnow(),
+        role_labels=ROLE_LABELS,
+        mail=mail.mail_configured(),
+        **extra,
+    ), status
+
+
+def _share_link(user: User, token: str) -> str:
+    """Return the invitation link (on PUBLIC_BASE_URL); e-mail it too when mail is set up."""
+    link = public_url("auth.accept_invitation", token=token)
+    if mail.mail_configured():
+        body = (
+            _(
+                "%(manager)s invites you to mark demonstration exams in Skills Passport. "
+                "Open this link to set your password:",
+                manager=current_user.name,
+            )
+            + f"\n\n{link}\n"
+        )
+        mail.send_after_response(user.email, _("Invitation to Skills Passport"), body)
+    return link
+
+
+@bp.get("/centre/experts")
+@requires("experts.invite")
+def centre_experts():
+    form = InviteExpertForm(formdata=None)
+    _college_choices(form)
+    return _experts_page(form)
+
+
+@bp.post("/centre/experts")
+@requires("experts.invite")
+def invite_expert():
+    form = InviteExpertForm()
+    _college_choices(form)
+    if not form.validate_on_submit():
+        return _experts_page(form, 422)
+    manager = current_user._get_current_object()
+    settings = invitations.InvitationSettings.from_config(current_app.config)
+    values = {
+        "email": form.email.data,
+        "name": form.name.data,
+        "college_id": form.college_id.data or None,
+    }
+    try:
+        user, token = run_write(
+            db.session,
+            lambda: invitations.invite_expert(
+                db.session, manager=manager, settings=settings, now=utcnow(), **values
+            ),
+        )
+    except services.AccountError as exc:
+        target = getattr(form, exc.field, None) if exc.field else None
+        (target or form.email).errors.append(exc.translated())
+        return _experts_page(form, 422)
+    # shown once, on this page: the link never travels in a cookie or a redirect
+    return _experts_page(_fresh_invite_form(), invited=user, link=_share_link(user, token))
+
+
+def _fresh_invite_form() -> InviteExpertForm:
+    form = InviteExpertForm(formdata=None)
+    _college_choices(form)
+    return form
+
+
+@bp.post("/centre/experts/<int:user_id>/link")
+@requires("experts.invite")
+def renew_invitation(user_id: int):
+    if not FlaskForm().validate_on_submit():  # the CSRF token only
+        abort(400)
+    user = db.session.get(User, user_id)
+    if user is None or user.centre_id != current_user.centre_id:
+        abort(404)
+    manager = current_user._get_current_object()
+    settings = invitations.InvitationSettings.from_config(current_app.config)
+    try:
+        token = run_write(
+            db.session,
+            lambda: invitations.renew_invitation(
+                db.session, manager=manager, user=user, settings=settings, now=utcnow()
+            ),
+        )
+    except services.AccountError as exc:
+        flash(exc.translated(), "error")
+        return redirect(url_for("auth.centre_experts"))
+    return _experts_page(_fresh_invite_form(), invited=user, link=_share_link(user, token))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def accept_invitation(token: str):
+    invitation = invitations.pending_invitation(db.session, token, utcnow())
+    if invitation is None:
+        flash(
+            _("This invitation link is not valid any more. Ask your centre manager for a new one."),
+            "error",
+        )
+        return redirect(url_for("auth.login"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        password = form.password.data
+        try:
+            run_write(
+                db.session,
+                lambda: invitations.accept_invitation(db.session, token, password, utcnow()),
+            )
+        except services.AccountError as exc:
+            form.password.errors.append(exc.translated())
+        else:
+            flash(
+                _("Your password is set. Sign in with your e-mail address and this password."),
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template("auth/accept_invitation.html", form=form, invitation=invitation)
