@@ -162,6 +162,7 @@ def enrol_present(session, exam, centre, people: list[dict]) -> None:
             {
                 "exam_id": exam.id,
                 "candidate_id": cid,
+                "candidate_number": i + 1,
                 "workstation": 1 + i % centre.workstations,
                 "attendance": "present",
                 "attendance_reason": "",
