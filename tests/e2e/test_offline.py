@@ -124,7 +124,7 @@ def test_a_grid_reloaded_with_the_server_stopped_opens_from_the_device_and_loses
     server, tablet
 ):
     page = tablet
-    ids = make_exam(server, serial=7100)
+    ids = make_exam(server, serial=9410)
     sign_in(page, server, ids["expert"])
     page.goto(form_url(server, ids))
     worker_ready(page)
@@ -190,7 +190,7 @@ def test_a_grid_reloaded_with_the_server_stopped_opens_from_the_device_and_loses
 
 def test_the_next_person_on_a_tablet_never_sees_the_kept_grid(server, tablet):
     page = tablet
-    ids = make_exam(server, serial=7200)
+    ids = make_exam(server, serial=9420)
     sign_in(page, server, ids["expert"])
     page.goto(form_url(server, ids))
     worker_ready(page)
@@ -250,7 +250,7 @@ def test_offline_a_status_list_too_old_leaves_the_verdict_amber_and_says_its_age
 
 
 def test_on_plain_http_nothing_is_registered_and_the_grid_works_as_before(server, browser):
-    ids = make_exam(server, serial=7300)
+    ids = make_exam(server, serial=9430)
     rules = "--host-resolver-rules=MAP college.test 127.0.0.1"
     insecure = browser.browser_type.launch(
         executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, rules]
