@@ -2,10 +2,13 @@
 
 The rules checked here are the ones 1EdTech states in the Open Badges 3.0 specification
 (the "JSON Web Token Proof Format" section: JOSE header, JWT claims, verification steps)
-and in its published JSON Schema of an AchievementCredential (required members, types,
-one ``credentialStatus`` object, result descriptions and alignments), written as
-assertions; the schema itself is not copied here. ``openbadgeslib`` (PyPI), an OB 3.0
-implementation we did not write, verifies the signature and the revocation status.
+and in its published JSON Schema of an AchievementCredential (draft 2019-09, the OB 3.0.3
+data model: required members, which objects carry ``type`` as a list and which as a
+string, the closed IdentityObject, one ``credentialStatus`` object, vocabularies, string
+values), one test per rule, in our words; the schema itself is not copied here (the
+credential validated against it with no errors when these tests were written).
+``openbadgeslib`` (PyPI), an OB 3.0 implementation we did not write, verifies the
+signature and the revocation status.
 """
 
 from __future__ import annotations
@@ -60,6 +63,17 @@ ALIGNMENT_TARGET_TYPES = {
     "CFRubricCriterion",
     "CFRubricCriterionLevel",
     "CTDL",
+}
+# members of the OB 3.0 AchievementType vocabulary a passport could be
+ACHIEVEMENT_TYPES = {"Assessment", "Certificate", "Certification", "Competency"}
+RESULT_STATUSES = {
+    "Completed",
+    "Enrolled",
+    "Failed",
+    "InProgress",
+    "OnHold",
+    "Provisional",
+    "Withdrew",
 }
 EXTENSION_TERM = re.compile(r"^ext:[a-zA-Z0-9._-]+$")
 IDENTIFIER_TYPES = {
@@ -117,11 +131,6 @@ def _dereferenced_key(client, header: dict) -> tuple[dict, rsa.RSAPublicKey]:
     return jwk, _rsa_key(jwk)
 
 
-def _types(node: dict) -> list[str]:
-    value = node.get("type")
-    return value if isinstance(value, list) else [value]
-
-
 def test_the_credential_is_an_rs256_vc_jwt_whose_kid_dereferences_to_a_published_key(
     client, session, issued, credential_key
 ):
@@ -157,9 +166,18 @@ def test_jwt_claims_mirror_the_credential(app, client, session, signing_key, cre
     assert payload["sub"].startswith("urn:uuid:") and passport.holder_name not in payload["sub"]
     valid_from = datetime.fromisoformat(payload["validFrom"].replace("Z", "+00:00"))
     valid_until = datetime.fromisoformat(payload["validUntil"].replace("Z", "+00:00"))
+    # NumericDates: whole seconds since the epoch, equal to the credential's own moments
+    assert isinstance(payload["nbf"], int) and isinstance(payload["exp"], int)
     assert datetime.fromtimestamp(payload["nbf"], UTC) == valid_from
     assert datetime.fromtimestamp(payload["exp"], UTC) == valid_until
     assert valid_until.year == valid_from.year + 5
+
+
+def test_the_payload_is_the_credential_itself_not_wrapped_in_a_vc_claim(client, session, issued):
+    payload = _credential(client, issued.passport)
+    # VC-JWT of VC 1.1 put the credential under "vc"; OB 3.0 signs the credential itself
+    assert "vc" not in payload and "proof" not in payload
+    assert payload["type"][0] == "VerifiableCredential" and payload["credentialSubject"]
 
 
 def test_a_passport_without_expiry_has_no_exp_and_the_same_holder_keeps_one_subject(
@@ -174,58 +192,157 @@ def test_a_passport_without_expiry_has_no_exp_and_the_same_holder_keeps_one_subj
         assert _parts(_download(client, other))[1]["sub"] != payload["sub"]
 
 
-def test_the_credential_meets_the_achievement_credential_schema_rules(client, session, issued):
-    _header, vc = _parts(_download(client, issued.passport))
-    for member in ("@context", "id", "type", "name", "issuer", "validFrom", "credentialSubject"):
+def _credential(client, passport) -> dict:
+    return _parts(_download(client, passport))[1]
+
+
+def _typed_nodes(vc: dict) -> list[tuple[str, dict]]:
+    """Every object of the credential whose class the schema names in a ``type`` list."""
+    subject = vc["credentialSubject"]
+    achievement = subject["achievement"]
+    descriptions = achievement.get("resultDescription", [])
+    nodes = [("Profile", vc["issuer"]), ("AchievementSubject", subject)]
+    nodes.append(("Achievement", achievement))
+    nodes += [("ResultDescription", d) for d in descriptions]
+    nodes += [("Result", r) for r in subject.get("result", [])]
+    nodes += [("Evidence", e) for e in vc.get("evidence", [])]
+    nodes += [
+        ("Alignment", a)
+        for holder in (achievement, *descriptions, *subject.get("result", []))
+        for a in holder.get("alignment", [])
+    ]
+    return nodes
+
+
+def test_context_is_the_vc_2_context_then_an_open_badges_3_context(client, session, issued):
+    context = _credential(client, issued.passport)["@context"]
+    assert isinstance(context, list) and len(context) >= 2
+    assert context[0] == VC_CONTEXT and OB_CONTEXT.match(context[1])
+    # any further entry is a context URL or an inline context object
+    assert all(isinstance(extra, str | dict) for extra in context[2:])
+
+
+def test_the_credential_has_every_member_the_schema_requires(client, session, issued):
+    vc = _credential(client, issued.passport)
+    for member in ("@context", "id", "type", "issuer", "validFrom", "credentialSubject"):
         assert member in vc, member
-    assert vc["@context"][0] == VC_CONTEXT and OB_CONTEXT.match(vc["@context"][1])
-    assert vc["id"].startswith("urn:uuid:")
-    assert {"VerifiableCredential", "OpenBadgeCredential"} <= set(vc["type"])
+    assert isinstance(vc["id"], str) and vc["id"].startswith("urn:uuid:")
     assert isinstance(vc["name"], str) and vc["name"]
-    assert DATE_TIME_Z.match(vc["validFrom"])
+    for moment in ("validFrom", "validUntil", "awardedDate"):
+        assert moment not in vc or DATE_TIME_Z.match(vc[moment]), moment
 
-    issuer = vc["issuer"]  # a Profile: id (URI) and type "Profile" required
-    assert issuer["id"] == BASE and "Profile" in _types(issuer) and issuer["name"]
 
-    status = vc["credentialStatus"]  # ONE object (an array fails the schema), id and type
-    assert isinstance(status, dict)
-    assert status["id"] and status["type"] == "BitstringStatusListEntry"
+def test_the_credential_type_list_names_a_verifiable_and_an_open_badge_credential(
+    client, session, issued
+):
+    types = _credential(client, issued.passport)["type"]
+    assert isinstance(types, list) and all(isinstance(t, str) for t in types)
+    assert "VerifiableCredential" in types
+    assert {"OpenBadgeCredential", "AchievementCredential"} & set(types)
+
+
+def test_every_typed_object_names_its_class_in_a_type_list(client, session, issued):
+    vc = _credential(client, issued.passport)
+    nodes = _typed_nodes(vc)
+    assert {name for name, _node in nodes} >= {"Alignment", "Evidence", "Result"}
+    for name, node in nodes:  # a bare string fails the schema here, unlike IdentityObject
+        assert isinstance(node["type"], list) and node["type"], (name, node)
+        assert name in node["type"] and all(isinstance(t, str) for t in node["type"])
+
+
+def test_the_issuer_is_a_profile_with_an_id_that_is_the_deployment(client, session, issued):
+    issuer = _credential(client, issued.passport)["issuer"]
+    assert isinstance(issuer, dict) and issuer["id"] == BASE
+    assert isinstance(issuer["name"], str) and issuer["name"]
+
+
+def test_the_subject_is_identified_by_an_id_and_identity_objects(client, session, issued):
+    subject = _credential(client, issued.passport)["credentialSubject"]
+    assert "achievement" in subject  # required beside type
+    assert subject["id"].startswith("urn:uuid:") and subject["identifier"]
+    assert issued.passport.holder_name not in subject["id"]
+
+
+def test_identity_objects_have_a_string_type_and_no_members_beyond_the_five(
+    client, session, issued
+):
+    for identifier in _credential(client, issued.passport)["credentialSubject"]["identifier"]:
+        # a closed object: type, identityHash, identityType, hashed and (if hashed) salt
+        assert set(identifier) <= {"type", "identityHash", "identityType", "hashed", "salt"}
+        assert identifier["type"] == "IdentityObject"  # a string here, not a list
+        assert identifier["identityType"] in IDENTIFIER_TYPES or EXTENSION_TERM.match(
+            identifier["identityType"]
+        )
+        assert identifier["hashed"] is False and isinstance(identifier["identityHash"], str)
+
+
+def test_credential_status_is_one_object_with_an_id_and_a_type(client, session, issued):
+    status = _credential(client, issued.passport)["credentialStatus"]
+    assert isinstance(status, dict)  # a list of entries fails the schema
+    assert isinstance(status["id"], str) and status["id"]
+    assert status["type"] == "BitstringStatusListEntry"
     assert status["statusPurpose"] == "revocation"
     assert status["statusListCredential"] == f"{BASE}/status/revocation"
     assert status["statusListIndex"] == str(issued.passport.sequence)
 
-    for schema in vc["credentialSchema"]:
+
+def test_credential_schema_is_a_list_naming_the_1edtech_validator(client, session, issued):
+    schemas = _credential(client, issued.passport)["credentialSchema"]
+    assert isinstance(schemas, list) and schemas
+    for schema in schemas:
         assert schema["id"].endswith("/ob_v3p0_achievementcredential_schema.json")
         assert schema["type"] == "1EdTechJsonSchemaValidator2019"
-    for evidence in vc["evidence"]:
-        assert "Evidence" in _types(evidence)
 
-    subject = vc["credentialSubject"]
-    assert "AchievementSubject" in _types(subject) and subject["id"].startswith("urn:uuid:")
-    for identifier in subject["identifier"]:
-        assert identifier["type"] == "IdentityObject"
-        assert identifier["identityType"] in IDENTIFIER_TYPES
-        assert identifier["hashed"] is False and isinstance(identifier["identityHash"], str)
-    achievement = subject["achievement"]
+
+def test_the_achievement_has_id_type_criteria_description_name_and_a_known_type(
+    client, session, issued
+):
+    achievement = _credential(client, issued.passport)["credentialSubject"]["achievement"]
     for member in ("id", "type", "criteria", "description", "name"):
         assert member in achievement, member
-    assert "Achievement" in _types(achievement) and achievement["criteria"]["narrative"]
+    for text in ("description", "name", "humanCode"):
+        assert isinstance(achievement[text], str) and achievement[text], text
+    assert isinstance(achievement["criteria"], dict) and achievement["criteria"]["narrative"]
+    assert achievement["achievementType"] in ACHIEVEMENT_TYPES or EXTENSION_TERM.match(
+        achievement["achievementType"]
+    )
 
+
+def test_result_descriptions_have_unique_ids_a_result_type_and_string_bounds(
+    client, session, issued
+):
+    achievement = _credential(client, issued.passport)["credentialSubject"]["achievement"]
     descriptions = achievement["resultDescription"]
     ids = [d["id"] for d in descriptions]
     assert len(ids) == len(set(ids))
     for description in descriptions:
         for member in ("id", "type", "name", "resultType"):
             assert member in description, member
-        assert "ResultDescription" in _types(description)
-        assert description["resultType"] in RESULT_TYPES
-        for bound in ("valueMin", "valueMax", "requiredValue"):
-            assert bound not in description or isinstance(description[bound], str)
-    # every result instantiates one of the achievement's result descriptions
+        assert isinstance(description["name"], str) and description["name"]
+        assert description["resultType"] in RESULT_TYPES or EXTENSION_TERM.match(
+            description["resultType"]
+        )
+        for bound in ("valueMin", "valueMax", "requiredValue", "requiredLevel"):
+            assert bound not in description or isinstance(description[bound], str), bound
+        allowed = description.get("allowedValue", [])
+        assert isinstance(allowed, list) and all(isinstance(v, str) for v in allowed)
+
+
+def test_every_result_is_a_string_value_of_one_result_description(client, session, issued):
+    subject = _credential(client, issued.passport)["credentialSubject"]
+    ids = [d["id"] for d in subject["achievement"]["resultDescription"]]
     results = subject["result"]
     assert [r["resultDescription"] for r in results] == ids
     for result in results:
-        assert "Result" in _types(result) and isinstance(result["value"], str)
+        assert isinstance(result["value"], str)
+        assert "status" not in result or result["status"] in RESULT_STATUSES
+
+
+def test_evidence_is_a_list_of_typed_objects(client, session, issued):
+    evidence = _credential(client, issued.passport)["evidence"]
+    assert isinstance(evidence, list) and evidence
+    for item in evidence:
+        assert "Evidence" in item["type"] and urlsplit(item["id"]).scheme == "https"
 
 
 def test_the_skills_profile_is_in_results_aligned_to_the_wsos_sections(client, session, issued):
@@ -260,7 +377,7 @@ def test_the_skills_profile_is_in_results_aligned_to_the_wsos_sections(client, s
         assert result["value"] == section["mark"]  # exact decimals, as the passport prints
         for description in (percent, mark):
             (alignment,) = description["alignment"]
-            assert "Alignment" in _types(alignment)
+            assert "Alignment" in alignment["type"]
             assert alignment["targetCode"] == str(section["key"])
             assert alignment["targetName"] and alignment["targetFramework"]
             assert urlsplit(alignment["targetUrl"]).scheme == "https"
