@@ -7,6 +7,7 @@ docs/configuration.md describes each one.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,13 @@ DEFAULTS: dict[str, Any] = {
     "ISSUER_NAME_RU": "Управление образования города Алматы",
     "ISSUER_NAME_EN": "Almaty City Department of Education",
     "ISSUER_URL": "",
+    # the issuer's id in the trust list (docs/trust-list.md): the deployment's default keys
+    # sign as this issuer; a competence centre's own keys as "<ISSUER_ID>-<centre code>"
+    "ISSUER_ID": "kz-almaty-education",
+    # the trust anchor's public JWK (a file path, or the JWK JSON itself): only keys in a trust
+    # list signed by it verify as genuine. Required in production; in development "" means
+    # the development anchor that `flask keys ensure` creates in instance/
+    "TRUST_ANCHOR_JWK": "",
     # years a passport stays valid from its issue date; 0 = it never expires
     "PASSPORT_VALIDITY_YEARS": 0,
     "PASSPORT_CHECK_RATE_LIMIT": "10 per minute",
@@ -180,6 +188,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     if type(age) is not int or not 1 <= age <= 24 * 366:
         raise ConfigError("STATUS_LIST_MAX_AGE_HOURS must be a whole number of hours, 1 to 8784")
     check_secrets(app)
+    check_trust_anchor(app)
 
 
 def check_secrets(app: Flask) -> None:
@@ -197,3 +206,50 @@ def check_secrets(app: Flask) -> None:
     # development and tests: a fixed, clearly marked value keeps the app usable
     for key in weak:
         app.config[key] = f"insecure-development-{key.lower()}-do-not-use-in-production"
+
+
+DEVELOPMENT_ANCHOR = "dev-trust-anchor.pem"
+
+
+def check_trust_anchor(app: Flask) -> None:
+    """Resolve TRUST_ANCHOR_JWK; refuse production without one or with a development anchor.
+
+    Development (and tests) without a setting use the development anchor's public JWK in the
+    instance folder (``flask keys ensure`` creates it).
+    """
+    value = str(app.config.get("TRUST_ANCHOR_JWK") or "").strip()
+    production = app.config["ENVIRONMENT"] == "production" and not app.testing
+    development_anchor = app.config.get("DEVELOPMENT_TRUST_ANCHOR") or str(
+        Path(app.instance_path) / DEVELOPMENT_ANCHOR
+    )
+    app.config["DEVELOPMENT_TRUST_ANCHOR"] = development_anchor
+    if not value:
+        if production:
+            raise ConfigError(
+                "refusing to start in production without TRUST_ANCHOR_JWK: set it to the "
+                "national trust anchor's public JWK (a file path or the JSON itself), as "
+                "published by the trust anchor (docs/trust-list.md)"
+            )
+        value = development_anchor + ".pub.jwk"
+    app.config["TRUST_ANCHOR_JWK"] = value
+    if production and _names_development_anchor(value):
+        raise ConfigError(
+            "refusing to start in production with a development trust anchor: "
+            'TRUST_ANCHOR_JWK names a key marked "development": true; configure the '
+            "national trust anchor's public JWK instead"
+        )
+
+
+def _names_development_anchor(value: str) -> bool:
+    """True when the JWK (file or JSON) carries the ``"development": true`` member."""
+    text = value
+    if not value.lstrip().startswith("{"):
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"TRUST_ANCHOR_JWK: cannot read {value} ({exc})") from exc
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"TRUST_ANCHOR_JWK: not a JSON Web Key ({exc})") from exc
+    return isinstance(document, dict) and document.get("development") is True

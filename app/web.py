@@ -25,6 +25,7 @@ from app.extensions import db
 from app.i18n import LOCALES
 from app.urls import safe_local_target
 from passports.forms import CheckForm
+from passports.services import trust_lists
 
 bp = Blueprint("web", __name__)
 
@@ -119,12 +120,28 @@ def healthz():
 @bp.get("/readyz")
 @public
 def readyz():
+    """Ready when the database answers (docs/deployment.md, "Readiness").
+
+    The installed trust list is reported (``trust_list.state``: ok, expiring within 7 days,
+    expired, missing) with a warning, but fails readiness only when it is a development list
+    on a production deployment: an expired or missing list makes verdicts ``unchecked`` and
+    stops issuing, and taking the instance out of service would stop marking too.
+    """
     try:
         db.session.execute(text("SELECT 1"))
+        listed = trust_lists.list_status(db.session)
     except Exception:  # any driver error means "not ready"
         current_app.logger.warning("readiness check: database unreachable")
         return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+    production = current_app.config["ENVIRONMENT"] == "production"
+    body: dict = {"status": "ok", "database": "ok", "trust_list": listed.as_dict()}
+    warning = trust_lists.warning(listed, production=production)
+    if warning is not None:
+        body["warnings"] = [warning]
+    if listed.development and production:
+        body["status"] = "unavailable"
+        return body, 503
+    return body
 
 
 @bp.get("/assets/<kind>/<path:filename>")

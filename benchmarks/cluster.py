@@ -100,6 +100,8 @@ def passports_across(checks: Checks, settings, a: prod.Server, b: prod.Server) -
     token = admin.csrf_token("/passports/keys")
     rotated = admin.request("POST", "/passports/keys/rotate", form={"csrf_token": token})
     checks.check("A rotates the signing key (admin page)", rotated.status == 302)
+    # in production the new key signs only once the anchor has listed it (docs/deployment.md)
+    prod.install_trust_list(settings)
     token = admin.csrf_token(f"/passports/{old_number}")
     reissued = admin.request("POST", f"/passports/{old_number}/reissue", form={"csrf_token": token})
     location = reissued.headers.get("location", "")

@@ -80,14 +80,29 @@ def generated_secrets() -> dict[str, str]:
     }
 
 
+_ANCHOR: list = []  # the proofs' own trust anchor (a production one: not "development")
+
+
+def trust_anchor():
+    """The trust anchor of the proofs' deployments: a private key held by this process only."""
+    from passports import trust
+
+    if not _ANCHOR:
+        _ANCHOR.append(trust.new_anchor_key())
+    return _ANCHOR[0]
+
+
 def production_settings(database_url: str, shared_secrets: dict[str, str]) -> dict[str, str]:
     """The settings every instance of one deployment shares (strings, as in the environment)."""
+    from passports import trust
+
     return {
         "ENVIRONMENT": "production",
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         # the proofs talk to the instances over loopback, with Host: 127.0.0.1:PORT
         "TRUSTED_HOSTS": "127.0.0.1",
+        "TRUST_ANCHOR_JWK": json.dumps(trust.anchor_public_jwk(trust_anchor())),
         **shared_secrets,
         **RAISED_LIMITS,
     }
@@ -324,9 +339,42 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 
 
 def seed(settings: dict[str, str]) -> None:
-    """Migrate and seed the demo data with the real command line."""
+    """Migrate and seed the demo data with the real command line; the signing key enters a
+    trust list signed by the proofs' anchor first, as a production deployment's must."""
     flask(settings, "db", "upgrade")
+    flask(settings, "keys", "ensure")
+    install_trust_list(settings)
     flask(settings, "demo", "seed")
+
+
+def install_trust_list(settings: dict[str, str]) -> None:
+    """Sign a trust list of every ES256 key of the deployment with the proofs' anchor and
+    install it with ``flask trust install`` (the anchor's job, done here for the proofs)."""
+    from passports import trust
+    from passports.services import trust_lists
+    from passports.settings import PassportSettings
+
+    with database(settings) as session:
+        from flask import current_app
+
+        passport_settings = PassportSettings.for_app(current_app)
+        installed = trust_lists.current_row(session)
+        seq = (installed.seq if installed is not None else 0) + 1
+        payload = trust_lists.development_payload(session, passport_settings, seq, utc_now())
+    payload.update(anchor="KZ-BENCH", development=False)
+    text = trust.sign_trust_list(payload, trust_anchor())
+    with tempfile.NamedTemporaryFile("w", suffix=".jws", delete=False) as handle:
+        handle.write(text)
+    try:
+        flask(settings, "trust", "install", handle.name)
+    finally:
+        os.unlink(handle.name)
+
+
+def utc_now():
+    from app.db import utcnow
+
+    return utcnow().replace(microsecond=0)
 
 
 # --- HTTP client ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -13,9 +14,17 @@ from sqlalchemy import select
 from app.db import run_write
 from app.extensions import db
 from assessments.models import Exam
-from passports import verifier
+from passports import trust, verifier
 from passports.models import Passport
-from passports.services import PassportError, exports, issuance, keys, status, verification
+from passports.services import (
+    PassportError,
+    exports,
+    issuance,
+    keys,
+    status,
+    trust_lists,
+    verification,
+)
 from passports.settings import current_settings
 from passports.trust_cli import trust_cli
 
@@ -67,42 +76,104 @@ def _key_row(key) -> dict:
     }
 
 
+def _centre(code: str | None):
+    if not code:
+        return None
+    from assessments.models import Centre
+
+    centre = db.session.scalar(select(Centre).where(Centre.code == code))
+    if centre is None:
+        raise click.ClickException(f"--centre: no competence centre with code {code}")
+    return centre
+
+
+def _trust_hint(key) -> None:
+    """In production a new key signs nothing until the trust anchor lists it."""
+    if current_settings().production:
+        click.echo(
+            f"key {key.kid} signs nothing until the trust anchor adds it to the trust list: "
+            "send its public JWK (flask keys jwks) to the anchor, then flask trust install"
+        )
+
+
 @keys_cli.command("generate")
 @click.option("--activate", is_flag=True, help="Sign with it at once.")
 @ALG_OPTION
-def generate_key(activate, alg):
-    """Create a key; it signs when --activate is given or no key of its --alg signs yet."""
+@click.option("--centre", "centre_code", help="A competence centre's own ES256 key (its code).")
+def generate_key(activate, alg, centre_code):
+    """Create a key; it signs when --activate is given or no key of its --alg and issuer
+    signs yet."""
+    centre = _centre(centre_code)
+    if centre is not None and alg != keys.ES256:
+        raise click.UsageError("--centre: only ES256 keys sign for a competence centre")
     key = run_write(
         db.session,
         lambda: keys.generate_key(
-            db.session, current_settings(), activate=activate or None, alg=alg
+            db.session, current_settings(), activate=activate or None, alg=alg, centre=centre
         ),
     )
-    click.echo(f"created {key.alg} key {key.kid} ({key.state})")
+    click.echo(f"created {key.alg} key {key.kid} ({key.state}, issuer {key.issuer_id})")
+    _trust_hint(key)
 
 
 @keys_cli.command("rotate")
 @ALG_OPTION
-def rotate_key(alg):
+@click.option("--centre", "centre_code", help="Rotate a competence centre's own ES256 key.")
+def rotate_key(alg, centre_code):
     """Make a new key the signing key of --alg; the old one stays published and verifying."""
+    centre = _centre(centre_code)
+    if centre is not None and alg != keys.ES256:
+        raise click.UsageError("--centre: only ES256 keys sign for a competence centre")
     key, previous = run_write(
-        db.session, lambda: keys.rotate_key(db.session, current_settings(), alg)
+        db.session, lambda: keys.rotate_key(db.session, current_settings(), alg, centre=centre)
     )
     if previous is None:
         click.echo(f"created {key.alg} key {key.kid} (active)")
     else:
         click.echo(f"created {key.alg} key {key.kid} (active); retired {previous.kid}")
+    _trust_hint(key)
+
+
+@keys_cli.command("activate")
+@click.argument("kid")
+def activate_key(kid):
+    """Make a published key (flask keys generate) the signing key; the old one retires."""
+    try:
+        key, previous = run_write(
+            db.session, lambda: keys.activate_key(db.session, current_settings(), kid)
+        )
+    except PassportError as exc:
+        raise _fail(exc) from exc
+    retired = f"; retired {previous.kid}" if previous is not None else ""
+    click.echo(f"{key.alg} key {key.kid} is active{retired}")
 
 
 @keys_cli.command("ensure")
 def ensure_key():
-    """Create the ES256 and the RS256 signing key if missing (idempotent; `make run` calls it)."""
+    """Create the ES256 and the RS256 signing key if missing (idempotent; `make run` and
+    `make serve` call it).
+
+    Development: also creates the development trust anchor in instance/ and installs a
+    development trust list holding every ES256 key. Production: refuses a development list.
+    """
+    settings = current_settings()
+    listed = trust_lists.list_status(db.session)
+    if settings.production and listed.development:
+        raise click.ClickException(
+            "a development trust list is installed on this production deployment: install the "
+            "list signed by the national trust anchor (flask trust install FILE --force)"
+        )
 
     def ensure_both():
-        return [keys.ensure_key(db.session, current_settings(), alg) for alg in keys.ALGORITHMS]
+        return [keys.ensure_key(db.session, settings, alg) for alg in keys.ALGORITHMS]
 
     for key, created in run_write(db.session, ensure_both):
         click.echo(f"{'created' if created else 'signing key is'} {key.kid} ({key.alg})")
+        if created and key.alg == keys.ES256:
+            _trust_hint(key)
+    after = trust_lists.list_status(db.session)
+    if after.seq != listed.seq:
+        click.echo(f"installed development trust list {after.seq} (every key, any competence)")
 
 
 @keys_cli.command("list")
@@ -196,9 +267,28 @@ def revoke(number, reason):
 
 
 @passports_cli.command("reissue")
-@click.argument("number")
-def reissue(number):
-    """Issue a new passport from the current records (e.g. the holder's corrected name)."""
+@click.argument("number", required=False)
+@click.option("--key", "kid", help="Re-sign every current passport of this (retired) key.")
+def reissue(number, kid):
+    """Issue a new passport from the current records (e.g. the holder's corrected name),
+    or with --key KID every current passport that key signed (after a compromise)."""
+    if bool(number) == bool(kid):
+        raise click.UsageError("give either NUMBER or --key KID")
+    if kid:
+        try:
+            outcome = run_write(
+                db.session,
+                lambda: issuance.reissue_for_key(db.session, current_settings(), kid),
+            )
+        except PassportError as exc:
+            raise _fail(exc) from exc
+        for old, new in outcome.reissued:
+            click.echo(f"issued {new.number} (key {new.kid}); {old.number} is superseded")
+        click.echo(
+            f"re-issued {len(outcome.reissued)} passport(s) of key {kid} in {outcome.exams} "
+            f"exam(s); revoked {outcome.revoked} whose holder no longer qualifies"
+        )
+        return
     passport = _passport(number)
     try:
         outcome = run_write(
@@ -245,11 +335,16 @@ def verify(url_or_token, jwks_file, status_source, trust_file, anchor_file, at_t
         if jwks_file
         else keys.public_keys(db.session, current_settings())
     )
+    trust_text = verifier.read_trust_text(trust_file)
+    if trust_text is None and not jwks_file:
+        # this deployment's keys: judged by the trust list installed here
+        installed = trust_lists.current_row(db.session)
+        trust_text = installed.jws if installed is not None else None
     result = verifier.run(
         url_or_token,
         keys=public_keys,
         status_source=status_source,
-        trust_text=verifier.read_trust_text(trust_file),
+        trust_text=trust_text,
         anchor=verifier.load_anchor(anchor_source) if anchor_source else None,
         at=verifier.parse_moment(at_text) if at_text else None,
         max_age=int(status.max_age(current_settings()).total_seconds()),
@@ -321,6 +416,84 @@ def links(exam_id, output):
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+# --- the trust list on this deployment (the `flask trust` group of trust_cli.py) ----
+
+
+@trust_cli.command("install")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--force", is_flag=True, help="Install an older, equal or expired list on purpose.")
+def install_trust_list(file, force):
+    """Install a trust list signed by the trust anchor (TRUST_ANCHOR_JWK) on this deployment.
+
+    All or nothing: a list that is not signed by the anchor, breaks the format, has expired,
+    or is not newer than the installed one (unless --force) changes nothing.
+    """
+    try:
+        with click.open_file(file, encoding="utf-8") as handle:
+            text = handle.read(trust.MAX_TRUST_LIST_CHARS + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: cannot read ({exc})") from exc
+    settings = current_settings()
+    try:
+        row = run_write(
+            db.session, lambda: trust_lists.install(db.session, settings, text, force=force)
+        )
+    except PassportError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    listed = trust_lists.current(db.session, settings).trust_list
+    count = len(listed.keys) if listed is not None else 0
+    click.echo(
+        f"installed trust list {row.seq} ({count} keys, expires {row.expires_at.isoformat()})"
+    )
+
+
+@trust_cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def trust_status(as_json):
+    """The installed trust list: seq, expiry and keys; warns when it expires within 7 days.
+
+    Exits 1 when no usable list is installed (missing, expired or not signed by the anchor).
+    """
+    settings = current_settings()
+    listed = trust_lists.list_status(db.session)
+    installed = trust_lists.current(db.session, settings)
+    warning = trust_lists.warning(listed, production=settings.production)
+    if installed.trust_list is None and installed.problem not in (None, "missing"):
+        warning = trust_lists.describe(installed.problem)
+    rows = []
+    if installed.trust_list is not None:
+        for entry in installed.trust_list.keys.values():
+            rows.append(
+                {
+                    "kid": entry.kid,
+                    "issuer": entry.issuer_id,
+                    "status": entry.status,
+                    "competences": list(entry.competences),
+                    "valid_from": entry.valid_from,
+                    "valid_to": entry.valid_to,
+                }
+            )
+    if as_json:
+        click.echo(json.dumps({**listed.as_dict(), "keys": rows, "warning": warning}, indent=2))
+    elif not listed.installed:
+        click.echo("no trust list is installed")
+    else:
+        data = listed.as_dict()
+        kind = " (development)" if listed.development else ""
+        click.echo(f"trust list {listed.seq}{kind}: {listed.state}")
+        click.echo(f"issued:    {data['issued_at']}")
+        click.echo(f"expires:   {data['expires_at']}")
+        click.echo(f"installed: {data['installed_at']}")
+        for row in rows:
+            competences = ",".join(row["competences"])
+            click.echo(f"{row['kid']}\t{row['status']}\t{row['issuer']}\t{competences}")
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    usable = installed.trust_list is not None and listed.state in ("ok", "expiring")
+    if not usable:
+        sys.exit(1)
 
 
 def register(app: Flask) -> None:

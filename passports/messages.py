@@ -11,6 +11,8 @@ STATUS_LABELS = {
     "superseded": _l("Superseded"),
     "expired": _l("Expired"),
     "invalid": _l("Not genuine"),
+    "untrusted": _l("Not trusted"),
+    "unchecked": _l("Not checked"),
 }
 
 STATUS_BADGES = {
@@ -19,6 +21,20 @@ STATUS_BADGES = {
     "superseded": "warn",
     "expired": "warn",
     "invalid": "bad",
+    "untrusted": "bad",
+    "unchecked": "warn",
+}
+
+# why a verdict is untrusted or unchecked (services/trust_lists.py reason codes)
+TRUST_REASONS = {
+    "unknown-key": _l("The signing key is not in the national trust list."),
+    "out-of-scope": _l("The signing key is not allowed to certify this competence."),
+    "outside-validity": _l("The passport was signed outside the signing key's validity."),
+    "compromised": _l("The signing key was compromised; passports it signed are not trusted."),
+    "missing": _l("No trust list is installed, so the signing key's permission is not checked."),
+    "unreadable": _l("The trust list is not signed by the national trust anchor."),
+    "no-anchor": _l("No trust anchor is configured, so the trust list cannot be checked."),
+    "expired": _l("The trust list has expired, so the signing key's permission is not checked."),
 }
 
 REVOCATION_KINDS = {

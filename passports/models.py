@@ -28,9 +28,13 @@ class SigningKey(db.Model):
 
     The private key is PKCS#8 PEM sealed with AES-GCM under a key derived from the
     ``KEY_ENCRYPTION_SECRET`` setting (the kid is the associated data), so a database dump
-    alone signs nothing. Exactly one key of each algorithm is ``active`` (the ES256 one signs new
-    passports and status lists, the RS256 one the Open Badges credentials); retired keys stay
-    published in the JWK Set so everything they signed keeps verifying.
+    alone signs nothing. Exactly one key of each algorithm and issuer is ``active`` (the ES256
+    one signs new passports and status lists, the RS256 one the Open Badges credentials);
+    retired keys stay published in the JWK Set so everything they signed keeps verifying.
+
+    ``issuer_id`` names the issuer the key signs for in the trust list ("" = the
+    deployment's ``ISSUER_ID``). An ES256 key with a ``centre_id`` signs that competence
+    centre's passports; the deployment's default keys (no centre) sign every other passport.
     """
 
     __tablename__ = "signing_keys"
@@ -50,12 +54,36 @@ class SigningKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issuer_id: Mapped[str] = mapped_column(String(100), default="")
+    centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="RESTRICT"), index=True
+    )
 
     @property
     def state(self) -> str:
         if self.active:
             return "active"
         return "retired" if self.retired_at else "published"
+
+
+class TrustList(db.Model):
+    """A trust list installed on this deployment (a compact JWS signed by the trust anchor).
+
+    The newest row (highest id) is the current list (an older ``seq`` is installed only on
+    purpose, ``--force``); older rows stay as the record of what was installed when.
+    ``issued_at``/``expires_at`` repeat the signed payload's ``iat``/``exp`` so readiness
+    and status read them without parsing the JWS.
+    """
+
+    __tablename__ = "trust_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(index=True)
+    jws: Mapped[str] = mapped_column(Text)
+    development: Mapped[bool] = mapped_column(default=False)
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Passport(db.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -13,6 +14,7 @@ from flask import Flask, current_app
 
 KEY_CACHE = "passport_public_keys"  # the app's verification keys, by kid (app.extensions)
 LIST_CACHE = "passport_status_lists"  # the app's last signed status lists, by purpose
+TRUST_CACHE = "passport_trust_list"  # the app's parsed trust list and anchor (app.extensions)
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class PassportSettings:
     ``key_cache`` is the app's per-process cache of verification keys (kid → public key);
     the keys service fills and reads it in place. ``list_cache`` is the app's per-process
     cache of the last signed status list of each purpose (the status service's).
+    ``trust_cache`` holds the parsed trust list and anchor (services/trust_lists.py).
     """
 
     key_encryption_secret: str
@@ -30,10 +33,16 @@ class PassportSettings:
     issuer_name: Mapping[str, str]  # kk, ru, en
     validity_years: int  # 0: passports never expire
     status_list_max_age: timedelta
+    issuer_id: str = ""
+    trust_anchor: str = ""  # TRUST_ANCHOR_JWK: a path or the JWK JSON
+    # the development anchor's private key file (development only; None otherwise)
+    development_anchor: Path | None = None
+    production: bool = False
     key_cache: dict[str, ec.EllipticCurvePublicKey] = field(
         default_factory=dict, compare=False, repr=False
     )
     list_cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    trust_cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_config(
@@ -41,7 +50,10 @@ class PassportSettings:
         config: Mapping[str, Any],
         key_cache: dict | None = None,
         list_cache: dict | None = None,
+        trust_cache: dict | None = None,
     ) -> PassportSettings:
+        development = config.get("ENVIRONMENT") == "development"
+        anchor_file = config.get("DEVELOPMENT_TRUST_ANCHOR") or ""
         return cls(
             key_encryption_secret=config["KEY_ENCRYPTION_SECRET"],
             public_base_url=config["PUBLIC_BASE_URL"],
@@ -53,17 +65,23 @@ class PassportSettings:
             },
             validity_years=int(config["PASSPORT_VALIDITY_YEARS"]),
             status_list_max_age=timedelta(hours=config["STATUS_LIST_MAX_AGE_HOURS"]),
+            issuer_id=config.get("ISSUER_ID") or "",
+            trust_anchor=config.get("TRUST_ANCHOR_JWK") or "",
+            development_anchor=Path(anchor_file) if development and anchor_file else None,
+            production=config.get("ENVIRONMENT") == "production",
             key_cache=key_cache if key_cache is not None else {},
             list_cache=list_cache if list_cache is not None else {},
+            trust_cache=trust_cache if trust_cache is not None else {},
         )
 
     @classmethod
     def for_app(cls, app: Flask) -> PassportSettings:
-        """The settings of ``app`` now, sharing its key and status-list caches."""
+        """The settings of ``app`` now, sharing its key, status-list and trust-list caches."""
         return cls.from_config(
             app.config,
             app.extensions.setdefault(KEY_CACHE, {}),
             app.extensions.setdefault(LIST_CACHE, {}),
+            app.extensions.setdefault(TRUST_CACHE, {}),
         )
 
 

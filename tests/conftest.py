@@ -54,10 +54,22 @@ def database_server(request: pytest.FixtureRequest):
         cluster.stop()
 
 
+# the development trust anchor of every test app (never the project's instance/ folder)
+_ANCHOR_DIR: list[Path] = []
+
+
+def development_anchor_path() -> Path:
+    """Where the test apps' development trust anchor lives (one per test run)."""
+    if not _ANCHOR_DIR:
+        _ANCHOR_DIR.append(Path(tempfile.mkdtemp(prefix="skills-anchor-")))
+    return _ANCHOR_DIR[0] / "dev-trust-anchor.pem"
+
+
 def make_app(database_url: str, **overrides):
     from app import create_app
 
     config = {
+        "DEVELOPMENT_TRUST_ANCHOR": str(development_anchor_path()),
         "TESTING": True,
         "ENVIRONMENT": "development",
         "DATABASE_URL": database_url,
@@ -80,10 +92,29 @@ def migrate(app) -> None:
         upgrade()
 
 
+def install_development_list(app) -> None:
+    """Create the development anchor and install a development trust list (committed).
+
+    Every signing key a test creates joins the list at once (``keys.generate_key`` in
+    development), inside the test's rolled-back transaction.
+    """
+    from app.extensions import db
+    from passports.services import trust_lists
+    from passports.settings import PassportSettings
+
+    with app.app_context():
+        settings = PassportSettings.for_app(app)
+        trust_lists.ensure_development_anchor(settings.development_anchor)
+        trust_lists.sign_development_list(db.session, settings)
+        db.session.commit()
+        trust_lists.clear_cache(settings)
+
+
 @pytest.fixture(scope="session")
 def _app(database_server):
     app = make_app(database_server("skills_test"))
     migrate(app)
+    install_development_list(app)
     yield app
     from app.extensions import db
 
@@ -95,7 +126,11 @@ def _app(database_server):
 def app(_app):
     """The app, with ``db.session`` bound to a connection whose transaction is rolled back."""
     from app.extensions import Session, db
+    from passports.services import trust_lists
+    from passports.settings import PassportSettings
 
+    # a trust list parsed in an earlier test may have been rolled back with it
+    trust_lists.clear_cache(PassportSettings.for_app(_app))
     with _app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()

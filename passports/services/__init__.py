@@ -37,6 +37,53 @@ MESSAGES = {
     ),
     "font_cache_unwritable": N_("No folder for the PDF font cache can be written."),
     "share_link_off": N_("The holder switched this share link off."),
+    "no_trust_list": N_(
+        "No trust list is installed, so the signing key %(kid)s may not sign: install the "
+        "trust list signed by the trust anchor (flask trust install FILE)."
+    ),
+    "trust_list_unusable": N_(
+        "The installed trust list is not signed by the configured trust anchor "
+        "(TRUST_ANCHOR_JWK), so the signing key %(kid)s may not sign: install the list the "
+        "anchor signed."
+    ),
+    "key_not_in_trust_list": N_(
+        "The signing key %(kid)s is not in the installed trust list: ask the trust anchor to "
+        "add it, then install the new list."
+    ),
+    "key_out_of_scope": N_(
+        "The installed trust list does not allow the signing key %(kid)s to certify the "
+        "competence %(competence)s."
+    ),
+    "key_outside_validity": N_(
+        "The installed trust list does not allow the signing key %(kid)s to sign now (outside "
+        "its validity)."
+    ),
+    "key_compromised": N_(
+        "The signing key %(kid)s is marked compromised in the trust list: it signs nothing. "
+        "Rotate the key and re-issue its passports (flask passports reissue --key)."
+    ),
+    "key_retired": N_(
+        "The signing key %(kid)s is retired in the trust list: it signs nothing new."
+    ),
+    "trust_anchor_missing": N_(
+        "The trust anchor (TRUST_ANCHOR_JWK) cannot be read, so no trust list can be checked."
+    ),
+    "trust_anchor_unreadable": N_("The trust anchor file %(path)s cannot be read."),
+    "trust_list_invalid": N_("The trust list is not valid: %(reason)s."),
+    "trust_list_not_newer": N_(
+        "The trust list has sequence number %(seq)s, not newer than the installed list's "
+        "%(installed)s (give --force to install it anyway)."
+    ),
+    "trust_list_expired": N_("The trust list expired at %(expires)s."),
+    "trust_list_development": N_(
+        "A development trust list cannot be installed in production: install the list signed "
+        "by the national trust anchor."
+    ),
+    "unknown_key": N_("There is no signing key %(kid)s."),
+    "key_still_active": N_(
+        "The signing key %(kid)s still signs new passports: rotate it first "
+        "(flask keys rotate), then re-issue its passports."
+    ),
 }
 
 

@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.db import utcnow
 from assessments.models import Candidate, College, Enrolment, Exam, ExamStatus, Result
-from assessments.services import exams
-from passports.models import Passport
+from assessments.services import audit, exams
+from passports.models import Passport, SigningKey
 from passports.numbers import format_passport_number
-from passports.services import PassportError, keys, secrets
+from passports.services import PassportError, keys, secrets, trust_lists
 from passports.services.snapshot import (
     basis_hash,
     build_snapshot,
@@ -100,12 +100,14 @@ def issue_for_exam(
 
     Rules in the module docstring. ``candidate_ids`` limits the run to those candidates;
     ``force_candidates`` re-issues their current passports even when nothing changed.
+    The exam's centre's own key signs, else the deployment's default key; the installed
+    trust list must allow that key to certify the exam's competence now.
     Raises PassportError when the exam is not finalised or no key can sign.
     """
     # two issuers of one exam queue on its row lock
     if exams.lock_exam(session, exam.id) != ExamStatus.FINALISED:
         raise PassportError("not_finalised", exam=exam.id)
-    signer = keys.signer(session, settings)
+    signer = keys.signer(session, settings, centre_id=exam.centre_id)
     facts = exam_facts(session, exam, settings)
     pass_grade = exam.scheme.pass_min_grade
     force_candidates = force_candidates or set()
@@ -208,6 +210,10 @@ def issue_for_exam(
         )
 
     moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
+    if plans:  # refused before anything changes; revoking needs no signature
+        trust_lists.check_signer(
+            session, settings, signer.kid, exam.competence.code, int(moment.timestamp())
+        )
     for passport, kind in revoke_now:
         _revoke(passport, kind, "", user, moment)
         summary.revoked += 1
@@ -364,6 +370,84 @@ def reissue_for_candidate(
         summary = issue_for_exam(session, settings, exam, user=user, candidate_ids={candidate.id})
         issued.extend(summary.new_passports)
     return issued
+
+
+@dataclass
+class KeyReissue:
+    """What ``reissue_for_key`` did: passports re-signed, and revoked (holder no longer
+    qualifies), across the exams it touched."""
+
+    reissued: list[tuple[Passport, Passport]] = field(default_factory=list)
+    revoked: int = 0
+    exams: int = 0
+
+
+def reissue_for_key(
+    session: Session, settings: PassportSettings, kid: str, user: User | None = None
+) -> KeyReissue:
+    """Re-sign every current passport signed by key ``kid`` with the active key (the
+    compromise procedure, docs/trust-list.md), recording each in its exam's audit log.
+
+    Rule: ``kid`` must exist and no longer be an active key (rotate it first, else it would
+    sign again); each old passport is superseded (reason "reissued") by a new one with a new
+    number, or revoked when its holder no longer qualifies. All or nothing.
+    """
+    key = session.scalar(select(SigningKey).where(SigningKey.kid == kid))
+    if key is None:
+        raise PassportError("unknown_key", kid=kid)
+    if key.active:
+        raise PassportError("key_still_active", kid=kid)
+    rows = session.execute(
+        select(Passport.exam_id, Passport.candidate_id)
+        .where(
+            Passport.kid == kid,
+            Passport.revoked_at.is_(None),
+            Passport.superseded_by_id.is_(None),
+        )
+        .order_by(Passport.exam_id, Passport.candidate_id)
+    ).all()
+    by_exam: dict[int, set[int]] = {}
+    for exam_id, candidate_id in rows:
+        by_exam.setdefault(exam_id, set()).add(candidate_id)
+    outcome = KeyReissue(exams=len(by_exam))
+    for exam_id, candidates in by_exam.items():
+        exam = session.get(Exam, exam_id)
+        old = {
+            p.candidate_id: p
+            for p in session.scalars(
+                select(Passport).where(
+                    Passport.exam_id == exam_id,
+                    Passport.kid == kid,
+                    Passport.candidate_id.in_(candidates),
+                    Passport.revoked_at.is_(None),
+                    Passport.superseded_by_id.is_(None),
+                )
+            )
+        }
+        summary = issue_for_exam(
+            session,
+            settings,
+            exam,
+            user=user,
+            candidate_ids=candidates,
+            force_candidates=candidates,
+        )
+        outcome.revoked += summary.revoked
+        for new in summary.new_passports:
+            previous = old[new.candidate_id]
+            outcome.reissued.append((previous, new))
+            audit.append(
+                session,
+                exam,
+                user,
+                "passport.reissued_for_key",
+                target=f"passport:{previous.number}",
+                old=kid,
+                new=f"{new.number} {new.kid}",
+                reason=f"signing key {kid} replaced",
+            )
+    session.flush()
+    return outcome
 
 
 def issuable_counts(session: Session, exam_ids: list[int]) -> dict[int, int]:

@@ -5,6 +5,11 @@ lists; RS256 (RSA 2048) keys sign the Open Badges credentials. One key of each k
 at a time; rotating makes a new key of that kind active and retires the old one, which stays
 in the JWK Set so what it signed keeps verifying. Everything that verifies passport tokens
 reads only the ES256 keys (``all_keys``' default).
+
+Per issuer: the deployment's default ES256 key signs every new passport, except those of a
+competence centre that holds its own active ES256 key. In development every new key joins
+the development trust list at once (services/trust_lists.py); in production the trust
+anchor must add it to the list before it may sign.
 Private keys are stored sealed (AES-GCM) under a key derived from ``KEY_ENCRYPTION_SECRET``;
 they never leave this module in clear and are never logged.
 """
@@ -24,9 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from assessments.models import Centre
 from passports import jws
 from passports.models import KEY_ALGORITHMS, SigningKey
-from passports.services import SigningKeyError
+from passports.services import SigningKeyError, trust_lists
 from passports.settings import PassportSettings
 from passports.token import key_id, new_signing_key, public_jwk, public_key_from_jwk
 
@@ -91,17 +97,25 @@ def all_keys(session: Session, alg: str | None = ES256) -> list[SigningKey]:
     return list(session.scalars(query.order_by(SigningKey.created_at, SigningKey.id)))
 
 
-def active_key(session: Session, alg: str = ES256, *, lock: bool = False) -> SigningKey | None:
-    """The key of algorithm ``alg`` that signs now, or None."""
-    query = select(SigningKey).where(SigningKey.active.is_(True), SigningKey.alg == alg)
+def active_key(
+    session: Session, alg: str = ES256, *, lock: bool = False, centre_id: int | None = None
+) -> SigningKey | None:
+    """The key of algorithm ``alg`` that signs now for a centre (``centre_id``) or, without
+    one, the deployment's default key; or None."""
+    query = select(SigningKey).where(
+        SigningKey.active.is_(True),
+        SigningKey.alg == alg,
+        SigningKey.centre_id.is_(None) if centre_id is None else SigningKey.centre_id == centre_id,
+    )
     if lock:
         query = query.with_for_update()
     return session.scalars(query.order_by(SigningKey.id.desc())).first()
 
 
 def _activate(session: Session, key: SigningKey) -> SigningKey | None:
-    """Make ``key`` the signing key of its algorithm; retire and return the one it replaces."""
-    previous = active_key(session, key.alg, lock=True)
+    """Make ``key`` the signing key of its algorithm and issuer; retire and return the one it
+    replaces."""
+    previous = active_key(session, key.alg, lock=True, centre_id=key.centre_id)
     now = utcnow()
     if previous is not None and previous.id != key.id:
         previous.active = False
@@ -129,12 +143,15 @@ def generate_key(
     *,
     activate: bool | None = None,
     alg: str = ES256,
+    centre: Centre | None = None,
 ) -> SigningKey:
     """Create a new key of algorithm ``alg`` (ES256: P-256; RS256: RSA 2048) and publish it.
 
-    Rule: it becomes the signing key of its algorithm when ``activate`` is true, or when it is
-    None and no key of that algorithm is active yet; otherwise it is published (in the JWK
-    Set) but does not sign, so verifiers' caches learn it before a later rotation uses it.
+    Rule: it becomes the signing key of its algorithm (and of ``centre`` when given, else
+    the deployment's default) when ``activate`` is true, or when it is None and no such key
+    is active yet; otherwise it is published (in the JWK Set) but does not sign, so
+    verifiers' caches learn it before a later rotation uses it. A centre's key signs as
+    issuer ``<ISSUER_ID>-<centre code>``.
     """
     if alg not in KEY_ALGORITHMS:
         raise ValueError(f"unknown key algorithm {alg!r}")
@@ -147,35 +164,72 @@ def generate_key(
         private_key_encrypted=seal_private_key(settings, private_key, kid),
         active=False,
         created_at=utcnow(),
+        issuer_id=issuer_for(settings, centre),
+        centre_id=centre.id if centre is not None else None,
     )
     session.add(key)
     session.flush()
-    if activate or (activate is None and active_key(session, alg) is None):
+    if activate or (activate is None and active_key(session, alg, centre_id=key.centre_id) is None):
         _activate(session, key)
+    trust_lists.enrol_development_keys(session, settings)
     return key
 
 
+def issuer_for(settings: PassportSettings, centre: Centre | None) -> str:
+    """The trust-list issuer id of a new key: the deployment's, or its centre's."""
+    if centre is None:
+        return settings.issuer_id
+    return f"{settings.issuer_id}-{centre.code.lower()}"
+
+
 def rotate_key(
-    session: Session, settings: PassportSettings, alg: str = ES256
+    session: Session, settings: PassportSettings, alg: str = ES256, *, centre: Centre | None = None
 ) -> tuple[SigningKey, SigningKey | None]:
-    """Make a new key the signing key of ``alg``; return it and the retired one (or None)."""
-    key = generate_key(session, settings, activate=False, alg=alg)
-    return key, _activate(session, key)
+    """Make a new key the signing key of ``alg`` (of ``centre``, else the deployment's
+    default); return it and the retired one (or None)."""
+    key = generate_key(session, settings, activate=False, alg=alg, centre=centre)
+    previous = _activate(session, key)
+    trust_lists.enrol_development_keys(session, settings)
+    return key, previous
+
+
+def activate_key(
+    session: Session, settings: PassportSettings, kid: str
+) -> tuple[SigningKey, SigningKey | None]:
+    """Make the published key ``kid`` the signing key of its algorithm and issuer; return it
+    and the one it retires (None if there was none). SigningKeyError for an unknown kid."""
+    key = session.scalar(select(SigningKey).where(SigningKey.kid == kid))
+    if key is None:
+        raise SigningKeyError("unknown_key", kid=kid)
+    previous = _activate(session, key)
+    trust_lists.enrol_development_keys(session, settings)
+    return key, previous
 
 
 def ensure_key(
     session: Session, settings: PassportSettings, alg: str = ES256
 ) -> tuple[SigningKey, bool]:
-    """Return the signing key of ``alg``, creating one when there is none; True when created."""
+    """Return the signing key of ``alg``, creating one when there is none; True when created.
+
+    In development it also makes sure every key is in a fresh development trust list.
+    """
     key = active_key(session, alg)
     if key is not None:
+        trust_lists.enrol_development_keys(session, settings)
         return key, False
     return generate_key(session, settings, activate=True, alg=alg), True
 
 
-def signer(session: Session, settings: PassportSettings, alg: str = ES256) -> Signer:
-    """Decrypt the active key of ``alg`` for signing; SigningKeyError when there is none."""
-    key = active_key(session, alg, lock=True)
+def signer(
+    session: Session, settings: PassportSettings, alg: str = ES256, centre_id: int | None = None
+) -> Signer:
+    """Decrypt the active key of ``alg`` that signs for a centre: its own, else the
+    deployment's default; SigningKeyError when there is none."""
+    key = None
+    if centre_id is not None:
+        key = active_key(session, alg, lock=True, centre_id=centre_id)
+    if key is None:
+        key = active_key(session, alg, lock=True)
     if key is None:
         raise SigningKeyError("no_key")
     return Signer(key.kid, open_private_key(settings, key.private_key_encrypted, key.kid, alg))

@@ -4,12 +4,18 @@ The server's answer has a ``status`` (docs/passport-token.md §8): ``damaged`` w
 was cut off (nothing else can be said), else the first of these that applies:
 
 ``invalid``     the token is not one we signed (or names no passport we issued);
+``untrusted``   signed by our key, but the installed trust list does not allow that key to
+                certify this passport (not listed, competence outside its scope, outside its
+                validity, compromised);
 ``revoked``     an administrator revoked it, or its holder no longer qualifies;
 ``superseded``  a newer passport replaced it (after a correction);
 ``expired``     past its expiry date;
+``unchecked``   none of the above, but no usable trust list (none installed, not signed by
+                the configured anchor, or expired), so the key's permission is unknown;
 ``genuine``     none of the above — ``valid`` is true only then.
 
-The server reads the live record, so it never answers ``unchecked``.
+The server reads the live record, so revocation is always checked; ``unchecked`` comes
+only from the trust list.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from app.db import utcnow
 from passports.models import Passport, live_status
 from passports.numbers import normalise_code, normalise_number, read_typed_number
 from passports.offline import peek_kid, token_of
-from passports.services import ShareLinkOff, keys, secrets
+from passports.services import ShareLinkOff, keys, secrets, trust_lists
 from passports.services.snapshot import claims_for
 from passports.settings import PassportSettings
 from passports.token import (
@@ -37,7 +43,16 @@ from passports.token import (
 )
 
 # what the API can answer: damaged alone, then by precedence
-API_STATUSES = ("damaged", "invalid", "revoked", "superseded", "expired", "genuine")
+API_STATUSES = (
+    "damaged",
+    "invalid",
+    "untrusted",
+    "revoked",
+    "superseded",
+    "expired",
+    "unchecked",
+    "genuine",
+)
 
 
 @dataclass
@@ -49,6 +64,7 @@ class Verdict:
     claims: PassportClaims | None = None
     matches_record: bool = True
     detail: str = ""
+    reason: str = ""  # why untrusted or unchecked: a trust_lists reason code
 
     @property
     def valid(self) -> bool:
@@ -109,9 +125,11 @@ def verify(
     """Check a token (or URL) against the keys and the records; never raises for bad input.
 
     Rule: damaged when the link was cut off; invalid when the signature or encoding is wrong,
-    the kid unknown, or no passport has the signed number; then the passport's live status
-    (revoked > superseded > expired); a token that is genuine but differs from the
-    passport's record (other claims) is reported with ``matches_record`` False.
+    the kid unknown, or no passport has the signed number; untrusted when the installed
+    trust list does not allow the key (``trust_lists.judge``); then the passport's live
+    status (revoked > superseded > expired); a genuine status becomes unchecked without a
+    usable trust list. A token that is genuine but differs from the passport's record (other
+    claims) is reported with ``matches_record`` False.
     """
     try:
         token = token_of(value)
@@ -126,11 +144,23 @@ def verify(
     if passport is None:
         return Verdict("invalid", claims=claims, detail="no passport has this number")
     matches = _claims_match(claims, passport, token)
+    moment = now or utcnow()
+    cap, reason = trust_lists.judge(
+        trust_lists.current(session, settings),
+        peek_kid(token) or passport.kid,
+        number=claims.number,
+        competence_code=claims.competence_code,
+        issued_at=claims.issued_at,
+        at=int(moment.timestamp()),
+    )
+    if cap == "untrusted":
+        return Verdict("untrusted", passport, claims, matches, trust_lists.describe(reason), reason)
     status = live_status(passport, now)
-    if status == "genuine" and claims.expires_at is not None:
-        moment = now or utcnow()
-        if int(moment.timestamp()) >= claims.expires_at:
-            status = "expired"
+    expired = claims.expires_at is not None and int(moment.timestamp()) >= claims.expires_at
+    if status == "genuine" and expired:
+        status = "expired"
+    if status == "genuine" and cap == "unchecked":
+        return Verdict("unchecked", passport, claims, matches, trust_lists.describe(reason), reason)
     return Verdict(status, passport, claims, matches)
 
 
@@ -155,7 +185,35 @@ def check_number(
         return None
     if not passport.lookup_enabled:
         return None
-    return Verdict(passport.status(), passport)
+    status, reason = server_status(session, settings, passport)
+    return Verdict(status, passport, detail=trust_lists.describe(reason), reason=reason)
+
+
+def server_status(
+    session: Session, settings: PassportSettings, passport: Passport, now: datetime | None = None
+) -> tuple[str, str]:
+    """The verdict on a stored passport (the manual check, the share page) and why (a
+    trust_lists reason code, "" unless untrusted or unchecked).
+
+    Rule: untrusted when the installed trust list does not allow the key that signed it,
+    else the live status, where genuine becomes unchecked without a usable trust list.
+    """
+    moment = now or utcnow()
+    claims = claims_for(passport)
+    cap, reason = trust_lists.judge(
+        trust_lists.current(session, settings),
+        passport.kid,
+        number=passport.number,
+        competence_code=claims.competence_code,
+        issued_at=claims.issued_at,
+        at=int(moment.timestamp()),
+    )
+    if cap == "untrusted":
+        return "untrusted", reason
+    status = live_status(passport, moment)
+    if status == "genuine" and cap == "unchecked":
+        return "unchecked", reason
+    return status, ""
 
 
 def find_by_share_slug(session: Session, slug: str) -> Passport | None:
@@ -255,9 +313,25 @@ def revocation_text(passport: Passport) -> str:
 
 
 def api_answer(session: Session, settings: PassportSettings, verdict: Verdict) -> dict[str, Any]:
-    """The body of ``POST /api/v1/verify``."""
+    """The body of ``POST /api/v1/verify``.
+
+    Rule: ``passport`` is null when invalid, untrusted or damaged (nothing a verifier may
+    rely on); an untrusted or unchecked answer adds ``reason`` (a code) and ``detail`` (in
+    the request's language) saying why.
+    """
+    from passports.messages import TRUST_REASONS
+
     passport = None
-    if verdict.passport is not None and verdict.status != "invalid":
-        passport = public_fields(session, settings, verdict.passport, verdict.status)
+    if verdict.passport is not None and verdict.status not in ("invalid", "untrusted"):
+        live = "genuine" if verdict.status == "unchecked" else verdict.status
+        passport = public_fields(session, settings, verdict.passport, live)
         passport["matches_token"] = verdict.matches_record
-    return {"valid": verdict.valid, "status": verdict.status, "passport": passport}
+    answer: dict[str, Any] = {
+        "valid": verdict.valid,
+        "status": verdict.status,
+        "passport": passport,
+    }
+    if verdict.status in ("untrusted", "unchecked"):
+        answer["reason"] = verdict.reason
+        answer["detail"] = str(TRUST_REASONS.get(verdict.reason, verdict.detail))
+    return answer

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from passports.services import PassportError, keys, status
+from passports.services import PassportError, keys, status, trust_lists
 from passports.settings import PassportSettings
 
 
@@ -24,15 +24,17 @@ def embedded_data(
 
     Rule: the status list is the one ``GET /status/message`` serves at this moment (the
     same signed text, ``status.current_list``), or None when no key can sign one; the
-    anchor and the trust list are None until the deployment has them.
+    anchor (TRUST_ANCHOR_JWK) and the installed trust list come from the per-process trust
+    cache (services/trust_lists.py), None while the deployment has none.
     """
     try:
         status_list = status.current_list(session, settings, "message", now)
     except PassportError:
         status_list = None
+    installed = trust_lists.current(session, settings)
     return {
-        "anchor": None,
-        "trustList": None,
+        "anchor": trust_lists.anchor_jwk(settings),
+        "trustList": installed.jws or None,
         "jwks": keys.jwks(session),
         "statusList": status_list,
     }

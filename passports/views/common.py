@@ -17,7 +17,7 @@ from app.i18n import current_locale, format_number
 from assessments import scoring
 from assessments.charts import Bar
 from assessments.charts import profile_chart as chart
-from passports.messages import STATUS_BADGES, STATUS_LABELS, SUPERSEDE_REASONS
+from passports.messages import STATUS_BADGES, STATUS_LABELS, SUPERSEDE_REASONS, TRUST_REASONS
 from passports.models import Passport
 from passports.pdf import passport_pdf
 from passports.qr import qr_svg
@@ -75,17 +75,24 @@ def localized_names(names: dict[str, str] | None) -> str:
     return ""
 
 
-def passport_context(passport: Passport, current_status: str | None = None) -> dict[str, Any]:
-    """Everything the passport macros need, from the frozen snapshot (never the IIN)."""
+def passport_context(
+    passport: Passport, current_status: str | None = None, reason: str = ""
+) -> dict[str, Any]:
+    """Everything the passport macros need, from the frozen snapshot (never the IIN).
+
+    ``current_status`` may be a trust verdict (untrusted, unchecked; ``reason`` says why).
+    """
     state = current_status or passport.status()
     settings = current_settings()
-    fields = verification.public_fields(db.session, settings, passport, state)
+    live = passport.status() if state in ("untrusted", "unchecked") else state
+    fields = verification.public_fields(db.session, settings, passport, live)
     url = verification.passport_url(passport, settings.public_base_url)
     return {
         "passport": passport,
         "fields": fields,
         "status": state,
         "status_label": STATUS_LABELS[state],
+        "trust_reason": TRUST_REASONS.get(reason),
         "badge": STATUS_BADGES[state],
         "supersede_reason": SUPERSEDE_REASONS.get(passport.supersede_reason or ""),
         "qr": Markup(cached_qr_svg(url)),  # noqa: S704 - generated SVG, no user text

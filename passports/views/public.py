@@ -32,6 +32,7 @@ from passports.services import (
     ShareLinkOff,
     keys,
     status,
+    trust_lists,
     verification,
     verify_data,
 )
@@ -106,6 +107,24 @@ def jwk(kid: str):
     return response
 
 
+@bp.get("/.well-known/skills-passport/trust-list.jws")
+@public
+def trust_list():
+    """The installed trust list (compact JWS signed by the trust anchor), as installed.
+
+    Served from the per-process parsed copy (services/trust_lists.py), never re-read per
+    request; 404 while none is installed.
+    """
+    installed = trust_lists.current(db.session, current_settings())
+    if not installed.jws:
+        abort(404)
+    response = current_app.response_class(installed.jws, mimetype="application/jose")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.set_etag(installed.etag)
+    return response.make_conditional(request)
+
+
 @bp.get("/status/<purpose>")
 @public
 def status_list(purpose: str):
@@ -154,7 +173,7 @@ def check():
         metrics.count_verification("check", verdict.status if verdict else "not_found")
         context["checked"] = True
         if verdict is not None:
-            context.update(passport_context(verdict.passport, verdict.status))
+            context.update(passport_context(verdict.passport, verdict.status, verdict.reason))
             context["found"] = True
         else:
             context["found"] = False
@@ -193,7 +212,9 @@ def share(slug: str):
         return _share_link_off()
     if passport is None:
         abort(404)
-    response = Response(render_template("passports/share.html", **passport_context(passport)))
+    state, reason = verification.server_status(db.session, current_settings(), passport)
+    context = passport_context(passport, state, reason)
+    response = Response(render_template("passports/share.html", **context))
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

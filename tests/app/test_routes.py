@@ -116,6 +116,7 @@ EXPECTED: dict[str, object] = {
     "passports.verify_page": PUBLIC,
     "passports.jwks": PUBLIC,
     "passports.jwk": PUBLIC,
+    "passports.trust_list": PUBLIC,
     "passports.status_list": PUBLIC,
     "passports.check": PUBLIC,
     "passports.share": PUBLIC,

@@ -270,9 +270,11 @@ def test_flask_passports_verify_with_trust_list_anchor_and_at(app, tmp_path, tok
     assert json.loads(result.output)["status"] == expected
 
 
-def test_flask_passports_verify_refuses_bad_options(app, tmp_path):
+def test_flask_passports_verify_refuses_bad_options(app, tmp_path, monkeypatch):
     files = _files(tmp_path)
     runner = app.test_cli_runner()
+    # no anchor configured (the test app's default is the development anchor)
+    monkeypatch.setitem(app.config, "TRUST_ANCHOR_JWK", "")
     bad_at = runner.invoke(args=["passports", "verify", _token(), *_argv(files, "--at", "soon")])
     assert bad_at.exit_code == 2 and "--at" in bad_at.output and "ISO 8601" in bad_at.output
     no_anchor = runner.invoke(
