@@ -142,4 +142,25 @@ VERIFY_PAGE_TEXTS = {
     "profile_from_token": _l(
         "From the QR code alone: the percent of each section's maximum the holder achieved."
     ),
+    # the national trust list (issue 12); the reasons are TRUST_REASONS, as on /check
+    "untrusted_title": _l("Not trusted"),
+    "untrusted_text": _l(
+        "Signed by a key that is not allowed to certify this competence. Do not rely on it."
+    ),
+    "signed_by": _l("Signed by: %(issuer)s"),
+    "trust_allowed": _l(
+        "Signed by %(issuer)s, whose key the national trust list allows to certify this competence."
+    ),
+    "trust_unavailable": _l(
+        "The national trust list could not be loaded, so your browser did not check whether "
+        "the key may certify this competence."
+    ),
+    # JS: t["trust:" + reason code] (the reasons of services/trust_lists.py and trust.py)
+    **{f"trust:{code}": text for code, text in TRUST_REASONS.items()},
+    "trust_unchecked_title": _l("Signature genuine, authority not checked"),
+    "trust_unchecked_text": _l(
+        "The signature is genuine, but no valid national trust list was available to say "
+        "whether its key may certify this competence. Check again when online, or check by "
+        "number."
+    ),
 }

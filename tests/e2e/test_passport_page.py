@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import pytest
@@ -129,7 +130,29 @@ def block(page, *patterns: str) -> None:
         page.route(pattern, lambda route: route.abort())
 
 
+VERIFY_DATA = '<script type="application/json" id="verify-data">'
+
+
+def embedding(page, **members) -> None:
+    """Serve /V with these members of its embedded #verify-data replaced.
+
+    The page embeds the signed status list, so a status answer needs no request; a page
+    without it (``statusList=None``) or with an old one is what these tests are about.
+    """
+
+    def handle(route):
+        response = route.fetch()
+        html = response.text()
+        start = html.index(VERIFY_DATA) + len(VERIFY_DATA)
+        end = html.index("</script>", start)
+        data = json.loads(html[start:end]) | members
+        route.fulfill(response=response, body=html[:start] + json.dumps(data) + html[end:])
+
+    page.route("**/V", handle)
+
+
 def test_status_requests_blocked_a_revoked_passport_is_amber_unchecked(live_server, page, tokens):
+    embedding(page, statusList=None)
     block(page, "**/api/v1/verify", "**/status/**")
     open_passport(page, live_server, tokens["revoked"])
     verdict = page.locator("#verdict")
@@ -162,6 +185,7 @@ def test_a_status_list_older_than_the_allowed_age_is_not_relied_on(live_server, 
             session, current_settings(), "message", now=utcnow() - timedelta(hours=hours, minutes=5)
         )
     block(page, "**/api/v1/verify")
+    embedding(page, statusList=old)
     page.route(
         "**/status/message", lambda route: route.fulfill(body=old, content_type="text/plain")
     )
@@ -173,6 +197,7 @@ def test_a_list_kept_from_an_earlier_check_answers_offline(live_server, page, to
     open_passport(page, live_server, tokens["genuine"])
     page.wait_for_function(f"() => localStorage.getItem({KEPT_LIST!r}) !== null")
     block(page, "**/api/v1/verify", "**/status/**", "**/.well-known/jwks.json")
+    embedding(page, statusList=None)
     page.goto("about:blank")
     open_passport(page, live_server, tokens["revoked"])
     expect(page.locator("#verdict")).to_have_attribute("data-status", "revoked")
@@ -220,6 +245,7 @@ def test_amber_and_damaged_verdicts_on_a_phone_in_kazakh(live_server, browser, t
     page = context.new_page()
     try:
         block(page, "**/api/v1/verify", "**/status/**")
+        embedding(page, statusList=None)
         for name, token in (("unchecked", tokens["revoked"]), ("damaged", tokens["genuine"][:-30])):
             page.goto("about:blank")
             open_passport(page, live_server, token)

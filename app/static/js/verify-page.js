@@ -1,24 +1,23 @@
 // The QR verification page (/V#TOKEN).
 //
 // The token is in the URL fragment, which the browser never sends to the server. This script
-// 1. verifies the token's signature here, with WebCrypto, against the issuer's JWK Set
-//    (passports/static/verify.js), and
+// 1. verifies the token's signature here, with WebCrypto, and whether the national trust list
+//    (signed by the trust anchor) allows its key to certify this competence
+//    (verifyPassport in passports/static/verify.js), and
 // 2. asks the server for the live status (revoked, superseded, expired) by POSTing the token
 //    to /api/v1/verify (a body, never a URL); when the server does not answer, the issuer's
 //    signed status list (the 2-bit message list, no older than data-status-max-age seconds;
-//    fetched now or kept from an earlier visit) stands in for it,
+//    embedded in the page, fetched now or kept from an earlier visit) stands in for it,
 // then shows one large verdict and the passport. The verdicts, their precedence and colours
-// are docs/passport-token.md §8: "genuine" needs the signature AND a status answer; a
-// genuine signature without one is "unchecked" (amber), never green. Every text comes from
-// the page (data-i18n), translated on the server; nothing here is user-visible English.
+// are docs/passport-token.md §8: "genuine" needs the signature, a key the trust list allows,
+// AND a status answer; a genuine signature without a status answer is "unchecked" (amber),
+// never green; a key the list does not allow is "untrusted" (red). The anchor JWK (a setting
+// of this server), trust list, JWK Set and status list come embedded in the page
+// (#verify-data); a list or key set missing there is fetched, else taken from an earlier
+// visit. Every text comes from the page (data-i18n), translated on the server; nothing here
+// is user-visible English.
 
-import {
-  listedStatus,
-  normaliseToken,
-  readStatusList,
-  statusIndex,
-  verifyFragment,
-} from "/static/passports/verify.js";
+import { normaliseToken, readStatusList, verifyPassport } from "/static/passports/verify.js";
 
 const root = document.getElementById("verify");
 const t = JSON.parse(root.dataset.i18n);
@@ -26,12 +25,12 @@ const locale = root.dataset.locale || "kk";
 const timeZone = root.dataset.timezone || "Asia/Almaty";
 const topGrade = root.dataset.topGrade || "5"; // the national scale's best grade: "4 of 5"
 
-const LOCAL_FORGED = new Set(["malformed", "bad-signature", "bad-claims"]);
 const VERDICT_CLASS = {
   pending: "info",
   empty: "info",
   damaged: "info",
   invalid: "bad",
+  untrusted: "bad",
   revoked: "bad",
   superseded: "warn",
   expired: "warn",
@@ -43,7 +42,18 @@ const KEPT_JWKS = "skills-passport:jwks";
 const KEPT_LIST = "skills-passport:status-message";
 const KEPT_SECTIONS = "skills-passport:sections"; // [{code, sections: [{key, name}]}], newest last
 const KEPT_COMPETENCES = 100; // at most this many competences' section names are kept
+const KEPT_TRUST_LIST = "skills-passport:trust-list";
 const LIST_REFRESH_SECONDS = 3600;
+// verifyPassport's reasons for "unchecked" that mean: no usable trust list
+const TRUST_MISSING = new Set(["trust-list-expired", "no-trust-list", "wrong-anchor", "malformed", "format", "no-anchor"]);
+// ... and the server's words for them (t["trust:" + code]); the others: t.trust_unavailable
+const TRUST_PROBLEM = {
+  "trust-list-expired": "expired",
+  "wrong-anchor": "unreadable",
+  malformed: "unreadable",
+  format: "unreadable",
+  "no-anchor": "no-anchor",
+};
 const MARK = { ok: "✓", bad: "✗", warn: "!", info: "?" };
 
 function fill(template, params) {
@@ -295,7 +305,18 @@ function kept(name) {
   }
 }
 
-async function loadJwks() {
+/** What the page embeds for the verdict (#verify-data): anchor, trustList, jwks, statusList. */
+function embedded() {
+  try {
+    const data = JSON.parse(document.getElementById("verify-data")?.textContent || "null");
+    return data && typeof data === "object" ? data : {};
+  } catch {
+    return {};
+  }
+}
+
+async function loadJwks(data) {
+  if (data.jwks && Array.isArray(data.jwks.keys)) return data.jwks;
   try {
     const jwks = await fetchJson(root.dataset.jwks);
     keep(KEPT_JWKS, jwks);
@@ -306,41 +327,44 @@ async function loadJwks() {
   }
 }
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** The signed message list if it may stand in for the live record: verified, young enough. */
-async function readYoungList(text, jwks) {
-  const list = await readStatusList(text, jwks);
-  const age = nowSeconds() - list.signedAt;
-  const maxAge = Number(root.dataset.statusMaxAge);
-  // only the 2-bit list tells revoked from superseded
-  if (list.purpose !== "message" || age > maxAge || nowSeconds() >= list.expiresAt) return null;
-  return list;
+/** The trust list's JWS text: embedded, fetched now, else kept from an earlier visit. */
+async function loadTrustList(data) {
+  if (typeof data.trustList === "string") return data.trustList;
+  try {
+    const text = await fetchText(root.dataset.trustList);
+    keep(KEPT_TRUST_LIST, text);
+    return text;
+  } catch {
+    const text = kept(KEPT_TRUST_LIST);
+    return typeof text === "string" ? text : null;
+  }
 }
 
 // every status list text this visit had at hand, young or not (to say how old the newest is)
 const listsSeen = [];
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const statusMaxAge = () => Number(root.dataset.statusMaxAge);
 
-/** A status list to answer with when the server did not: fetched now, else kept. */
-async function statusListAnswer(jwks) {
+/**
+ * The verdict with a status list standing in for the server: the first of the embedded,
+ * fetched and kept lists that answers for this passport (verified, young enough), else null.
+ */
+async function statusListAnswer(data, options) {
   const texts = [];
+  if (typeof data.statusList === "string") texts.push([data.statusList, true]);
   try {
-    texts.push(await fetchText(root.dataset.statusList));
+    texts.push([await fetchText(root.dataset.statusList), true]);
   } catch {
     // offline or refused: try the list kept from an earlier visit
   }
   const earlier = kept(KEPT_LIST);
-  if (earlier && typeof earlier.text === "string") texts.push(earlier.text);
-  listsSeen.push(...texts);
-  for (const [i, text] of texts.entries()) {
-    try {
-      const list = await readYoungList(text, jwks);
-      if (list === null) continue;
-      if (i === 0) keep(KEPT_LIST, { text, signedAt: list.signedAt });
-      return list;
-    } catch {
-      // a list that does not verify is no answer
-    }
+  if (earlier && typeof earlier.text === "string") texts.push([earlier.text, false]);
+  listsSeen.push(...texts.map(([text]) => text));
+  for (const [text, fresh] of texts) {
+    const result = await verifyPassport({ ...options, statusList: text });
+    if (result.status === null) continue;
+    if (fresh) keep(KEPT_LIST, { text, signedAt: result.status.signedAt });
+    return result;
   }
   return null;
 }
@@ -351,8 +375,10 @@ async function refreshKeptList(jwks) {
   if (earlier && nowSeconds() - Number(earlier.signedAt) < LIST_REFRESH_SECONDS) return;
   try {
     const text = await fetchText(root.dataset.statusList);
-    const list = await readYoungList(text, jwks);
-    if (list !== null) keep(KEPT_LIST, { text, signedAt: list.signedAt });
+    const list = await readStatusList(text, jwks);
+    const young = nowSeconds() - list.signedAt <= statusMaxAge() && nowSeconds() < list.expiresAt;
+    // only the 2-bit list tells revoked from superseded
+    if (list.purpose === "message" && young) keep(KEPT_LIST, { text, signedAt: list.signedAt });
   } catch {
     // nothing to keep this time
   }
@@ -418,9 +444,11 @@ async function main() {
   }
   keepFragmentOnLanguageLinks();
 
-  const jwks = await loadJwks();
-  const local = await verifyFragment(fragment, jwks);
-  if (local.reason === "damaged") {
+  const data = embedded();
+  const [jwks, trustList] = await Promise.all([loadJwks(data), loadTrustList(data)]);
+  const options = { fragment, anchorJwk: data.anchor || null, trustList, jwks, statusMaxAge: statusMaxAge() };
+  const local = await verifyPassport(options);
+  if (local.verdict === "damaged") {
     // a cut-off link says nothing about the passport: neither forged nor genuine
     showVerdict("damaged", t.damaged_title, t.damaged_text, checkByNumberLink());
     document.getElementById("passport").replaceChildren();
@@ -440,42 +468,48 @@ async function main() {
     server = null;
   }
 
-  const browserVerified = local.reason === null || local.reason === "expired";
-  const forged = LOCAL_FORGED.has(local.reason) || (local.reason === "unknown-key" && jwks !== null);
+  const browserVerified = local.claims !== null;
+  const refused = local.verdict === "invalid" || local.verdict === "untrusted";
   const passport = server && server.passport ? server.passport : null;
   if (passport) keepSections(passport);
-  const claims = browserVerified ? local.claims : null;
+  const claims = local.claims;
 
-  // the status answer when the server gave none: the signed list, if young enough
-  let list = null;
+  // the status answer when the server gave none: a signed status list, if young enough
   let listed = null;
-  if (!server && browserVerified) {
-    list = await statusListAnswer(jwks);
-    const index = statusIndex(claims.number);
-    listed = list && index !== null ? listedStatus(list, index) : null;
+  let listAnswer = null;
+  if (!server && browserVerified && !refused) {
+    listAnswer = await statusListAnswer(data, options);
+    listed = listAnswer ? listAnswer.status : null;
   }
 
-  // precedence: invalid, revoked, superseded, expired, unchecked, genuine
+  // precedence: invalid, untrusted, revoked, superseded, expired, unchecked, genuine
   let status;
-  if (forged) status = "invalid";
+  if (refused) status = local.verdict;
+  else if (server && server.status === "genuine" && local.reason === "trust-list-expired") status = "unchecked";
   else if (server) status = server.status;
-  else if (listed === "revoked" || listed === "superseded") status = listed;
-  else if (local.reason === "expired") status = "expired";
-  else if (listed === "valid") status = "genuine";
-  else status = "unchecked";
+  else status = (listAnswer || local).verdict;
 
   // what was checked, and where
   if (browserVerified) addCheck("ok", fill(t.sig_browser, { kid: local.kid || "" }));
   else if (local.reason === "no-webcrypto") addCheck("warn", t.sig_no_webcrypto);
-  else if (forged) addCheck("bad", t.sig_failed);
-  else addCheck("warn", t.sig_unavailable);
+  else if (local.verdict === "invalid") addCheck("bad", t.sig_failed);
+  else if (local.verdict !== "untrusted") addCheck("warn", t.sig_unavailable);
+  const issuerName = local.issuer ? pick(local.issuer.name) : "";
+  if (local.verdict === "untrusted") {
+    addCheck("bad", t[`trust:${local.reason}`] || t.untrusted_text);
+  } else if (local.issuer && local.verdict !== "invalid" && local.reason !== "trust-list-expired") {
+    addCheck("ok", fill(t.trust_allowed, { issuer: issuerName }));
+  } else if (browserVerified) {
+    const code = TRUST_PROBLEM[local.reason];
+    addCheck("warn", code ? t[`trust:${code}`] : t.trust_unavailable);
+  }
   if (server && server.status === "invalid") addCheck("bad", t.server_invalid);
   else if (server) addCheck("ok", t.server_checked);
   else addCheck("warn", t.server_unreachable);
   if (listed !== null) {
-    const age = fill(t.list_age, { ago: ago(list.signedAt) });
-    addCheck("ok", `${fill(t.list_checked, { date: signedWhen(list.signedAt) })} ${age}`);
-  } else if (!server && browserVerified) {
+    const age = fill(t.list_age, { ago: ago(listed.signedAt) });
+    addCheck("ok", `${fill(t.list_checked, { date: signedWhen(listed.signedAt) })} ${age}`);
+  } else if (!server && browserVerified && !refused) {
     // say how old the list it has is: offline, "genuine" waits for a young one
     const older = await newestList(jwks);
     const when = older ? { date: signedWhen(older.signedAt), ago: ago(older.signedAt) } : null;
@@ -486,6 +520,9 @@ async function main() {
 
   if (status === "genuine") {
     showVerdict("genuine", t.genuine_title, t.genuine_text);
+  } else if (status === "untrusted") {
+    const signer = issuerName ? el("p", {}, fill(t.signed_by, { issuer: issuerName })) : null;
+    showVerdict("untrusted", t.untrusted_title, t.untrusted_text, signer);
   } else if (status === "revoked") {
     const reason = passport && passport.revocation_reason ? el("p", {}, `${t.reason}: ${passport.revocation_reason}`) : null;
     const text = passport ? fill(t.revoked_text, { date: formatDate(passport.revoked_at) }) : t.revoked_list_text;
@@ -501,13 +538,16 @@ async function main() {
     showVerdict("invalid", t.invalid_title, t.invalid_text);
   } else if (status === "damaged") {
     showVerdict("damaged", t.damaged_title, t.damaged_text, checkByNumberLink());
+  } else if (browserVerified && TRUST_MISSING.has(local.reason) && (server || listed !== null)) {
+    // the status is known, whether the key may certify is not
+    showVerdict("unchecked", t.trust_unchecked_title, t.trust_unchecked_text, checkByNumberLink());
   } else if (browserVerified) {
     showVerdict("unchecked", t.unchecked_title, t.unchecked_text, checkByNumberLink());
   } else {
     // neither the signature nor the status could be checked here
     showVerdict("unchecked", t.unknown_title, t.unknown_text, checkByNumberLink());
   }
-  if (status !== "invalid" && status !== "damaged") renderPassport(passport, claims);
+  if (!["invalid", "untrusted", "damaged"].includes(status)) renderPassport(passport, claims);
   else document.getElementById("passport").replaceChildren();
   root.dataset.done = "true";
   if (server && jwks) refreshKeptList(jwks);
