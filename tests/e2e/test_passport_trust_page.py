@@ -133,3 +133,32 @@ def test_the_demo_passport_is_genuine_and_names_its_issuer(live_server, browser,
 def current_settings_name(live_server, language: str) -> str:
     with live_server.app.app_context():
         return current_settings().issuer_name[language]
+
+
+def test_an_expired_trust_list_leaves_a_genuine_passport_amber(live_server, page, tokens):
+    """Past the list's exp nobody can say the key is still allowed: never green."""
+    settings = current_settings
+    with live_server.session() as session:
+        anchor_key, _created = trust_lists.ensure_development_anchor(settings().development_anchor)
+        now = utcnow().replace(microsecond=0)
+        payload = trust_lists.development_payload(
+            session, settings(), trust_lists.current_row(session).seq + 1, now
+        )
+        payload |= {"iat": payload["iat"] - 400 * 86_400, "exp": payload["iat"] - 60}
+        expired = trust.sign_trust_list(payload, anchor_key)
+        trust_lists.install(session, settings(), expired, force=True)
+    try:
+        page.goto(live_server(f"/V#{tokens['genuine']}"))
+        expect(page.locator("#verify")).to_have_attribute("data-done", "true")
+        verdict = page.locator("#verdict")
+        expect(verdict).to_have_attribute("data-status", "unchecked")
+        expect(verdict).to_have_class("verdict verdict-warn")
+        expect(verdict).to_contain_text("Signature genuine, authority not checked")
+        expect(page.locator('[data-check="warn"]').first).to_contain_text(
+            "The trust list has expired"
+        )
+        expect(page.locator(".verdict-ok")).to_have_count(0)
+        shot(page, "passport-trust-list-expired")
+    finally:
+        with live_server.session() as session:
+            trust_lists.sign_development_list(session, settings())
