@@ -13,7 +13,8 @@ Errors are ``application/problem+json`` with a machine-readable ``code``:
 400 ``header_missing``; 401 not signed in; 403 ``not_allowed`` / ``conflict_of_interest`` /
 ``not_your_seat`` (another judge's seat); 404 unknown or invisible exam, form or cell; 409
 ``conflict`` (stale ``expected_version``, with ``current``); 422 ``invalid`` (``errors`` by
-field), ``not_present``, ``not_started`` (before the exam's first day) or ``reason_required``
+field), ``not_present``, ``not_started`` (before the exam's first day,
+unless an administrator allowed early marking) or ``reason_required``
 (the chief writing another judge's seat without a reason); 423 ``form_locked`` /
 ``exam_finalised``; 429 too many imports.
 """

@@ -266,7 +266,10 @@ def _fill_choices(form: UserForm) -> None:
 @requires("users.manage")
 def users():
     rows = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render_template("auth/users.html", users=rows, role_labels=ROLE_LABELS)
+    invited = set(
+        db.session.scalars(select(Invitation.user_id).where(Invitation.used_at.is_(None)))
+    )
+    return render_template("auth/users.html", users=rows, role_labels=ROLE_LABELS, invited=invited)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

@@ -198,7 +198,6 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         "can_finalise": access.is_chief(current_user, exam) and not finalised,
         "can_reopen": has_permission(current_user, "exams.reopen") and finalised,
         "can_early_marking": has_permission(current_user, "exams.early_marking") and not finalised,
-        "before_start": local_today() < exam.start_date,
         "attendance_form": AttendanceForm(formdata=None),
         "finalise_form": FinaliseForm(formdata=None),
         **extra,

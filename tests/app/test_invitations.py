@@ -270,6 +270,20 @@ def test_a_manager_sees_and_renews_only_their_centres_experts(
     assert invitation_link(renewed.get_data(as_text=True))
 
 
+def test_the_administrators_user_list_tells_invited_from_disabled(
+    sign_in, client, session, manager, college
+):
+    user, _token = invite(session, manager, college)
+    disabled = UserFactory(role="expert", active=False)
+    session.flush()
+    sign_in("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    row = page[page.index(user.email) :].split("</tr>", 1)[0]
+    assert "Invited" in row and "Disabled" not in row
+    row = page[page.index(disabled.email) :].split("</tr>", 1)[0]
+    assert "Disabled" in row
+
+
 def test_an_unknown_link_says_so(client):
     response = client.get("/invitation/not-a-real-token", follow_redirects=True)
     assert "not valid any more" in response.get_data(as_text=True)

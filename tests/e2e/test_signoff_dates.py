@@ -107,6 +107,11 @@ def test_an_administrator_allows_marks_before_the_first_day(live_server, browser
             "early-marking-grid",
             lambda p: expect(p.locator("#early-marking-note")).to_contain_text("Әкімші Дана"),
         )
+        # on the eve, the grid saves a typed mark
+        page.locator("#cell-0-0").focus()
+        page.keyboard.type("1")
+        page.keyboard.press("Enter")
+        expect(page.locator("#save-status")).to_have_text("All saved", timeout=20_000)
     finally:
         context.close()
     with live_server.session() as session:
@@ -114,7 +119,7 @@ def test_an_administrator_allows_marks_before_the_first_day(live_server, browser
         actions = session.scalars(
             select(AuditEntry.action).where(AuditEntry.exam_id == ids["exam"])
         ).all()
-        assert actions == ["exam.early_marking"]
+        assert actions == ["exam.early_marking", "mark.set"]
 
 
 def complete_exam(live_server, serial: int) -> dict:
