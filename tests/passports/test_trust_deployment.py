@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
@@ -450,3 +451,30 @@ def test_development_with_a_real_anchor_never_signs_a_list_itself(app, session, 
     with pytest.raises(PassportError) as refused:  # the installed list is not the anchor's
         issuance.issue_for_exam(session, current_settings(), exam.exam)
     assert refused.value.code == "trust_list_unusable" and key.kid in str(refused.value)
+
+
+def test_keys_ensure_on_a_fresh_clone_creates_the_anchor_and_lists_existing_keys(
+    app, client, session, issued, monkeypatch, tmp_path
+):
+    """An existing database (keys and passports, no list) and no development anchor yet:
+    `flask keys ensure` (make run) creates the anchor and a list holding the existing key."""
+    anchor = tmp_path / "instance" / "dev-trust-anchor.pem"
+    monkeypatch.setitem(app.config, "DEVELOPMENT_TRUST_ANCHOR", str(anchor))
+    monkeypatch.setitem(app.config, "TRUST_ANCHOR_JWK", str(anchor) + ".pub.jwk")
+    session.execute(delete(TrustList))
+    trust_lists.clear_cache(current_settings())
+    assert api(client, url_of(issued.passport))["status"] == "unchecked"
+
+    result = app.test_cli_runner().invoke(args=["keys", "ensure"])
+    assert result.exit_code == 0, result.output
+    assert "installed development trust list 1" in result.output
+    assert anchor.exists() and anchor.with_suffix(".pass").exists()
+    public = json.loads(Path(str(anchor) + ".pub.jwk").read_text())
+    assert public["development"] is True
+    installed = trust_lists.current_row(session)
+    listed = trust.read_trust_list(installed.jws, trust.load_anchor_jwk(str(anchor) + ".pub.jwk"))
+    assert listed.development and issued.passport.kid in listed.keys
+    assert api(client, url_of(issued.passport))["status"] == "genuine"
+
+    again = app.test_cli_runner().invoke(args=["keys", "ensure"])
+    assert "installed development trust list" not in again.output  # nothing to change
