@@ -212,7 +212,14 @@ def test_the_verify_page_works_after_one_visit_with_the_server_stopped(server, t
     expect(page.locator("#verdict")).to_have_attribute("data-status", "genuine")
     worker_ready(page)
     kept = kept_paths(page, "verify-v1")
-    for path in ("/V", "/.well-known/jwks.json", "/status/message", "/static/js/verify-page.js"):
+    for path in (
+        "/V",
+        "/.well-known/jwks.json",
+        "/.well-known/skills-passport/trust-list.jws",
+        "/status/message",
+        "/static/js/verify-page.js",
+        "/static/passports/verify.js",
+    ):
         assert path in kept, path
 
     server.stop()
@@ -221,9 +228,13 @@ def test_the_verify_page_works_after_one_visit_with_the_server_stopped(server, t
     verdict = page.locator("#verdict")
     expect(verdict).to_have_attribute("data-status", "genuine")
     expect(page.locator('[data-check="ok"]').first).to_contain_text("Signature verified")
+    # signature and scope from the kept trust list: the key may certify this competence
+    expect(page.locator("#checks")).to_contain_text("national trust list allows")
     # the status list kept with the page answers, and the page says how old it is
     expect(page.locator("#checks")).to_contain_text(re.compile(r"It was signed \d+ minutes? ago"))
     expect(page.locator(".holder-name")).to_be_visible()
+    # the skills profile comes from the token itself
+    expect(page.locator("#passport")).to_contain_text("From the QR code alone")
     shot(page, "offline-verify-page")
 
 
@@ -247,6 +258,7 @@ def test_offline_a_status_list_too_old_leaves_the_verdict_amber_and_says_its_age
     checks = page.locator("#checks")
     expect(checks).to_contain_text("signed 3 days ago: too old to tell")
     expect(page.locator(".verdict-ok")).to_have_count(0)
+    shot(page, "offline-verify-page-old-status-list")
 
 
 def test_on_plain_http_nothing_is_registered_and_the_grid_works_as_before(server, browser):
