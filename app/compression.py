@@ -70,7 +70,9 @@ def _compress(response: Response) -> Response:
         data = response.get_data()
         if len(data) < MIN_BYTES:
             return response
-        body = gzip.compress(data, compresslevel=6, mtime=0)
+        # level 1: a third of the time of level 6 for a few per cent more bytes; static
+        # files are compressed once, at 9
+        body = gzip.compress(data, compresslevel=1, mtime=0)
     response.set_data(body)
     response.headers["Content-Encoding"] = "gzip"
     response.headers.pop("Accept-Ranges", None)

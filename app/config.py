@@ -15,6 +15,7 @@ from typing import Any
 from flask import Config, Flask
 
 from app.hosts import parse_host_list
+from app.rate_limit_memory import SCHEME
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,6 +157,9 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     # a confirmation step carries its uploaded files back in a form field (scheme import)
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or "memory://"
+    if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        # the same counters, without a thread started every few requests
+        app.config["RATELIMIT_STORAGE_URI"] = f"{SCHEME}://"
     # a shared store (Redis) that stops answering must not fail requests: each worker
     # process counts in its own memory meanwhile (limits still apply, per process), checks the
     # store again with growing pauses and returns to it (docs/deployment.md)

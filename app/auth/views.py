@@ -66,8 +66,11 @@ EVENT_LABELS = {
 }
 
 SESSION_KEY = "sid"  # the server-side session's token inside Flask's signed cookie
-# requests that need no signed-in user: no session look-up for them
-SESSIONLESS_ENDPOINTS = frozenset({"static", "web.asset", "web.healthz", "web.readyz"})
+# requests that need no signed-in user: no session look-up for them (the verify API answers
+# everyone alike; the QR page calls it with the visitor's cookies)
+SESSIONLESS_ENDPOINTS = frozenset(
+    {"static", "web.asset", "web.healthz", "web.readyz", "passports_api.verify"}
+)
 
 
 @bp.before_app_request

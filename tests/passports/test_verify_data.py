@@ -3,7 +3,6 @@ status list the site publishes at that moment, so the page asks for nothing but 
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import timedelta
 
@@ -68,15 +67,3 @@ def test_without_a_signing_key_the_page_embeds_no_list_and_fetches_it(client, se
     data = embedded(client)
     assert data["statusList"] is None
     assert data["jwks"] == {"keys": []}
-
-
-def test_the_verify_api_answer_is_gzipped_when_asked(client, issued):
-    token = issued.passport.token
-    asked = client.post(
-        "/api/v1/verify", json={"token": token}, headers={"Accept-Encoding": "gzip"}
-    )
-    assert asked.headers["Content-Encoding"] == "gzip"
-    assert json.loads(gzip.decompress(asked.get_data()))["status"] == "genuine"
-    plain = client.post("/api/v1/verify", json={"token": token})
-    assert "Content-Encoding" not in plain.headers
-    assert plain.get_json()["status"] == "genuine"
