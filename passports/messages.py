@@ -91,6 +91,11 @@ VERIFY_PAGE_TEXTS = {
     ),
     "list_unavailable": _l("No recent signed status list of the issuer could be loaded either."),
     "list_age": _l("It was signed %(ago)s."),
+    # how long ago a status list was signed: minutes under an hour, hours under two days,
+    # else days (so never "1 days")
+    "ago_minute": _l("%(count)s min ago"),
+    "ago_hour": _l("%(count)s h ago"),
+    "ago_day": _l("%(count)s days ago"),
     "list_too_old": _l(
         "The newest signed status list here is of %(date)s, signed %(ago)s: too old to tell "
         "whether the passport was revoked since."
