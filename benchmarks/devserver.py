@@ -1,16 +1,16 @@
 """The server ``make run`` starts, on a throwaway database, for the verify-page benchmarks.
 
-The same steps as the Makefile's ``run`` target, in a temporary folder: ``ENVIRONMENT=
-development``, ``PUBLIC_BASE_URL=http://127.0.0.1:PORT`` (a free port), ``flask db
-upgrade``, ``flask keys ensure``, ``flask demo seed --if-empty``, ``flask demo logins``
-(which prints the demo passport's QR URL), then ``flask run --host 127.0.0.1 --port PORT``
-(werkzeug's threaded server). Differences, none of which is on a measured path: the SQLite
-file lives in the temporary folder and the secrets come from the environment (freshly
-generated, as ``python -m app.instance`` would write them), so the run leaves the clone's
-``instance/`` database alone; the development trust anchor is the clone's ``instance/dev-
-trust-anchor.pem`` as with ``make run`` (``flask keys ensure`` creates it when missing). The
-server runs in its own process group and is killed by it, and the folder is removed, when
-the block ends for any reason.
+The same steps as the Makefile's ``run`` target, in a temporary folder:
+``ENVIRONMENT=development``, ``PUBLIC_BASE_URL=http://127.0.0.1:PORT`` (a free port),
+``flask db upgrade``, ``flask keys ensure``, ``flask demo seed --if-empty``, ``flask demo
+logins`` (which prints the demo passport's QR URL), then ``flask run --host 127.0.0.1
+--port PORT`` (werkzeug's threaded server). Differences, none of which is on a measured
+path: the SQLite file lives in the temporary folder and the secrets come from the
+environment (freshly generated, as ``python -m app.instance`` would write them), so the run
+leaves the clone's ``instance/`` database alone; the development trust anchor is the
+clone's ``instance/dev-trust-anchor.pem``, as with ``make run`` (``flask keys ensure``
+creates it when missing). The server runs in its own process group and is killed by it,
+and the folder is removed, when the block ends for any reason.
 """
 
 from __future__ import annotations
