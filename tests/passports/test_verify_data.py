@@ -67,3 +67,20 @@ def test_without_a_signing_key_the_page_embeds_no_list_and_fetches_it(client, se
     data = embedded(client)
     assert data["statusList"] is None
     assert data["jwks"] == {"keys": []}
+
+
+def test_the_verify_api_does_not_read_the_sign_in_session(client, sign_in, monkeypatch, issued):
+    from app.auth import views
+
+    looked_up = []
+    find = views.sessions.find_session
+    monkeypatch.setattr(
+        views.sessions, "find_session", lambda *args: looked_up.append(1) or find(*args)
+    )
+    sign_in("admin")
+    looked_up.clear()
+    answer = client.post("/api/v1/verify", json={"token": issued.passport.token})
+    assert answer.get_json()["status"] == "genuine"
+    assert looked_up == []  # the page calls it with the visitor's cookies: nothing to look up
+    assert client.get("/dashboard").status_code == 200
+    assert looked_up == [1]
