@@ -116,6 +116,22 @@ class OfflineResult:
         }
 
 
+def settle_status(status: str, *, expired: bool, trusted: bool) -> str:
+    """Apply the last steps of the precedence to what the record or status list says.
+
+    Rule: ``status`` is revoked, superseded, expired, genuine, or unchecked (no status list
+    answered); ``invalid`` and ``untrusted`` are decided before, from the signature and the
+    trust list. An expired passport is ``expired`` unless revoked or superseded; a genuine
+    one whose key's permission was not checked (``trusted`` False) is ``unchecked``. The
+    server (``services.verification``) and the offline verifier both end here.
+    """
+    if expired and status in ("genuine", "unchecked"):
+        return "expired"
+    if status == "genuine" and not trusted:
+        return "unchecked"
+    return status
+
+
 @dataclass(frozen=True)
 class _Trust:
     """What the verifier knows about the keys' authority."""
@@ -233,10 +249,7 @@ def verify_offline(
                 checked, detail = True, ""
                 status = "genuine" if listed_status == "valid" else listed_status
     if not trust.usable:
-        if status == "genuine":
-            status = "unchecked"
         detail = "; ".join(part for part in (trust.detail, detail) if part)
     expired = claims.expires_at is not None and current >= claims.expires_at
-    if status in ("genuine", "unchecked") and expired:
-        status = "expired"
+    status = settle_status(status, expired=expired, trusted=trust.usable)
     return OfflineResult(status, claims, kid, detail, checked, trust.usable, None, issuer)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from passports.models import Passport, live_status
 from passports.numbers import normalise_code, normalise_number, read_typed_number
-from passports.offline import peek_kid, token_of
+from passports.offline import peek_kid, settle_status, token_of
 from passports.services import ShareLinkOff, keys, secrets, trust_lists
 from passports.services.snapshot import claims_for
 from passports.settings import PassportSettings
@@ -155,11 +155,9 @@ def verify(
     )
     if cap == "untrusted":
         return Verdict("untrusted", passport, claims, matches, trust_lists.describe(reason), reason)
-    status = live_status(passport, now)
     expired = claims.expires_at is not None and int(moment.timestamp()) >= claims.expires_at
-    if status == "genuine" and expired:
-        status = "expired"
-    if status == "genuine" and cap == "unchecked":
+    status = settle_status(live_status(passport, now), expired=expired, trusted=cap is None)
+    if status == "unchecked":
         return Verdict("unchecked", passport, claims, matches, trust_lists.describe(reason), reason)
     return Verdict(status, passport, claims, matches)
 
@@ -210,10 +208,8 @@ def server_status(
     )
     if cap == "untrusted":
         return "untrusted", reason
-    status = live_status(passport, moment)
-    if status == "genuine" and cap == "unchecked":
-        return "unchecked", reason
-    return status, ""
+    status = settle_status(live_status(passport, moment), expired=False, trusted=cap is None)
+    return status, reason if status == "unchecked" else ""
 
 
 def find_by_share_slug(session: Session, slug: str) -> Passport | None:
