@@ -20,7 +20,6 @@ Also here: the "add to LinkedIn profile" link.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from passports import jws
 from passports.models import Passport
+from passports.moments import iso_z
 from passports.services import keys
 from passports.services.snapshot import section_percent
 from passports.services.status import list_url
@@ -49,10 +49,6 @@ PASSPORT_NAMESPACE = uuid.UUID("5d3c0b9e-4f1e-5a43-9d0e-0b7a6f2c9a10")
 HOLDER_NAMESPACE = uuid.UUID("0b6f4f7e-2d8a-5c1b-8e3f-4a9d2c7b1e60")
 WSOS_FRAMEWORK = "WorldSkills Occupational Standards (WSOS)"
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def credential_id(passport: Passport) -> str:
@@ -195,7 +191,7 @@ def open_badge(passport: Passport) -> dict[str, Any]:
             "name": _english(issuer["name"]),
             "url": issuer_id,
         },
-        "validFrom": _iso(passport.issued_at),
+        "validFrom": iso_z(passport.issued_at, "seconds"),
         "credentialSubject": {
             "id": subject_id(passport, issuer_id),
             "type": ["AchievementSubject"],
@@ -238,7 +234,7 @@ def open_badge(passport: Passport) -> dict[str, Any]:
         "credentialSchema": [SCHEMA],
     }
     if passport.expires_at is not None:
-        credential["validUntil"] = _iso(passport.expires_at)
+        credential["validUntil"] = iso_z(passport.expires_at, "seconds")
     return credential
 
 

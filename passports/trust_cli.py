@@ -14,7 +14,6 @@ import json
 import os
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import click
 from flask.cli import AppGroup
 
 from passports import trust, trust_draft
+from passports.moments import from_numeric_date, iso_z
 from passports.numbers import normalise_number, parse_passport_number
 from passports.token import key_id, public_key_from_jwk
 from passports.verifier import parse_moment
@@ -100,7 +100,7 @@ def _moment(text: str | None, option: str) -> int:
 def _iso(moment: int | None) -> str:
     if moment is None:
         return "-"
-    return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+    return iso_z(from_numeric_date(moment))
 
 
 # --- anchor ----------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from passports import status_list as bitstring
 from passports import trust
 from passports.jws import b64url
+from passports.moments import numeric_date
 from passports.numbers import format_passport_number
 from passports.token import (
     CLAIM_COMPETENCE_CODE,
@@ -87,12 +87,8 @@ From this folder, for example:
 """
 
 
-def _moment(text: str) -> int:
-    return int(datetime.fromisoformat(text).timestamp())
-
-
 AT = "2026-03-02T09:00:00Z"
-AT_SECONDS = _moment(AT)
+AT_SECONDS = numeric_date(AT)
 
 
 def _key(label: str) -> ec.EllipticCurvePrivateKey:
@@ -143,7 +139,7 @@ def _entry(key, status="active", **changes) -> dict[str, Any]:
         "jwk": _jwk(key),
         "issuer": {"id": ISSUER_ID, "name": ISSUER_NAME, "status_list": STATUS_URL},
         "competences": ["17", "R1"],
-        "valid_from": _moment("2024-01-01T00:00:00Z"),
+        "valid_from": numeric_date("2024-01-01T00:00:00Z"),
         "valid_to": None,
         "status": status,
     }
@@ -157,20 +153,20 @@ def _trust_payload(seq: int, issued: str, expires: str) -> dict[str, Any]:
         "anchor": "KZ-TEST-VECTORS",
         "development": False,
         "seq": seq,
-        "iat": _moment(issued),
-        "exp": _moment(expires),
+        "iat": numeric_date(issued),
+        "exp": numeric_date(expires),
         "keys": [
             _entry(ACTIVE),
             _entry(
                 RETIRED,
                 "retired",
-                valid_from=_moment("2023-01-01T00:00:00Z"),
-                valid_to=_moment("2025-01-01T00:00:00Z"),
+                valid_from=numeric_date("2023-01-01T00:00:00Z"),
+                valid_to=numeric_date("2025-01-01T00:00:00Z"),
             ),
             _entry(
                 COMPROMISED,
                 "compromised",
-                compromised_at=_moment("2026-02-15T00:00:00Z"),
+                compromised_at=numeric_date("2026-02-15T00:00:00Z"),
                 issued_before_compromise=[COMPROMISE_LISTED],
             ),
         ],
@@ -217,7 +213,7 @@ def _claims(sequence: int, issued: str, **changes) -> PassportClaims:
         "competence_code": "17",
         "total_hundredths": 8750,
         "grade": 5,
-        "issued_at": _moment(issued),
+        "issued_at": numeric_date(issued),
     }
     values.update(changes)
     return PassportClaims(**values)
@@ -245,7 +241,7 @@ def _wrong_algorithm_token() -> str:
     """A token whose protected header says ES384 (-35), signed with the ES256 key."""
     protected = cbor2.dumps({1: -35, 4: _kid(ACTIVE).encode()}, canonical=True)
     claims = {
-        CLAIM_IAT: _moment("2026-03-01T10:00:00Z"),
+        CLAIM_IAT: numeric_date("2026-03-01T10:00:00Z"),
         CLAIM_NUMBER: format_passport_number(2026, 10),
         CLAIM_HOLDER_NAME: HOLDER,
         CLAIM_COMPETENCE_CODE: "17",
@@ -412,7 +408,7 @@ def vectors() -> list[dict[str, Any]]:
                     _claims(
                         5,
                         "2024-06-01T10:00:00Z",
-                        expires_at=_moment("2025-06-01T10:00:00Z"),
+                        expires_at=numeric_date("2025-06-01T10:00:00Z"),
                     )
                 )
             ),

@@ -13,13 +13,13 @@ import json
 import sys
 import urllib.request
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from passports.moments import numeric_date
 from passports.offline import OfflineResult, verify_offline
 from passports.status_list import StatusList, StatusListInvalid, read_signed_list
 from passports.token import public_key_from_jwk
@@ -43,15 +43,12 @@ MAX_DOWNLOAD_BYTES = 20_000_000
 def parse_moment(text: str, option: str = "--at") -> int:
     """Return the NumericDate of an ISO 8601 moment; one without an offset is UTC."""
     try:
-        moment = datetime.fromisoformat(text.strip())
+        return numeric_date(text)
     except ValueError as exc:
         raise click.BadParameter(
             f"{text!r} is not an ISO 8601 moment (e.g. 2026-03-01T12:00:00Z)",
             param_hint=option,
         ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
 
 
 def read_text(source: str, option: str) -> str:

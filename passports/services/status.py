@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -15,6 +15,7 @@ from app.db import utcnow
 from passports import jws
 from passports import status_list as bitstring
 from passports.models import Passport, SigningKey
+from passports.moments import iso_z
 from passports.services import PassportError, keys
 from passports.settings import PassportSettings
 
@@ -36,10 +37,6 @@ VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 def list_url(settings: PassportSettings, purpose: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/status/{purpose}"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def entries(session: Session) -> dict[int, str]:
@@ -95,8 +92,8 @@ def credential(
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": settings.issuer_url,
-        "validFrom": _iso(moment),
-        "validUntil": _iso(moment + max_age(settings)),
+        "validFrom": iso_z(moment, "seconds"),
+        "validUntil": iso_z(moment + max_age(settings), "seconds"),
         "credentialSubject": subject,
     }
 

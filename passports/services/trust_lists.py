@@ -18,7 +18,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from app.db import utcnow
 from assessments.models import Centre
 from passports import trust
 from passports.models import SigningKey, TrustList
+from passports.moments import from_numeric_date, iso_z_or_none
 from passports.services import PassportError
 from passports.settings import PassportSettings
 
@@ -90,10 +91,6 @@ def current_row(session: Session) -> TrustList | None:
     return session.scalars(select(TrustList).order_by(TrustList.id.desc()).limit(1)).first()
 
 
-def _moment(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 def install(
     session: Session,
     settings: PassportSettings,
@@ -120,7 +117,9 @@ def install(
         raise PassportError("trust_list_development")
     moment = now or utcnow()
     if parsed.expired(int(moment.timestamp())) and not force:
-        raise PassportError("trust_list_expired", expires=_moment(parsed.expires_at).isoformat())
+        raise PassportError(
+            "trust_list_expired", expires=from_numeric_date(parsed.expires_at).isoformat()
+        )
     installed = current_row(session)
     if installed is not None and parsed.seq <= installed.seq and not force:
         raise PassportError("trust_list_not_newer", seq=parsed.seq, installed=installed.seq)
@@ -129,8 +128,8 @@ def install(
         jws=jws.strip(),
         development=parsed.development,
         installed_at=moment,
-        issued_at=_moment(parsed.issued_at),
-        expires_at=_moment(parsed.expires_at),
+        issued_at=from_numeric_date(parsed.issued_at),
+        expires_at=from_numeric_date(parsed.expires_at),
     )
     session.add(row)
     session.flush()
@@ -268,16 +267,13 @@ class ListStatus:
     state: str = "missing"  # "ok" | "expiring" | "expired" | "missing"
 
     def as_dict(self) -> dict[str, Any]:
-        def iso(moment):
-            return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
-
         return {
             "state": self.state,
             "seq": self.seq,
             "development": self.development,
-            "issued_at": iso(self.issued_at),
-            "expires_at": iso(self.expires_at),
-            "installed_at": iso(self.installed_at),
+            "issued_at": iso_z_or_none(self.issued_at),
+            "expires_at": iso_z_or_none(self.expires_at),
+            "installed_at": iso_z_or_none(self.installed_at),
         }
 
 

@@ -21,7 +21,7 @@ only from the trust list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from passports.models import Passport, live_status
+from passports.moments import iso_z_or_none
 from passports.numbers import normalise_code, normalise_number, read_typed_number
 from passports.offline import peek_kid, settle_status, token_of
 from passports.services import ShareLinkOff, keys, secrets, trust_lists
@@ -238,10 +239,6 @@ def find_by_number(session: Session, number: str) -> Passport | None:
     return session.scalar(select(Passport).where(Passport.number == normalise_number(number)))
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
-
-
 def public_fields(
     session: Session, settings: PassportSettings, passport: Passport, status: str | None = None
 ) -> dict:
@@ -261,8 +258,8 @@ def public_fields(
     return {
         "number": passport.number,
         "status": status or live_status(passport),
-        "issued_at": _iso(passport.issued_at),
-        "expires_at": _iso(passport.expires_at),
+        "issued_at": iso_z_or_none(passport.issued_at),
+        "expires_at": iso_z_or_none(passport.expires_at),
         "holder": {
             "name": snapshot["holder"]["name"],
             "name_latin": snapshot["holder"]["name_latin"],
@@ -291,9 +288,9 @@ def public_fields(
             ],
         },
         "issuer": snapshot["issuer"],
-        "revoked_at": _iso(passport.revoked_at),
+        "revoked_at": iso_z_or_none(passport.revoked_at),
         "revocation_reason": revocation_text(passport) if passport.revoked_at else None,
-        "superseded_at": _iso(passport.superseded_at),
+        "superseded_at": iso_z_or_none(passport.superseded_at),
         "superseded_by": superseded_by,
     }
 
