@@ -74,7 +74,7 @@ class World:
         self.centre = CentreFactory(workstations=workstations)
         self.centre.competences.append(self.competence)
         self.scheme = make_scheme(session, self.competence)
-        self.chief = UserFactory(role="chief_expert", email="chief@example.kz")
+        self.chief = UserFactory(role="chief_expert")  # unique e-mail: e2e tests share one database
         self.admin = UserFactory(role="admin")
         session.flush()
 
