@@ -253,6 +253,18 @@ def public_key_from_jwk(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
         raise ValueError("JWK point is not on the P-256 curve") from exc
 
 
+def es256_jwks(jwk_set: Any) -> list[dict[str, Any]]:
+    """Return the EC JWKs of a JWK Set, in order: the keys passport tokens verify with.
+
+    Rule: members of ``keys`` that are not objects or not ``"kty": "EC"`` (the RS256 keys
+    that sign Open Badges credentials) are skipped; each kept JWK is still to be checked
+    with ``public_key_from_jwk``. Raises ValueError when ``jwk_set`` has no ``keys`` list.
+    """
+    if not isinstance(jwk_set, Mapping) or not isinstance(jwk_set.get("keys"), list):
+        raise ValueError('a JWK Set is a JSON object with a "keys" list')
+    return [k for k in jwk_set["keys"] if isinstance(k, dict) and k.get("kty") == "EC"]
+
+
 # --- CBOR and COSE -------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from flask.cli import AppGroup
 from passports import trust, trust_draft
 from passports.moments import from_numeric_date, iso_z
 from passports.numbers import normalise_number, parse_passport_number
-from passports.token import key_id, public_key_from_jwk
+from passports.token import es256_jwks, key_id, public_key_from_jwk
 from passports.verifier import parse_moment
 
 trust_cli = AppGroup("trust", help="The national trust list: anchor key, drafts, signing.")
@@ -155,7 +155,7 @@ def _jwks_keys(path: str, kids: tuple[str, ...]) -> list[dict[str, Any]]:
     except ValueError as exc:
         raise click.ClickException(f"--jwk {path}: not JSON ({exc})") from exc
     if isinstance(document, dict) and isinstance(document.get("keys"), list):
-        candidates = [k for k in document["keys"] if isinstance(k, dict) and k.get("kty") == "EC"]
+        candidates = es256_jwks(document)
     elif isinstance(document, dict) and "kty" in document:
         candidates = [document]
     else:

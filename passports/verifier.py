@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from passports.moments import numeric_date
 from passports.offline import OfflineResult, verify_offline
 from passports.status_list import StatusList, StatusListInvalid, read_signed_list
-from passports.token import public_key_from_jwk
-from passports.trust import TrustListError, load_anchor_jwk, read_trust_list
+from passports.token import es256_jwks, public_key_from_jwk
+from passports.trust import TrustList, TrustListError, load_anchor_jwk, read_trust_list
 
 # exit codes, one per verdict (docs/passport-token.md §8, docs/trust-list.md);
 # 1 and 2 stay click's (an unreadable file, a wrong option)
@@ -69,12 +69,7 @@ def load_jwks(source: str) -> dict[str, ec.EllipticCurvePublicKey]:
     """The ES256 keys of a JWK Set by kid (keys of other types, e.g. RS256, are skipped)."""
     try:
         document = json.loads(read_text(source, "--jwks"))
-        return {
-            k["kid"]: public_key_from_jwk(k)
-            for k in document["keys"]
-            # the passport token is ES256: RS256 keys (Open Badges credentials) are not for it
-            if "kid" in k and k.get("kty") == "EC"
-        }
+        return {k["kid"]: public_key_from_jwk(k) for k in es256_jwks(document) if "kid" in k}
     except (ValueError, KeyError, TypeError) as exc:
         raise click.ClickException(f"--jwks {source}: not a JWK Set of P-256 keys ({exc})") from exc
 
@@ -97,14 +92,6 @@ def load_status(source: str, keys: Mapping[str, ec.EllipticCurvePublicKey]) -> S
         ) from exc
 
 
-def trust_list_keys(text: str, anchor: Mapping[str, Any]) -> dict[str, ec.EllipticCurvePublicKey]:
-    """The keys of a trust list signed by the anchor (none when it does not read)."""
-    try:
-        return read_trust_list(text, anchor).public_keys()
-    except TrustListError:
-        return {}
-
-
 def run(
     url_or_token: str,
     *,
@@ -117,15 +104,20 @@ def run(
 ) -> OfflineResult:
     """Read the status list with every key known (JWK Set and trust list), then verify."""
     every_key = dict(keys)
+    listed: TrustList | str | None = trust_text
     if trust_text is not None and anchor is not None:
-        every_key.update(trust_list_keys(trust_text, anchor))
+        try:
+            listed = read_trust_list(trust_text, anchor)  # read once, for both uses
+            every_key.update(listed.public_keys())
+        except TrustListError:
+            pass  # verify_offline reads the text again to say why it is not usable
     status_list = load_status(status_source, every_key) if status_source else None
     return verify_offline(
         url_or_token,
         keys,
         status_list,
         max_age=max_age,
-        trust_list=trust_text,
+        trust_list=listed,
         anchor=anchor,
         at=at,
     )

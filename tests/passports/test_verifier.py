@@ -8,10 +8,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+import click
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from passports import jws, trust
+from passports import jws, trust, verifier
 from passports import status_list as bitstring
 from passports.numbers import format_passport_number
 from passports.offline import verify_offline
@@ -359,3 +360,18 @@ def test_the_standalone_verifier_imports_neither_the_app_nor_the_models():
 def test_the_console_script_is_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["scripts"]["skills-passport-verify"] == "passports.verifier:main"
+
+
+def test_load_jwks_keeps_the_ec_keys_and_skips_rsa_and_non_objects(tmp_path):
+    rsa_jwk = jws.rsa_public_jwk(jws.new_rsa_key().public_key(), "rsa-1")
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": ["kid", rsa_jwk, JWK, OTHER_JWK]}), encoding="utf-8")
+    assert set(verifier.load_jwks(str(path))) == {KID, OTHER_KID}
+
+
+@pytest.mark.parametrize("document", [{"keys": "none"}, ["keys"], {"key": [JWK]}])
+def test_load_jwks_refuses_what_is_not_a_jwk_set(tmp_path, document):
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(click.ClickException, match="not a JWK Set"):
+        verifier.load_jwks(str(path))
