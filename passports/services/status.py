@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from passports import jws
 from passports import status_list as bitstring
-from passports.models import Passport, SigningKey
+from passports.models import Passport
 from passports.moments import iso_z
 from passports.services import PassportError, keys
 from passports.settings import PassportSettings
@@ -146,12 +146,8 @@ def current_list(
         raise PassportError("unknown_purpose", purpose=purpose)
     moment = now or utcnow()
     listed = entries(session)
-    kid = session.scalar(
-        select(SigningKey.kid)
-        .where(SigningKey.active.is_(True), SigningKey.alg == keys.ES256)
-        .order_by(SigningKey.id.desc())
-    )
-    basis = (kid, tuple(sorted(listed.items())))
+    signing_key = keys.active_key(session)  # the key signed_list signs with (keys.signer)
+    basis = (signing_key.kid if signing_key else None, tuple(sorted(listed.items())))
     kept = settings.list_cache.get(purpose)
     if (
         isinstance(kept, _SignedList)

@@ -10,6 +10,7 @@ from app.db import utcnow
 from passports.services import issuance, keys, status
 from passports.settings import current_settings
 from passports.token import public_key_from_jwk
+from tests.factories import CentreFactory
 
 DATA_OPEN = '<script type="application/json" id="verify-data">'
 
@@ -60,6 +61,20 @@ def test_a_kept_list_is_signed_again_after_its_ttl_and_after_a_key_rotation(sess
     assert rotated != renewed
     # signed by the new key: it verifies with that key alone
     status.read_list(rotated, {new_key.kid: public_key_from_jwk(new_key.public_jwk)})
+
+
+def test_a_kept_list_is_signed_again_when_an_older_default_key_signs_again(session, issued):
+    # a centre's own key is the newest active key; the list is signed by the default key
+    settings = current_settings()
+    moment = utcnow()
+    first_default = keys.active_key(session)
+    second_default, _retired = keys.rotate_key(session, settings)
+    keys.generate_key(session, settings, activate=True, centre=CentreFactory())
+    before = status.current_list(session, settings, "message", now=moment)
+    status.read_list(before, {second_default.kid: public_key_from_jwk(second_default.public_jwk)})
+    keys.activate_key(session, settings, first_default.kid)
+    after = status.current_list(session, settings, "message", now=moment)
+    status.read_list(after, {first_default.kid: public_key_from_jwk(first_default.public_jwk)})
 
 
 def test_without_a_signing_key_the_page_embeds_no_list_and_fetches_it(client, session):
