@@ -84,6 +84,49 @@ From this folder, for example:
     skills-passport-verify "$(jq -r '.[0].qr' index.json)" \\
         --jwks jwks.json --trust-list trust-list.jws --anchor anchor.pub.jwk \\
         --status status.jwt --at 2026-03-02T09:00:00Z
+
+and every vector, comparing the printed verdict with `expected`:
+
+    for i in $(seq 0 $(($(jq length index.json) - 1))); do
+        mapfile -t args < <(jq -r ".[$i].argv[]" index.json)
+        echo "$(jq -r ".[$i].name" index.json): expected" \\
+            "$(jq -r ".[$i].expected" index.json | tr a-z A-Z)," \\
+            "got $(skills-passport-verify "${args[@]}" | head -n 1)"
+    done
+
+(`skills-passport-verify` is installed with the package; from a source checkout without
+installing it, `python -m passports.verifier` is the same program.)
+
+## Using them with your own verifier
+
+A verifier built from docs/trust-list.md §5 and docs/passport-token.md takes, for each
+entry:
+
+- the QR text: `qr` (a verification URL; normalise it as docs/passport-token.md §2 says —
+  the `lower-cased-link` vector needs that);
+- the moment: `at` as integer seconds since 1970-01-01T00:00:00Z
+  (`2026-03-02T09:00:00Z` is 1772442000);
+- the files by their role, which `argv` names: `--anchor` the anchor's public JWK (the one
+  verifier setting), `--trust-list` the trust list (compact JWS), `--status` the issuer's
+  status list (VC-JWT), `--jwks` the issuer's JWK Set. Each file ends with a newline:
+  ignore surrounding white space.
+
+Then it compares its verdict with `expected`, one of the lower-case verdicts of
+docs/passport-token.md §8. Notes:
+
+- Every verdict here comes from the trust list: a verifier that never reads `jwks.json`
+  gets the same verdicts. The JWK Set matters only without a usable list, or for a kid the
+  list lacks (docs/trust-list.md §5 step 3).
+- `status.jwt` is signed by the active key `3QCEXV3Z` at 2026-03-02T08:00:00Z and expires
+  24 hours later: at `at` it is one hour old, so any maximum status age of an hour or more
+  gives these verdicts. Its entries: index 3 (`26-000003-5`) revoked, index 4
+  (`26-000004-3`) superseded, every other index valid (docs/trust-list.md §5.1 works these
+  out bit by bit).
+- The trust lists are signed by the anchor `SCKHZHZV`: `trust-list.jws` (`seq` 2) expires
+  2026-05-01, `trust-list-expired.jws` (`seq` 1, the same keys) expired 2026-01-01.
+- The vectors cover the verdicts and the commonest damage, not every rule: a verifier that
+  passes them can still be wrong on a case they lack (say a status list signed by another
+  issuer's key); docs/trust-list.md §5 decides those.
 """
 
 
