@@ -65,7 +65,7 @@ MAX_CLAIM_INT = 2**53 - 1
 MAX_PROFILE_SECTIONS = 32
 VERIFY_PATH = "/V"
 
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _BASE32_TOKEN = re.compile(r"[A-Z2-7]+")
 # Unpadded base32 never ends with 1, 3 or 6 characters of a final 8-character group.
 _BASE32_VALID_REMAINDERS = frozenset({0, 2, 4, 5, 7})
@@ -452,6 +452,20 @@ def _parse(token: str) -> _Sign1:
     return _Sign1(protected=protected, kid=kid, payload=payload, signature=signature)
 
 
+def es256_signature(
+    private_key: ec.EllipticCurvePrivateKey, data: bytes, *, deterministic: bool = False
+) -> bytes:
+    """Sign ``data`` with ES256 and return the raw 64-byte ``r || s`` signature.
+
+    Rule: ``s`` is normalised to low-S (s ≤ n/2), the only form verifiers accept;
+    ``deterministic`` uses RFC 6979 nonces (same data and key, same signature).
+    """
+    algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=deterministic)
+    r, s = decode_dss_signature(private_key.sign(data, algorithm))
+    s = min(s, P256_ORDER - s)
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
 def sign_token(
     claims: PassportClaims,
     private_key: ec.EllipticCurvePrivateKey,
@@ -473,11 +487,9 @@ def sign_token(
         raise TypeError("private_key must be a P-256 (SECP256R1) private key")
     protected = _protected_header(_check_kid(kid))
     payload = _cbor(_claims_map(claims))
-    algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=deterministic)
-    der = private_key.sign(_sig_structure(protected, payload), algorithm)
-    r, s = decode_dss_signature(der)
-    s = min(s, _P256_ORDER - s)
-    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    signature = es256_signature(
+        private_key, _sig_structure(protected, payload), deterministic=deterministic
+    )
     token = _b32encode(_cbor([protected, {}, payload, signature]))
     if len(token) > MAX_TOKEN_CHARS:
         raise ValueError("claims too long for a passport token")
@@ -508,7 +520,7 @@ def verify_token(
     key = _as_p256_public(key)
     r = int.from_bytes(parts.signature[:32], "big")
     s = int.from_bytes(parts.signature[32:], "big")
-    if not (0 < r < _P256_ORDER and 0 < s <= _P256_ORDER // 2):
+    if not (0 < r < P256_ORDER and 0 < s <= P256_ORDER // 2):
         raise TokenInvalid("signature is out of range or not low-S")
     try:
         key.verify(

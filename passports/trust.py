@@ -30,12 +30,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
     encode_dss_signature,
 )
 
 from passports.jws import b64url, b64url_decode
-from passports.token import key_id, public_jwk, public_key_from_jwk
+from passports.token import es256_signature, key_id, public_jwk, public_key_from_jwk
 
 FORMAT = 1
 TYP = "skills-trust-list+jws"
@@ -54,7 +53,6 @@ MAX_TRUST_LIST_CHARS = 5_000_000
 MAX_INT = 2**53 - 1
 PUBLIC_JWK_SUFFIX = ".pub.jwk"
 
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 PAYLOAD_MEMBERS = {"format", "anchor", "development", "seq", "iat", "exp", "keys"}
 _ENTRY_MEMBERS = {"kid", "jwk", "issuer", "competences", "valid_from", "valid_to", "status"}
 _COMPROMISE_MEMBERS = {"compromised_at", "issued_before_compromise"}
@@ -406,13 +404,10 @@ def sign_trust_list(
     parse_payload(payload)
     header = b64url(canonical_json(_header(key_id(anchor_private_key))))
     body = b64url(canonical_json(payload))
-    der = anchor_private_key.sign(
-        f"{header}.{body}".encode("ascii"),
-        ec.ECDSA(hashes.SHA256(), deterministic_signing=True),
+    signature = es256_signature(
+        anchor_private_key, f"{header}.{body}".encode("ascii"), deterministic=True
     )
-    r, s = decode_dss_signature(der)
-    s = min(s, _P256_ORDER - s)
-    return f"{header}.{body}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return f"{header}.{body}.{b64url(signature)}"
 
 
 def decode_part(part: str, what: str) -> bytes:

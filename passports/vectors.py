@@ -20,9 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import cbor2
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from passports import status_list as bitstring
 from passports import trust
@@ -36,7 +34,9 @@ from passports.token import (
     CLAIM_IAT,
     CLAIM_NUMBER,
     CLAIM_TOTAL_HUNDREDTHS,
+    P256_ORDER,
     PassportClaims,
+    es256_signature,
     key_id,
     public_jwk,
     sign_token,
@@ -52,7 +52,6 @@ ISSUER_NAME = {
     "en": "Test competence centre",
 }
 STATUS_URL = f"{BASE_URL}/status/message"
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 README = """\
 # Public test vectors
@@ -138,7 +137,7 @@ def _key(label: str) -> ec.EllipticCurvePrivateKey:
     """A fixed P-256 key derived from a label (test keys only)."""
     digest = hashlib.sha256(f"skills-passport test vector key: {label}".encode()).digest()
     return ec.derive_private_key(
-        int.from_bytes(digest, "big") % (_P256_ORDER - 1) + 1, ec.SECP256R1()
+        int.from_bytes(digest, "big") % (P256_ORDER - 1) + 1, ec.SECP256R1()
     )
 
 
@@ -158,10 +157,7 @@ def _jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
 
 
 def _sign_es256(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
-    der = key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
-    r, s = decode_dss_signature(der)
-    s = min(s, _P256_ORDER - s)
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return es256_signature(key, data, deterministic=True)
 
 
 def _json_text(value: Any) -> str:

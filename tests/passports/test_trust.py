@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from passports import trust, trust_draft
+from passports import token, trust, trust_draft
 from passports.jws import b64url
 from passports.token import key_id, public_jwk
 
@@ -124,7 +124,7 @@ def test_the_header_is_exactly_alg_kid_typ_and_the_payload_canonical():
     )
     raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
     assert len(raw) == 64
-    assert int.from_bytes(raw[32:], "big") <= trust._P256_ORDER // 2
+    assert int.from_bytes(raw[32:], "big") <= token.P256_ORDER // 2
 
 
 def test_signing_is_deterministic():
