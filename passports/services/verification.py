@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from passports.messages import REVOCATION_KINDS, TRUST_REASONS
 from passports.models import Passport, live_status
 from passports.moments import iso_z_or_none
 from passports.numbers import normalise_code, normalise_number, read_typed_number
@@ -299,8 +300,6 @@ def revocation_text(passport: Passport) -> str:
     """The reason shown to verifiers, in the request's language for automatic revocations."""
     if passport.revocation_kind == "manual":
         return passport.revocation_reason
-    from passports.messages import REVOCATION_KINDS
-
     message = REVOCATION_KINDS.get(passport.revocation_kind or "")
     return str(message) if message is not None else passport.revocation_reason
 
@@ -312,8 +311,6 @@ def api_answer(session: Session, settings: PassportSettings, verdict: Verdict) -
     rely on); an untrusted or unchecked answer adds ``reason`` (a code) and ``detail`` (in
     the request's language) saying why.
     """
-    from passports.messages import TRUST_REASONS
-
     passport = None
     if verdict.passport is not None and verdict.status not in ("invalid", "untrusted"):
         live = "genuine" if verdict.status == "unchecked" else verdict.status
