@@ -44,7 +44,7 @@ from app.hosts import public_url
 from app.i18n import localized
 from app.navigation import ROLE_LABELS, add_nav
 from app.urls import safe_local_target
-from assessments.models import College
+from assessments.models import Centre, College
 
 bp = Blueprint("auth", __name__)
 
@@ -254,9 +254,6 @@ def reset_password(token: str):
 
 
 def _fill_choices(form: UserForm) -> None:
-    from app.i18n import localized
-    from assessments.models import Centre, College
-
     form.role.choices = [(r, str(ROLE_LABELS[r])) for r in ROLES]
     none = [(0, "—")]
     centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
