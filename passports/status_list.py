@@ -28,6 +28,7 @@ from passports import jws
 
 MIN_BITS = 16 * 1024 * 8
 MAX_BYTES = 16 * 1024 * 1024
+MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
 PURPOSES = {"revocation": 1, "message": 2}
 MESSAGES = {0: "valid", 1: "revoked", 2: "superseded"}
 STATUS_VALUES = {"revoked": 1, "superseded": 2}
@@ -109,6 +110,18 @@ class StatusList:
         return MESSAGES.get(value, "revoked")
 
 
+def _whole(value: object) -> int | None:
+    """An integer of at most 2^53 − 1 in magnitude, read by value (``5.0`` is 5), else None.
+
+    The same as the QR page's ``Number.isSafeInteger``, which cannot tell ``5.0`` from ``5``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value) if abs(value) <= MAX_SAFE_INTEGER else None
+
+
 def read_signed_list(text: str, public_keys: Mapping[str, ec.EllipticCurvePublicKey]) -> StatusList:
     """Verify a signed status list (VC-JWT) with the issuer's keys and decode it.
 
@@ -127,11 +140,11 @@ def read_signed_list(text: str, public_keys: Mapping[str, ec.EllipticCurvePublic
     if purpose not in PURPOSES:
         raise StatusListInvalid(f"unsupported statusPurpose {purpose!r}")
     bits = decode(subject.get("encodedList"))
-    expires = payload.get("exp")
-    if not isinstance(expires, int) or isinstance(expires, bool):
+    expires = _whole(payload.get("exp"))
+    if expires is None:
         raise StatusListInvalid("no expiry (exp)")
-    signed = payload.get("iat")
-    if not isinstance(signed, int) or isinstance(signed, bool):
+    signed = _whole(payload.get("iat"))
+    if signed is None:
         raise StatusListInvalid("no signing time (iat)")
     return StatusList(
         purpose,

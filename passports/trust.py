@@ -222,8 +222,26 @@ def load_anchor_key(path: str | os.PathLike[str], passphrase: bytes) -> ec.Ellip
 # --- the list ------------------------------------------------------------------------------
 
 
-def strict_json(text: str | bytes) -> Any:
-    """Parse JSON refusing duplicate member names and the non-standard NaN/Infinity."""
+def json_number(text: str) -> int | float:
+    """A JSON number by its value, as JavaScript reads it: ``2.0`` and ``2e0`` are the integer 2.
+
+    Rule: a number with a fraction or exponent whose value is whole and at most 2^53 − 1 in
+    magnitude is an int; anything else stays a float (and fails every integer check). The
+    QR page's reader (verify.js) cannot tell ``2.0`` from ``2``, so this reader must not
+    either, or the two would give different verdicts for one signed list.
+    """
+    value = float(text)
+    if value.is_integer() and abs(value) <= MAX_INT:
+        return int(value)
+    return value
+
+
+def strict_json(text: str | bytes, *, numbers_by_value: bool = False) -> Any:
+    """Parse JSON refusing duplicate member names and the non-standard NaN/Infinity.
+
+    ``numbers_by_value`` reads numbers as ``json_number`` does (for signed lists that the
+    browser reads too).
+    """
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -236,6 +254,10 @@ def strict_json(text: str | bytes) -> Any:
     def constant(name: str) -> Any:
         raise ValueError(f"{name} is not JSON")
 
+    if numbers_by_value:
+        return json.loads(
+            text, object_pairs_hook=pairs, parse_constant=constant, parse_float=json_number
+        )
     return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
 
 
@@ -469,7 +491,7 @@ def read_trust_list(jws: str, anchor_jwk: Mapping[str, Any]) -> TrustList:
     except (InvalidSignature, ValueError) as exc:
         raise TrustListError("the trust list's signature does not verify with the anchor") from exc
     try:
-        payload = strict_json(decode_part(parts[1], "payload"))
+        payload = strict_json(decode_part(parts[1], "payload"), numbers_by_value=True)
     except (ValueError, UnicodeDecodeError) as exc:
         raise TrustListError(f"the trust list's payload is not JSON: {exc}") from exc
     return parse_payload(payload)

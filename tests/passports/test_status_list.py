@@ -6,9 +6,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
 from hypothesis import strategies as st
 
+from passports import jws
 from passports import status_list as bitstring
 from passports.offline import verify_offline
 from passports.services import PassportError, issuance, keys, status, verification
@@ -231,3 +233,35 @@ def test_the_allowed_age_must_be_whole_hours(hours):
             Flask(__name__),
             {"STATUS_LIST_MAX_AGE_HOURS": hours, "DATABASE_URL": "sqlite://"},
         )
+
+
+@pytest.mark.parametrize(
+    ("iat", "exp", "expected"),
+    [
+        (1_765_000_000.0, 1_765_086_400.0, (1_765_000_000, 1_765_086_400)),
+        (1_765_000_000, 1.7650864e9, (1_765_000_000, 1_765_086_400)),
+        (1_765_000_000.5, 1_765_086_400, None),
+        (1_765_000_000, 2**53, None),
+        (True, 1_765_086_400, None),
+    ],
+)
+def test_status_list_times_are_read_by_value_as_the_page_reads_them(iat, exp, expected):
+    """verify.js reads iat/exp with Number.isSafeInteger, which cannot tell 5.0 from 5."""
+    key = ec.derive_private_key(0x5EED, ec.SECP256R1())
+    payload = {
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "credentialSubject": {
+            "statusPurpose": "message",
+            "encodedList": bitstring.encode(bitstring.build_bitstring({}, 2)),
+        },
+        "iat": iat,
+        "exp": exp,
+    }
+    text = jws.sign({"kid": "K"}, payload, key)
+    if expected is None:
+        with pytest.raises(bitstring.StatusListInvalid):
+            bitstring.read_signed_list(text, {"K": key.public_key()})
+    else:
+        read = bitstring.read_signed_list(text, {"K": key.public_key()})
+        assert (read.signed_at, read.expires_at) == expected
+        assert type(read.signed_at) is int and type(read.expires_at) is int

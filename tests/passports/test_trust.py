@@ -207,6 +207,30 @@ def test_a_payload_that_is_not_json_is_refused_after_the_signature():
         trust.read_trust_list(text, _anchor_jwk())
 
 
+def _sign_text(body_text: str) -> str:
+    header = {"alg": "ES256", "kid": key_id(ANCHOR), "typ": trust.TYP}
+    head = b64url(trust.canonical_json(header))
+    body = b64url(body_text.encode())
+    der = ANCHOR.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    return f"{head}.{body}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def test_numbers_are_read_by_value_as_the_page_reads_them():
+    # JavaScript's JSON.parse cannot tell 7.0 from 7, so the Python reader must not either:
+    # one signed list, one verdict on the page, the API and the CLI
+    text = trust.canonical_json(_payload()).decode()
+    text = text.replace('"seq":7', '"seq":7.0').replace(f'"iat":{ISSUED}', '"iat":1.765e9')
+    text = text.replace('"format":1', '"format":1.0')
+    listed = trust.read_trust_list(_sign_text(text), _anchor_jwk())
+    assert (listed.seq, listed.issued_at, type(listed.seq)) == (7, ISSUED, int)
+    # a fraction, or a whole number past 2^53 - 1, is no integer in either reader
+    for bad in ('"seq":7.5', '"seq":9007199254740993.0'):
+        altered = trust.canonical_json(_payload()).decode().replace('"seq":7', bad)
+        with pytest.raises(trust.TrustListError, match="seq must be"):
+            trust.read_trust_list(_sign_text(altered), _anchor_jwk())
+
+
 _BAD_PAYLOADS = [
     ({"format": 2}, "unsupported trust list format"),
     ({"format": True}, "unsupported trust list format"),
