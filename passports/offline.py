@@ -32,7 +32,14 @@ from passports.token import (
     token_from_url,
     verify_token,
 )
-from passports.trust import REASONS, TrustList, TrustListError, judge_key, read_trust_list
+from passports.trust import (
+    REASONS,
+    TrustedKey,
+    TrustList,
+    TrustListError,
+    judge_key,
+    read_trust_list,
+)
 
 _BASE32_HEAD = re.compile(r"[A-Z2-7]{24}")
 _TO_BASE32HEX = str.maketrans(
@@ -163,6 +170,22 @@ def _issuer(trust_list: TrustList | None, kid: str | None) -> Mapping[str, Any] 
     return {"id": key.issuer_id, "name": dict(key.issuer_name)}
 
 
+def may_sign_status(signer: TrustedKey | None, passport_key: TrustedKey) -> bool:
+    """Whether ``signer`` may sign the status list of passports that ``passport_key`` signed.
+
+    Rule (docs/trust-list.md §5.1): a listed key that is not compromised, of the same
+    issuer, or of an issuer the trust list gives the same status-list URL (the centres of one
+    deployment sign passports with keys of their own under one status list, which the
+    deployment's key signs). Retirement, scope and validity do not matter here.
+    """
+    if signer is None or signer.status == "compromised":
+        return False
+    if signer.issuer_id == passport_key.issuer_id:
+        return True
+    url = passport_key.status_list_url
+    return url is not None and signer.status_list_url == url
+
+
 def verify_offline(
     value: str,
     keys: Mapping[str, ec.EllipticCurvePublicKey],
@@ -220,10 +243,10 @@ def verify_offline(
                 "untrusted", claims, kid, REASONS[reason], trust_reason=reason, issuer=issuer
             )
     status, detail, checked = "unchecked", "no status list given (revocation not checked)", False
-    if listed is not None and status_list is not None and status_list.signer_kid is not None:
-        signer = listed.keys.get(status_list.signer_kid)
-        same_issuer = signer is not None and signer.issuer_id == listed.keys[kid].issuer_id
-        if not same_issuer or signer.status == "compromised":
+    signer_kid = status_list.signer_kid if status_list is not None else None
+    if listed is not None and signer_kid is not None:
+        passport_key = listed.keys[kid]
+        if not may_sign_status(listed.keys.get(signer_kid), passport_key):
             # another issuer's list says nothing about this issuer's passports, and a
             # stolen key could sign a list calling anything valid
             detail = "the status list is not signed by a trusted key of this passport's issuer"

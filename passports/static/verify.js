@@ -868,10 +868,17 @@ async function statusAnswer(statusList, keys, claims, at, maxAge) {
   return { listed, signedAt: list.signedAt };
 }
 
-/** The keys that may sign the status list of a passport signed by `entry`: its issuer's, not compromised. */
+/**
+ * The keys that may sign the status list of a passport signed by `entry` (docs/trust-list.md
+ * §5.1, offline.may_sign_status): listed, not compromised, of its issuer or of an issuer
+ * the list gives the same status-list URL.
+ */
 function issuerKeys(list, entry) {
+  const publishes = (key) =>
+    key.issuer.id === entry.issuer.id ||
+    (entry.issuer.statusList !== null && key.issuer.statusList === entry.issuer.statusList);
   const keys = [...list.keys.values()]
-    .filter((key) => key.issuer.id === entry.issuer.id && key.status !== "compromised")
+    .filter((key) => publishes(key) && key.status !== "compromised")
     .map((key) => ({ ...key.jwk, kid: key.kid }));
   return { keys };
 }

@@ -378,7 +378,10 @@ def test_a_status_list_signed_by_another_issuer_or_a_compromised_key_is_no_answe
 ):
     other, stolen = Party(), Party()
     other_entry = entry(other)
-    other_entry["issuer"] = other_entry["issuer"] | {"id": "kz-almaty-cc-02"}
+    other_entry["issuer"] = other_entry["issuer"] | {
+        "id": "kz-almaty-cc-02",
+        "status_list": "https://almaty.example.kz/status/message",
+    }
     compromised = entry(
         stolen, status="compromised", compromised_at=AT - DAY, issued_before_compromise=[]
     )
@@ -388,6 +391,18 @@ def test_a_status_list_signed_by_another_issuer_or_a_compromised_key_is_no_answe
         listed = signed_status_list(signer.key, signer.kid, {17: 0}, iat=AT - 3600)
         result = verify(page, token, anchorJwk=anchor.jwk, trustList=text, statusList=listed)
         assert (result["verdict"], result["reason"]) == ("unchecked", "no-status")
+
+
+def test_a_centre_key_relies_on_the_status_list_its_deployment_signs(page, anchor, issuer):
+    deployment = Party()
+    deployment_entry = entry(deployment)
+    deployment_entry["issuer"] = deployment_entry["issuer"] | {"id": "kz-astana"}
+    text = trust_list(anchor, [entry(issuer), deployment_entry])
+    token = sign_token(claims(), issuer.key, issuer.kid)
+    for value, verdict in ((0, "genuine"), (1, "revoked")):
+        listed = signed_status_list(deployment.key, deployment.kid, {17: value}, iat=AT - 3600)
+        result = verify(page, token, anchorJwk=anchor.jwk, trustList=text, statusList=listed)
+        assert result["verdict"] == verdict
 
 
 def test_a_status_list_older_than_the_allowed_age_is_no_answer(page, anchor, issuer):

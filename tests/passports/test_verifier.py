@@ -193,15 +193,34 @@ def test_a_list_not_signed_by_the_anchor_counts_as_no_list():
     assert unsigned.status == "unchecked" and "no trust anchor" in unsigned.detail
 
 
+def _other_issuer(status_list_url: str) -> dict:
+    other = trust_helpers.entry(OTHER_JWK, issuer_id="another-issuer")
+    other["issuer"]["status_list"] = status_list_url
+    return other
+
+
 def test_a_status_list_of_another_issuer_is_not_relied_on():
     trust_list = _list(
         trust_helpers.entry(JWK, competences=["17"]),
-        trust_helpers.entry(OTHER_JWK, issuer_id="another-issuer"),
+        _other_issuer("https://elsewhere.example.kz/status/message"),
     )
     foreign = _read_status(_status(key=OTHER, kid=OTHER_KID, revoked=()))
     result = _verify(_token(REVOKED_NUMBER), trust_list=trust_list, status=foreign)
     assert (result.status, result.status_checked) == ("unchecked", False)
     assert "not signed by a trusted key of this passport's issuer" in result.detail
+
+
+def test_a_centre_key_relies_on_the_status_list_its_deployment_signs():
+    # a centre's own key signs its passports; the deployment's key, listed under another
+    # issuer id with the same status-list URL, signs the one status list of both
+    trust_list = _list(
+        trust_helpers.entry(JWK, issuer_id="kz-ast-cc-01", competences=["17"]),
+        _other_issuer(trust_helpers.entry(JWK)["issuer"]["status_list"]),
+    )
+    shared = _read_status(_status(key=OTHER, kid=OTHER_KID, revoked=(124,)))
+    assert _verify(_token(), trust_list=trust_list, status=shared).status == "genuine"
+    result = _verify(_token(REVOKED_NUMBER), trust_list=trust_list, status=shared)
+    assert (result.status, result.status_checked) == ("revoked", True)
 
 
 def test_a_status_list_signed_by_a_compromised_key_is_not_relied_on():
