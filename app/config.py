@@ -7,7 +7,6 @@ docs/configuration.md describes each one.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from flask import Config, Flask
 
 from app.hosts import parse_host_list
 from app.rate_limit_memory import SCHEME
+from passports.trust import TrustListError, anchor_is_development, load_anchor_jwk
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -236,24 +236,24 @@ def check_trust_anchor(app: Flask) -> None:
             )
         value = development_anchor + ".pub.jwk"
     app.config["TRUST_ANCHOR_JWK"] = value
-    if production and _names_development_anchor(value):
+    if production:
+        _check_production_anchor(value)
+
+
+def _check_production_anchor(value: str) -> None:
+    """Refuse a production start with an anchor that verifies nothing or is a development one.
+
+    Rule: the anchor must read as ``passports.trust.load_anchor_jwk`` reads it (a P-256
+    public JWK, file or JSON) — otherwise every verdict would quietly be ``unchecked`` — and
+    must not carry ``"development": true``.
+    """
+    try:
+        anchor = load_anchor_jwk(value)
+    except TrustListError as exc:
+        raise ConfigError(f"TRUST_ANCHOR_JWK: {exc}") from exc
+    if anchor_is_development(anchor):
         raise ConfigError(
             "refusing to start in production with a development trust anchor: "
             'TRUST_ANCHOR_JWK names a key marked "development": true; configure the '
             "national trust anchor's public JWK instead"
         )
-
-
-def _names_development_anchor(value: str) -> bool:
-    """True when the JWK (file or JSON) carries the ``"development": true`` member."""
-    text = value
-    if not value.lstrip().startswith("{"):
-        try:
-            text = Path(value).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"TRUST_ANCHOR_JWK: cannot read {value} ({exc})") from exc
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"TRUST_ANCHOR_JWK: not a JSON Web Key ({exc})") from exc
-    return isinstance(document, dict) and document.get("development") is True

@@ -228,6 +228,16 @@ def test_production_refuses_to_start_without_an_anchor_or_with_a_development_one
     national = trust.anchor_public_jwk(trust.new_anchor_key())
     app = create_app({**config, "TRUST_ANCHOR_JWK": json.dumps(national)})
     assert json.loads(app.config["TRUST_ANCHOR_JWK"])["kid"] == national["kid"]
+    # an anchor that verifies nothing would make every verdict quietly unchecked
+    rsa_like = {"kty": "RSA", "n": "AQAB", "e": "AQAB"}
+    for wrong, says in (
+        (json.dumps(rsa_like), "not a P-256 public key"),
+        ('{"kty": "EC"', "not JSON"),
+        (str(tmp_path / "missing.jwk"), "cannot read the anchor JWK file"),
+        (json.dumps({**national, "kid": "WRONGKID"}), "is not its thumbprint"),
+    ):
+        with pytest.raises(ConfigError, match=says):
+            create_app({**config, "TRUST_ANCHOR_JWK": wrong})
 
 
 def test_production_refuses_a_development_list(app, session, signing_key, monkeypatch, tmp_path):
