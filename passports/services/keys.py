@@ -235,13 +235,14 @@ def signer(
     return Signer(key.kid, open_private_key(settings, key.private_key_encrypted, key.kid, alg))
 
 
-def jwks(session: Session) -> dict:
-    """The JWK Set of every key of every algorithm, public parts only, newest first.
+def jwks(session: Session, alg: str | None = None) -> dict:
+    """The JWK Set of every key of algorithm ``alg`` (None: of every algorithm), public parts
+    only, newest first.
 
     Each JWK carries its ``alg`` (ES256 or RS256) and ``use`` "sig", so a verifier picks
     the keys of the algorithm it checks.
     """
-    keys = sorted(all_keys(session, None), key=lambda k: (k.created_at, k.id), reverse=True)
+    keys = sorted(all_keys(session, alg), key=lambda k: (k.created_at, k.id), reverse=True)
     return {"keys": [dict(k.public_jwk) for k in keys]}
 
 

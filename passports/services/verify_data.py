@@ -1,9 +1,9 @@
 """What the QR verification page embeds so that its verdict needs no request but the API's.
 
-The page carries one ``<script type="application/json"
-id="verify-data">`` holding the trust anchor's public JWK, the installed trust list (compact
-JWS), the JWK Set and the last signed status list (the 2-bit message list); the page's
-script reads them from there and fetches a member from its URL only when it is null.
+The page carries one ``<script type="application/json" id="verify-data">`` holding the
+trust anchor's public JWK, the installed trust list (compact JWS), the ES256 keys of the JWK
+Set and the last signed status list (the 2-bit message list); the page's script reads them
+from there and fetches a member from its URL only when it is null.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def embedded_data(
     return {
         "anchor": trust_lists.anchor_jwk(settings),
         "trustList": installed.jws or None,
-        "jwks": keys.jwks(session),
+        # the page checks tokens and status lists: ES256 only (an RSA key is ~400 bytes)
+        "jwks": keys.jwks(session, keys.ES256),
         "statusList": status_list,
     }

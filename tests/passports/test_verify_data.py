@@ -24,7 +24,10 @@ def embedded(client) -> dict:
 def test_the_page_embeds_the_keys_and_the_status_list_the_site_publishes(client, session, issued):
     data = embedded(client)
     assert set(data) == {"anchor", "trustList", "jwks", "statusList"}
-    assert data["jwks"] == client.get("/.well-known/jwks.json").get_json()
+    published = client.get("/.well-known/jwks.json").get_json()["keys"]
+    # the page checks ES256 tokens and status lists: the credential's RSA key stays out
+    assert {k["alg"] for k in published} == {"ES256", "RS256"}
+    assert data["jwks"] == {"keys": [k for k in published if k["alg"] == "ES256"]}
     assert data["statusList"] == client.get("/status/message").get_data(as_text=True)
     listed = status.read_list(data["statusList"], keys.public_keys(session))
     assert listed.purpose == "message"
