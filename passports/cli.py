@@ -321,9 +321,11 @@ def _anchor_source(anchor_file: str | None) -> str | None:
 @click.option("--at", "at_text", help="Verify as at this ISO 8601 moment (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def verify(url_or_token, jwks_file, status_source, trust_file, anchor_file, at_text, as_json):
-    """Verify a passport offline (signature, trust list, expiry; revocation with --status).
+    """Verify a passport (signature, trust list, expiry, revocation) without the web server.
 
-    Exits 0 when genuine (which needs --trust-list and --status), else 3 invalid,
+    Without --jwks it checks this deployment's passports with this deployment's keys,
+    installed trust list and current status list; --trust-list and --status replace them.
+    Exits 0 when genuine, else 3 invalid,
     4 revoked, 5 superseded, 6 expired, 7 unchecked (no usable trust or status list),
     8 damaged (a cut-off link), 9 untrusted (a key not allowed to certify this passport).
     """
@@ -340,11 +342,19 @@ def verify(url_or_token, jwks_file, status_source, trust_file, anchor_file, at_t
         # this deployment's keys: judged by the trust list installed here
         installed = trust_lists.current_row(db.session)
         trust_text = installed.jws if installed is not None else None
+    own_status = None
+    if status_source is None and not jwks_file:
+        # this deployment's passports: revoked or superseded as its records say now
+        try:
+            own_status = status.current_list(db.session, current_settings(), "message")
+        except PassportError:
+            own_status = None  # no signing key yet: nothing signed, revocation not checked
     result = verifier.run(
         url_or_token,
         keys=public_keys,
         status_source=status_source,
         trust_text=trust_text,
+        status_text=own_status,
         anchor=verifier.load_anchor(anchor_source) if anchor_source else None,
         at=verifier.parse_moment(at_text) if at_text else None,
         max_age=int(status.max_age(current_settings()).total_seconds()),

@@ -98,11 +98,16 @@ def run(
     keys: Mapping[str, ec.EllipticCurvePublicKey],
     status_source: str | None,
     trust_text: str | None,
+    status_text: str | None = None,
     anchor: Mapping[str, Any] | None,
     at: int | None,
     max_age: int | None,
 ) -> OfflineResult:
-    """Read the status list with every key known (JWK Set and trust list), then verify."""
+    """Read the status list with every key known (JWK Set and trust list), then verify.
+
+    ``status_text`` is a signed status list already at hand (the deployment's own), used
+    when no ``status_source`` is given.
+    """
     every_key = dict(keys)
     listed: TrustList | str | None = trust_text
     if trust_text is not None and anchor is not None:
@@ -111,7 +116,12 @@ def run(
             every_key.update(listed.public_keys())
         except TrustListError:
             pass  # verify_offline reads the text again to say why it is not usable
-    status_list = load_status(status_source, every_key) if status_source else None
+    if status_source:
+        status_list = load_status(status_source, every_key)
+    elif status_text is not None:
+        status_list = read_signed_list(status_text, every_key)
+    else:
+        status_list = None
     return verify_offline(
         url_or_token,
         keys,

@@ -176,12 +176,36 @@ def test_verify_cli_with_jwks_and_status_files(
     assert "no trust list given" in untrusted.output
 
 
+@pytest.mark.parametrize(
+    ("name", "exit_code", "shown"),
+    [("genuine", 0, "GENUINE"), ("revoked", 4, "REVOKED"), ("superseded", 5, "SUPERSEDED")],
+)
+def test_verify_cli_on_the_deployment_reads_its_own_status_list(
+    app, session, tmp_path, three, name, exit_code, shown
+):
+    """No --status and no --jwks: the passport's revocation is what this deployment's
+    records say now, as on the page and the API (a fresh clone's demo passport is genuine)."""
+    trust_file, anchor_file = trust_helpers.write_files(
+        tmp_path, trust_helpers.list_of_jwks(keys.jwks(session))
+    )
+    runner = app.test_cli_runner()
+    url = verification.passport_url(three[name], current_settings().public_base_url)
+    trusted = ["--trust-list", str(trust_file), "--anchor", str(anchor_file)]
+    result = runner.invoke(args=["passports", "verify", url, *trusted])
+    assert result.exit_code == exit_code, result.output
+    assert result.output.startswith(shown)
+    # another issuer's JWK Set: this deployment's status list is not its answer
+    jwks = _jwks_file(tmp_path, session)
+    other = runner.invoke(args=["passports", "verify", url, *trusted, "--jwks", str(jwks)])
+    assert other.exit_code == 7 and "no status list given" in other.output
+
+
 def test_verify_cli_without_files_uses_the_deployments_keys(app, session, three, tmp_path):
     runner = app.test_cli_runner()
     token = three["genuine"].token
-    # no --status: the signature is genuine, the revocation unknown
-    unchecked = runner.invoke(args=["passports", "verify", token])
-    assert unchecked.exit_code == 7 and unchecked.output.startswith("UNCHECKED")
+    # the installed trust list and this deployment's current status list
+    genuine = runner.invoke(args=["passports", "verify", token])
+    assert genuine.exit_code == 0 and genuine.output.startswith("GENUINE"), genuine.output
     tampered = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
     result = runner.invoke(args=["passports", "verify", tampered, "--json"])
     assert result.exit_code == 3 and json.loads(result.output)["status"] == "invalid"
