@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, utcnow
@@ -16,6 +16,7 @@ STATUSES = ("genuine", "revoked", "superseded", "expired")
 SUPERSEDE_REASONS = ("result_changed", "name_changed", "reissued")
 # why it was revoked: an administrator's written reason, or the result no longer qualifying
 REVOCATION_KINDS = ("manual", "not_passing", "not_present")
+NO_LONGER_VALID = "revoked_at IS NOT NULL OR superseded_by_id IS NOT NULL"
 
 
 # the key types the issuer holds: ES256 signs passport tokens and status lists, RS256 signs
@@ -102,6 +103,13 @@ class Passport(db.Model):
     __tablename__ = "passports"
     __table_args__ = (
         Index("ix_passports_exam_candidate", "exam_id", "candidate_id"),
+        # the status list's read (services/status.py entries): only passports no longer valid
+        Index(
+            "ix_passports_no_longer_valid",
+            "sequence",
+            sqlite_where=text(NO_LONGER_VALID),
+            postgresql_where=text(NO_LONGER_VALID),
+        ),
         CheckConstraint(
             "revocation_kind IS NULL OR revocation_kind IN ('manual', 'not_passing', "
             "'not_present')",

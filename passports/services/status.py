@@ -39,13 +39,16 @@ def list_url(settings: PassportSettings, purpose: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/status/{purpose}"
 
 
+# the passports no longer valid; its WHERE is the predicate of the partial index
+# ix_passports_no_longer_valid (models.NO_LONGER_VALID), so it reads only those
+NO_LONGER_VALID_QUERY = select(
+    Passport.sequence, Passport.revoked_at, Passport.superseded_by_id
+).where(or_(Passport.revoked_at.is_not(None), Passport.superseded_by_id.is_not(None)))
+
+
 def entries(session: Session) -> dict[int, str]:
     """Sequence → "revoked" / "superseded" for every passport that is no longer valid."""
-    rows = session.execute(
-        select(Passport.sequence, Passport.revoked_at, Passport.superseded_by_id).where(
-            or_(Passport.revoked_at.is_not(None), Passport.superseded_by_id.is_not(None))
-        )
-    )
+    rows = session.execute(NO_LONGER_VALID_QUERY)
     return {
         sequence: "revoked" if revoked_at is not None else "superseded"
         for sequence, revoked_at, _superseded in rows
