@@ -16,6 +16,7 @@ from app.extensions import db
 from assessments.models import Exam
 from passports import trust, verifier
 from passports.models import Passport
+from passports.moments import iso_z
 from passports.services import (
     PassportError,
     exports,
@@ -454,9 +455,7 @@ def install_trust_list(file, force):
         raise click.ClickException(f"{file}: {exc}") from exc
     listed = trust_lists.current(db.session, settings).trust_list
     count = len(listed.keys) if listed is not None else 0
-    click.echo(
-        f"installed trust list {row.seq} ({count} keys, expires {row.expires_at.isoformat()})"
-    )
+    click.echo(f"installed trust list {row.seq} ({count} keys, expires {iso_z(row.expires_at)})")
 
 
 @trust_cli.command("status")

@@ -59,6 +59,7 @@ def test_install_takes_only_a_newer_list_signed_by_the_anchor(app, session, sign
     result = runner.invoke(args=["trust", "install", str(newer)])
     assert result.exit_code == 0, result.output
     assert f"installed trust list {before + 5} (1 keys" in result.output
+    assert "Z)" in result.output and "+00:00" not in result.output  # as trust status writes it
     assert trust_lists.current_row(session).seq == before + 5
     count = session.scalar(select(func.count()).select_from(TrustList))
 
