@@ -197,7 +197,10 @@ def _detail(exam: Exam, status: int = 200, **extra: Any):
         "can_attendance": _can_record_attendance(exam) and not finalised,
         "can_finalise": access.is_chief(current_user, exam) and not finalised,
         "can_reopen": has_permission(current_user, "exams.reopen") and finalised,
-        "can_early_marking": has_permission(current_user, "exams.early_marking") and not finalised,
+        # the override only matters before the first day (or to withdraw one that stands)
+        "can_early_marking": has_permission(current_user, "exams.early_marking")
+        and not finalised
+        and (exam.early_marking or local_today() < exam.start_date),
         "attendance_form": AttendanceForm(formdata=None),
         "finalise_form": FinaliseForm(formdata=None),
         **extra,

@@ -189,6 +189,22 @@ def test_an_administrator_allows_marks_before_the_first_day_with_a_reason_audite
     assert len(session.scalars(select(Mark)).all()) == 2
 
 
+def test_the_override_is_offered_only_before_the_first_day(sign_in, client, session, setup, clock):
+    """From the first day on, marks are open anyway: the page offers no override then."""
+    sign_in("admin")
+    url = f"/exams/{setup.exam.id}"
+    clock(EVE)
+    assert 'id="early-marking"' in client.get(url).get_data(as_text=True)
+    clock(FIRST_DAY)
+    assert 'id="early-marking"' not in client.get(url).get_data(as_text=True)
+    # one allowed on the eve still shows on the first day, so it can be withdrawn
+    clock(EVE)
+    assert allow(client, setup).status_code == 302
+    clock(FIRST_DAY)
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="early-marking"' in page and 'id="early-marking-button"' in page
+
+
 @pytest.mark.parametrize("role", ["centre_manager", "chief_expert", "expert"])
 def test_only_administrators_set_the_override(sign_in, client, session, setup, role):
     sign_in(role, centre_id=setup.centre.id)
