@@ -22,6 +22,24 @@ def test_no_inline_scripts_in_pages(client):
         assert "src=" in head or 'type="application/json"' in head
 
 
+def test_no_template_holds_inline_event_handlers():
+    """script-src 'self' blocks onclick="…" and the like: such a handler never runs."""
+    import re
+    from pathlib import Path
+
+    handler = re.compile(r"""\son[a-z]+\s*=\s*["']""")
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("templates", "passports/templates")
+        if (root / folder).is_dir()
+        for path in sorted((root / folder).rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if handler.search(line)
+    ]
+    assert found == []
+
+
 def test_production_refuses_weak_secrets(tmp_path, monkeypatch):
     from app import create_app
     from app.config import ConfigError

@@ -73,6 +73,10 @@ def test_manager_invites_an_expert_who_sets_a_password_and_sees_the_exam(
     link_box = page.locator("#invitation-link")
     expect(link_box).to_be_visible()
     link = link_box.input_value()
+    link_box.focus()  # the whole link is selected, ready to copy (select-on-focus.js)
+    selected = "() => { const i = document.getElementById('invitation-link');"
+    selected += " return [i.selectionStart, i.selectionEnd, i.value.length]; }"
+    assert page.evaluate(selected) == [0, len(link), len(link)]
     assert link.startswith(live_server.app.config["PUBLIC_BASE_URL"].rstrip("/") + "/invitation/")
     expect(page.locator(".table-wrap")).to_contain_text("Invited, until")
     shot(page, "invite-link-en-desktop")
