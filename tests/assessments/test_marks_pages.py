@@ -101,6 +101,7 @@ def test_the_chief_sees_seats_and_the_lock_and_signs_off_a_complete_form(
     sign_in(setup.chief)
     page = client.get(url(setup)).get_data(as_text=True)
     assert page.count('class="seat-select"') == 3
+    assert "keyboard-help" in page  # how to type marks, while they can be typed
     assert f'href="{url(setup, "A1", "lock")}">Sign off and lock the form' in page
     confirm = client.get(url(setup, "A1", "lock")).get_data(as_text=True)
     assert "The form cannot be locked yet" in confirm
@@ -116,6 +117,7 @@ def test_the_chief_sees_seats_and_the_lock_and_signs_off_a_complete_form(
     assert "Form A1 is signed off and locked." in locked
     assert 'data-editable="false"' in locked
     assert "Unlock the form" in locked
+    assert "keyboard-help" not in locked  # nothing to type or save any more
 
 
 def test_deductions_without_a_reason_need_the_chiefs_note_to_lock(sign_in, client, session, setup):
