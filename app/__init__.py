@@ -103,8 +103,10 @@ def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
         # a write unit asks for the write lock up front (app.db.begin_write)
         # so it waits for other writers instead of failing on a stale snapshot
-        immediate = conn.get_execution_options().get("sqlite_immediate")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("sqlite_no_begin"):
+            return  # a single read-only statement: SQLite's own implicit transaction serves
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
 
 
 def register_extensions(app: Flask) -> None:

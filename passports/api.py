@@ -38,8 +38,28 @@ class VerifyRequest(Schema):
 REQUEST_SCHEMA = VerifyRequest()  # stateless: one instance serves every request
 
 
+def _value(payload: dict) -> str:
+    """The url or token of a request body; raises ValidationError as ``REQUEST_SCHEMA`` does.
+
+    The common body, one string field of an allowed length, is read directly (what the
+    schema would load from it); every other body goes through the schema, so its errors
+    are the schema's own.
+    """
+    if len(payload) == 1:
+        ((name, value),) = payload.items()
+        if name in ("url", "token") and isinstance(value, str) and 0 < len(value) <= MAX_FIELD:
+            return value
+    data = REQUEST_SCHEMA.load(payload)
+    return data.get("token") or data["url"]
+
+
 def _limit() -> str:
     return current_app.config["VERIFY_API_RATE_LIMIT"]
+
+
+# a blueprint limit is counted once, in the limiter's before-request check; a limit on the
+# view is counted there and checked again around the view (twice the limiter's work)
+limiter.limit(_limit)(bp)
 
 
 class BadRequest(DomainError):
@@ -66,14 +86,12 @@ def refused(exc: DomainError):
 @bp.post("/verify")
 @public
 @csrf.exempt
-@limiter.limit(_limit)
 def verify():
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise BadRequest(N_('Send a JSON object: {"url": …} or {"token": …}.'))
-    data = REQUEST_SCHEMA.load(payload)
     settings = current_settings()
-    verdict = verification.verify(db.session, settings, data.get("token") or data["url"])
+    verdict = verification.verify(db.session, settings, _value(payload))
     # the QR verification page calls from our own origin; everyone else is an API client
     page = request.headers.get("Sec-Fetch-Site") == "same-origin"
     metrics.count_verification("page" if page else "api", verdict.status)

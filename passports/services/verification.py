@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session, scoped_session
 
 from app.db import utcnow
 from passports.messages import REVOCATION_KINDS, TRUST_REASONS
@@ -94,8 +94,24 @@ def _claims_match(claims: PassportClaims, passport: Passport, token: str) -> boo
 
 
 def _record(session: Session, number: str) -> Any:
-    """The passport row for ``number`` as a plain row (no ORM objects: this is the hot path)."""
-    return session.execute(_RECORD_QUERY, {"number": number}).first()
+    """The passport row for ``number`` as a plain row (no ORM objects: this is the hot path).
+
+    One read-only statement needs no transaction of the session: when the session has none
+    open, the row is read on a connection of its own bind in autocommit (no session
+    transaction, no ``BEGIN``/``ROLLBACK``; app/__init__.py's begin hook leaves autocommit
+    alone). It is the live row either way. A session bound to one connection (the tests'
+    rolled-back transaction) reads on that connection, so it sees what that transaction
+    wrote; a session with a transaction open reads through it (its own unflushed changes).
+    """
+    current = session.registry() if isinstance(session, scoped_session) else session
+    if current.in_transaction():
+        return current.execute(_RECORD_QUERY, {"number": number}).first()
+    bind = current.get_bind()
+    if isinstance(bind, Connection):
+        return bind.execute(_RECORD_QUERY, {"number": number}).first()
+    with bind.connect() as connection:
+        single = connection.execution_options(sqlite_no_begin=True)
+        return single.execute(_RECORD_QUERY, {"number": number}).first()
 
 
 RECORD_COLUMNS = (
