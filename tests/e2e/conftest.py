@@ -20,13 +20,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from passports.services import issuance, keys, secrets
+from passports.settings import current_settings
 from tests.conftest import CHROMIUM, make_app, migrate
 from tests.factories import PASSWORD
+from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -150,3 +155,31 @@ def sign_in(page, live_server: LiveServer, email: str, password: str = PASSWORD)
     page.locator("#password").fill(password)
     page.locator("#password").press("Enter")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.fixture(scope="module")
+def tokens(live_server) -> dict[str, str]:
+    """Tokens of three passports of one exam (per test module): genuine, revoked, superseded.
+
+    Used by the QR page tests and the offline verify page tests.
+    """
+    with live_server.session() as session:
+        keys.ensure_key(session, current_settings())
+        exam = finalised_exam(
+            [Sitting(names=DEMO_NAME, share=Fraction(7, 8)), Sitting(), Sitting()],
+            start=date(2026, 5, 20),
+        )
+        genuine, revoked, superseded = issuance.issue_for_exam(
+            session, current_settings(), exam.exam
+        ).new_passports
+        issuance.revoke(session, revoked, "Выдан по ошибке")
+        issuance.reissue(session, current_settings(), superseded)
+        return {
+            "genuine": genuine.token,
+            "revoked": revoked.token,
+            "superseded": superseded.token,
+            "genuine_number": genuine.number,
+            "genuine_code": secrets.printed_code(
+                current_settings(), genuine.number, genuine.code_nonce
+            ),
+        }

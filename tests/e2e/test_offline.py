@@ -22,7 +22,6 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app.auth.models import UserSession
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _buffered, shot, sign_in
 from tests.e2e.test_marking import form_url, make_exam, stored
-from tests.e2e.test_passport_page import tokens  # noqa: F401 - the module's passports
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -205,7 +204,7 @@ def test_the_next_person_on_a_tablet_never_sees_the_kept_grid(server, tablet):
     assert not [name for name in cache_names(page) if name.startswith("grid-")]
 
 
-def test_the_verify_page_works_after_one_visit_with_the_server_stopped(server, tablet, tokens):  # noqa: F811
+def test_the_verify_page_works_after_one_visit_with_the_server_stopped(server, tablet, tokens):
     page = tablet
     page.goto(server(f"/V#{tokens['genuine']}"))
     expect(page.locator("#verify")).to_have_attribute("data-done", "true")
@@ -249,7 +248,7 @@ def test_the_verify_page_works_after_one_visit_with_the_server_stopped(server, t
 def test_offline_a_status_list_too_old_leaves_the_verdict_amber_and_says_its_age(
     server,
     browser,
-    tokens,  # noqa: F811
+    tokens,
     locale,
     says,
 ):

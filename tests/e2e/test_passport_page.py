@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 
 import pytest
 from playwright.sync_api import expect
 
-from passports.services import issuance, keys, secrets, status
+from passports.services import status
 from passports.settings import current_settings
 from tests.e2e.conftest import shot
-from tests.passports.factories import DEMO_NAME, Sitting, finalised_exam
+from tests.passports.factories import DEMO_NAME
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def tokens(live_server) -> dict[str, str]:
-    """Tokens of three passports of one exam: genuine, revoked, superseded."""
-    with live_server.session() as session:
-        keys.ensure_key(session, current_settings())
-        exam = finalised_exam(
-            [Sitting(names=DEMO_NAME, share=Fraction(7, 8)), Sitting(), Sitting()],
-            start=__import__("datetime").date(2026, 5, 20),
-        )
-        genuine, revoked, superseded = issuance.issue_for_exam(
-            session, current_settings(), exam.exam
-        ).new_passports
-        issuance.revoke(session, revoked, "Выдан по ошибке")
-        issuance.reissue(session, current_settings(), superseded)
-        return {
-            "genuine": genuine.token,
-            "revoked": revoked.token,
-            "superseded": superseded.token,
-            "genuine_number": genuine.number,
-            "genuine_code": secrets.printed_code(
-                current_settings(), genuine.number, genuine.code_nonce
-            ),
-        }
 
 
 def open_passport(page, live_server, token: str) -> None:
