@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,6 +19,8 @@ from assessments.models import (
     MarkingForm,
     MarkingScheme,
 )
+from assessments.scoring import hundredths_text
+from assessments.services.marks import entry
 from tests.factories import (
     DEFAULT_LAYOUT,
     CandidateFactory,
@@ -126,3 +129,34 @@ def build_exam(
         forms=forms,
         aspects=scheme_aspects(scheme),
     )
+
+
+def save_paper_marks(
+    session, setup: MarkingExam, judge_scores: Callable[[int], Sequence[int]]
+) -> None:
+    """As the chief, for the layout {"A1": (M, J), "A2": (M, M)}: every candidate gets the
+    maximum on A1.1, A2.1 and A2.2, except the second candidate's A2.1 "1" (a deduction with
+    no reason written), and the judges' scores ``judge_scores(n)`` on A1.2 for the ``n``-th
+    candidate (nobody is seated: the chief types in the judges' paper forms).
+    """
+    for n, enrolment in enumerate(setup.enrolments):
+        values = {
+            (address, 0): hundredths_text(setup.aspects[address].max_hundredths)
+            for address in ("A1.1", "A2.1", "A2.2")
+        }
+        if n == 1:
+            values[("A2.1", 0)] = "1"  # below the maximum 1.50, no reason written
+        values.update({("A1.2", seat): str(s) for seat, s in enumerate(judge_scores(n), start=1)})
+        for (address, seat), value in values.items():
+            entry.save_mark(
+                session,
+                exam=setup.exam,
+                enrolment=enrolment,
+                aspect=setup.aspects[address],
+                seat=seat,
+                value=value,
+                user=setup.chief,
+                expected_version=None,
+                reason="paper form" if seat else "",
+            )
+    session.flush()

@@ -11,9 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from assessments.models import AuditEntry, MarkingForm
-from assessments.scoring import hundredths_text
-from assessments.services.marks import entry
-from tests.assessments.marking_setup import build_exam
+from tests.assessments.marking_setup import build_exam, save_paper_marks
 from tests.e2e.conftest import shot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -27,29 +25,7 @@ def make_exam(live_server, serial: int) -> dict:
     """A1 has a judge spread to re-score; A2 is complete but one deduction has no reason."""
     with live_server.session() as session:
         setup = build_exam(session, layout=LAYOUT, candidates=3, serial=serial)
-        for n, enrolment in enumerate(setup.enrolments):
-            values = {
-                (address, 0): hundredths_text(setup.aspects[address].max_hundredths)
-                for address in ("A1.1", "A2.1", "A2.2")
-            }
-            if n == 1:
-                values[("A2.1", 0)] = "1"  # below the maximum 1.50, no reason written
-            scores = (0, 3, 3) if n == 0 else (2, 2, 2)
-            values.update({("A1.2", seat): str(s) for seat, s in enumerate(scores, start=1)})
-            for (address, seat), value in values.items():
-                entry.save_mark(
-                    session,
-                    exam=setup.exam,
-                    enrolment=enrolment,
-                    aspect=setup.aspects[address],
-                    seat=seat,
-                    value=value,
-                    user=setup.chief,
-                    expected_version=None,
-                    # nobody is seated: the chief types in the judges' paper forms
-                    reason="paper form" if seat else "",
-                )
-        session.flush()
+        save_paper_marks(session, setup, lambda n: (0, 3, 3) if n == 0 else (2, 2, 2))
         return {
             "exam": setup.exam.id,
             "chief": setup.chief.email,

@@ -15,9 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from assessments.models import AuditEntry, Exam, MarkingForm
-from assessments.scoring import hundredths_text
-from assessments.services.marks import entry
-from tests.assessments.marking_setup import build_exam
+from tests.assessments.marking_setup import build_exam, save_paper_marks
 from tests.e2e.conftest import shot, sign_in
 from tests.factories import UserFactory
 
@@ -126,27 +124,7 @@ def complete_exam(live_server, serial: int) -> dict:
     """Every mark entered; one deduction in A2 has no reason."""
     with live_server.session() as session:
         setup = build_exam(session, layout=LAYOUT, serial=serial)
-        for n, enrolment in enumerate(setup.enrolments):
-            values = {
-                (address, 0): hundredths_text(setup.aspects[address].max_hundredths)
-                for address in ("A1.1", "A2.1", "A2.2")
-            }
-            if n == 1:
-                values[("A2.1", 0)] = "1"  # below the maximum 1.50, no reason written
-            values.update({("A1.2", seat): "2" for seat in (1, 2, 3)})
-            for (address, seat), value in values.items():
-                entry.save_mark(
-                    session,
-                    exam=setup.exam,
-                    enrolment=enrolment,
-                    aspect=setup.aspects[address],
-                    seat=seat,
-                    value=value,
-                    user=setup.chief,
-                    expected_version=None,
-                    reason="paper form" if seat else "",
-                )
-        session.flush()
+        save_paper_marks(session, setup, lambda n: (2, 2, 2))
         return {"exam": setup.exam.id, "chief": setup.chief.email, "a2": setup.forms["A2"].id}
 
 
