@@ -16,17 +16,15 @@ and the folder is removed, when the block ends for any reason.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import os
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from benchmarks.prod import BIN, ROOT, child_env, free_port, generated_secrets
+from benchmarks.prod import BIN, ROOT, child_env, free_port, generated_secrets, healthy_within
 
 QR_LINE = re.compile(r"verify \(QR\):\s+(\S+)")
 
@@ -89,21 +87,10 @@ class DevServer:
         return self
 
     def _wait_ready(self, wait: float = 60) -> None:
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                break
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-                conn.close()
-            time.sleep(0.1)
-        raise RuntimeError(
-            f"the server did not start; log:\n{self.log.read_text(errors='replace')}"
-        )
+        if not healthy_within(self.proc, self.port, wait):
+            raise RuntimeError(
+                f"the server did not start; log:\n{self.log.read_text(errors='replace')}"
+            )
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -159,6 +159,26 @@ def database(settings: dict[str, str]):
 # --- processes --------------------------------------------------------------------------
 
 
+def healthy_within(proc: subprocess.Popen | None, port: int, wait: float) -> bool:
+    """Whether the server on ``port`` answers ``GET /healthz`` with 200 within ``wait`` s.
+
+    False at once when its process ``proc`` has ended (it will not start any more).
+    """
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            healthy = conn.getresponse().status == 200
+            conn.close()
+            if healthy:
+                return True
+        time.sleep(0.1)
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -204,19 +224,8 @@ class Server:
         return self
 
     def wait_ready(self, wait: float) -> None:
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                break
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-                conn.close()
-            time.sleep(0.1)
-        raise CheckFailed(f"gunicorn {self.name} did not start; log:\n{self.tail()}")
+        if not healthy_within(self.proc, self.port, wait):
+            raise CheckFailed(f"gunicorn {self.name} did not start; log:\n{self.tail()}")
 
     def _signal(self, sig: int) -> None:
         if self.proc is not None and self.proc.poll() is None:
