@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -65,8 +66,12 @@ def register_observability(app: Flask) -> None:
 def register_database(app: Flask) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     # pre-ping: a pooled connection the server dropped (restart, failover) is replaced
-    # before use, so an instance recovers by itself once the database is back
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # before use, so an instance recovers by itself once the database is back (a SQLite
+    # file has no server to drop it); JSON columns (passport snapshots) are read by orjson
+    options: dict[str, Any] = {
+        "pool_pre_ping": not url.startswith("sqlite"),
+        "json_deserializer": orjson.loads,
+    }
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": 30, "check_same_thread": False}
     elif url.startswith("postgresql") and "connect_timeout" not in url:

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import random
 import time
+from collections import namedtuple
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    Select,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 T = TypeVar("T")
@@ -149,3 +159,76 @@ def run_write(
             action()
         return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def idle_bind(session: scoped_session) -> Engine | Connection:
+    """What a new session of ``session``'s factory would read on, without making one.
+
+    The factory's own ``bind`` (the tests bind theirs to one connection), else
+    Flask-SQLAlchemy's default engine (``db.engine``; its sessions take ``db``).
+    """
+    options = session.session_factory.kw
+    bind = options.get("bind")
+    return bind if bind is not None else options["db"].engine
+
+
+class DirectRead:
+    """A SELECT of at most one row, run on the database driver directly: for a hot path.
+
+    SQLAlchemy's Core costs about 100 µs around each statement (cache key, execution
+    context, result metadata, events), more than the verify API's whole database read.
+    Here ``statement`` is compiled once per dialect and run on a DBAPI connection (pooled,
+    or the one under a ``Connection``); each value is converted by its column type's own
+    result processor, so ``first`` gives the values ``connection.execute(statement).first()``
+    would, as a named tuple. Parameters go to the driver as given: plain strings and
+    integers only (no type's bind processing). A driver error is raised as SQLAlchemy's
+    (``DBAPIError.instance``), so the app's database-unavailable answer still applies.
+    """
+
+    def __init__(self, statement: Select, name: str) -> None:
+        self.statement = statement
+        self.row_type = namedtuple(name, [column.key for column in statement.selected_columns])
+        self._plans: dict[str, tuple[str, tuple[str, ...] | None, list]] = {}
+
+    def _plan(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, list]:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup or ()) if dialect.positional else None
+            processors = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            ]
+            plan = self._plans[dialect.name] = (str(compiled), order, processors)
+        return plan
+
+    def first(self, bind: Engine | Connection, params: dict[str, str | int]) -> Any:
+        """The first row for ``params`` (a named tuple), or None."""
+        dialect = bind.dialect
+        sql, order, processors = self._plan(dialect)
+        args: Any = tuple(params[name] for name in order) if order is not None else params
+        if isinstance(bind, Connection):
+            raw = bind.connection.dbapi_connection
+            return self._fetch(raw, sql, args, processors, dialect)
+        pooled = bind.raw_connection()
+        try:
+            return self._fetch(pooled, sql, args, processors, dialect)
+        finally:
+            pooled.close()  # back to the pool, which rolls back what the read opened
+
+    def _fetch(self, raw: Any, sql: str, args: Any, processors: list, dialect: Dialect) -> Any:
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, args)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error) from exc
+        if row is None:
+            return None
+        return self.row_type._make(
+            value if process is None else process(value)
+            for process, value in zip(processors, row, strict=True)
+        )

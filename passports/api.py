@@ -6,7 +6,10 @@ put in a URL or a log line.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -53,6 +56,23 @@ def _value(payload: dict) -> str:
     return data.get("token") or data["url"]
 
 
+def _body() -> Any:
+    """The request's JSON body, or None when it is not JSON (``get_json(silent=True)``).
+
+    The common body, a flat JSON object of strings, is parsed by orjson; any other body,
+    or one orjson refuses, is read by ``request.get_json``, so that its answer (the
+    nesting limit's 400, None for bad JSON) is the app's own.
+    """
+    if request.is_json:
+        try:
+            payload = orjson.loads(request.get_data())
+        except orjson.JSONDecodeError:
+            payload = None
+        if isinstance(payload, dict) and all(isinstance(v, str) for v in payload.values()):
+            return payload
+    return request.get_json(silent=True)
+
+
 def _limit() -> str:
     return current_app.config["VERIFY_API_RATE_LIMIT"]
 
@@ -87,7 +107,7 @@ def refused(exc: DomainError):
 @public
 @csrf.exempt
 def verify():
-    payload = request.get_json(silent=True)
+    payload = _body()
     if not isinstance(payload, dict):
         raise BadRequest(N_('Send a JSON object: {"url": …} or {"token": …}.'))
     settings = current_settings()
@@ -95,6 +115,17 @@ def verify():
     # the QR verification page calls from our own origin; everyone else is an API client
     page = request.headers.get("Sec-Fetch-Site") == "same-origin"
     metrics.count_verification("page" if page else "api", verdict.status)
-    response = current_app.json.response(verification.api_answer(db.session, settings, verdict))
+    return _json(verification.api_answer(db.session, settings, verdict))
+
+
+def _json(answer: dict) -> Response:
+    """The answer as JSON: sorted keys as the app's other JSON, UTF-8 text unescaped.
+
+    orjson writes it in a tenth of the time of the standard library: this is the API that
+    employers' systems call in bulk.
+    """
+    response = current_app.response_class(
+        orjson.dumps(answer, option=orjson.OPT_SORT_KEYS), mimetype="application/json"
+    )
     response.headers["Cache-Control"] = "no-store"
     return response

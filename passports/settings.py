@@ -15,6 +15,24 @@ from flask import Flask, current_app
 KEY_CACHE = "passport_public_keys"  # the app's verification keys, by kid (app.extensions)
 LIST_CACHE = "passport_status_lists"  # the app's last signed status lists, by purpose
 TRUST_CACHE = "passport_trust_list"  # the app's parsed trust list and anchor (app.extensions)
+SETTINGS_CACHE = "passport_settings"  # (CONFIG_KEYS' values, the settings built from them)
+
+# every config key ``from_config`` reads (tests/passports/test_settings.py holds it to that):
+# the app's settings are built again only when one of these changed
+CONFIG_KEYS = (
+    "ENVIRONMENT",
+    "DEVELOPMENT_TRUST_ANCHOR",
+    "KEY_ENCRYPTION_SECRET",
+    "PUBLIC_BASE_URL",
+    "ISSUER_URL",
+    "ISSUER_NAME_KK",
+    "ISSUER_NAME_RU",
+    "ISSUER_NAME_EN",
+    "PASSPORT_VALIDITY_YEARS",
+    "STATUS_LIST_MAX_AGE_HOURS",
+    "ISSUER_ID",
+    "TRUST_ANCHOR_JWK",
+)
 
 
 @dataclass(frozen=True)
@@ -76,13 +94,24 @@ class PassportSettings:
 
     @classmethod
     def for_app(cls, app: Flask) -> PassportSettings:
-        """The settings of ``app`` now, sharing its key, status-list and trust-list caches."""
-        return cls.from_config(
-            app.config,
-            app.extensions.setdefault(KEY_CACHE, {}),
-            app.extensions.setdefault(LIST_CACHE, {}),
-            app.extensions.setdefault(TRUST_CACHE, {}),
+        """The settings of ``app`` now, sharing its key, status-list and trust-list caches.
+
+        Built once and kept while the config values they come from stay the same (every
+        verify API call asks): the settings are frozen, their caches shared anyway.
+        """
+        config, extensions = app.config, app.extensions
+        values = tuple(config.get(key) for key in CONFIG_KEYS)
+        kept = extensions.get(SETTINGS_CACHE)
+        if kept is not None and kept[0] == values and kept[1].key_cache is extensions[KEY_CACHE]:
+            return kept[1]
+        settings = cls.from_config(
+            config,
+            extensions.setdefault(KEY_CACHE, {}),
+            extensions.setdefault(LIST_CACHE, {}),
+            extensions.setdefault(TRUST_CACHE, {}),
         )
+        extensions[SETTINGS_CACHE] = (values, settings)
+        return settings
 
 
 def current_settings() -> PassportSettings:

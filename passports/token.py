@@ -135,12 +135,16 @@ def _checked_profile(value: object) -> tuple[int, ...]:
     return tuple(value)
 
 
+# Unicode's control characters (category Cc) and surrogates (Cs), as one character class
+_CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _check_text(name: str, value: object) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string")
-    if unicodedata.normalize("NFC", value) != value:
+    if not unicodedata.is_normalized("NFC", value):
         raise ValueError(f"{name} must be NFC-normalised")
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+    if _CONTROL_OR_SURROGATE.search(value):
         raise ValueError(f"{name} must not contain control characters")
 
 
@@ -452,6 +456,9 @@ def _parse(token: str) -> _Sign1:
     return _Sign1(protected=protected, kid=kid, payload=payload, signature=signature)
 
 
+_ES256 = ec.ECDSA(hashes.SHA256())  # verifying (signing may ask for RFC 6979 nonces)
+
+
 def es256_signature(
     private_key: ec.EllipticCurvePrivateKey, data: bytes, *, deterministic: bool = False
 ) -> bytes:
@@ -524,9 +531,7 @@ def verify_token(
         raise TokenInvalid("signature is out of range or not low-S")
     try:
         key.verify(
-            encode_dss_signature(r, s),
-            _sig_structure(parts.protected, parts.payload),
-            ec.ECDSA(hashes.SHA256()),
+            encode_dss_signature(r, s), _sig_structure(parts.protected, parts.payload), _ES256
         )
     except InvalidSignature as exc:
         raise TokenInvalid("signature does not verify") from exc

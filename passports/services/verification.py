@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, scoped_session
 
-from app.db import utcnow
+from app.db import DirectRead, idle_bind, utcnow
 from passports.messages import REVOCATION_KINDS, TRUST_REASONS
 from passports.models import Passport, live_status
 from passports.moments import iso_z_or_none
@@ -97,21 +97,20 @@ def _record(session: Session, number: str) -> Any:
     """The passport row for ``number`` as a plain row (no ORM objects: this is the hot path).
 
     One read-only statement needs no transaction of the session: when the session has none
-    open, the row is read on a connection of its own bind in autocommit (no session
-    transaction, no ``BEGIN``/``ROLLBACK``; app/__init__.py's begin hook leaves autocommit
-    alone). It is the live row either way. A session bound to one connection (the tests'
-    rolled-back transaction) reads on that connection, so it sees what that transaction
-    wrote; a session with a transaction open reads through it (its own unflushed changes).
+    open, the row is read straight through the driver (``app.db.DirectRead``) on a pooled
+    connection of its bind, in autocommit on SQLite (and a request that has not used its
+    scoped session yet does not open one). It is the live row either way. A session bound
+    to one connection (the tests' rolled-back transaction) reads on that connection, so it
+    sees what that transaction wrote; a session with a transaction open reads through it
+    (its own unflushed changes).
     """
-    current = session.registry() if isinstance(session, scoped_session) else session
-    if current.in_transaction():
-        return current.execute(_RECORD_QUERY, {"number": number}).first()
-    bind = current.get_bind()
-    if isinstance(bind, Connection):
-        return bind.execute(_RECORD_QUERY, {"number": number}).first()
-    with bind.connect() as connection:
-        single = connection.execution_options(sqlite_no_begin=True)
-        return single.execute(_RECORD_QUERY, {"number": number}).first()
+    if isinstance(session, scoped_session):
+        if not session.registry.has():
+            return _RECORD_READ.first(idle_bind(session), {"number": number})
+        session = session.registry()
+    if session.in_transaction():
+        return session.execute(_RECORD_QUERY, {"number": number}).first()
+    return _RECORD_READ.first(session.get_bind(), {"number": number})
 
 
 RECORD_COLUMNS = (
@@ -135,6 +134,7 @@ RECORD_COLUMNS = (
 _RECORD_QUERY = select(*(Passport.__table__.c[name] for name in RECORD_COLUMNS)).where(
     Passport.__table__.c.number == bindparam("number")
 )
+_RECORD_READ = DirectRead(_RECORD_QUERY, "PassportRecord")
 
 
 def verify(

@@ -962,3 +962,14 @@ def test_deterministic_signing_repeats_and_random_signing_does_not(key, kid, key
     assert verify_token(first, keys) == claims
     signature = cbor2.loads(b32decode(first))[3]
     assert int.from_bytes(signature[32:], "big") <= P256_ORDER // 2  # still low-S
+
+
+def test_the_control_character_rule_is_unicodes_cc_and_cs_categories():
+    # the claims check uses one character class for speed; it must be exactly the
+    # categories Cc and Cs over every code point
+    from passports.token import _CONTROL_OR_SURROGATE
+
+    for code in range(0x110000):
+        char = chr(code)
+        refused = _CONTROL_OR_SURROGATE.search(char) is not None
+        assert refused == (unicodedata.category(char) in ("Cc", "Cs")), hex(code)
