@@ -18,6 +18,7 @@ from app.auth.permissions import public
 from app.errors import problem
 from app.extensions import csrf, db, limiter
 from app.messages import N_, DomainError
+from app.rate_limits import AddressLimit
 from passports.services import verification
 from passports.settings import current_settings
 
@@ -73,13 +74,10 @@ def _body() -> Any:
     return request.get_json(silent=True)
 
 
-def _limit() -> str:
-    return current_app.config["VERIFY_API_RATE_LIMIT"]
-
-
-# a blueprint limit is counted once, in the limiter's before-request check; a limit on the
-# view is counted there and checked again around the view (twice the limiter's work)
-limiter.limit(_limit)(bp)
+# VERIFY_API_RATE_LIMIT per client address, counted directly (app/rate_limits.py)
+VERIFY_LIMIT = AddressLimit("VERIFY_API_RATE_LIMIT", scope="passports_api")
+limiter.exempt(bp)
+bp.before_request(VERIFY_LIMIT.count)
 
 
 class BadRequest(DomainError):

@@ -67,7 +67,7 @@ def instances(_app):
     saved["_storage_options"] = dict(limiter._storage_options)
     made = []
 
-    def build(count: int, uri: str):
+    def build(count: int, uri: str, **overrides):
         for _ in range(count):
             made.append(
                 make_app(
@@ -75,6 +75,7 @@ def instances(_app):
                     RATELIMIT_ENABLED=True,
                     RATELIMIT_STORAGE_URI=uri,
                     LOGIN_RATE_LIMIT=LOGIN_LIMIT,
+                    **overrides,
                 )
             )
         return [app.test_client() for app in made[-count:]]
@@ -115,3 +116,30 @@ def test_an_unreachable_store_falls_back_to_counting_in_memory(instances, caplog
         codes = [attempt(client) for _ in range(4)]
     assert codes == [200, 200, 200, 429]  # no crash, and the throttle still holds
     assert "falling back to in-memory storage" in caplog.text
+
+
+def verify(client) -> int:
+    """One verify API call (a token that is not one: answered without the database)."""
+    return client.post("/api/v1/verify", json={"token": "AAAA"}).status_code
+
+
+def test_the_verify_api_limit_is_shared_through_redis(instances, redis_url):
+    import redis
+
+    store = redis.Redis.from_url(redis_url)
+    store.flushall()
+    first, second = instances(2, redis_url, VERIFY_API_RATE_LIMIT="2 per minute")
+    assert [verify(first), verify(second)] == [200, 200]
+    assert verify(first) == 429 and verify(second) == 429
+    assert store.keys("LIMITS:*passports_api*"), "the counter lives in Redis"
+    store.close()
+
+
+def test_the_verify_api_limit_counts_in_memory_when_the_store_is_unreachable(instances, caplog):
+    (client,) = instances(
+        1, f"redis://127.0.0.1:{free_port()}/0", VERIFY_API_RATE_LIMIT="2 per minute"
+    )
+    with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+        codes = [verify(client) for _ in range(3)]
+    assert codes == [200, 200, 429]  # no crash, and the limit still holds
+    assert "counting passports_api in memory" in caplog.text
