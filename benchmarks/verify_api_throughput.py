@@ -3,13 +3,14 @@
 Starts the server the way ``make run`` does (benchmarks/devserver.py: a throwaway database,
 the demo seed, ``flask run`` — werkzeug's threaded server — on a free port), with the verify
 API's rate limit raised through the environment (the limiter still counts every request).
-One client (this script, one keep-alive HTTP/1.1 connection, ``Accept-Encoding: gzip`` as
-browsers and HTTP libraries send it) sends the two requests in turn for ``--seconds``, so
-that both see the same machine from moment to moment (it is shared): the demo passport's
-token to the verify API (every answer must be 200 and ``genuine``), and the health probe.
-Each request is timed from sending to the last byte of its answer (its status and body are
-checked after that, untimed); a route's throughput is its count over its own total time,
-i.e. what the one client would get asking only it.
+One client (this script: one ``http.client`` connection, opened again for each request
+since werkzeug's development server closes every connection after its answer;
+``Accept-Encoding: gzip`` as browsers and HTTP libraries send it) sends the two requests
+in turn for ``--seconds``, so that both see the same machine from moment to moment (it is
+shared): the demo passport's token to the verify API (every answer must be 200 and
+``genuine``), and the health probe. Each request is timed from sending to the last byte of
+its answer (its status and body are checked after that, untimed); a route's throughput is
+its count over its own total time, i.e. what the one client would get asking only it.
 Printed: requests per second of each and their ratio, and the ratio of the median times
 beside it (the two differ when a few requests stalled on a busy machine; it says so).
 
