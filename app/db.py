@@ -1,5 +1,6 @@
 """Declarative base, naming convention and column types shared by every package; the write
-boundary (``run_write``) through which pages, the API and the CLI commit."""
+boundary (``run_write``) through which pages, the API and the CLI commit; ``DirectRead``,
+the one-row read of a hot path straight through the driver."""
 
 from __future__ import annotations
 
