@@ -109,8 +109,6 @@ def _sqlite_on_begin(conn) -> None:
         # a write unit asks for the write lock up front (app.db.begin_write)
         # so it waits for other writers instead of failing on a stale snapshot
         options = conn.get_execution_options()
-        if options.get("sqlite_no_begin"):
-            return  # a single read-only statement: SQLite's own implicit transaction serves
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
 
 
