@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from passports import token, trust, trust_draft
 from passports.jws import b64url
 from passports.token import key_id, public_jwk
+from tests.passports import trust_helpers
+from tests.passports.trust_helpers import ASTANA
 
 ISSUED = 1_765_000_000
 DAY = 86_400
@@ -32,35 +34,16 @@ ISSUER_KID = key_id(ISSUER)
 
 def _entry(private_key=ISSUER, **changes) -> dict:
     kid = key_id(private_key)
-    entry = {
-        "kid": kid,
-        "jwk": public_jwk(private_key.public_key(), kid),
-        "issuer": {
-            "id": "kz-astana-cc-01",
-            "name": {"kk": "Астана орталығы", "ru": "Центр Астаны", "en": "Astana centre"},
-            "status_list": "https://skills.example.kz/status/message",
-        },
-        "competences": ["17", "R1"],
-        "valid_from": ISSUED - 100 * DAY,
-        "valid_to": None,
-        "status": "active",
-    }
-    entry.update(changes)
-    return entry
+    jwk = public_jwk(private_key.public_key(), kid)
+    astana = {"issuer": ASTANA, "competences": ["17", "R1"], "valid_from": ISSUED - 100 * DAY}
+    return trust_helpers.entry(jwk) | astana | changes
 
 
 def _payload(*entries, **changes) -> dict:
-    payload = {
-        "format": 1,
-        "anchor": "KZ-TEST",
-        "development": False,
-        "seq": 7,
-        "iat": ISSUED,
-        "exp": ISSUED + 30 * DAY,
-        "keys": list(entries) if entries else [_entry()],
-    }
-    payload.update(changes)
-    return payload
+    keys = list(entries) if entries else [_entry()]
+    return trust_helpers.payload(
+        keys, **({"seq": 7, "iat": ISSUED, "exp": ISSUED + 30 * DAY} | changes)
+    )
 
 
 def _anchor_jwk(private_key=ANCHOR) -> dict:

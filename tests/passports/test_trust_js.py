@@ -17,7 +17,9 @@ from passports import jws, trust
 from passports.numbers import format_passport_number
 from passports.token import PassportClaims, key_id, new_signing_key, public_jwk, sign_token
 from tests.conftest import CHROMIUM
+from tests.passports import trust_helpers
 from tests.passports.test_verify_js import signed_status_list
+from tests.passports.trust_helpers import ASTANA
 
 pytestmark = pytest.mark.e2e
 
@@ -62,33 +64,15 @@ def issuer() -> Party:
 
 
 def entry(party: Party, **changes) -> dict:
-    fields = {
-        "kid": party.kid,
-        "jwk": party.jwk,
-        "issuer": {
-            "id": "kz-astana-cc-01",
-            "name": {"kk": "Астана орталығы", "ru": "Центр Астаны", "en": "Astana centre"},
-            "status_list": "https://skills.example.kz/status/message",
-        },
-        "competences": ["17", "R1"],
-        "valid_from": ISSUED - 100 * DAY,
-        "valid_to": None,
-        "status": "active",
-    }
-    return fields | changes
+    astana = {"issuer": ASTANA, "competences": ["17", "R1"], "valid_from": ISSUED - 100 * DAY}
+    return trust_helpers.entry(party.jwk) | astana | changes
 
 
 def trust_list(by: Party, entries: list[dict], signer: Party | None = None, **changes) -> str:
     """A trust list JWS by anchor `by`: trust.py's own signing when the payload is well-formed."""
-    payload = {
-        "format": 1,
-        "anchor": "KZ-TEST",
-        "development": False,
-        "seq": 7,
-        "iat": AT - DAY,
-        "exp": AT + 30 * DAY,
-        "keys": entries,
-    } | changes
+    payload = trust_helpers.payload(
+        entries, **({"seq": 7, "iat": AT - DAY, "exp": AT + 30 * DAY} | changes)
+    )
     if signer is not None:  # the anchor's kid in the header, another key's signature
         return signed(by.kid, payload, signer.key)
     try:

@@ -15,6 +15,12 @@ ANCHOR = ec.derive_private_key(0x5EED_A1C4, ec.SECP256R1())
 ANCHOR_JWK = trust.anchor_public_jwk(ANCHOR)
 # 2100-01-01: lists in tests that are not about expiry never expire
 FAR_FUTURE = 4_102_444_800
+# a competence centre as a regional list names it
+ASTANA = {
+    "id": "kz-astana-cc-01",
+    "name": {"kk": "Астана орталығы", "ru": "Центр Астаны", "en": "Astana centre"},
+    "status_list": "https://skills.example.kz/status/message",
+}
 
 
 def entry(jwk: Mapping[str, Any], issuer_id: str = "test-issuer", **changes) -> dict[str, Any]:
@@ -36,9 +42,9 @@ def entry(jwk: Mapping[str, Any], issuer_id: str = "test-issuer", **changes) -> 
     return result
 
 
-def signed_list(entries: Iterable[Mapping[str, Any]], **changes) -> str:
-    """A trust list of ``entries`` signed by the test anchor."""
-    payload = {
+def payload(entries: Iterable[Mapping[str, Any]], **changes) -> dict[str, Any]:
+    """A trust list's payload over ``entries``: sequence 1, issued 2023-11-14, never expiring."""
+    result = {
         "format": 1,
         "anchor": "KZ-TEST",
         "development": False,
@@ -47,8 +53,13 @@ def signed_list(entries: Iterable[Mapping[str, Any]], **changes) -> str:
         "exp": FAR_FUTURE,
         "keys": list(entries),
     }
-    payload.update(changes)
-    return trust.sign_trust_list(payload, ANCHOR)
+    result.update(changes)
+    return result
+
+
+def signed_list(entries: Iterable[Mapping[str, Any]], **changes) -> str:
+    """A trust list of ``entries`` signed by the test anchor."""
+    return trust.sign_trust_list(payload(entries, **changes), ANCHOR)
 
 
 def list_of_jwks(jwks: Mapping[str, Any], **changes) -> str:
