@@ -187,9 +187,11 @@ def rotate_key(
 ) -> tuple[SigningKey, SigningKey | None]:
     """Make a new key the signing key of ``alg`` (of ``centre``, else the deployment's
     default); return it and the retired one (or None)."""
-    key = generate_key(session, settings, activate=False, alg=alg, centre=centre)
-    previous = _activate(session, key)
-    trust_lists.enrol_development_keys(session, settings)
+    # the key it replaces, read (and locked) first: then one activation and one enrolment
+    # in the development list, after it (not a list with both keys active, then another)
+    centre_id = centre.id if centre is not None else None
+    previous = active_key(session, alg, lock=True, centre_id=centre_id)
+    key = generate_key(session, settings, activate=True, alg=alg, centre=centre)
     return key, previous
 
 

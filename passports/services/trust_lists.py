@@ -31,7 +31,7 @@ from assessments.models import Centre
 from passports import trust
 from passports.models import SigningKey, TrustList
 from passports.moments import from_numeric_date, iso_z_or_none
-from passports.services import PassportError
+from passports.services import PassportError, keys  # keys imports this module too
 from passports.settings import PassportSettings
 
 RECHECK_SECONDS = 5.0
@@ -240,7 +240,6 @@ def check_signer(
     if value.trust_list is None:
         missing = value.problem in (None, "missing")
         raise PassportError("no_trust_list" if missing else "trust_list_unusable", kid=kid)
-    entry = value.trust_list.keys.get(kid)
     reason = trust.judge_key(
         value.trust_list, kid, number="", competence_code=competence_code, issued_at=at
     )
@@ -250,7 +249,7 @@ def check_signer(
             kid=kid,
             competence=competence_code,
         )
-    if entry is not None and entry.status != "active":
+    if value.trust_list.keys[kid].status != "active":  # judge_key found it listed
         raise PassportError("key_retired", kid=kid)
 
 
@@ -372,11 +371,6 @@ def issuer_of(
     return issuer_id, dict(settings.issuer_name)
 
 
-def _es256_keys():
-    """The keys that sign passport tokens: only they go into a trust list."""
-    return select(SigningKey).where(SigningKey.alg == "ES256")
-
-
 def _development_status(key: SigningKey) -> str:
     """A retired key verifies what it signed and signs nothing new; the others may sign."""
     return "retired" if key.retired_at is not None and not key.active else "active"
@@ -389,7 +383,7 @@ def development_payload(
     not passports), any competence, any moment, valid for a year."""
     centres = {c.id: c for c in session.scalars(select(Centre))}
     entries = []
-    for key in session.scalars(_es256_keys().order_by(SigningKey.id)):
+    for key in keys.all_keys(session):  # the ES256 keys: only they sign passport tokens
         issuer_id, names = issuer_of(key, settings, centres.get(key.centre_id))
         entries.append(
             {
@@ -451,7 +445,7 @@ def enrol_development_keys(
         and listed.expires_at > int((moment + WARN_BEFORE).timestamp())
     )
     if fresh:
-        states = {k.kid: _development_status(k) for k in session.scalars(_es256_keys())}
+        states = {k.kid: _development_status(k) for k in keys.all_keys(session)}
         if all(
             kid in listed.keys and listed.keys[kid].status == state for kid, state in states.items()
         ):

@@ -151,8 +151,9 @@ def verify(
     """
     try:
         token = token_of(value)
+        kid = peek_kid(token)
         claims = verify_token(
-            token, keys.cached_public_keys(session, settings, peek_kid(token)), check_expiry=False
+            token, keys.cached_public_keys(session, settings, kid), check_expiry=False
         )
     except TokenDamaged as exc:
         return Verdict("damaged", detail=str(exc))
@@ -165,7 +166,7 @@ def verify(
     moment = now or utcnow()
     cap, reason = trust_lists.judge(
         trust_lists.current(session, settings),
-        peek_kid(token) or passport.kid,
+        kid or passport.kid,
         number=claims.number,
         competence_code=claims.competence_code,
         issued_at=claims.issued_at,
