@@ -18,11 +18,11 @@ from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import limiter
+from app.rate_limit_memory import SweptMemoryStorage
 
 F = TypeVar("F", bound=Callable[..., Any])
 _log = logging.getLogger("flask-limiter")
@@ -99,5 +99,5 @@ class AddressLimit:
 
     def _memory(self) -> RateLimiter:
         if self._fallback is None:
-            self._fallback = FixedWindowRateLimiter(MemoryStorage())
+            self._fallback = FixedWindowRateLimiter(SweptMemoryStorage())
         return self._fallback

@@ -41,9 +41,6 @@ ALG_OPTION = click.option(
 )
 passports_cli = AppGroup("passports", help="Issue, list, verify and revoke Skills Passports.")
 
-# exit codes of `flask passports verify`, one per verdict (docs/passport-token.md §8)
-VERDICT_EXIT = verifier.VERDICT_EXIT
-
 
 def _fail(error: PassportError) -> click.ClickException:
     return click.ClickException(str(error))

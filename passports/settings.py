@@ -102,7 +102,7 @@ class PassportSettings:
         config, extensions = app.config, app.extensions
         values = tuple(config.get(key) for key in CONFIG_KEYS)
         kept = extensions.get(SETTINGS_CACHE)
-        if kept is not None and kept[0] == values and kept[1].key_cache is extensions[KEY_CACHE]:
+        if kept is not None and kept[0] == values:
             return kept[1]
         settings = cls.from_config(
             config,

@@ -148,12 +148,8 @@ COMPROMISED = _key("issuer compromised")
 UNLISTED = _key("issuer not listed")
 
 
-def _kid(key: ec.EllipticCurvePrivateKey) -> str:
-    return key_id(key)
-
-
 def _jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
-    return public_jwk(key.public_key(), _kid(key))
+    return public_jwk(key.public_key(), key_id(key))
 
 
 def _sign_es256(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
@@ -168,13 +164,12 @@ def _json_text(value: Any) -> str:
 
 
 COMPROMISE_LISTED = format_passport_number(2026, 6)
-COMPROMISE_UNLISTED = format_passport_number(2026, 7)
 REVOKED_SEQUENCE, SUPERSEDED_SEQUENCE = 3, 4
 
 
 def _entry(key, status="active", **changes) -> dict[str, Any]:
     entry = {
-        "kid": _kid(key),
+        "kid": key_id(key),
         "jwk": _jwk(key),
         "issuer": {"id": ISSUER_ID, "name": ISSUER_NAME, "status_list": STATUS_URL},
         "competences": ["17", "R1"],
@@ -235,7 +230,7 @@ def _status_list() -> str:
         "exp": signed + 86_400,
         "jti": STATUS_URL,
     }
-    header = {"alg": "ES256", "kid": _kid(ACTIVE), "typ": "vc+jwt", "cty": "vc"}
+    header = {"alg": "ES256", "kid": key_id(ACTIVE), "typ": "vc+jwt", "cty": "vc"}
     head = b64url(json.dumps(header, separators=(",", ":")).encode())
     body = b64url(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
     signature = _sign_es256(ACTIVE, f"{head}.{body}".encode("ascii"))
@@ -259,7 +254,7 @@ def _claims(sequence: int, issued: str, **changes) -> PassportClaims:
 
 
 def _token(claims: PassportClaims, key=ACTIVE, kid: str | None = None) -> str:
-    return sign_token(claims, key, kid or _kid(key), deterministic=True)
+    return sign_token(claims, key, kid or key_id(key), deterministic=True)
 
 
 def _url(token: str) -> str:
@@ -278,7 +273,7 @@ def _b32decode(token: str) -> bytes:
 
 def _wrong_algorithm_token() -> str:
     """A token whose protected header says ES384 (-35), signed with the ES256 key."""
-    protected = cbor2.dumps({1: -35, 4: _kid(ACTIVE).encode()}, canonical=True)
+    protected = cbor2.dumps({1: -35, 4: key_id(ACTIVE).encode()}, canonical=True)
     claims = {
         CLAIM_IAT: numeric_date("2026-03-01T10:00:00Z"),
         CLAIM_NUMBER: format_passport_number(2026, 10),
@@ -330,9 +325,6 @@ def _cut_off(url: str) -> str:
 
 
 # --- the vectors -----------------------------------------------------------------------------
-
-
-FILES = ("anchor.pub.jwk", "jwks.json", "trust-list.jws", "status.jwt")
 
 
 def _argv(qr: str, trust_list: str = "trust-list.jws") -> list[str]:
@@ -436,7 +428,7 @@ def vectors() -> list[dict[str, Any]]:
         _vector(
             "same-kid-different-key",
             "Carries the listed key's kid but is signed by another key: a forgery.",
-            _url(_token(_claims(9, "2026-03-01T10:00:00Z"), UNLISTED, _kid(ACTIVE))),
+            _url(_token(_claims(9, "2026-03-01T10:00:00Z"), UNLISTED, key_id(ACTIVE))),
             "invalid",
         ),
         _vector(

@@ -44,18 +44,6 @@ from passports.token import (
     verify_token,
 )
 
-# what the API can answer: damaged alone, then by precedence
-API_STATUSES = (
-    "damaged",
-    "invalid",
-    "untrusted",
-    "revoked",
-    "superseded",
-    "expired",
-    "unchecked",
-    "genuine",
-)
-
 
 @dataclass
 class Verdict:
