@@ -152,21 +152,11 @@ def verify(
         return Verdict("invalid", claims=claims, detail="no passport has this number")
     matches = _claims_match(claims, passport, token)
     moment = now or utcnow()
-    cap, reason = trust_lists.judge(
-        trust_lists.current(session, settings),
-        kid or passport.kid,
-        number=claims.number,
-        competence_code=claims.competence_code,
-        issued_at=claims.issued_at,
-        at=int(moment.timestamp()),
-    )
-    if cap == "untrusted":
-        return Verdict("untrusted", passport, claims, matches, trust_lists.describe(reason), reason)
     expired = claims.expires_at is not None and int(moment.timestamp()) >= claims.expires_at
-    status = settle_status(live_status(passport, now), expired=expired, trusted=cap is None)
-    if status == "unchecked":
-        return Verdict("unchecked", passport, claims, matches, trust_lists.describe(reason), reason)
-    return Verdict(status, passport, claims, matches)
+    status, reason = server_status(
+        session, settings, passport, moment, kid=kid, claims=claims, expired=expired
+    )
+    return Verdict(status, passport, claims, matches, trust_lists.describe(reason), reason)
 
 
 def check_number(
@@ -195,27 +185,36 @@ def check_number(
 
 
 def server_status(
-    session: Session, settings: PassportSettings, passport: Passport, now: datetime | None = None
+    session: Session,
+    settings: PassportSettings,
+    passport: Any,
+    now: datetime | None = None,
+    *,
+    kid: str | None = None,
+    claims: PassportClaims | None = None,
+    expired: bool = False,
 ) -> tuple[str, str]:
-    """The verdict on a stored passport (the manual check, the share page) and why (a
-    trust_lists reason code, "" unless untrusted or unchecked).
+    """The verdict on a passport (the verify API, the manual check, the share page) and why
+    (a trust_lists reason code, "" unless untrusted or unchecked).
 
     Rule: untrusted when the installed trust list does not allow the key that signed it,
-    else the live status, where genuine becomes unchecked without a usable trust list.
+    else the live status (``expired``: the presented token is past its ``exp``), where
+    genuine becomes unchecked without a usable trust list. ``kid`` and ``claims`` are those
+    of the token presented (the verify API); without them, the stored passport's.
     """
     moment = now or utcnow()
-    claims = claims_for(passport)
+    claims = claims or claims_for(passport)
     cap, reason = trust_lists.judge(
         trust_lists.current(session, settings),
-        passport.kid,
-        number=passport.number,
+        kid or passport.kid,
+        number=claims.number,
         competence_code=claims.competence_code,
         issued_at=claims.issued_at,
         at=int(moment.timestamp()),
     )
     if cap == "untrusted":
         return "untrusted", reason
-    status = settle_status(live_status(passport, moment), expired=False, trusted=cap is None)
+    status = settle_status(live_status(passport, moment), expired=expired, trusted=cap is None)
     return status, reason if status == "unchecked" else ""
 
 
