@@ -18,11 +18,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
     encode_dss_signature,
 )
 
-from passports.token import KID_LENGTH
+from passports.token import KID_LENGTH, es256_signature
 
 MAX_JWS_CHARS = 2_000_000
 
@@ -53,10 +52,14 @@ def sign(
     header: Mapping[str, Any],
     payload: Mapping[str, Any],
     key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    *,
+    deterministic: bool = False,
 ) -> str:
     """Return ``header.payload.signature``: ES256 with a P-256 key, RS256 with an RSA key.
 
-    ``alg`` is set here from the key, so a header can never claim another algorithm.
+    ``alg`` is set here from the key, so a header can never claim another algorithm. ES256
+    signatures are low-S (``token.es256_signature``); ``deterministic`` signs with RFC 6979
+    nonces (the test vectors).
     """
     alg = "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
     protected = b64url(_json({**header, "alg": alg}))
@@ -65,8 +68,8 @@ def sign(
     if isinstance(key, rsa.RSAPrivateKey):
         signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
         return f"{protected}.{body}.{b64url(signature)}"
-    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-    return f"{protected}.{body}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    signature = es256_signature(key, signing_input, deterministic=deterministic)
+    return f"{protected}.{body}.{b64url(signature)}"
 
 
 def new_rsa_key() -> rsa.RSAPrivateKey:

@@ -22,9 +22,8 @@ from typing import Any
 import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from passports import jws, trust
 from passports import status_list as bitstring
-from passports import trust
-from passports.jws import b64url
 from passports.moments import numeric_date
 from passports.numbers import format_passport_number
 from passports.token import (
@@ -231,10 +230,7 @@ def _status_list() -> str:
         "jti": STATUS_URL,
     }
     header = {"alg": "ES256", "kid": key_id(ACTIVE), "typ": "vc+jwt", "cty": "vc"}
-    head = b64url(json.dumps(header, separators=(",", ":")).encode())
-    body = b64url(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
-    signature = _sign_es256(ACTIVE, f"{head}.{body}".encode("ascii"))
-    return f"{head}.{body}.{b64url(signature)}"
+    return jws.sign(header, payload, ACTIVE, deterministic=True)
 
 
 # --- passports -------------------------------------------------------------------------------
