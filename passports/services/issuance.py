@@ -397,33 +397,22 @@ def reissue_for_key(
         raise PassportError("unknown_key", kid=kid)
     if key.active:
         raise PassportError("key_still_active", kid=kid)
-    rows = session.execute(
-        select(Passport.exam_id, Passport.candidate_id)
+    current = session.scalars(
+        select(Passport)
         .where(
             Passport.kid == kid,
             Passport.revoked_at.is_(None),
             Passport.superseded_by_id.is_(None),
         )
         .order_by(Passport.exam_id, Passport.candidate_id)
-    ).all()
-    by_exam: dict[int, set[int]] = {}
-    for exam_id, candidate_id in rows:
-        by_exam.setdefault(exam_id, set()).add(candidate_id)
+    )
+    by_exam: dict[int, dict[int, Passport]] = {}
+    for passport in current:
+        by_exam.setdefault(passport.exam_id, {})[passport.candidate_id] = passport
     outcome = KeyReissue(exams=len(by_exam))
-    for exam_id, candidates in by_exam.items():
+    for exam_id, old in by_exam.items():
         exam = session.get(Exam, exam_id)
-        old = {
-            p.candidate_id: p
-            for p in session.scalars(
-                select(Passport).where(
-                    Passport.exam_id == exam_id,
-                    Passport.kid == kid,
-                    Passport.candidate_id.in_(candidates),
-                    Passport.revoked_at.is_(None),
-                    Passport.superseded_by_id.is_(None),
-                )
-            )
-        }
+        candidates = set(old)
         summary = issue_for_exam(
             session,
             settings,
