@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from passports import jws
+from passports.token import MAX_CLAIM_INT  # JavaScript's Number.MAX_SAFE_INTEGER
 
 MIN_BITS = 16 * 1024 * 8
 MAX_BYTES = 16 * 1024 * 1024
-MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
 PURPOSES = {"revocation": 1, "message": 2}
 MESSAGES = {0: "valid", 1: "revoked", 2: "superseded"}
 STATUS_VALUES = {"revoked": 1, "superseded": 2}
@@ -119,7 +119,7 @@ def _whole(value: object) -> int | None:
         return None
     if isinstance(value, float) and not value.is_integer():
         return None
-    return int(value) if abs(value) <= MAX_SAFE_INTEGER else None
+    return int(value) if abs(value) <= MAX_CLAIM_INT else None
 
 
 def read_signed_list(text: str, public_keys: Mapping[str, ec.EllipticCurvePublicKey]) -> StatusList:

@@ -34,7 +34,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from passports.jws import b64url, b64url_decode
-from passports.token import es256_signature, key_id, public_jwk, public_key_from_jwk
+from passports.token import (
+    MAX_CLAIM_INT,
+    es256_signature,
+    key_id,
+    public_jwk,
+    public_key_from_jwk,
+)
 
 FORMAT = 1
 TYP = "skills-trust-list+jws"
@@ -50,7 +56,6 @@ REASONS = {
     "issued before the compromise",
 }
 MAX_TRUST_LIST_CHARS = 5_000_000
-MAX_INT = 2**53 - 1
 PUBLIC_JWK_SUFFIX = ".pub.jwk"
 
 PAYLOAD_MEMBERS = {"format", "anchor", "development", "seq", "iat", "exp", "keys"}
@@ -231,7 +236,7 @@ def json_number(text: str) -> int | float:
     either, or the two would give different verdicts for one signed list.
     """
     value = float(text)
-    if value.is_integer() and abs(value) <= MAX_INT:
+    if value.is_integer() and abs(value) <= MAX_CLAIM_INT:
         return int(value)
     return value
 
@@ -269,7 +274,7 @@ def canonical_json(value: Any) -> bytes:
 
 
 def _is_int(value: object) -> bool:
-    return type(value) is int and 0 <= value <= MAX_INT
+    return type(value) is int and 0 <= value <= MAX_CLAIM_INT
 
 
 def _text(value: object) -> bool:
