@@ -135,8 +135,10 @@ def acknowledge_deductions(
     open_forms = {f.sub_criterion.code: f for f in forms if not f.locked}
     if not open_forms:
         return
+    # one form (locking it): only its marks are read; several (finalising): the exam's
+    single = next(iter(open_forms.values())) if len(open_forms) == 1 else None
     found: dict[str, list[Incomplete]] = {}
-    for item in unexplained_deductions(session, exam):
+    for item in unexplained_deductions(session, exam, single and single.sub_criterion_id):
         code = item.address.split(".", 1)[0]
         if code in open_forms:
             found.setdefault(code, []).append(item)
