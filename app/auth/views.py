@@ -255,11 +255,9 @@ def reset_password(token: str):
 
 def _fill_choices(form: UserForm) -> None:
     form.role.choices = [(r, str(ROLE_LABELS[r])) for r in ROLES]
-    none = [(0, "—")]
     centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
-    colleges = db.session.scalars(select(College).order_by(College.code)).all()
-    form.centre_id.choices = none + [(c.id, f"{c.code} — {localized(c)}") for c in centres]
-    form.college_id.choices = none + [(c.id, f"{c.code} — {localized(c)}") for c in colleges]
+    form.centre_id.choices = [(0, "—")] + [(c.id, f"{c.code} — {localized(c)}") for c in centres]
+    _college_choices(form)
 
 
 @bp.get("/admin/users")
@@ -355,7 +353,7 @@ def reset_user_password(user_id: int):
 # --- centre managers: inviting experts -------------------------------------------
 
 
-def _college_choices(form: InviteExpertForm) -> None:
+def _college_choices(form: UserForm | InviteExpertForm) -> None:
     colleges = db.session.scalars(select(College).order_by(College.code)).all()
     form.college_id.choices = [(0, "—")] + [(c.id, f"{c.code} — {localized(c)}") for c in colleges]
 
@@ -409,9 +407,7 @@ def _share_link(user: User, token: str) -> str:
 @bp.get("/centre/experts")
 @requires("experts.invite")
 def centre_experts():
-    form = InviteExpertForm(formdata=None)
-    _college_choices(form)
-    return _experts_page(form)
+    return _experts_page(_fresh_invite_form())
 
 
 @bp.post("/centre/experts")
