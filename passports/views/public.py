@@ -84,12 +84,7 @@ def verify_page():
 @bp.get("/.well-known/jwks.json")
 @public
 def jwks():
-    response = current_app.response_class(
-        current_app.json.dumps(keys.jwks(db.session)), mimetype="application/jwk-set+json"
-    )
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = PUBLIC_CACHE
-    return response
+    return _published(current_app.json.dumps(keys.jwks(db.session)), "application/jwk-set+json")
 
 
 @bp.get("/.well-known/jwks/<kid>.json")
@@ -99,12 +94,7 @@ def jwk(kid: str):
     found = keys.public_jwk_of(db.session, kid)
     if found is None:
         abort(404)
-    response = current_app.response_class(
-        current_app.json.dumps(found), mimetype="application/jwk+json"
-    )
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = PUBLIC_CACHE
-    return response
+    return _published(current_app.json.dumps(found), "application/jwk+json")
 
 
 @bp.get("/.well-known/skills-passport/trust-list.jws")
@@ -118,9 +108,7 @@ def trust_list():
     installed = trust_lists.current(db.session, current_settings())
     if not installed.jws:
         abort(404)
-    response = current_app.response_class(installed.jws, mimetype="application/jose")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response = _published(installed.jws, "application/jose")
     response.set_etag(installed.etag)
     return response.make_conditional(request)
 
@@ -135,7 +123,13 @@ def status_list(purpose: str):
         text = status.current_list(db.session, current_settings(), purpose)
     except PassportError:
         abort(503)
-    response = Response(text, mimetype="application/vc+jwt")
+    return _published(text, "application/vc+jwt")
+
+
+def _published(body: str, mimetype: str) -> Response:
+    """What verifiers anywhere fetch (keys, trust list, status lists): any origin may read
+    it, and caches may keep it for PUBLIC_CACHE."""
+    response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return response
