@@ -74,7 +74,8 @@ def _key_row(key) -> dict:
     }
 
 
-def _centre(code: str | None):
+def _centre(code: str | None, alg: str):
+    """The centre of ``--centre`` (None without it) whose own key of ``alg`` is wanted."""
     if not code:
         return None
     from assessments.models import Centre
@@ -82,6 +83,8 @@ def _centre(code: str | None):
     centre = db.session.scalar(select(Centre).where(Centre.code == code))
     if centre is None:
         raise click.ClickException(f"--centre: no competence centre with code {code}")
+    if alg != keys.ES256:
+        raise click.UsageError("--centre: only ES256 keys sign for a competence centre")
     return centre
 
 
@@ -101,9 +104,7 @@ def _trust_hint(key) -> None:
 def generate_key(activate, alg, centre_code):
     """Create a key; it signs when --activate is given or no key of its --alg and issuer
     signs yet."""
-    centre = _centre(centre_code)
-    if centre is not None and alg != keys.ES256:
-        raise click.UsageError("--centre: only ES256 keys sign for a competence centre")
+    centre = _centre(centre_code, alg)
     key = run_write(
         db.session,
         lambda: keys.generate_key(
@@ -119,9 +120,7 @@ def generate_key(activate, alg, centre_code):
 @click.option("--centre", "centre_code", help="Rotate a competence centre's own ES256 key.")
 def rotate_key(alg, centre_code):
     """Make a new key the signing key of --alg; the old one stays published and verifying."""
-    centre = _centre(centre_code)
-    if centre is not None and alg != keys.ES256:
-        raise click.UsageError("--centre: only ES256 keys sign for a competence centre")
+    centre = _centre(centre_code, alg)
     key, previous = run_write(
         db.session, lambda: keys.rotate_key(db.session, current_settings(), alg, centre=centre)
     )
